@@ -1,0 +1,187 @@
+// The collector's HTTP server: OTLP/HTTP traces, feedback intake, health and metrics, in
+// front of two durable writers (spans → otel_traces, feedback → llm_feedback).
+// node:http directly: the ingest path is one route and every microsecond is per request.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { logger } from '../logger.js';
+import type { FeedbackRow, OtelTraceRow, SpanStore } from '../store/types.js';
+import { handleFeedback, sendError, sendJson } from './feedback-route.js';
+import { createCollectorMetrics } from './metrics.js';
+import { Spool } from './spool.js';
+import { handleTraces } from './traces-route.js';
+import { DurableWriter } from './writer.js';
+
+export interface CollectorOptions {
+  store: SpanStore;
+  /** Spool folder; spans and feedback get a subfolder each. */
+  spoolDir: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  maxBodyBytes?: number;
+  batchSize?: number;
+  flushIntervalMs?: number;
+  /** When set, POST /v1/feedback requires `Authorization: Bearer <token>`. */
+  feedbackToken?: string;
+  /** Rows buffered in memory per writer before senders get 429. */
+  maxBufferedRows?: number;
+  /** Spool size bound per writer; past it, with the store down, senders get 503. */
+  maxSpoolBytes?: number;
+  retryIntervalMs?: number;
+  maxRetryIntervalMs?: number;
+  insertTimeoutMs?: number;
+  /** How long close() waits for buffered rows to reach the store before spooling them. */
+  closeTimeoutMs?: number;
+}
+
+export interface RunningCollector {
+  port: number;
+  url: string;
+  /** Prometheus text of GET /metrics (also handy in tests). */
+  metricsText(): Promise<string>;
+  /** Stops accepting, flushes buffered rows (store, else spool), closes the server. */
+  close(): Promise<void>;
+}
+
+export const COLLECTOR_DEFAULTS = {
+  host: '0.0.0.0',
+  port: 4318,
+  // The OpenTelemetry Collector's default max_request_body_size.
+  maxBodyBytes: 20 * 1024 * 1024,
+  batchSize: 10_000,
+  flushIntervalMs: 200,
+  maxBufferedRows: 100_000,
+  maxSpoolBytes: 1024 * 1024 * 1024,
+  retryIntervalMs: 500,
+  maxRetryIntervalMs: 10_000,
+  insertTimeoutMs: 30_000,
+  closeTimeoutMs: 10_000,
+} as const;
+
+export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
+  const o = { ...COLLECTOR_DEFAULTS, ...stripUndefined(options), store: options.store, spoolDir: options.spoolDir };
+  const metrics = createCollectorMetrics();
+  const writerOpts = {
+    batchSize: o.batchSize,
+    flushIntervalMs: o.flushIntervalMs,
+    maxBufferedRows: o.maxBufferedRows,
+    retryIntervalMs: o.retryIntervalMs,
+    maxRetryIntervalMs: o.maxRetryIntervalMs,
+    insertTimeoutMs: o.insertTimeoutMs,
+    ping: () => o.store.ping(),
+  };
+  const spanWriter = new DurableWriter<OtelTraceRow>({
+    ...writerOpts,
+    name: 'spans',
+    insert: (rows) => o.store.insertTraces(rows),
+    spool: await Spool.open<OtelTraceRow>(path.join(o.spoolDir, 'spans'), o.maxSpoolBytes),
+    metrics: metrics.spans,
+  });
+  const feedbackWriter = new DurableWriter<FeedbackRow>({
+    ...writerOpts,
+    name: 'feedback',
+    insert: (rows) => o.store.insertFeedback(rows),
+    spool: await Spool.open<FeedbackRow>(path.join(o.spoolDir, 'feedback'), o.maxSpoolBytes),
+    metrics: metrics.feedback,
+  });
+  const retryAfter = {
+    retryAfterFullSeconds: 1,
+    retryAfterUnavailableSeconds: Math.max(1, Math.ceil(o.maxRetryIntervalMs / 1000)),
+  };
+  let closing = false;
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<[string, number]> {
+    const url = req.url ?? '/';
+    const pathname = url.split('?')[0];
+    if (closing && req.method === 'POST') {
+      req.resume();
+      return [pathname, sendError(res, 503, 'api_error', 'shutting_down', 'collector is shutting down', {}, { 'retry-after': '1', connection: 'close' })];
+    }
+    if (pathname === '/v1/traces') {
+      if (req.method !== 'POST') return [pathname, methodNotAllowed(req, res, 'POST')];
+      return [pathname, await handleTraces(req, res, { writer: spanWriter, metrics: metrics.spans, maxBodyBytes: o.maxBodyBytes, ...retryAfter })];
+    }
+    if (pathname === '/v1/feedback') {
+      if (req.method !== 'POST') return [pathname, methodNotAllowed(req, res, 'POST')];
+      return [
+        pathname,
+        await handleFeedback(req, res, {
+          writer: feedbackWriter,
+          metrics: metrics.feedback,
+          token: o.feedbackToken,
+          maxBodyBytes: o.maxBodyBytes,
+          ...retryAfter,
+        }),
+      ];
+    }
+    if (pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      return [pathname, sendJson(res, 200, { status: 'ok' })];
+    }
+    if (pathname === '/metrics' && req.method === 'GET') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+      return [pathname, 200];
+    }
+    req.resume();
+    return ['other', sendError(res, 404, 'invalid_request_error', 'not_found', `no route for ${req.method} ${pathname}`)];
+  }
+
+  const server = http.createServer((req, res) => {
+    route(req, res)
+      .then(([name, status]) => metrics.httpRequests.inc({ route: knownRoute(name), status: String(status) }))
+      .catch((err: unknown) => {
+        logger.error('collector request failed', { path: req.url, error: (err as Error)?.message ?? String(err) });
+        if (!res.headersSent) sendError(res, 500, 'api_error', 'internal_error', 'internal error');
+        else res.destroy();
+        metrics.httpRequests.inc({ route: knownRoute(req.url ?? ''), status: '500' });
+      });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
+  logger.info('collector listening', { host: o.host, port });
+
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
+    metricsText: () => metrics.registry.metrics(),
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await Promise.all([spanWriter.close(o.closeTimeoutMs), feedbackWriter.close(o.closeTimeoutMs)]);
+        // Requests that were waiting on the writers have been answered by now.
+        const grace = setTimeout(() => server.closeAllConnections(), 1000);
+        await serverClosed;
+        clearTimeout(grace);
+      })();
+      return closed;
+    },
+  };
+}
+
+function methodNotAllowed(req: http.IncomingMessage, res: http.ServerResponse, allow: string): number {
+  req.resume();
+  return sendError(res, 405, 'invalid_request_error', 'method_not_allowed', `use ${allow}`, {}, { allow });
+}
+
+function knownRoute(p: string): string {
+  return ['/v1/traces', '/v1/feedback', '/healthz', '/metrics'].includes(p) ? p : 'other';
+}
+
+function stripUndefined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

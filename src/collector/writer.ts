@@ -1,0 +1,292 @@
+// Durable batching writer. Requests hand it rows and wait: their promise resolves only when
+// the rows are in the store or fsynced in the spool, so a 200 always means "kept".
+// - Batches: flushed at `batchSize` rows or `flushIntervalMs` after the oldest buffered row.
+// - One store write at a time, so batches (and spool replays) reach the store in order.
+// - Bounded memory: past `maxBufferedRows` submit() refuses (the receiver answers 429).
+// - Store failure: the batch goes to the spool, and so does every later batch while the spool
+//   holds anything (order); the spool is replayed oldest first once ping() says the store is
+//   back, interleaved with new batches so senders are never stuck behind a long replay.
+// - Spool full while the store is down: submit() rejects (503); counted as dropped.
+import { logger } from '../logger.js';
+import type { SignalMetrics } from './metrics.js';
+import { Spool, SpoolFullError } from './spool.js';
+
+export class BufferFullError extends Error {}
+export class WriterUnavailableError extends Error {}
+
+export interface WriterOptions<Row> {
+  /** 'spans' or 'feedback', for logs. */
+  name: string;
+  insert(rows: Row[]): Promise<void>;
+  ping(): Promise<boolean>;
+  spool: Spool<Row>;
+  metrics: SignalMetrics;
+  batchSize: number;
+  flushIntervalMs: number;
+  maxBufferedRows: number;
+  /** First wait before retrying a failed store; doubles up to maxRetryIntervalMs. */
+  retryIntervalMs: number;
+  maxRetryIntervalMs: number;
+  /** A store write slower than this counts as failed and its batch is spooled. */
+  insertTimeoutMs: number;
+}
+
+interface Entry<Row> {
+  rows: Row[];
+  settled: boolean;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+export class DurableWriter<Row> {
+  private pending: Entry<Row>[] = [];
+  private pendingRows = 0;
+  private inflight: Entry<Row>[] = [];
+  private inflightRows = 0;
+  private oldestPendingAt = 0;
+  private draining = false;
+  private drained: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private storeDown: boolean;
+  private retryDelay: number;
+  private nextRetryAt = 0;
+  private closing = false;
+
+  constructor(private readonly opts: WriterOptions<Row>) {
+    this.retryDelay = opts.retryIntervalMs;
+    // Anything left in the spool from an earlier run must reach the store before new rows.
+    this.storeDown = opts.spool.segmentCount > 0;
+    this.updateGauges();
+    if (this.storeDown) this.kick();
+  }
+
+  /** Resolves once the rows are durable; rejects with BufferFullError or WriterUnavailableError. */
+  submit(rows: Row[]): Promise<void> {
+    if (this.closing) return Promise.reject(new WriterUnavailableError('collector is shutting down'));
+    if (rows.length === 0) return Promise.resolve();
+    const buffered = this.pendingRows + this.inflightRows;
+    // An oversized request is still taken when nothing else is buffered, else it could never fit.
+    if (buffered > 0 && buffered + rows.length > this.opts.maxBufferedRows) {
+      this.opts.metrics.refused.inc(rows.length);
+      return Promise.reject(new BufferFullError(`${this.opts.name} buffer is full (${buffered} rows waiting)`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (this.pending.length === 0) this.oldestPendingAt = Date.now();
+      this.pending.push({ rows, settled: false, resolve, reject });
+      this.pendingRows += rows.length;
+      this.opts.metrics.queued.set(this.pendingRows + this.inflightRows);
+      if (this.pendingRows >= this.opts.batchSize) this.kick();
+      else this.schedule();
+    });
+  }
+
+  /** Rows buffered in memory (pending + being written). */
+  get bufferedRows(): number {
+    return this.pendingRows + this.inflightRows;
+  }
+
+  /**
+   * Stops taking rows and writes out everything buffered (to the store, else the spool).
+   * Rows still unsettled after `timeoutMs` (a hung store write) are spooled as they are.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.timer);
+    this.kick();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    const done = (async () => {
+      while (this.draining || this.pending.length > 0) {
+        await this.drained;
+        if (this.pending.length > 0 && !this.draining) this.kick();
+      }
+    })();
+    const outcome = await Promise.race([done.then(() => 'done' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      const left = [...this.inflight, ...this.pending].filter((e) => !e.settled);
+      logger.warn('store write did not finish before shutdown; spooling what is left', {
+        signal: this.opts.name,
+        rows: left.reduce((n, e) => n + e.rows.length, 0),
+      });
+      this.pending = [];
+      this.pendingRows = 0;
+      // The hung write may still land later: duplicates are possible, loss is not.
+      if (left.length > 0) await this.spoolEntries(left);
+    }
+    clearTimeout(this.timer);
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.draining = true;
+    this.drained = this.drain()
+      .catch((err: unknown) => logger.error('writer loop failed', { signal: this.opts.name, error: String(err) }))
+      .finally(() => {
+        this.draining = false;
+        this.schedule();
+      });
+  }
+
+  /** Arms one timer for the next moment work becomes due. */
+  private schedule(): void {
+    if (this.draining) return;
+    const now = Date.now();
+    let due = Infinity;
+    if (this.pending.length > 0) {
+      due = this.closing || this.pendingRows >= this.opts.batchSize ? now : this.oldestPendingAt + this.opts.flushIntervalMs;
+    }
+    if (this.opts.spool.segmentCount > 0 && !this.closing) due = Math.min(due, this.nextRetryAt);
+    if (due === Infinity) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), Math.max(0, due - now));
+    // Never keep the process alive just for a flush timer; close() flushes explicitly.
+    this.timer.unref();
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      let progressed = false;
+      if (this.opts.spool.segmentCount > 0 && !this.closing && Date.now() >= this.nextRetryAt) {
+        progressed = await this.replayOne();
+      }
+      const batch = this.takeBatch();
+      if (batch) {
+        await this.writeBatch(batch);
+        progressed = true;
+      }
+      if (!progressed) return;
+    }
+  }
+
+  private takeBatch(): Entry<Row>[] | undefined {
+    if (this.pending.length === 0) return undefined;
+    const due =
+      this.closing ||
+      this.pendingRows >= this.opts.batchSize ||
+      Date.now() - this.oldestPendingAt >= this.opts.flushIntervalMs;
+    if (!due) return undefined;
+    const batch: Entry<Row>[] = [];
+    let rows = 0;
+    while (this.pending.length > 0 && (rows === 0 || rows + this.pending[0].rows.length <= this.opts.batchSize)) {
+      const e = this.pending.shift()!;
+      rows += e.rows.length;
+      batch.push(e);
+    }
+    this.pendingRows -= rows;
+    this.oldestPendingAt = Date.now();
+    return batch;
+  }
+
+  private async writeBatch(batch: Entry<Row>[]): Promise<void> {
+    this.inflight = batch;
+    this.inflightRows = batch.reduce((n, e) => n + e.rows.length, 0);
+    try {
+      if (this.storeDown || this.opts.spool.segmentCount > 0) {
+        await this.spoolEntries(batch);
+        return;
+      }
+      const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((e) => e.rows);
+      try {
+        await this.insertWithTimeout(rows);
+      } catch (err) {
+        this.markDown(err);
+        await this.spoolEntries(batch);
+        return;
+      }
+      this.opts.metrics.written.inc(rows.length);
+      this.settle(batch);
+    } finally {
+      this.inflight = [];
+      this.inflightRows = 0;
+      this.updateGauges();
+    }
+  }
+
+  private async spoolEntries(entries: Entry<Row>[]): Promise<void> {
+    const live = entries.filter((e) => !e.settled);
+    if (live.length === 0) return;
+    const rows = live.flatMap((e) => e.rows);
+    try {
+      await this.opts.spool.append(rows);
+    } catch (err) {
+      this.opts.metrics.dropped.inc(rows.length);
+      const msg = err instanceof SpoolFullError ? err.message : `spool write failed: ${(err as Error).message}`;
+      logger.error('store unavailable and spool refused the batch', { signal: this.opts.name, rows: rows.length, error: msg });
+      this.settle(live, new WriterUnavailableError(`store unavailable and ${msg}`));
+      return;
+    }
+    this.opts.metrics.spooled.inc(rows.length);
+    this.settle(live);
+  }
+
+  /** Replays the oldest spooled batch; false when the store is (still) unavailable. */
+  private async replayOne(): Promise<boolean> {
+    if (this.storeDown) {
+      const up = await this.opts.ping().catch(() => false);
+      if (!up) {
+        this.backOff();
+        return false;
+      }
+    }
+    const seg = await this.opts.spool.peek();
+    if (!seg) return false;
+    try {
+      await this.insertWithTimeout(seg.rows);
+    } catch (err) {
+      this.markDown(err);
+      return false;
+    }
+    await this.opts.spool.remove(seg.seq);
+    this.opts.metrics.replayed.inc(seg.rows.length);
+    if (this.storeDown) logger.info('store is back, replaying spool', { signal: this.opts.name });
+    this.storeDown = false;
+    this.retryDelay = this.opts.retryIntervalMs;
+    this.updateGauges();
+    return true;
+  }
+
+  private insertWithTimeout(rows: Row[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`store write timed out after ${this.opts.insertTimeoutMs} ms`)),
+        this.opts.insertTimeoutMs,
+      );
+    });
+    return Promise.race([this.opts.insert(rows), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private markDown(err: unknown): void {
+    if (!this.storeDown) {
+      logger.warn('store write failed, spooling to disk', { signal: this.opts.name, error: (err as Error)?.message ?? String(err) });
+    }
+    this.storeDown = true;
+    this.backOff();
+  }
+
+  private backOff(): void {
+    this.nextRetryAt = Date.now() + this.retryDelay;
+    this.retryDelay = Math.min(this.retryDelay * 2, this.opts.maxRetryIntervalMs);
+    this.updateGauges();
+  }
+
+  private settle(entries: Entry<Row>[], err?: Error): void {
+    for (const e of entries) {
+      if (e.settled) continue;
+      e.settled = true;
+      if (err) e.reject(err);
+      else e.resolve();
+    }
+  }
+
+  private updateGauges(): void {
+    const m = this.opts.metrics;
+    m.queued.set(this.pendingRows + this.inflightRows);
+    m.spoolBytes.set(this.opts.spool.bytes);
+    m.spoolRows.set(this.opts.spool.rows);
+    m.storeUp.set(this.storeDown ? 0 : 1);
+  }
+}

@@ -1,0 +1,143 @@
+// The embedded store: a real ClickHouse engine (chdb) in this process, data in a local folder.
+// chdb 3.4's queryAsync/insert run on libuv worker threads, so nothing here blocks the event
+// loop (test/store/embedded.test.ts measures it); a Limiter keeps engine work from taking
+// the whole thread pool. Only one process can own a data folder: the engine locks it.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Session } from 'chdb';
+import { Limiter } from './limiter.js';
+import { migrate, type MigrateResult } from './migrate.js';
+import { feedbackRowJson, toJsonEachRow, traceRowJson } from './rows.js';
+import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  database?: string;
+  /** Max engine operations in flight (default 2). */
+  concurrency?: number;
+  ttlDays?: number;
+}
+
+export interface QueryResult {
+  bytes: Uint8Array;
+  rowsRead: number;
+  bytesRead: number;
+  elapsedSeconds: number;
+}
+
+export interface QueryOptions {
+  format?: string;
+  /** Values for {name:Type} placeholders, as plain strings (already unescaped). */
+  params?: Record<string, string>;
+}
+
+export class EmbeddedStore implements SpanStore {
+  readonly database: string;
+  readonly dataDir: string;
+  lastMigration?: MigrateResult;
+  private readonly limiter: Limiter;
+  private closed = false;
+
+  private constructor(
+    private readonly session: Session,
+    opts: EmbeddedOptions,
+  ) {
+    this.database = opts.database ?? 'switchyard';
+    this.dataDir = opts.dataDir;
+    this.limiter = new Limiter(opts.concurrency ?? 2);
+  }
+
+  static async open(opts: EmbeddedOptions): Promise<EmbeddedStore> {
+    const dir = resolve(opts.dataDir);
+    mkdirSync(dir, { recursive: true });
+    let session: Session;
+    try {
+      session = new Session(dir);
+    } catch (err) {
+      throw new Error(
+        `cannot open the embedded ClickHouse store in ${dir}: another process probably owns this folder ` +
+          `(only one process can), or this process already opened a different one. Set SWITCHYARD_DATA_DIR ` +
+          `to another folder or CLICKHOUSE_URL to use a server.`,
+        { cause: err },
+      );
+    }
+    const store = new EmbeddedStore(session, { ...opts, dataDir: dir });
+    try {
+      store.lastMigration = await migrate(
+        {
+          exec: async (sql) => void (await store.run(sql, {})),
+          queryRows: async (sql) => parseJsonEachRow(await store.query(sql, 'JSONEachRow')),
+        },
+        { database: store.database, ttlDays: opts.ttlDays },
+      );
+      // Unqualified table names in query() resolve to our database.
+      await store.run(`USE ${store.database}`, {});
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+    return store;
+  }
+
+  async insertTraces(rows: OtelTraceRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.insert('otel_traces', toJsonEachRow(rows, traceRowJson));
+  }
+
+  async insertFeedback(rows: FeedbackRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.insert('llm_feedback', toJsonEachRow(rows, feedbackRowJson));
+  }
+
+  async query(sql: string, format = 'JSONEachRow'): Promise<string> {
+    const r = await this.run(sql, { format });
+    return Buffer.from(r.bytes).toString('utf8');
+  }
+
+  /** Binary-safe query (Native, RowBinary...) with optional server-side parameter binding. */
+  async run(sql: string, opts: QueryOptions): Promise<QueryResult> {
+    this.assertOpen();
+    const format = opts.format ?? 'TabSeparated';
+    const r = await this.limiter.run(() =>
+      opts.params && Object.keys(opts.params).length > 0
+        ? this.session.queryBindAsync(sql, opts.params, { format })
+        : this.session.queryAsync(sql, { format }),
+    );
+    return { bytes: r.bytes(), rowsRead: r.rowsRead, bytesRead: r.bytesRead, elapsedSeconds: r.elapsed };
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      return (await this.query('SELECT 1', 'TabSeparated')).trim() === '1';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.limiter.idle();
+    this.session.close();
+  }
+
+  private async insert(table: string, payload: Buffer): Promise<void> {
+    this.assertOpen();
+    // Resolves after the rows (and every materialized view fed by them) are in the tables.
+    await this.limiter.run(() =>
+      this.session.insert({ table: `${this.database}.${table}`, values: payload, format: 'JSONEachRow' }),
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('embedded store is closed');
+  }
+}
+
+export function parseJsonEachRow(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}

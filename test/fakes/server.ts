@@ -47,6 +47,8 @@ export interface FakeOptions {
   apiKey?: string;
   port?: number;
   latencyMs?: number;
+  /** false: keep no request log (long benchmark runs); default true. */
+  record?: boolean;
 }
 
 /** What a provider module supplies to the shared core. */
@@ -97,6 +99,7 @@ export async function startFakeServer(impl: ProviderImpl, opts: FakeOptions = {}
   const queue: Fault[] = [];
   let fallback: Fault | undefined;
   const latencyMs = opts.latencyMs ?? 0;
+  const record = opts.record !== false;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -109,7 +112,7 @@ export async function startFakeServer(impl: ProviderImpl, opts: FakeOptions = {}
         body: parseBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), req.headers['content-type']),
         at: Date.now(),
       };
-      fake.requests.push(rec);
+      if (record) fake.requests.push(rec);
       const fault = queue.length > 0 ? queue.shift() : fallback;
       const state = { selfClosed: false };
       res.on('close', () => {

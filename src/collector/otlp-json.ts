@@ -14,13 +14,17 @@ const hexId = z
   .regex(HEX, 'must be a hex string (OTLP/JSON encodes ids as hex, not base64)')
   .transform((h) => Buffer.from(h, 'hex'));
 
+// JSON numbers past 2^53 are accepted (already rounded by JSON.parse, as in other collectors);
+// zod's .int() would refuse them as unsafe integers.
+const integral = z.number().refine(Number.isInteger, 'must be an integer');
+
 const uint64 = z
-  .union([z.string().regex(UINT, 'must be an unsigned 64-bit integer'), z.number().int().nonnegative()])
+  .union([z.string().regex(UINT, 'must be an unsigned 64-bit integer'), integral.refine((n) => n >= 0, 'must not be negative')])
   .transform((v) => BigInt(v))
   .refine((v) => v < 1n << 64n, 'must fit in 64 bits');
 
 const int64 = z
-  .union([z.string().regex(INT, 'must be a 64-bit integer'), z.number().int()])
+  .union([z.string().regex(INT, 'must be a 64-bit integer'), integral])
   .transform((v) => BigInt(v))
   .refine((v) => v >= -(1n << 63n) && v < 1n << 63n, 'must fit in 64 bits');
 

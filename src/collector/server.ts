@@ -164,6 +164,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         server.closeIdleConnections();
         await Promise.all([spanWriter.close(o.closeTimeoutMs), feedbackWriter.close(o.closeTimeoutMs)]);
         // Requests that were waiting on the writers have been answered by now.
+        server.closeIdleConnections();
         const grace = setTimeout(() => server.closeAllConnections(), 1000);
         await serverClosed;
         clearTimeout(grace);

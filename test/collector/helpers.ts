@@ -1,0 +1,83 @@
+// Test helpers: an in-memory SpanStore double whose availability the test controls, and
+// small HTTP helpers for talking to a collector on 127.0.0.1.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FeedbackRow, OtelTraceRow, SpanStore } from '../../src/store/types.js';
+
+export class MemoryStore implements SpanStore {
+  traces: OtelTraceRow[] = [];
+  feedback: FeedbackRow[] = [];
+  /** Each successful insertTraces call's row count, in order. */
+  traceBatches: number[] = [];
+  down = false;
+  /** When set, inserts wait for this promise before answering. */
+  gate: Promise<void> | undefined;
+  insertCalls = 0;
+
+  async insertTraces(rows: OtelTraceRow[]): Promise<void> {
+    this.insertCalls++;
+    if (this.gate) await this.gate;
+    if (this.down) throw new Error('store down');
+    this.traces.push(...rows);
+    this.traceBatches.push(rows.length);
+  }
+  async insertFeedback(rows: FeedbackRow[]): Promise<void> {
+    if (this.gate) await this.gate;
+    if (this.down) throw new Error('store down');
+    this.feedback.push(...rows);
+  }
+  async query(): Promise<string> {
+    return '';
+  }
+  async ping(): Promise<boolean> {
+    return !this.down;
+  }
+  async close(): Promise<void> {}
+}
+
+export function tempDir(prefix = 'sy-collector-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Polls until `check` returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, stepMs = 20): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+export function hexBytes(hex: string): Buffer {
+  return Buffer.from(hex, 'hex');
+}
+
+let counter = 0;
+/** A valid protobufjs-shaped span object with unique ids. */
+export function protoSpan(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  counter++;
+  const n = counter.toString(16).padStart(8, '0');
+  return {
+    traceId: hexBytes('0af7651916cd43dd8448eb21' + n),
+    spanId: hexBytes('b7ad6b71' + n),
+    name: `span-${counter}`,
+    kind: 2,
+    startTimeUnixNano: '1700000000000000000',
+    endTimeUnixNano: '1700000000250000000',
+    ...overrides,
+  };
+}
+
+export function protoRequest(spans: Record<string, unknown>[], service = 'test-svc'): Record<string, unknown> {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeSpans: [{ scope: { name: 'test-scope', version: '1.2.3' }, spans }],
+      },
+    ],
+  };
+}

@@ -1,0 +1,32 @@
+// `switchyard sidecar`: the routing sidecar alone (127.0.0.1:8790).
+import { parseFlags, flagString } from '../args.js';
+import { Sidecar } from '../gateway/sidecar.js';
+import { logger } from '../logger.js';
+import { createTelemetry } from '../telemetry/setup.js';
+import { configPath, loadOrExit, onShutdown, portFrom } from './common.js';
+
+export async function startSidecarFromFlags(argv: string[]): Promise<Sidecar> {
+  const flags = parseFlags(argv);
+  const path = configPath(flags);
+  const config = await loadOrExit(path);
+  const telemetry = config.file.telemetry.enabled ? await createTelemetry({ captureContent: config.file.telemetry.capture_content, pricing: config.file.pricing }) : undefined;
+  const sc = new Sidecar({
+    config,
+    configPath: path,
+    telemetry,
+    host: flagString(flags, 'host') ?? process.env.SWITCHYARD_HOST ?? '127.0.0.1',
+    port: portFrom(flags, 'SWITCHYARD_PORT', 8790),
+    watchConfig: true,
+  });
+  const port = await sc.listen();
+  logger.info('sidecar listening', { url: `http://127.0.0.1:${port}/v1`, config: path });
+  return sc;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const sc = await startSidecarFromFlags(argv);
+  onShutdown(async () => {
+    await sc.close();
+    await sc.telemetry.shutdown();
+  });
+}

@@ -1,0 +1,78 @@
+// Route handlers: parse, select routing, call the executor, write. Nothing else lives here.
+import type { Request, Response } from 'express';
+import type { Operation } from '../providers/types.js';
+import { execute } from '../routing/executor.js';
+import { AbortReason } from '../routing/outcome.js';
+import { parseBody } from './bodies.js';
+import { errorJson, HttpError, sendError } from './errors.js';
+import { header, parseDeadline, parseMetadata } from './request-headers.js';
+import { selectRouting } from './select-routing.js';
+import { SseSink } from './sse-sink.js';
+import type { Sidecar } from './sidecar.js';
+
+export function completionHandler(sc: Sidecar, op: Operation) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const tel = sc.telemetry.startRequest(op, req.path, req.headers);
+    let traceId = tel.traceId;
+    let configId = '';
+    let metadata: Record<string, string> = {};
+    const traceHeader = () => ({ 'x-switchyard-trace-id': traceId });
+    try {
+      traceId = header(req.headers, 'trace-id') || tel.traceId;
+      metadata = parseMetadata(header(req.headers, 'metadata'));
+      tel.setMetadata(metadata);
+      const deadlineHeader = parseDeadline(header(req.headers, 'deadline-ms'));
+      const body = parseBody(op, req.body);
+      const file = sc.config.current.file;
+      const sel = selectRouting(file, header(req.headers, 'config'), body.model);
+      configId = sel.configId;
+      if (sel.model !== body.model) body.model = sel.model;
+      const deadlineMs = Math.min(file.server.deadline_ms, sel.routing.deadline_ms ?? Infinity, deadlineHeader ?? Infinity);
+      const stream = op !== 'embeddings' && body.stream === true;
+      const client = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) client.abort(new AbortReason('client'));
+      });
+      const result = await execute(
+        {
+          op,
+          body,
+          stream,
+          includeUsage: (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true,
+          metadata,
+          routing: sel.routing,
+          deadlineAt: Date.now() + deadlineMs,
+          clientSignal: client.signal,
+          sink: stream ? new SseSink(res, traceHeader) : undefined,
+        },
+        { file, health: sc.health, simulatedUrls: sc.simulators.urls, observer: tel.observer },
+      );
+      tel.finish({ switchyardTraceId: traceId, configId, strategy: sel.routing.strategy?.mode ?? 'single', metadata, status: result.status, result });
+      if (result.streamed || res.headersSent) return;
+      res.status(result.status).set(traceHeader()).set(result.headers).json(result.body);
+    } catch (e) {
+      const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`, 'internal_error');
+      tel.finish({ switchyardTraceId: traceId, configId, strategy: '', metadata, status: err.status, errorType: err.code ?? err.type });
+      sendError(res, err, traceHeader());
+    }
+  };
+}
+
+export function modelsHandler(sc: Sidecar) {
+  return (_req: Request, res: Response): void => {
+    // The models this sidecar routes to, from its config: answering needs no upstream call.
+    const file = sc.config.current.file;
+    const seen = new Map<string, string>();
+    const walk = (t: { provider?: string; override_params?: Record<string, unknown>; targets?: unknown[] }) => {
+      const m = t.override_params?.model;
+      if (typeof m === 'string' && !seen.has(m)) seen.set(m, (t.provider ?? 'switchyard').replace(/^@/, ''));
+      for (const c of (t.targets ?? []) as (typeof t)[]) walk(c);
+    };
+    for (const cfg of Object.values(file.configs)) walk(cfg);
+    res.json({ object: 'list', data: [...seen].map(([id, owner]) => ({ id, object: 'model', created: 0, owned_by: owner })) });
+  };
+}
+
+export function notFound(req: Request, res: Response): void {
+  res.status(404).json(errorJson(404, `no route for ${req.method} ${req.path}`, 'not_found'));
+}

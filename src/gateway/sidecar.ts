@@ -1,0 +1,96 @@
+// The sidecar: config, health, simulators and telemetry behind a thin express app.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LoadedConfig } from '../config/load.js';
+import { ConfigHolder } from '../config/store.js';
+import { SimulatorPool } from '../providers/simulated/pool.js';
+import { HealthRegistry } from '../routing/health.js';
+import type { Telemetry } from '../telemetry/types.js';
+import { noopTelemetry } from '../telemetry/noop.js';
+import { errorJson } from './errors.js';
+import { collectorFeedbackUrl, feedbackHandler } from './feedback.js';
+import { completionHandler, modelsHandler, notFound } from './handlers.js';
+import { logger } from '../logger.js';
+
+export interface SidecarOptions {
+  config: LoadedConfig;
+  configPath?: string;
+  telemetry?: Telemetry;
+  host?: string;
+  port?: number;
+  watchConfig?: boolean;
+}
+
+export class Sidecar {
+  readonly config: ConfigHolder;
+  readonly health: HealthRegistry;
+  readonly simulators = new SimulatorPool();
+  readonly telemetry: Telemetry;
+  readonly app: express.Express;
+  private server?: Server;
+
+  constructor(private readonly opts: SidecarOptions) {
+    this.config = new ConfigHolder(opts.config, opts.configPath);
+    const b = opts.config.file.breaker;
+    this.health = new HealthRegistry(b.failure_threshold, b.cooldown_ms);
+    this.telemetry = opts.telemetry ?? noopTelemetry;
+    this.config.onChange((c) => {
+      this.health.configure(c.file.breaker.failure_threshold, c.file.breaker.cooldown_ms);
+      void this.simulators.sync(c.file).catch((e) => logger.error('simulated providers failed to start', { error: (e as Error).message }));
+    });
+    this.app = this.buildApp();
+  }
+
+  private buildApp(): express.Express {
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    const limit = this.opts.config.file.server.max_body_bytes;
+    // Parse every POST body as JSON whatever its content-type: SDKs and curl differ.
+    app.use(express.json({ limit, type: () => true, strict: false }));
+    app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+    app.get('/readyz', (_req, res) => void res.json({ status: 'ready', config: this.config.current.source, loaded_at: new Date(this.config.current.loadedAt).toISOString() }));
+    app.get('/metrics', async (_req, res) => {
+      const m = await this.telemetry.metricsText();
+      res.type(m.contentType).send(m.body);
+    });
+    app.post('/v1/chat/completions', completionHandler(this, 'chat'));
+    app.post('/v1/completions', completionHandler(this, 'text_completion'));
+    app.post('/v1/embeddings', completionHandler(this, 'embeddings'));
+    app.get('/v1/models', modelsHandler(this));
+    app.post('/v1/feedback', feedbackHandler(() => collectorFeedbackUrl(this.config.current.file.collector_url)));
+    app.use(notFound);
+    app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+      if (res.headersSent) return void res.end();
+      if (err.type === 'entity.too.large') return void res.status(413).json(errorJson(413, `request body is larger than the limit of ${limit} bytes`, 'body_too_large'));
+      if (err.type === 'entity.parse.failed') return void res.status(400).json(errorJson(400, `request body is not valid JSON: ${err.message}`, 'invalid_json'));
+      if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return void res.status(415).json(errorJson(415, err.message, 'unsupported_encoding'));
+      const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+      if (status === 500) logger.error('unhandled error', { error: err.message });
+      res.status(status).json(errorJson(status, status === 500 ? 'internal error' : err.message, 'internal_error'));
+    });
+    return app;
+  }
+
+  async listen(): Promise<number> {
+    await this.simulators.sync(this.config.current.file);
+    if (this.opts.watchConfig) this.config.watch();
+    this.server = this.app.listen(this.opts.port ?? 8790, this.opts.host ?? '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('listening', resolve);
+      this.server!.once('error', reject);
+    });
+    this.server.keepAliveTimeout = 65_000;
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.config.close();
+    if (this.server) {
+      this.server.closeAllConnections();
+      await new Promise<void>((r) => this.server!.close(() => r()));
+    }
+    await this.simulators.close();
+  }
+}

@@ -1,0 +1,58 @@
+// Provider types → adapters, and target → resolved provider (endpoint + credentials).
+import type { FileConfig, TargetSpec } from '../config/schema.js';
+import { providerRef } from '../config/load.js';
+import { AnthropicAdapter } from './anthropic/adapter.js';
+import { OpenAIAdapter } from './openai/adapter.js';
+import type { ProviderAdapter, ResolvedProvider } from './types.js';
+
+const adapters = new Map<string, ProviderAdapter>([
+  ['openai', new OpenAIAdapter('openai', 'https://api.openai.com/v1')],
+  ['openai-compatible', new OpenAIAdapter('openai-compatible', '')],
+  ['anthropic', new AnthropicAdapter()],
+  // Simulated upstreams speak OpenAI's wire format from an in-process server.
+  ['simulated', new OpenAIAdapter('simulated', '')],
+]);
+
+/** Later provider modules add themselves here. */
+export function registerProvider(type: string, adapter: ProviderAdapter): void {
+  adapters.set(type, adapter);
+}
+
+export function adapterFor(type: string): ProviderAdapter | undefined {
+  return adapters.get(type);
+}
+
+export function knownProviderTypes(): string[] {
+  return [...adapters.keys()];
+}
+
+export class UnknownProviderError extends Error {
+  readonly status = 400;
+}
+
+/**
+ * Resolves a leaf target. `simulatedUrls` maps simulated provider slugs to their running servers.
+ */
+export function resolveProvider(target: TargetSpec, file: FileConfig, simulatedUrls: ReadonlyMap<string, string>): { adapter: ProviderAdapter; provider: ResolvedProvider } {
+  const ref = providerRef(target);
+  if (!ref) throw new UnknownProviderError('target has no provider');
+  const spec = ref.slug !== undefined ? file.providers[ref.slug] : undefined;
+  const type = spec?.type ?? ref.type;
+  if (!type) throw new UnknownProviderError(`unknown provider "@${ref.slug}"`);
+  const adapter = adapters.get(type);
+  if (!adapter) throw new UnknownProviderError(`unknown provider "${ref.type ?? ref.slug}" (known types: ${knownProviderTypes().join(', ')})`);
+  const slug = spec ? ref.slug! : type;
+  const baseUrl = target.custom_host ?? spec?.base_url ?? (type === 'simulated' ? simulatedUrls.get(slug) : undefined) ?? adapter.defaultBaseUrl;
+  if (!baseUrl) throw new UnknownProviderError(`provider "${slug}" (${type}) needs a base_url`);
+  return {
+    adapter,
+    provider: {
+      slug,
+      type,
+      baseUrl,
+      apiKey: target.api_key ?? spec?.api_key,
+      headers: spec?.headers ?? {},
+      spec: spec ?? { type },
+    },
+  };
+}

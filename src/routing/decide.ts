@@ -1,0 +1,63 @@
+// The routing decision: a pure function of the config node, the request and target health
+// (plus a random source for weighted choice). It returns the children to try, in order.
+import type { TargetSpec } from '../config/schema.js';
+import type { BreakerState } from './health.js';
+import { matches, type ConditionInput } from './conditions.js';
+import { healthKey, inherit, isLeaf, type Inherited } from './tree.js';
+
+export interface DecisionInput extends ConditionInput {
+  health: (key: string) => BreakerState;
+  rng: () => number;
+}
+
+export type Decision = { order: number[] } | { error: string };
+
+function healthy(node: TargetSpec, settings: Inherited, input: DecisionInput): boolean {
+  if (isLeaf(node)) return input.health(healthKey(node, settings, input.params.model)) !== 'open';
+  return node.targets!.some((c) => healthy(c, inherit(settings, c), input));
+}
+
+function weightedPick(candidates: number[], weights: number[], rng: () => number): number {
+  const total = candidates.reduce((s, i) => s + weights[i], 0);
+  let r = rng() * total;
+  for (const i of candidates) {
+    r -= weights[i];
+    if (r < 0) return i;
+  }
+  return candidates[candidates.length - 1];
+}
+
+export function decide(node: TargetSpec, settings: Inherited, input: DecisionInput): Decision {
+  const children = node.targets ?? [];
+  const mode = node.strategy?.mode ?? 'single';
+  const isHealthy = children.map((c) => healthy(c, inherit(settings, c), input));
+  switch (mode) {
+    case 'single':
+      return { order: [0] };
+    case 'fallback': {
+      // Healthy targets first in config order; open-breaker ones stay as a last resort.
+      const idx = children.map((_c, i) => i);
+      return { order: [...idx.filter((i) => isHealthy[i]), ...idx.filter((i) => !isHealthy[i])] };
+    }
+    case 'loadbalance': {
+      const weights = children.map((c) => c.weight ?? 1);
+      const positive = weights.map((_w, i) => i).filter((i) => weights[i] > 0);
+      if (positive.length === 0) return { error: 'loadbalance has no target with weight > 0' };
+      const live = positive.filter((i) => isHealthy[i]);
+      return { order: [weightedPick(live.length ? live : positive, weights, input.rng)] };
+    }
+    case 'conditional': {
+      const byName = new Map(children.map((c, i) => [c.name, i]));
+      for (const cond of node.strategy?.conditions ?? []) {
+        if (matches(cond.query, input)) {
+          const i = byName.get(cond.then);
+          return i === undefined ? { error: `conditional target "${cond.then}" not found` } : { order: [i] };
+        }
+      }
+      const d = node.strategy?.default;
+      if (d === undefined) return { error: 'no condition matched and the conditional strategy has no default' };
+      const i = byName.get(d);
+      return i === undefined ? { error: `default target "${d}" not found` } : { order: [i] };
+    }
+  }
+}

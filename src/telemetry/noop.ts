@@ -1,0 +1,12 @@
+// Telemetry off: no spans, no metrics; a random trace id still identifies each request.
+import { randomBytes } from 'node:crypto';
+import { noopObserver } from '../routing/observer.js';
+import type { RequestTelemetry, Telemetry } from './types.js';
+
+const handle = (): RequestTelemetry => ({ traceId: randomBytes(16).toString('hex'), observer: noopObserver, setMetadata() {}, finish() {} });
+
+export const noopTelemetry: Telemetry = {
+  startRequest: handle,
+  metricsText: async () => ({ contentType: 'text/plain; version=0.0.4', body: '' }),
+  shutdown: async () => {},
+};

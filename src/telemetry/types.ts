@@ -1,0 +1,30 @@
+// The gateway's view of telemetry: one handle per request, plus /metrics and shutdown.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Operation } from '../providers/types.js';
+import type { RequestObserver } from '../routing/observer.js';
+import type { ExecResult } from '../routing/executor.js';
+
+export interface RequestSummary {
+  switchyardTraceId: string;
+  configId: string;
+  strategy: string;
+  metadata: Record<string, string>;
+  status: number;
+  result?: ExecResult;
+  errorType?: string;
+}
+
+export interface RequestTelemetry {
+  /** W3C trace id of the request span ('' when telemetry is off). */
+  readonly traceId: string;
+  readonly observer: RequestObserver;
+  /** Adds metadata as soon as it is known, so attempt spans carry it too. */
+  setMetadata(metadata: Record<string, string>): void;
+  finish(summary: RequestSummary): void;
+}
+
+export interface Telemetry {
+  startRequest(op: Operation, route: string, headers: IncomingHttpHeaders): RequestTelemetry;
+  metricsText(): Promise<{ contentType: string; body: string }>;
+  shutdown(): Promise<void>;
+}

@@ -26,7 +26,7 @@ export const injectorOptionsSchema = z.object({
   image: z.string().min(1),
   imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']),
   port: z.number().int().min(1).max(65535),
-  collectorEndpoint: z.url(),
+  collectorEndpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   cpuRequest: quantity,
   memoryRequest: quantity,
   cpuLimit: quantity.optional(),

@@ -1,7 +1,7 @@
 // AdmissionReview fixtures → the webhook's answer → its JSON Patch applied with fast-json-patch
 // → the resulting pod checked against the Kubernetes schema and for what a user would look at.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS, type InjectorOptions } from '../../src/injector/options.js';
+import { DEFAULT_OPTIONS, loadInjectorOptions, type InjectorOptions } from '../../src/injector/options.js';
 import { escapePointer } from '../../src/injector/planner.js';
 import { handleReview } from '../../src/injector/review.js';
 import type { InjectScope } from '../../src/injector/decide.js';
@@ -268,6 +268,16 @@ describe('configuration', () => {
     expect(sidecar.startupProbe.httpGet.port).toBe(9790);
     expect(sidecar.env.filter((e: Obj) => e.valueFrom?.secretKeyRef).map((e: Obj) => e.name)).toEqual(['OPENAI_API_KEY']);
     expect(envOf(patched.spec.containers[0]).OPENAI_BASE_URL.value).toBe('http://127.0.0.1:9790/v1');
+  });
+
+  it('reads options from flags over env over defaults, and rejects bad values', () => {
+    const env = { SWITCHYARD_SIDECAR_IMAGE: 'env/img:1', SWITCHYARD_SIDECAR_MEMORY_LIMIT: '512Mi', SWITCHYARD_SIDECAR_CPU_LIMIT: 'none', SWITCHYARD_SIDECAR_SECRET_KEYS: 'A_KEY, B_KEY' };
+    const loaded = loadInjectorOptions({ image: 'flag/img:2', 'collector-endpoint': 'http://otel.obs:4318' }, env);
+    expect(loaded).toMatchObject({ image: 'flag/img:2', memoryLimit: '512Mi', cpuLimit: undefined, secretKeys: ['A_KEY', 'B_KEY'], collectorEndpoint: 'http://otel.obs:4318', port: 8790 });
+    expect(loadInjectorOptions({}, {})).toEqual(DEFAULT_OPTIONS);
+    expect(() => loadInjectorOptions({ 'cpu-request': '1 core' }, {})).toThrow(/cpuRequest: not a Kubernetes quantity/);
+    expect(() => loadInjectorOptions({}, { SWITCHYARD_COLLECTOR_ENDPOINT: 'collector:4318' })).toThrow(/collectorEndpoint/);
+    expect(() => loadInjectorOptions({}, { SWITCHYARD_SIDECAR_SECRET_KEYS: 'OPENAI-KEY' })).toThrow(/secretKeys/);
   });
 
   it('escapes "~" and "/" in JSON pointers per RFC 6901', () => {

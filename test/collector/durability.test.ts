@@ -31,7 +31,7 @@ async function start(store: MemoryStore, spoolDir: string, extra: Record<string,
 
 function send(c: RunningCollector, names: string[]) {
   const body = encodeTraceRequestProto(protoRequest(names.map((name) => protoSpan({ name }))));
-  return fetch(c.url + '/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+  return fetch(c.url + '/v1/traces', { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/x-protobuf' } });
 }
 
 function names(from: number, to: number): string[] {

@@ -25,7 +25,8 @@ async function start(store: MemoryStore, extra: Record<string, unknown> = {}) {
 }
 
 function post(path: string, body: Uint8Array | string, headers: Record<string, string>) {
-  return fetch(collector!.url + path, { method: 'POST', body, headers });
+  // Copy into a plain ArrayBuffer-backed view: fetch's BodyInit typing wants one.
+  return fetch(collector!.url + path, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers });
 }
 
 const PROTO = { 'content-type': 'application/x-protobuf' };

@@ -1,7 +1,7 @@
 // The embedded store: a real ClickHouse engine (chdb) in this process, data in a local folder.
 // chdb 3.4's queryAsync/insert run on libuv worker threads, so nothing here blocks the event
-// loop (test/store/embedded.test.ts measures it); a Limiter keeps engine work from taking
-// the whole thread pool. Only one process can own a data folder: the engine locks it.
+// loop (test/store/embedded.test.ts measures it); a Limiter keeps engine work from parking
+// threads of the shared pool. Only one process can own a data folder: the engine locks it.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session } from 'chdb';
@@ -13,7 +13,7 @@ import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
 export interface EmbeddedOptions {
   dataDir: string;
   database?: string;
-  /** Max engine operations in flight (default 2). */
+  /** Max engine operations in flight (default 1: the connection runs one at a time). */
   concurrency?: number;
   ttlDays?: number;
 }
@@ -29,6 +29,8 @@ export interface QueryOptions {
   format?: string;
   /** Values for {name:Type} placeholders, as plain strings (already unescaped). */
   params?: Record<string, string>;
+  /** Resolve unqualified names in this database instead of the store's. */
+  database?: string;
 }
 
 export class EmbeddedStore implements SpanStore {
@@ -44,7 +46,7 @@ export class EmbeddedStore implements SpanStore {
   ) {
     this.database = opts.database ?? 'switchyard';
     this.dataDir = opts.dataDir;
-    this.limiter = new Limiter(opts.concurrency ?? 2);
+    this.limiter = new Limiter(opts.concurrency ?? 1);
   }
 
   static async open(opts: EmbeddedOptions): Promise<EmbeddedStore> {
@@ -52,7 +54,9 @@ export class EmbeddedStore implements SpanStore {
     mkdirSync(dir, { recursive: true });
     let session: Session;
     try {
-      session = new Session(dir);
+      // Same 64-bit integer rendering as a ClickHouse server (quoted in JSON), so readers see one
+      // shape whichever store answers.
+      session = new Session(dir, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
     } catch (err) {
       throw new Error(
         `cannot open the embedded ClickHouse store in ${dir}: another process probably owns this folder ` +
@@ -98,11 +102,22 @@ export class EmbeddedStore implements SpanStore {
   async run(sql: string, opts: QueryOptions): Promise<QueryResult> {
     this.assertOpen();
     const format = opts.format ?? 'TabSeparated';
-    const r = await this.limiter.run(() =>
+    const exec = () =>
       opts.params && Object.keys(opts.params).length > 0
         ? this.session.queryBindAsync(sql, opts.params, { format })
-        : this.session.queryAsync(sql, { format }),
-    );
+        : this.session.queryAsync(sql, { format });
+    const other = opts.database && opts.database !== this.database ? opts.database : undefined;
+    if (other && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(other)) throw new Error(`invalid database name: ${other}`);
+    // Switching database is session state: do it inside one limiter slot and always switch back.
+    const r = await this.limiter.run(async () => {
+      if (!other) return exec();
+      await this.session.queryAsync(`USE ${other}`);
+      try {
+        return await exec();
+      } finally {
+        await this.session.queryAsync(`USE ${this.database}`);
+      }
+    });
     return { bytes: r.bytes(), rowsRead: r.rowsRead, bytesRead: r.bytesRead, elapsedSeconds: r.elapsed };
   }
 

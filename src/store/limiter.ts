@@ -1,6 +1,7 @@
 // A FIFO concurrency limit. chdb runs async queries on libuv's shared thread pool (4 threads by
-// default) which also serves dns.lookup, fs and zlib for the sidecar in the same process;
-// capping engine work at 2 in flight leaves the rest of the pool to latency-sensitive callers.
+// default), which also serves dns.lookup, fs and zlib for the sidecar in the same process. One
+// chdb connection executes one query at a time anyway (two concurrent sleep(1) take 2 s), so
+// every extra query in flight would only park a pool thread on the engine's lock.
 export class Limiter {
   private active = 0;
   private readonly waiting: Array<() => void> = [];

@@ -1,0 +1,109 @@
+// The remote store: a ClickHouse server (single node or cluster) through @clickhouse/client.
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { migrate, type MigrateResult } from './migrate.js';
+import { nanosToDateTime64 } from './rows.js';
+import { inspectQuery } from './sql-guard.js';
+import type { RenderOptions } from './template.js';
+import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
+
+export interface RemoteOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  database?: string;
+  requestTimeoutMs?: number;
+}
+
+export class RemoteStore implements SpanStore {
+  readonly database: string;
+  private readonly client: ClickHouseClient;
+
+  constructor(private readonly opts: RemoteOptions) {
+    this.database = opts.database ?? 'switchyard';
+    this.client = makeClient(opts, this.database);
+  }
+
+  /** Applies the schema (CREATE DATABASE included) through a client bound to `default`. */
+  async migrate(render: Omit<RenderOptions, 'database'> = {}): Promise<MigrateResult> {
+    return migrateRemote(this.opts, { ...render, database: this.database });
+  }
+
+  async insertTraces(rows: OtelTraceRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    // The server acknowledges only after the block is written (no async_insert), so a resolved
+    // promise means the rows are in the table.
+    await this.client.insert({
+      table: `${this.database}.otel_traces`,
+      format: 'JSONEachRow',
+      values: rows.map((r) => ({
+        ...r,
+        Timestamp: nanosToDateTime64(r.Timestamp),
+        'Events.Timestamp': r['Events.Timestamp'].map(nanosToDateTime64),
+      })),
+    });
+  }
+
+  async insertFeedback(rows: FeedbackRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.client.insert({
+      table: `${this.database}.llm_feedback`,
+      format: 'JSONEachRow',
+      values: rows.map((r) => ({ ...r, Timestamp: (r.Timestamp / 1000).toFixed(3) })),
+    });
+  }
+
+  async query(sql: string, format = 'JSONEachRow'): Promise<string> {
+    return execText(this.client, sql, format);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.client.ping()).success;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+function makeClient(opts: RemoteOptions, database: string): ClickHouseClient {
+  return createClient({
+    url: opts.url,
+    username: opts.username ?? 'default',
+    password: opts.password ?? '',
+    database,
+    request_timeout: opts.requestTimeoutMs ?? 30_000,
+  });
+}
+
+async function execText(client: ClickHouseClient, sql: string, format: string): Promise<string> {
+  const shape = inspectQuery(sql);
+  const query = shape.format || !['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN'].includes(shape.kind)
+    ? shape.sql
+    : `${shape.sql}\nFORMAT ${format}`;
+  const res = await client.exec({ query });
+  const chunks: Buffer[] = [];
+  for await (const chunk of res.stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function migrateRemote(opts: RemoteOptions, render: RenderOptions): Promise<MigrateResult> {
+  const client = makeClient(opts, 'default');
+  try {
+    return await migrate(
+      {
+        exec: async (sql) => void (await client.command({ query: sql })),
+        queryRows: async (sql) => {
+          const rs = await client.query({ query: sql, format: 'JSONEachRow' });
+          return rs.json<Record<string, unknown>>();
+        },
+      },
+      render,
+    );
+  } finally {
+    await client.close();
+  }
+}

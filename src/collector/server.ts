@@ -22,6 +22,8 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   batchSize?: number;
   flushIntervalMs?: number;
+  /** With no write running, this many waiting rows start one without waiting for the interval. */
+  eagerFlushRows?: number;
   /** When set, POST /v1/feedback requires `Authorization: Bearer <token>`. */
   feedbackToken?: string;
   /** Rows buffered in memory per writer before senders get 429. */
@@ -51,6 +53,7 @@ export const COLLECTOR_DEFAULTS = {
   maxBodyBytes: 20 * 1024 * 1024,
   batchSize: 10_000,
   flushIntervalMs: 200,
+  eagerFlushRows: 1_000,
   maxBufferedRows: 100_000,
   maxSpoolBytes: 1024 * 1024 * 1024,
   retryIntervalMs: 500,
@@ -65,6 +68,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const writerOpts = {
     batchSize: o.batchSize,
     flushIntervalMs: o.flushIntervalMs,
+    eagerFlushRows: o.eagerFlushRows,
     maxBufferedRows: o.maxBufferedRows,
     retryIntervalMs: o.retryIntervalMs,
     maxRetryIntervalMs: o.maxRetryIntervalMs,

@@ -1,6 +1,9 @@
 // Durable batching writer. Requests hand it rows and wait: their promise resolves only when
 // the rows are in the store or fsynced in the spool, so a 200 always means "kept".
-// - Batches: flushed at `batchSize` rows or `flushIntervalMs` after the oldest buffered row.
+// - Batches: a write starts when `flushIntervalMs` passed since the oldest buffered row, or at
+//   once when the previous write is done and `eagerFlushRows` rows wait (group commit: under
+//   load, rows pile up while a write runs, so batches grow toward `batchSize` by themselves;
+//   under light load, inserts stay at most one per interval, as ClickHouse likes them).
 // - One store write at a time, so batches (and spool replays) reach the store in order.
 // - Bounded memory: past `maxBufferedRows` submit() refuses (the receiver answers 429).
 // - Store failure: the batch goes to the spool, and so does every later batch while the spool
@@ -21,8 +24,11 @@ export interface WriterOptions<Row> {
   ping(): Promise<boolean>;
   spool: Spool<Row>;
   metrics: SignalMetrics;
+  /** Most rows per store write. */
   batchSize: number;
   flushIntervalMs: number;
+  /** Rows that start a write without waiting for the interval (when no write is running). */
+  eagerFlushRows: number;
   maxBufferedRows: number;
   /** First wait before retrying a failed store; doubles up to maxRetryIntervalMs. */
   retryIntervalMs: number;
@@ -75,9 +81,13 @@ export class DurableWriter<Row> {
       this.pending.push({ rows, settled: false, resolve, reject });
       this.pendingRows += rows.length;
       this.opts.metrics.queued.set(this.pendingRows + this.inflightRows);
-      if (this.pendingRows >= this.opts.batchSize) this.kick();
+      if (this.pendingRows >= this.eagerRows) this.kick();
       else this.schedule();
     });
+  }
+
+  private get eagerRows(): number {
+    return Math.min(this.opts.eagerFlushRows, this.opts.batchSize);
   }
 
   /** Rows buffered in memory (pending + being written). */
@@ -136,7 +146,7 @@ export class DurableWriter<Row> {
     const now = Date.now();
     let due = Infinity;
     if (this.pending.length > 0) {
-      due = this.closing || this.pendingRows >= this.opts.batchSize ? now : this.oldestPendingAt + this.opts.flushIntervalMs;
+      due = this.closing || this.pendingRows >= this.eagerRows ? now : this.oldestPendingAt + this.opts.flushIntervalMs;
     }
     if (this.opts.spool.segmentCount > 0 && !this.closing) due = Math.min(due, this.nextRetryAt);
     if (due === Infinity) return;
@@ -165,7 +175,7 @@ export class DurableWriter<Row> {
     if (this.pending.length === 0) return undefined;
     const due =
       this.closing ||
-      this.pendingRows >= this.opts.batchSize ||
+      this.pendingRows >= this.eagerRows ||
       Date.now() - this.oldestPendingAt >= this.opts.flushIntervalMs;
     if (!due) return undefined;
     const batch: Entry<Row>[] = [];

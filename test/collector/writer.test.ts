@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCollectorMetrics } from '../../src/collector/metrics.js';
+import { Spool } from '../../src/collector/spool.js';
+import { DurableWriter } from '../../src/collector/writer.js';
+import type { OtelTraceRow } from '../../src/store/types.js';
+import { MemoryStore, tempDir, waitFor } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+async function writer(store: MemoryStore, opts: Partial<{ batchSize: number; flushIntervalMs: number; eagerFlushRows: number }>) {
+  const tmp = tempDir();
+  cleanups.push(tmp.cleanup);
+  return new DurableWriter<OtelTraceRow>({
+    name: 'spans',
+    insert: (rows) => store.insertTraces(rows),
+    ping: () => store.ping(),
+    spool: await Spool.open<OtelTraceRow>(tmp.dir, 1e9),
+    metrics: createCollectorMetrics().spans,
+    batchSize: opts.batchSize ?? 100,
+    flushIntervalMs: opts.flushIntervalMs ?? 50,
+    eagerFlushRows: opts.eagerFlushRows ?? 10,
+    maxBufferedRows: 10_000,
+    retryIntervalMs: 10,
+    maxRetryIntervalMs: 20,
+    insertTimeoutMs: 5_000,
+  });
+}
+
+const rows = (n: number, tag = 'r') => Array.from({ length: n }, (_, i) => ({ SpanName: `${tag}${i}` }) as OtelTraceRow);
+
+describe('DurableWriter batching', () => {
+  it('holds a small batch until the flush interval, then writes it', async () => {
+    const store = new MemoryStore();
+    const w = await writer(store, { flushIntervalMs: 150, eagerFlushRows: 10 });
+    const t0 = Date.now();
+    const done = w.submit(rows(3));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(store.traces).toHaveLength(0);
+    await done;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(store.traceBatches).toEqual([3]);
+    await w.close(1000);
+  });
+
+  it('writes at once when enough rows wait and no write is running', async () => {
+    const store = new MemoryStore();
+    const w = await writer(store, { flushIntervalMs: 10_000, eagerFlushRows: 10 });
+    const t0 = Date.now();
+    await w.submit(rows(12));
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(store.traceBatches).toEqual([12]);
+    await w.close(1000);
+  });
+
+  it('groups requests that arrive during a write into the next batch, capped at batchSize', async () => {
+    const store = new MemoryStore();
+    let open!: () => void;
+    store.gate = new Promise<void>((r) => (open = r));
+    const w = await writer(store, { batchSize: 25, eagerFlushRows: 5, flushIntervalMs: 10_000 });
+    const first = w.submit(rows(5, 'a'));
+    await waitFor(() => store.insertCalls === 1);
+    const later = [w.submit(rows(10, 'b')), w.submit(rows(10, 'c')), w.submit(rows(10, 'd'))];
+    expect(w.bufferedRows).toBe(35);
+    store.gate = undefined;
+    open();
+    await Promise.all([first, ...later]);
+    // 5 first, then b+c (20, d would pass 25), then d.
+    expect(store.traceBatches).toEqual([5, 20, 10]);
+    await w.close(1000);
+  });
+
+  it('refuses new rows after close', async () => {
+    const store = new MemoryStore();
+    const w = await writer(store, {});
+    await w.close(1000);
+    await expect(w.submit(rows(1))).rejects.toThrow(/shutting down/);
+  });
+});

@@ -45,6 +45,8 @@ export interface ProviderError {
   message: string;
   type: string;
   code?: string | null;
+  /** The standard status to use instead of the upstream's own when that one is non-standard (Bedrock's 424). */
+  status?: number;
 }
 
 export interface SseEvent {
@@ -62,6 +64,12 @@ export interface StreamTranslator {
   readonly finishReasons: string[];
   readonly responseModel?: string;
   readonly responseId?: string;
+}
+
+/** Splits a stream that is not SSE (e.g. AWS's binary application/vnd.amazon.eventstream) into events. */
+export interface StreamDecoder {
+  /** The events completed by these bytes. Throws a SyntaxError on corrupt framing. */
+  push(bytes: Uint8Array): SseEvent[];
 }
 
 /** An error the provider reported inside a stream (e.g. Anthropic's `event: error`). */
@@ -91,4 +99,11 @@ export interface ProviderAdapter {
   streamTranslator(op: Operation, body: Record<string, unknown>, includeUsage: boolean): StreamTranslator;
   /** GET models for /v1/models; undefined when the provider has no such listing. */
   modelsRequest?(p: ResolvedProvider): UpstreamRequest;
+  /**
+   * Async auth applied to the built request just before it is sent (SigV4 signing, OAuth tokens).
+   * Throws an Error carrying `status` (401, 502…) when credentials cannot be had.
+   */
+  authorize?(req: UpstreamRequest, p: ResolvedProvider, signal: AbortSignal): Promise<UpstreamRequest>;
+  /** For providers whose stream is not SSE: a fresh decoder per stream. Absent: SSE. */
+  streamDecoder?(): StreamDecoder;
 }

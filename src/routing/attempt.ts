@@ -4,7 +4,7 @@
 import { createParser } from 'eventsource-parser';
 import { request, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Operation, ParsedResponse, ProviderAdapter, ProviderError, ResolvedProvider, StreamTranslator } from '../providers/types.js';
+import type { Operation, ParsedResponse, ProviderAdapter, ProviderError, ResolvedProvider, SseEvent, StreamTranslator, UpstreamRequest } from '../providers/types.js';
 import { StreamEventError } from '../providers/types.js';
 import { retryAfterMs } from './backoff.js';
 import { AbortReason, classifyTransportError, type Outcome } from './outcome.js';
@@ -109,8 +109,19 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   const timers = new AttemptTimers(spec.deadlineAt, spec.clientSignal);
   timers.arm(spec.stream ? (spec.firstChunkTimeoutMs ?? spec.requestTimeoutMs) : spec.requestTimeoutMs);
   let res: Dispatcher.ResponseData;
+  let up: UpstreamRequest;
   try {
-    const up = spec.adapter.buildRequest(spec.op, { ...spec.body, stream: spec.stream || undefined }, spec.provider);
+    // Translation errors (UnsupportedRequestError: 400) and credential errors carry their status
+    // to the executor; only a timer firing during async auth is an attempt failure.
+    up = spec.adapter.buildRequest(spec.op, { ...spec.body, stream: spec.stream || undefined }, spec.provider);
+    if (spec.adapter.authorize) up = await spec.adapter.authorize(up, spec.provider, timers.signal);
+  } catch (err) {
+    timers.clear();
+    if (!timers.signal.aborted) throw err;
+    const c = classifyTransportError(err, timers.signal);
+    return failure(c.outcome, c.status, c.message);
+  }
+  try {
     res = await request(up.url, {
       method: up.method,
       headers: up.headers,
@@ -129,7 +140,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       const text = await readLimited(res.body);
       timers.clear();
       const error = spec.adapter.parseError(res.statusCode, text, res.headers as IncomingHttpHeaders);
-      return { ok: false, outcome: 'http_error', status: res.statusCode, error, retryAfterMs: retryAfterMs(res.headers as IncomingHttpHeaders) };
+      return { ok: false, outcome: 'http_error', status: error.status ?? res.statusCode, error, retryAfterMs: retryAfterMs(res.headers as IncomingHttpHeaders) };
     }
     if (!spec.stream) {
       const text = await res.body.text();
@@ -182,22 +193,23 @@ async function openStream(spec: AttemptSpec, res: Dispatcher.ResponseData, timer
 async function* streamChunks(body: Dispatcher.ResponseData['body'], translator: StreamTranslator, timers: AttemptTimers, spec: AttemptSpec): AsyncGenerator<Json[], void, void> {
   const pending: Json[] = [];
   let parseError: Error | undefined;
-  const parser = createParser({
-    onEvent: (ev) => {
-      if (parseError) return;
-      try {
-        pending.push(...translator.onEvent({ event: ev.event, data: ev.data }));
-      } catch (e) {
-        parseError = e as Error;
-      }
-    },
-  });
+  const onEvent = (ev: SseEvent) => {
+    if (parseError) return;
+    try {
+      pending.push(...translator.onEvent({ event: ev.event, data: ev.data }));
+    } catch (e) {
+      parseError = e as Error;
+    }
+  };
+  const parser = createParser({ onEvent });
+  const framing = spec.adapter.streamDecoder?.(); // non-SSE streams (Bedrock's binary event stream)
   const decoder = new TextDecoder();
   let firstSeen = false;
   try {
     for await (const buf of body) {
       if (firstSeen) timers.touch(); // pings before the first chunk must not extend its deadline
-      parser.feed(decoder.decode(buf as Buffer, { stream: true }));
+      if (framing) for (const ev of framing.push(buf as Buffer)) onEvent(ev);
+      else parser.feed(decoder.decode(buf as Buffer, { stream: true }));
       if (parseError) throw parseError;
       if (pending.length) {
         if (!firstSeen) {

@@ -37,7 +37,8 @@ function contentBlocks(content: unknown): Block[] {
   return content.map((part: Json) => {
     switch (part?.type) {
       case 'text':
-        return { type: 'text', text: String(part.text ?? '') };
+        // cache_control on a text part marks Anthropic's prompt-cache prefix (as Portkey allows).
+        return part.cache_control ? { type: 'text', text: String(part.text ?? ''), cache_control: part.cache_control } : { type: 'text', text: String(part.text ?? '') };
       case 'image_url': {
         const iu = part.image_url as { url?: string } | string | undefined;
         const url = typeof iu === 'string' ? iu : iu?.url;

@@ -1,0 +1,76 @@
+// `switchyard collector` settings from flags and environment, validated with zod.
+// Flags win over environment; everything has a default.
+import path from 'node:path';
+import { z } from 'zod';
+import { flagString } from '../args.js';
+import { COLLECTOR_DEFAULTS } from './server.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z.object({
+  host: z.string().min(1),
+  port,
+  dataDir: z.string().min(1),
+  spoolDir: z.string().min(1),
+  maxBodyBytes: positiveInt,
+  batchSize: positiveInt,
+  flushIntervalMs: positiveInt,
+  eagerFlushRows: positiveInt,
+  maxBufferedRows: positiveInt,
+  maxSpoolBytes: positiveInt,
+  closeTimeoutMs: positiveInt,
+  feedbackToken: z.string().min(1).optional(),
+  clickhouseHttpHost: z.string().min(1),
+  clickhouseHttpPort: port,
+});
+
+export type CollectorCliOptions = z.infer<typeof schema>;
+
+export const collectorUsage = `usage: switchyard collector [flags]
+  --host H                 listen address (SWITCHYARD_COLLECTOR_HOST, default 0.0.0.0)
+  --port N                 OTLP/HTTP port (SWITCHYARD_COLLECTOR_PORT, default 4318)
+  --data-dir DIR           embedded store folder (SWITCHYARD_DATA_DIR, default ./.switchyard)
+  --spool-dir DIR          outage spool (SWITCHYARD_SPOOL_DIR, default <data-dir>/spool)
+  --max-body-bytes N       request size limit (SWITCHYARD_COLLECTOR_MAX_BODY_BYTES, default 20 MiB)
+  --batch-size N           most rows per store write (SWITCHYARD_COLLECTOR_BATCH_SIZE, default 10000)
+  --flush-interval-ms N    longest wait before a write (SWITCHYARD_COLLECTOR_FLUSH_INTERVAL_MS, default 200)
+  --max-buffered-rows N    memory bound before 429 (SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS, default 100000)
+  --max-spool-bytes N      spool bound before 503 (SWITCHYARD_COLLECTOR_MAX_SPOOL_BYTES, default 1 GiB)
+  --clickhouse-http-port N embedded mode: ClickHouse HTTP interface port (default 8123, 127.0.0.1)
+  env SWITCHYARD_FEEDBACK_TOKEN: bearer token required on POST /v1/feedback
+  env CLICKHOUSE_URL (+ CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE): use a server`;
+
+export function resolveCollectorOptions(
+  flags: Record<string, string | true>,
+  env: NodeJS.ProcessEnv,
+): CollectorCliOptions {
+  const pick = (flag: string, envName: string): string | undefined =>
+    flagString(flags, flag) ?? (env[envName] || undefined);
+  const dataDir = pick('data-dir', 'SWITCHYARD_DATA_DIR') ?? './.switchyard';
+  const raw = {
+    host: pick('host', 'SWITCHYARD_COLLECTOR_HOST') ?? COLLECTOR_DEFAULTS.host,
+    port: pick('port', 'SWITCHYARD_COLLECTOR_PORT') ?? COLLECTOR_DEFAULTS.port,
+    dataDir,
+    spoolDir: pick('spool-dir', 'SWITCHYARD_SPOOL_DIR') ?? path.join(dataDir, 'spool'),
+    maxBodyBytes: pick('max-body-bytes', 'SWITCHYARD_COLLECTOR_MAX_BODY_BYTES') ?? COLLECTOR_DEFAULTS.maxBodyBytes,
+    batchSize: pick('batch-size', 'SWITCHYARD_COLLECTOR_BATCH_SIZE') ?? COLLECTOR_DEFAULTS.batchSize,
+    flushIntervalMs: pick('flush-interval-ms', 'SWITCHYARD_COLLECTOR_FLUSH_INTERVAL_MS') ?? COLLECTOR_DEFAULTS.flushIntervalMs,
+    eagerFlushRows: pick('eager-flush-rows', 'SWITCHYARD_COLLECTOR_EAGER_FLUSH_ROWS') ?? COLLECTOR_DEFAULTS.eagerFlushRows,
+    maxBufferedRows: pick('max-buffered-rows', 'SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS') ?? COLLECTOR_DEFAULTS.maxBufferedRows,
+    maxSpoolBytes: pick('max-spool-bytes', 'SWITCHYARD_COLLECTOR_MAX_SPOOL_BYTES') ?? COLLECTOR_DEFAULTS.maxSpoolBytes,
+    closeTimeoutMs: pick('close-timeout-ms', 'SWITCHYARD_COLLECTOR_CLOSE_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.closeTimeoutMs,
+    // A secret on the command line shows in `ps`: the token comes from the environment only.
+    feedbackToken: env.SWITCHYARD_FEEDBACK_TOKEN || undefined,
+    clickhouseHttpHost: pick('clickhouse-http-host', 'SWITCHYARD_CLICKHOUSE_HTTP_HOST') ?? '127.0.0.1',
+    clickhouseHttpPort: pick('clickhouse-http-port', 'SWITCHYARD_CLICKHOUSE_HTTP_PORT') ?? 8123,
+  };
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue.path[0] ?? 'options')
+      .replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    throw new Error(`invalid --${field}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,90 @@
+// `switchyard collector` as a user runs it: a child process with the embedded store, spans in
+// over OTLP/HTTP, read back over the ClickHouse HTTP interface, then SIGTERM with rows still
+// buffered: the pending request is answered 200 and the rows are in the store after exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveCollectorOptions } from '../../src/collector/options.js';
+import { encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
+import { openStore } from '../../src/store/open.js';
+import { protoRequest, protoSpan, tempDir } from './helpers.js';
+
+const children: ChildProcess[] = [];
+const dirs: (() => void)[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const d of dirs.splice(0)) d();
+});
+
+describe('resolveCollectorOptions', () => {
+  it('takes flags over env over defaults, and derives the spool from the data dir', () => {
+    const o = resolveCollectorOptions({ port: '5000' }, { SWITCHYARD_COLLECTOR_PORT: '6000', SWITCHYARD_DATA_DIR: '/d', SWITCHYARD_FEEDBACK_TOKEN: 'tok' });
+    expect(o).toMatchObject({ port: 5000, host: '0.0.0.0', dataDir: '/d', spoolDir: path.join('/d', 'spool'), batchSize: 10_000, flushIntervalMs: 200, feedbackToken: 'tok', clickhouseHttpPort: 8123 });
+    expect(resolveCollectorOptions({}, { SWITCHYARD_COLLECTOR_PORT: '6000' }).port).toBe(6000);
+  });
+
+  it('names the bad setting', () => {
+    expect(() => resolveCollectorOptions({ port: 'abc' }, {})).toThrow(/--port/);
+    expect(() => resolveCollectorOptions({ 'batch-size': '0' }, {})).toThrow(/--batch-size/);
+  });
+});
+
+function startChild(dataDir: string): Promise<{ child: ChildProcess; otlpPort: number; chPort: number; stderr: () => string }> {
+  const cli = path.resolve('src/cli.ts');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'collector', '--host', '127.0.0.1', '--port', '0', '--clickhouse-http-port', '0', '--flush-interval-ms', '60000'],
+    { env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir, CLICKHOUSE_URL: '' }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  children.push(child);
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`collector did not start:\n${err}`)), 30_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /"msg":"collector ready","otlp":"[^"]*:(\d+)".*"clickhouseHttp":"[^"]*:(\d+)"/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, otlpPort: Number(m[1]), chPort: Number(m[2]), stderr: () => err });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`collector exited early (${code}):\n${err}`)));
+  });
+}
+
+describe('switchyard collector (child process, embedded store)', () => {
+  it('ingests, serves the ClickHouse HTTP interface, and flushes buffered rows on SIGTERM', async () => {
+    const data = tempDir('sy-cmd-');
+    dirs.push(data.cleanup);
+    const { child, otlpPort, chPort, stderr } = await startChild(data.dir);
+
+    const post = (names: string[]) =>
+      fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: new Uint8Array(encodeTraceRequestProto(protoRequest(names.map((name) => protoSpan({ name })), 'cmd-svc'))),
+      });
+    // 1000+ rows start a write without waiting for the (60 s) interval.
+    const big = await post(Array.from({ length: 1000 }, (_, i) => `bulk-${i}`));
+    expect(big.status).toBe(200);
+    const q = await fetch(`http://127.0.0.1:${chPort}/?query=${encodeURIComponent("SELECT count() FROM switchyard.otel_traces WHERE ServiceName = 'cmd-svc'")}`);
+    expect((await q.text()).trim()).toBe('1000');
+
+    // A small request waits for the interval; SIGTERM must flush it, not drop it.
+    const pending = post(['last-1', 'last-2']);
+    await new Promise((r) => setTimeout(r, 300));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect((await pending).status).toBe(200);
+    expect(await exited).toBe(0);
+    expect(stderr()).toMatch(/collector stopped/);
+
+    const store = await openStore({ dataDir: data.dir });
+    try {
+      const n = await store.query("SELECT count() FROM otel_traces WHERE ServiceName = 'cmd-svc'", 'TabSeparated');
+      expect(n.trim()).toBe('1002');
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});

@@ -9,7 +9,8 @@ import zlib from 'node:zlib';
 import type { EmbeddedStore } from './embedded.js';
 import { toErrorReply } from './http-errors.js';
 import { parseRequest, readBody } from './http-request.js';
-import { assertReadOnly, ClickHouseError, inspectQuery } from './sql-guard.js';
+import { bindParams } from './query-params.js';
+import { ClickHouseError, inspectQuery, READONLY_ERROR, readOnlyVerdict } from './sql-guard.js';
 import { logger } from '../logger.js';
 
 export interface ClickHouseHttpOptions {
@@ -66,12 +67,17 @@ export async function startClickHouseHttp(
         throw new ClickHouseError(62, 'SYNTAX_ERROR', 'Empty query');
       }
       const shape = inspectQuery(parsed.query);
-      if (readonly || req.method === 'GET' || parsed.readonlyRequested) assertReadOnly(shape);
+      const database = parsed.database ?? (req.headers['x-clickhouse-database'] as string | undefined);
+      if (readonly || req.method === 'GET' || parsed.readonlyRequested) {
+        const verdict = readOnlyVerdict(shape);
+        if (verdict === 'unknown') await store.run(`EXPLAIN AST ${shape.sql}`, { database }); // throws the parse error
+        if (verdict !== 'read') throw READONLY_ERROR();
+      }
       const isRead = READ_KINDS.has(shape.kind);
       const format = shape.format ?? parsed.defaultFormat ?? 'TabSeparated';
-      const database = parsed.database ?? (req.headers['x-clickhouse-database'] as string | undefined);
+      const bound = bindParams(shape.sql, parsed.params);
       const started = process.hrtime.bigint();
-      const result = await store.run(shape.sql, { format, params: parsed.params, database });
+      const result = await store.run(bound.sql, { format, params: bound.params, database });
       const elapsedNs = process.hrtime.bigint() - started;
       const headers: Record<string, string> = {
         ...baseHeaders(queryId),

@@ -13,7 +13,7 @@ export interface ParsedRequest {
   database?: string;
   defaultFormat?: string;
   queryId?: string;
-  /** {name:Type} parameter values, unescaped to plain strings. */
+  /** Raw `param_<name>` values, as sent (escaped text; see query-params.ts). */
   params: Record<string, string>;
   /** Client asked for readonly (readonly=1|2 parameter). */
   readonlyRequested: boolean;
@@ -79,7 +79,7 @@ export function parseRequest(url: URL, body: Buffer, contentType: string | undef
   const urlQuery = fields.get('query') ?? '';
   const query = urlQuery && bodyText ? `${urlQuery}\n${bodyText}` : urlQuery || bodyText;
   const params: Record<string, string> = {};
-  for (const [k, v] of fields) if (k.startsWith('param_')) params[k.slice(6)] = tsvUnescape(v);
+  for (const [k, v] of fields) if (k.startsWith('param_')) params[k.slice(6)] = v;
   const readonly = fields.get('readonly');
   return {
     query,

@@ -54,10 +54,23 @@ export function inspectQuery(text: string): QueryShape {
   return { sql, kind, format: fm?.[1] };
 }
 
-/** Throws READONLY (164) unless the statement only reads the database. */
-export function assertReadOnly(shape: QueryShape): void {
+export const READONLY_ERROR = () => new ClickHouseError(164, 'READONLY', 'switchyard: Cannot execute query in readonly mode');
+
+/**
+ * 'read' when the statement only reads the database; 'write' when it certainly does not;
+ * 'unknown' when its first word is no statement keyword we know (then the caller lets the
+ * engine parse it, so a typo gets the server's SYNTAX_ERROR rather than READONLY).
+ */
+export function readOnlyVerdict(shape: QueryShape): 'read' | 'write' | 'unknown' {
   const { masked } = scanSql(shape.sql);
-  if (!READ_KEYWORDS.has(shape.kind) || /\bINTO\s+OUTFILE\b/i.test(masked) || OUTSIDE_WORLD.test(masked)) {
-    throw new ClickHouseError(164, 'READONLY', 'switchyard: Cannot execute query in readonly mode');
+  if (READ_KEYWORDS.has(shape.kind)) {
+    return /\bINTO\s+OUTFILE\b/i.test(masked) || OUTSIDE_WORLD.test(masked) ? 'write' : 'read';
   }
+  return WRITE_KEYWORDS.has(shape.kind) ? 'write' : 'unknown';
 }
+
+const WRITE_KEYWORDS = new Set([
+  'INSERT', 'CREATE', 'DROP', 'ALTER', 'TRUNCATE', 'RENAME', 'ATTACH', 'DETACH', 'OPTIMIZE', 'SYSTEM', 'KILL',
+  'SET', 'USE', 'GRANT', 'REVOKE', 'DELETE', 'UPDATE', 'EXCHANGE', 'UNDROP', 'BACKUP', 'RESTORE', 'MOVE',
+  'REPLACE', 'BEGIN', 'COMMIT', 'ROLLBACK', 'WATCH', 'UNDO',
+]);

@@ -70,7 +70,8 @@ export function splitStatements(sql: string): string[] {
   const pieces: string[] = [];
   let from = 0;
   for (const at of [...semicolons, sql.length]) {
-    if (masked.slice(from, at).trim() !== '') pieces.push(sql.slice(from, at).trim());
+    // Leading comment lines document the statement in the file; they are not sent.
+    if (masked.slice(from, at).trim() !== '') pieces.push(sql.slice(from, at).trim().replace(/^(--[^\n]*\n\s*)+/, ''));
     from = at + 1;
   }
   return pieces;

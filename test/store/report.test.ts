@@ -1,0 +1,95 @@
+// `switchyard report` and `switchyard migrate` against the embedded store: the report prints
+// the numbers seeded in the last hour and leaves older data out.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run as runMigrate } from '../../src/commands/migrate.js';
+import { run as runReport } from '../../src/commands/report.js';
+import { EmbeddedStore, parseJsonEachRow } from '../../src/store/embedded.js';
+import { startClickHouseHttp } from '../../src/store/http-interface.js';
+import { parseSince, renderReport } from '../../src/store/report.js';
+import { tempDataDir } from './helpers.js';
+import { requestSpans } from './spans.js';
+
+let store: EmbeddedStore;
+let http: { port: number; close(): Promise<void> };
+const tmp = tempDataDir('report');
+const query = async (sql: string) => parseJsonEachRow(await store.query(sql));
+
+beforeAll(async () => {
+  store = await EmbeddedStore.open({ dataDir: tmp.dir });
+  const now = Date.now() - 5 * 60_000;
+  const ok = (d: number, cost: number | null = 0.002) => ({ provider: 'openai', model: 'gpt-4o', durationMs: d, costUsd: cost, inputTokens: 10, outputTokens: 5 });
+  const spans = [];
+  for (let i = 0; i < 20; i++) spans.push(...requestSpans({ atMs: now + i * 100, requestTraceId: `r-${i}`, attempts: [ok(100 + i * 10)] }));
+  // Two rescued by anthropic after an openai 503; one failed outright.
+  for (let i = 0; i < 2; i++) {
+    spans.push(...requestSpans({ atMs: now, attempts: [{ ...ok(50), outcome: 'http_error', status: 503, costUsd: null }, { provider: 'anthropic', model: 'claude-sonnet-4-6', durationMs: 300, costUsd: 0.01 }] }));
+  }
+  spans.push(...requestSpans({ atMs: now, attempts: [{ ...ok(40), outcome: 'timeout', status: 0, costUsd: null }] }));
+  // Three hours old: outside --since 1h.
+  spans.push(...requestSpans({ atMs: Date.now() - 3 * 3600_000, attempts: [{ provider: 'old-prov', model: 'old', durationMs: 5 }] }));
+  await store.insertTraces(spans);
+  await store.insertFeedback([
+    { Timestamp: Date.now(), TraceId: 'r-1', Value: 8, Weight: 1, Metadata: {} },
+    { Timestamp: Date.now(), TraceId: 'r-2', Value: 2, Weight: 0.5, Metadata: {} },
+  ]);
+  http = await startClickHouseHttp({ store, port: 0 });
+});
+
+afterAll(async () => {
+  await http?.close();
+  await store?.close();
+  tmp.cleanup();
+});
+
+describe('renderReport', () => {
+  it('prints latency, rescues, cost and feedback for the window', async () => {
+    const text = await renderReport(query, { since: '1h' });
+    const line = (prefix: string) => text.split('\n').find((l) => l.startsWith(prefix)) ?? '';
+    // openai: 20 ok + 3 failed attempts; cost 20 x 0.002 = 0.04 (failed attempts unpriced).
+    expect(line('openai').split(/\s+/).slice(0, 4)).toEqual(['openai', 'gpt-4o', '23', '3']);
+    expect(text).toMatch(/openai\s+gpt-4o\s+20\s+0\.04\s+0\s+200\s+100/);
+    expect(text).toMatch(/anthropic\s+claude-sonnet-4-6\s+2\s+0\.02\s+0/);
+    // 23 requests, 1 failed, 3 failed first attempts, 2 rescued -> 66.7 %
+    expect(text).toMatch(/\n\s*23\s+1\s+3\s+2\s+66\.7%/);
+    expect(text).toMatch(/openai\s+gpt-4o\s+2\s+5\s+6/); // mean (8+2)/2, weighted (8+1)/1.5
+    expect(text).not.toContain('old-prov');
+  });
+
+  it('parses --since and refuses nonsense', () => {
+    expect(parseSince('1h')).toBe(3600);
+    expect(parseSince('30m')).toBe(1800);
+    expect(() => parseSince('1 week')).toThrow(/--since/);
+  });
+});
+
+describe('commands', () => {
+  it('report reads through the HTTP interface at CLICKHOUSE_URL', async () => {
+    vi.stubEnv('CLICKHOUSE_URL', `http://127.0.0.1:${http.port}`);
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+    try {
+      await runReport(['--since', '1h']);
+    } finally {
+      spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    expect(out.join('')).toMatch(/anthropic\s+claude-sonnet-4-6\s+2\s+0\.02/);
+  });
+
+  it('migrate explains itself when CLICKHOUSE_URL is unset, and prints the cluster DDL', async () => {
+    vi.stubEnv('CLICKHOUSE_URL', '');
+    try {
+      await expect(runMigrate([])).rejects.toThrow(/CLICKHOUSE_URL is not set/);
+      const out: string[] = [];
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+      try {
+        await runMigrate(['--print', '--cluster', 'prod']);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(out.join('')).toContain("CREATE TABLE IF NOT EXISTS switchyard.otel_traces_local ON CLUSTER 'prod'");
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});

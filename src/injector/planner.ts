@@ -41,6 +41,9 @@ export function planPatch(pod: Pod, scope: InjectScope, options: InjectorOptions
 
   if (!alreadyInjected) {
     const { container, volumes } = buildSidecar(pod, decision.mode, options);
+    if (!pod.metadata?.annotations?.[ANNOTATION.config]) {
+      warnings.push(`switchyard: no ${ANNOTATION.config} annotation, the sidecar runs its built-in example config`);
+    }
     const annotations = pod.metadata?.annotations;
     if (!pod.metadata) ops.push({ op: 'add', path: '/metadata', value: {} });
     if (!annotations) {

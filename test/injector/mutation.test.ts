@@ -106,7 +106,8 @@ describe('native sidecar injection', () => {
     const pod = deploymentPod({ annotations: null, labels: { 'pod-template-hash': '7d9f8b6c5d' }, tokenVolume: false });
     expect(pod.metadata.annotations).toBeUndefined();
     expect(pod.spec.volumes).toBeUndefined();
-    const { patched, ops } = await admit(pod, 'namespace');
+    const { patched, ops, res } = await admit(pod, 'namespace');
+    expect(res.response.warnings).toEqual(['switchyard: no switchyard.dev/config annotation, the sidecar runs its built-in example config']);
     expect(ops.find((o) => o.path === '/metadata/annotations')?.value).toEqual({ 'switchyard.dev/status': 'injected' });
     expect(ops.find((o) => o.path === '/spec/initContainers')?.op).toBe('add');
     expect(patched.spec.initContainers.map((c: Obj) => c.name)).toEqual(['switchyard-sidecar']);

@@ -266,7 +266,7 @@ describe('example app', () => {
     ]);
 
     // The namespace enforces the restricted Pod Security Standard; every container must pass it.
-    const ns = find(objs, 'Namespace', dep.metadata.namespace)!;
+    const ns = find(objs, 'Namespace', dep.metadata.namespace!)!;
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     for (const c of containersOf(patched.spec)) {
       const sc = { ...patched.spec.securityContext, ...c.securityContext };

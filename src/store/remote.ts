@@ -76,6 +76,9 @@ function makeClient(opts: RemoteOptions, database: string): ClickHouseClient {
     password: opts.password ?? '',
     database,
     request_timeout: opts.requestTimeoutMs ?? 30_000,
+    // Pinned so readers see the embedded store's shape (64-bit integers as JSON strings) whatever
+    // the server version's default.
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
   });
 }
 

@@ -4,6 +4,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { startClickHouseHttp } from '../../src/store/http-interface.js';
+import { RemoteStore } from '../../src/store/remote.js';
 import { tempDataDir } from './helpers.js';
 import { requestSpans } from './spans.js';
 
@@ -81,6 +82,24 @@ describe('with @clickhouse/client', () => {
       expect(await rs.json()).toEqual([{ Value: 3 }]);
     } finally {
       await w.close();
+    }
+  });
+});
+
+describe('RemoteStore against the writable interface', () => {
+  it('migrates (nothing left to apply), inserts spans and feedback, and reads the views', async () => {
+    const remote = new RemoteStore({ url: `http://127.0.0.1:${rw.port}`, database: 'switchyard' });
+    try {
+      expect(await remote.ping()).toBe(true);
+      const m = await remote.migrate();
+      expect(m.applied).toEqual([]);
+      await remote.insertTraces(requestSpans({ atMs: Date.now(), requestTraceId: 'via-remote', attempts: [{ provider: 'remote-p', model: 'x', durationMs: 12, costUsd: 0.5 }] }));
+      await remote.insertFeedback([{ Timestamp: Date.now(), TraceId: 'via-remote', Value: 9, Weight: 1, Metadata: { k: 'v' } }]);
+      const text = await remote.query("SELECT Model, Count, MeanScore FROM llm_feedback_scores WHERE Provider = 'remote-p'");
+      expect(text).toBe('{"Model":"x","Count":"1","MeanScore":9}\n');
+      expect(await remote.query("SELECT CostUSD FROM llm_requests WHERE RequestTraceId = 'via-remote'", 'CSV')).toBe('0.5\n');
+    } finally {
+      await remote.close();
     }
   });
 });

@@ -14,10 +14,16 @@ export type EnvVar = { name: string; value?: string; valueFrom?: Record<string, 
 
 const fieldRef = (fieldPath: string) => ({ fieldRef: { apiVersion: 'v1', fieldPath } });
 
+/** The Deployment that owns the pod: its ReplicaSet's generateName minus the pod-template-hash. */
+export function deploymentName(pod: Pod): string | undefined {
+  const gen = pod.metadata?.generateName;
+  const hash = pod.metadata?.labels?.['pod-template-hash'];
+  return gen && hash && gen.endsWith(`-${hash}-`) ? gen.slice(0, -(hash.length + 2)) : undefined;
+}
+
 /**
  * The service name for the sidecar's spans: the app's own name, so llm_requests.ServiceName
- * says which app made the call. Labels are read through the Downward API (live values); the
- * Deployment name is recovered from generateName by stripping the pod-template-hash.
+ * says which app made the call. Labels are read through the Downward API (live values).
  */
 export function serviceNameEnv(pod: Pod): EnvVar {
   const meta = pod.metadata ?? {};
@@ -27,12 +33,7 @@ export function serviceNameEnv(pod: Pod): EnvVar {
   for (const key of ['app.kubernetes.io/name', 'app']) {
     if (labels[key]) return { name: 'OTEL_SERVICE_NAME', valueFrom: fieldRef(`metadata.labels['${key}']`) };
   }
-  let name = meta.name ?? undefined;
-  if (!name && meta.generateName) {
-    const hash = labels['pod-template-hash'];
-    const gen = meta.generateName;
-    name = hash && gen.endsWith(`-${hash}-`) ? gen.slice(0, -(hash.length + 2)) : gen.replace(/-+$/, '');
-  }
+  const name = deploymentName(pod) ?? meta.name ?? meta.generateName?.replace(/-+$/, '');
   return { name: 'OTEL_SERVICE_NAME', value: name || pod.spec.containers[0].name };
 }
 
@@ -48,19 +49,28 @@ function sidecarEnv(pod: Pod, options: InjectorOptions, configPath: string | und
   if (configPath) env.push({ name: 'SWITCHYARD_CONFIG', value: configPath });
   env.push(
     { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: options.collectorEndpoint },
-    { name: 'SWITCHYARD_POD_NAME', valueFrom: fieldRef('metadata.name') },
-    { name: 'SWITCHYARD_POD_NAMESPACE', valueFrom: fieldRef('metadata.namespace') },
-    { name: 'SWITCHYARD_POD_UID', valueFrom: fieldRef('metadata.uid') },
-    { name: 'SWITCHYARD_NODE_NAME', valueFrom: fieldRef('spec.nodeName') },
-    serviceNameEnv(pod),
-    {
-      // $(VAR) expands from the variables defined above it in this list.
-      name: 'OTEL_RESOURCE_ATTRIBUTES',
-      value:
-        'k8s.pod.name=$(SWITCHYARD_POD_NAME),k8s.namespace.name=$(SWITCHYARD_POD_NAMESPACE),' +
-        'k8s.pod.uid=$(SWITCHYARD_POD_UID),k8s.node.name=$(SWITCHYARD_NODE_NAME)',
-    },
+    // The K8S_* names are what src/telemetry reads; OTEL_RESOURCE_ATTRIBUTES carries the same
+    // values for any OTel SDK.
+    { name: 'K8S_POD_NAME', valueFrom: fieldRef('metadata.name') },
+    { name: 'K8S_NAMESPACE_NAME', valueFrom: fieldRef('metadata.namespace') },
+    { name: 'K8S_POD_UID', valueFrom: fieldRef('metadata.uid') },
+    { name: 'K8S_NODE_NAME', valueFrom: fieldRef('spec.nodeName') },
+    { name: 'K8S_CONTAINER_NAME', value: SIDECAR_NAME },
   );
+  const attrs = [
+    'k8s.pod.name=$(K8S_POD_NAME)',
+    'k8s.namespace.name=$(K8S_NAMESPACE_NAME)',
+    'k8s.pod.uid=$(K8S_POD_UID)',
+    'k8s.node.name=$(K8S_NODE_NAME)',
+    'k8s.container.name=$(K8S_CONTAINER_NAME)',
+  ];
+  const deployment = deploymentName(pod);
+  if (deployment) {
+    env.push({ name: 'K8S_DEPLOYMENT_NAME', value: deployment });
+    attrs.push('k8s.deployment.name=$(K8S_DEPLOYMENT_NAME)');
+  }
+  // $(VAR) expands from the variables defined above it in this list.
+  env.push(serviceNameEnv(pod), { name: 'OTEL_RESOURCE_ATTRIBUTES', value: attrs.join(',') });
   if (secret) {
     for (const key of options.secretKeys) {
       env.push({ name: key, valueFrom: { secretKeyRef: { name: secret, key, optional: true } } });

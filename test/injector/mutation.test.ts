@@ -69,13 +69,16 @@ describe('native sidecar injection', () => {
     expect(env.OTEL_EXPORTER_OTLP_ENDPOINT.value).toBe('http://collector.obs.svc:4318');
     expect(env.OPENAI_API_KEY.valueFrom).toEqual({ secretKeyRef: { name: 'llm-keys', key: 'OPENAI_API_KEY', optional: true } });
     expect(env.ANTHROPIC_API_KEY.valueFrom.secretKeyRef.optional).toBe(true);
-    expect(env.SWITCHYARD_POD_NAME.valueFrom).toEqual({ fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } });
-    expect(env.SWITCHYARD_NODE_NAME.valueFrom.fieldRef.fieldPath).toBe('spec.nodeName');
+    expect(env.K8S_POD_NAME.valueFrom).toEqual({ fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } });
+    expect(env.K8S_NAMESPACE_NAME.valueFrom.fieldRef.fieldPath).toBe('metadata.namespace');
+    expect(env.K8S_NODE_NAME.valueFrom.fieldRef.fieldPath).toBe('spec.nodeName');
+    expect(env.K8S_DEPLOYMENT_NAME.value).toBe('chat-api');
     expect(env.OTEL_SERVICE_NAME.valueFrom.fieldRef.fieldPath).toBe("metadata.labels['app.kubernetes.io/name']");
     const attrs = env.OTEL_RESOURCE_ATTRIBUTES.value as string;
-    expect(attrs).toContain('k8s.pod.name=$(SWITCHYARD_POD_NAME)');
-    expect(attrs).toContain('k8s.namespace.name=$(SWITCHYARD_POD_NAMESPACE)');
-    expect(attrs).toContain('k8s.node.name=$(SWITCHYARD_NODE_NAME)');
+    expect(attrs).toContain('k8s.pod.name=$(K8S_POD_NAME)');
+    expect(attrs).toContain('k8s.namespace.name=$(K8S_NAMESPACE_NAME)');
+    expect(attrs).toContain('k8s.node.name=$(K8S_NODE_NAME)');
+    expect(attrs).toContain('k8s.deployment.name=$(K8S_DEPLOYMENT_NAME)');
     // $(VAR) only expands from variables listed earlier in the same container.
     const names = sidecar.env.map((e: Obj) => e.name);
     for (const ref of attrs.matchAll(/\$\((\w+)\)/g)) {

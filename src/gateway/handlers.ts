@@ -20,7 +20,7 @@ export function completionHandler(sc: Sidecar, op: Operation) {
     try {
       traceId = header(req.headers, 'trace-id') || tel.traceId;
       metadata = parseMetadata(header(req.headers, 'metadata'));
-      tel.setMetadata(metadata);
+      tel.setRequestInfo(traceId, metadata);
       const deadlineHeader = parseDeadline(header(req.headers, 'deadline-ms'));
       const body = parseBody(op, req.body);
       const file = sc.config.current.file;

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { noopObserver } from '../routing/observer.js';
 import type { RequestTelemetry, Telemetry } from './types.js';
 
-const handle = (): RequestTelemetry => ({ traceId: randomBytes(16).toString('hex'), observer: noopObserver, setMetadata() {}, finish() {} });
+const handle = (): RequestTelemetry => ({ traceId: randomBytes(16).toString('hex'), observer: noopObserver, setRequestInfo() {}, finish() {} });
 
 export const noopTelemetry: Telemetry = {
   startRequest: handle,
   metricsText: async () => ({ contentType: 'text/plain; version=0.0.4', body: '' }),
+  flush: async () => {},
   shutdown: async () => {},
 };

@@ -24,6 +24,9 @@ export class SpanRequestTelemetry implements RequestTelemetry, RequestObserver {
   private metadataAttrs: Attributes = {};
   private costTotal = 0;
   private costKnown = true;
+  private inputTokens = 0;
+  private outputTokens = 0;
+  private sawUsage = false;
   private lastTarget?: string;
 
   constructor(
@@ -38,8 +41,8 @@ export class SpanRequestTelemetry implements RequestTelemetry, RequestObserver {
     this.traceId = this.span.spanContext().traceId;
   }
 
-  setMetadata(metadata: Record<string, string>): void {
-    const attrs: Attributes = {};
+  setRequestInfo(switchyardTraceId: string, metadata: Record<string, string>): void {
+    const attrs: Attributes = { 'switchyard.trace_id': switchyardTraceId };
     for (const [k, v] of Object.entries(metadata)) attrs[`switchyard.metadata.${k}`] = v;
     this.metadataAttrs = attrs;
     this.span.setAttributes(attrs);
@@ -95,6 +98,11 @@ export class SpanRequestTelemetry implements RequestTelemetry, RequestObserver {
       if (u.cache_write_tokens !== undefined) a['gen_ai.usage.cache_creation.input_tokens'] = u.cache_write_tokens;
       if (u.reasoning_tokens !== undefined) a['gen_ai.usage.reasoning.output_tokens'] = u.reasoning_tokens;
     }
+    if (u?.input_tokens !== undefined || u?.output_tokens !== undefined) {
+      this.sawUsage = true;
+      this.inputTokens += u.input_tokens ?? 0;
+      this.outputTokens += u.output_tokens ?? 0;
+    }
     if (r.outcome === 'ok' || u?.input_tokens !== undefined) {
       const price = findPrice(this.deps.prices(), info.providerName, r.responseModel ?? info.model) ?? findPrice(this.deps.prices(), info.providerName, info.model);
       if (price && u) {
@@ -144,6 +152,11 @@ export class SpanRequestTelemetry implements RequestTelemetry, RequestObserver {
       a['gen_ai.request.model'] = r.answered.model;
       a['switchyard.target'] = r.answered.target;
       if (r.answered.responseModel) a['gen_ai.response.model'] = r.answered.responseModel;
+    }
+    // Request totals over all attempts, so cost panels can read tokens from requests alone.
+    if (this.sawUsage) {
+      a['gen_ai.usage.input_tokens'] = this.inputTokens;
+      a['gen_ai.usage.output_tokens'] = this.outputTokens;
     }
     if (this.costKnown && r && r.attempts.length > 0) a['switchyard.cost_usd'] = this.costTotal;
     else if (!this.costKnown) a['switchyard.cost_unknown'] = true;

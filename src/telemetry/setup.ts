@@ -83,6 +83,9 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
       const { resourceMetrics } = await prom.collect();
       return { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: serializer.serialize(resourceMetrics) };
     },
+    async flush() {
+      await Promise.allSettled([tracerProvider.forceFlush(), meterProvider.forceFlush()]);
+    },
     async shutdown() {
       // Flush what is queued, but never hold a terminating pod for more than ~2 s.
       const flush = Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);

@@ -18,13 +18,15 @@ export interface RequestTelemetry {
   /** W3C trace id of the request span ('' when telemetry is off). */
   readonly traceId: string;
   readonly observer: RequestObserver;
-  /** Adds metadata as soon as it is known, so attempt spans carry it too. */
-  setMetadata(metadata: Record<string, string>): void;
+  /** The request's x-switchyard-trace-id and metadata, as soon as known, so attempt spans carry them too. */
+  setRequestInfo(switchyardTraceId: string, metadata: Record<string, string>): void;
   finish(summary: RequestSummary): void;
 }
 
 export interface Telemetry {
   startRequest(op: Operation, route: string, headers: IncomingHttpHeaders): RequestTelemetry;
   metricsText(): Promise<{ contentType: string; body: string }>;
+  /** Exports what is queued now (the demo waits for its spans before reporting). */
+  flush(): Promise<void>;
   shutdown(): Promise<void>;
 }

@@ -1,0 +1,85 @@
+// Sidecar + collector + embedded ClickHouse in one process: `switchyard dev` and the demo.
+import path from 'node:path';
+import { flagString, parseFlags } from '../args.js';
+import { startCollector, type RunningCollector } from '../collector/index.js';
+import { resolveCollectorOptions } from '../collector/options.js';
+import type { LoadedConfig } from '../config/load.js';
+import { Sidecar } from '../gateway/sidecar.js';
+import { logger } from '../logger.js';
+import { EmbeddedStore } from '../store/embedded.js';
+import { startClickHouseHttp } from '../store/http-interface.js';
+import { openStore } from '../store/open.js';
+import type { SpanStore } from '../store/types.js';
+import { createTelemetry } from '../telemetry/setup.js';
+import { portFrom } from './common.js';
+
+export interface DevStack {
+  sidecar: Sidecar;
+  sidecarPort: number;
+  collector: RunningCollector;
+  store: SpanStore;
+  clickhousePort?: number;
+  close(): Promise<void>;
+}
+
+export interface DevStackOptions {
+  argv: string[];
+  config: LoadedConfig;
+  configPath?: string;
+  /** Overrides for the demo (ephemeral ports, a fresh data folder). */
+  sidecarPort?: number;
+  otlpPort?: number;
+  clickhouseHttpPort?: number;
+  dataDir?: string;
+}
+
+export async function startDevStack(o: DevStackOptions): Promise<DevStack> {
+  const flags = parseFlags(o.argv);
+  const dataDir = o.dataDir ?? flagString(flags, 'data-dir') ?? process.env.SWITCHYARD_DATA_DIR ?? './.switchyard';
+  const colFlags: Record<string, string | true> = { 'data-dir': dataDir, host: '127.0.0.1' };
+  const otlpPort = o.otlpPort ?? flagString(flags, 'otlp-port');
+  if (otlpPort !== undefined) colFlags.port = String(otlpPort);
+  const chPort = o.clickhouseHttpPort ?? flagString(flags, 'clickhouse-http-port');
+  if (chPort !== undefined) colFlags['clickhouse-http-port'] = String(chPort);
+  const co = resolveCollectorOptions(colFlags, process.env);
+
+  const store = await openStore({ dataDir: path.resolve(co.dataDir) });
+  const collector = await startCollector({ ...co, store });
+  const ch = store instanceof EmbeddedStore ? await startClickHouseHttp({ store, host: co.clickhouseHttpHost, port: co.clickhouseHttpPort }) : undefined;
+
+  // The sidecar's spans and feedback go to the collector in this same process.
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT ??= `http://127.0.0.1:${collector.port}`;
+  const telemetry = o.config.file.telemetry.enabled
+    ? await createTelemetry({ captureContent: o.config.file.telemetry.capture_content, pricing: o.config.file.pricing, serviceName: process.env.OTEL_SERVICE_NAME ?? 'switchyard-dev' })
+    : undefined;
+  const sidecar = new Sidecar({
+    config: o.config,
+    configPath: o.configPath,
+    telemetry,
+    host: flagString(flags, 'host') ?? '127.0.0.1',
+    port: o.sidecarPort ?? portFrom(flags, 'SWITCHYARD_PORT', 8790),
+    watchConfig: o.configPath !== undefined,
+  });
+  const sidecarPort = await sidecar.listen();
+  logger.info('switchyard dev ready', {
+    openai_base_url: `http://127.0.0.1:${sidecarPort}/v1`,
+    otlp: `http://127.0.0.1:${collector.port}`,
+    clickhouse_http: ch ? `http://127.0.0.1:${ch.port}` : 'remote (CLICKHOUSE_URL)',
+    data_dir: co.dataDir,
+    config: o.config.source,
+  });
+  return {
+    sidecar,
+    sidecarPort,
+    collector,
+    store,
+    clickhousePort: ch?.port,
+    async close() {
+      await sidecar.close();
+      await sidecar.telemetry.shutdown();
+      await collector.close();
+      await ch?.close();
+      await store.close();
+    },
+  };
+}

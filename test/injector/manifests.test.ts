@@ -26,7 +26,8 @@ const GRAFANA_FILES = [
   'deploy/grafana/provisioning/datasources/clickhouse.yaml',
   'deploy/grafana/provisioning/dashboards/switchyard.yaml',
   'deploy/grafana/provisioning/alerting/rules.yaml',
-  'dashboards/switchyard.json',
+  'dashboards/llm-overview.json',
+  'dashboards/llm-request-explorer.json',
 ];
 
 // Secrets an operator creates (or cert-manager issues) outside the rendered manifests.

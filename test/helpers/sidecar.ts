@@ -3,6 +3,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { parseConfigText } from '../../src/config/load.js';
 import { Sidecar } from '../../src/gateway/sidecar.js';
 import { createTelemetry } from '../../src/telemetry/setup.js';
+import type { Telemetry } from '../../src/telemetry/types.js';
 
 export interface TestSidecar {
   sc: Sidecar;
@@ -14,7 +15,7 @@ export interface TestSidecar {
 export async function startSidecar(yaml: string, opts: { telemetry?: boolean; captureContent?: boolean } = {}): Promise<TestSidecar> {
   const config = parseConfigText(yaml, 'test.yaml', { ...process.env });
   let spans: InMemorySpanExporter | undefined;
-  let telemetry;
+  let telemetry: Telemetry | undefined;
   if (opts.telemetry) {
     spans = new InMemorySpanExporter();
     telemetry = await createTelemetry({ spanProcessor: new SimpleSpanProcessor(spans), otlpMetrics: false, metricReaders: [], captureContent: opts.captureContent, pricing: config.file.pricing });

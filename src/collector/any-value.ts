@@ -35,9 +35,15 @@ export function goJsonString(s: string): string {
   return JSON.stringify(s).replace(htmlUnsafe, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+const ONEOF = ['stringValue', 'intValue', 'boolValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] as const;
+
 function kindOf(v: AnyValue): string | undefined {
-  const k = v.value;
-  if (typeof k === 'string' && k !== '') return k;
+  // Values from the JSON decoder carry `value` as an own property. protobufjs messages expose
+  // it as a prototype getter that allocates on every call; in them, only the member that was
+  // on the wire is an own property, so look for it directly (hot path: one check for strings).
+  if (hasOwn.call(v, 'value')) return v.value || undefined;
+  for (let i = 0; i < ONEOF.length; i++) if (hasOwn.call(v, ONEOF[i])) return ONEOF[i];
   return undefined;
 }
 
@@ -123,7 +129,9 @@ export function attributesToMap(kvs: KeyValue[] | null | undefined): Record<stri
   if (!kvs) return out;
   for (let i = 0; i < kvs.length; i++) {
     const kv = kvs[i];
-    setKey(out, kv.key, anyValueAsString(kv.value));
+    const key = kv.key;
+    if (key === '__proto__') setKey(out, key, anyValueAsString(kv.value));
+    else out[key] = anyValueAsString(kv.value);
   }
   return out;
 }

@@ -11,6 +11,8 @@ import type { ExportTraceRequest, KeyValue, Span } from './otlp-model.js';
 // ptrace.SpanKind.String() and ptrace.StatusCode.String().
 const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
 const STATUS_CODES = ['Unset', 'Ok', 'Error'];
+// Most spans have no events or links: share one frozen empty array instead of six per row.
+const NONE = Object.freeze([]) as unknown as never[];
 
 export interface MappedSpans {
   rows: OtelTraceRow[];
@@ -70,8 +72,10 @@ function mapSpan(
   const end = uint64(span.endTimeUnixNano);
   // The column is UInt64: a span that ends before it starts gets 0 rather than a failed insert.
   const duration = end > start ? end - start : 0n;
-  const events = span.events ?? [];
-  const links = span.links ?? [];
+  const events = span.events;
+  const links = span.links;
+  const hasEvents = !!events && events.length > 0;
+  const hasLinks = !!links && links.length > 0;
   const status = span.status;
   return {
     Timestamp: start.toString(),
@@ -89,13 +93,13 @@ function mapSpan(
     Duration: duration.toString(),
     StatusCode: STATUS_CODES[status?.code ?? 0] ?? '',
     StatusMessage: status?.message ?? '',
-    'Events.Timestamp': events.map((e) => uint64(e.timeUnixNano).toString()),
-    'Events.Name': events.map((e) => e.name ?? ''),
-    'Events.Attributes': events.map((e) => attributesToMap(e.attributes)),
-    'Links.TraceId': links.map((l) => hexOrEmpty(l.traceId)),
-    'Links.SpanId': links.map((l) => hexOrEmpty(l.spanId)),
-    'Links.TraceState': links.map((l) => l.traceState ?? ''),
-    'Links.Attributes': links.map((l) => attributesToMap(l.attributes)),
+    'Events.Timestamp': hasEvents ? events.map((e) => uint64(e.timeUnixNano).toString()) : NONE,
+    'Events.Name': hasEvents ? events.map((e) => e.name ?? '') : NONE,
+    'Events.Attributes': hasEvents ? events.map((e) => attributesToMap(e.attributes)) : NONE,
+    'Links.TraceId': hasLinks ? links.map((l) => hexOrEmpty(l.traceId)) : NONE,
+    'Links.SpanId': hasLinks ? links.map((l) => hexOrEmpty(l.spanId)) : NONE,
+    'Links.TraceState': hasLinks ? links.map((l) => l.traceState ?? '') : NONE,
+    'Links.Attributes': hasLinks ? links.map((l) => attributesToMap(l.attributes)) : NONE,
   };
 }
 

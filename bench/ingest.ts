@@ -1,0 +1,235 @@
+// Ingest benchmark: OTLP/HTTP protobuf spans per second, end to end (HTTP → decode → map →
+// batch → embedded ClickHouse; a 200 means the spans are in the store), against a baseline
+// in the same run: the same requests into the same receiver whose store discards the rows.
+// Senders run in a worker thread so they do not share the collector's event loop.
+//
+//   node --import tsx bench/ingest.ts [--runs 5] [--requests 300] [--concurrency 16] [--spans 512]
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { parseFlags, flagString } from '../src/args.js';
+import { startCollector } from '../src/collector/index.js';
+import { mapTraceRequest } from '../src/collector/map-spans.js';
+import { decodeTraceRequestProto, encodeTraceRequestProto } from '../src/collector/otlp-proto.js';
+import { setLogSink } from '../src/logger.js';
+import { openStore } from '../src/store/open.js';
+import type { FeedbackRow, OtelTraceRow, SpanStore } from '../src/store/types.js';
+
+const flags = parseFlags(process.argv.slice(2));
+const num = (name: string, def: number) => {
+  const v = Number(flagString(flags, name) ?? def);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
+  return v;
+};
+const RUNS = num('runs', 5);
+const REQUESTS = num('requests', 300);
+const CONCURRENCY = num('concurrency', 16);
+const SPANS = num('spans', 512);
+const DEADLINE_MS = 60_000; // per run: the loop stops sending after this, whatever is left
+const DISTINCT_BODIES = 16;
+
+/** A store that accepts and forgets: the receiver's own cost, without ClickHouse. */
+class DiscardStore implements SpanStore {
+  rows = 0;
+  async insertTraces(rows: OtelTraceRow[]) {
+    this.rows += rows.length;
+  }
+  async insertFeedback(_rows: FeedbackRow[]) {}
+  async query() {
+    return '';
+  }
+  async ping() {
+    return true;
+  }
+  async close() {}
+}
+
+function hex(n: number, width: number): Buffer {
+  return Buffer.from(n.toString(16).padStart(width, '0'), 'hex');
+}
+
+/** One request of `SPANS` sidecar-like attempt spans (GenAI attributes, as the sidecar emits). */
+function makeBody(seed: number): Uint8Array {
+  const base = 1_700_000_000_000_000_000n + BigInt(seed) * 1_000_000_000n;
+  const spans = Array.from({ length: SPANS }, (_, i) => {
+    const start = base + BigInt(i) * 1_000_000n;
+    return {
+      traceId: hex(seed * 100_000 + i, 32),
+      spanId: hex(seed * 100_000 + i + 1, 16),
+      parentSpanId: hex(seed * 100_000 + i + 2, 16),
+      name: 'chat gpt-4o',
+      kind: 3,
+      startTimeUnixNano: start.toString(),
+      endTimeUnixNano: (start + 850_000_000n + BigInt(i * 1000)).toString(),
+      attributes: [
+        { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+        { key: 'gen_ai.provider.name', value: { stringValue: i % 3 ? 'openai' : 'anthropic' } },
+        { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
+        { key: 'gen_ai.response.model', value: { stringValue: 'gpt-4o-2024-08-06' } },
+        { key: 'gen_ai.response.id', value: { stringValue: `chatcmpl-${seed}-${i}` } },
+        { key: 'gen_ai.response.finish_reasons', value: { arrayValue: { values: [{ stringValue: 'stop' }] } } },
+        { key: 'gen_ai.usage.input_tokens', value: { intValue: 200 + i } },
+        { key: 'gen_ai.usage.output_tokens', value: { intValue: 50 + (i % 97) } },
+        { key: 'gen_ai.request.stream', value: { boolValue: i % 2 === 0 } },
+        { key: 'server.address', value: { stringValue: 'api.openai.com' } },
+        { key: 'http.response.status_code', value: { intValue: 200 } },
+        { key: 'switchyard.attempt', value: { intValue: 0 } },
+        { key: 'switchyard.target', value: { stringValue: '0' } },
+        { key: 'switchyard.outcome', value: { stringValue: 'ok' } },
+        { key: 'switchyard.cost_usd', value: { doubleValue: 0.00125 + i * 1e-6 } },
+      ],
+      status: { code: 1 },
+    };
+  });
+  return encodeTraceRequestProto({
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 'bench-svc' } },
+            { key: 'service.version', value: { stringValue: '1.0.0' } },
+            { key: 'host.name', value: { stringValue: 'bench-host' } },
+            { key: 'telemetry.sdk.language', value: { stringValue: 'nodejs' } },
+          ],
+        },
+        scopeSpans: [{ scope: { name: 'switchyard', version: '0.1.0' }, spans }],
+      },
+    ],
+  });
+}
+
+// CommonJS source of the sender worker: keep-alive HTTP/1.1, CONCURRENCY requests in flight.
+const senderSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const { port, bodies, concurrency, requests, deadlineMs } = workerData;
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+let next = 0, ok = 0;
+const statuses = {};
+const t0 = performance.now();
+function send(body) {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', agent,
+      headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}
+async function loop() {
+  while (next < requests && performance.now() - t0 < deadlineMs) {
+    const st = await send(bodies[next++ % bodies.length]);
+    statuses[st] = (statuses[st] || 0) + 1;
+    if (st === 200) ok++;
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+}
+Promise.all(Array.from({ length: concurrency }, loop)).then(() => {
+  parentPort.postMessage({ ok, statuses, elapsedMs: performance.now() - t0 });
+  agent.destroy();
+});
+`;
+
+interface RunResult {
+  spansPerSec: number;
+  okRequests: number;
+  statuses: Record<string, number>;
+}
+
+function runSenders(port: number, bodies: Uint8Array[], requests: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(senderSource, {
+      eval: true,
+      workerData: { port, bodies, concurrency: CONCURRENCY, requests, deadlineMs: DEADLINE_MS },
+    });
+    worker.once('message', (m: { ok: number; statuses: Record<string, number>; elapsedMs: number }) => {
+      resolve({ spansPerSec: (m.ok * SPANS) / (m.elapsedMs / 1000), okRequests: m.ok, statuses: m.statuses });
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
+
+async function oneRun(store: SpanStore, bodies: Uint8Array[], requests: number): Promise<RunResult> {
+  const spoolDir = mkdtempSync(path.join(os.tmpdir(), 'sy-bench-spool-'));
+  const collector = await startCollector({ store, spoolDir, host: '127.0.0.1', port: 0 });
+  try {
+    return await runSenders(collector.port, bodies, requests);
+  } finally {
+    await collector.close();
+    rmSync(spoolDir, { recursive: true, force: true });
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function decodeOnlyRate(bodies: Uint8Array[]): number {
+  let spans = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1000) {
+    for (const b of bodies) spans += mapTraceRequest(decodeTraceRequestProto(b)).rows.length;
+  }
+  return spans / ((performance.now() - t0) / 1000);
+}
+
+async function main(): Promise<void> {
+  // Keep benchmark output readable: only warnings and errors from the collector.
+  setLogSink((line) => {
+    if (!line.includes('"level":"info"')) process.stderr.write(line + '\n');
+  });
+  const bodies = Array.from({ length: DISTINCT_BODIES }, (_, i) => makeBody(i + 1));
+  console.log(
+    `ingest bench: ${RUNS} runs × ${REQUESTS} requests × ${SPANS} spans (${(bodies[0].length / 1024).toFixed(0)} KiB protobuf each), ` +
+      `${CONCURRENCY} concurrent senders, ${os.cpus().length} cores`,
+  );
+
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sy-bench-data-'));
+  process.env.CLICKHOUSE_URL = '';
+  const embedded = await openStore({ dataDir });
+  const discard = new DiscardStore();
+  try {
+    // Warm-up: JIT, connections, first parts of the table.
+    await oneRun(discard, bodies, 40);
+    await oneRun(embedded, bodies, 40);
+    const warmupRows = Number((await embedded.query('SELECT count() FROM otel_traces', 'TabSeparated')).trim());
+
+    const base: number[] = [];
+    const real: number[] = [];
+    let acked = 0;
+    for (let r = 0; r < RUNS; r++) {
+      const b = await oneRun(discard, bodies, REQUESTS);
+      const e = await oneRun(embedded, bodies, REQUESTS);
+      acked += e.okRequests * SPANS;
+      base.push(b.spansPerSec);
+      real.push(e.spansPerSec);
+      console.log(
+        `run ${r + 1}: baseline (discarding store) ${Math.round(b.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(b.statuses)}; ` +
+          `embedded ClickHouse ${Math.round(e.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(e.statuses)}`,
+      );
+    }
+    const stored = Number((await embedded.query('SELECT count() FROM otel_traces', 'TabSeparated')).trim()) - warmupRows;
+    const mBase = median(base);
+    const mReal = median(real);
+    console.log(`decode+map only (no HTTP, no store): ${Math.round(decodeOnlyRate(bodies)).toLocaleString('en-US')} spans/s`);
+    console.log(`median baseline (receiver, discarding store): ${Math.round(mBase).toLocaleString('en-US')} spans/s`);
+    console.log(`median end to end into embedded ClickHouse:  ${Math.round(mReal).toLocaleString('en-US')} spans/s (target ≥ 50,000)`);
+    console.log(`ratio embedded / baseline: ${(mReal / mBase).toFixed(2)}`);
+    console.log(`rows in otel_traces from measured runs: ${stored.toLocaleString('en-US')} (acknowledged: ${acked.toLocaleString('en-US')})`);
+    if (stored !== acked) {
+      console.error('MISMATCH: acknowledged spans are missing from the store');
+      process.exitCode = 1;
+    }
+  } finally {
+    await embedded.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -19,7 +19,7 @@ export function handleReview(body: unknown, scope: InjectScope, options: Injecto
   const request = parsed.data.request;
   const uid = request.uid;
 
-  const isPod = request.kind?.kind === 'Pod' && (request.kind.group ?? '') === '';
+  const isPod = request.kind?.kind === 'Pod' && request.kind.group === '';
   if (!isPod || request.operation !== 'CREATE' || request.subResource) {
     return { ok: true, review: admissionResponse(uid, [], []), plan: null };
   }

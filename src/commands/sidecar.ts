@@ -9,7 +9,7 @@ export async function startSidecarFromFlags(argv: string[]): Promise<Sidecar> {
   const flags = parseFlags(argv);
   const path = configPath(flags);
   const config = await loadOrExit(path);
-  const telemetry = config.file.telemetry.enabled ? await createTelemetry({ captureContent: config.file.telemetry.capture_content, pricing: config.file.pricing }) : undefined;
+  const telemetry = config.file.telemetry.enabled ? await createTelemetry({ captureContent: config.file.telemetry.capture_content, redactPatterns: config.file.telemetry.redact_patterns, pricing: config.file.pricing }) : undefined;
   const sc = new Sidecar({
     config,
     configPath: path,

@@ -133,6 +133,19 @@ export const TelemetrySpec = z
   .object({
     enabled: z.boolean().default(true),
     capture_content: z.boolean().default(false),
+    /** Regexes whose matches are replaced by [REDACTED] in captured content. */
+    redact_patterns: z
+      .array(
+        z.string().refine((p) => {
+          try {
+            new RegExp(p);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not a valid regular expression'),
+      )
+      .default([]),
   })
   .strict();
 
@@ -158,7 +171,7 @@ export const FileConfig = z
     default_config: z.string().optional(),
     /** provider → model → prices; merged over the built-in table. */
     pricing: z.record(z.string(), z.record(z.string(), PriceSpec)).optional(),
-    telemetry: TelemetrySpec.default({ enabled: true, capture_content: false }),
+    telemetry: TelemetrySpec.default({ enabled: true, capture_content: false, redact_patterns: [] }),
     server: ServerSpec.default({ max_body_bytes: 10 * 1024 * 1024, deadline_ms: 120_000 }),
     breaker: BreakerSpec.default({ failure_threshold: 5, cooldown_ms: 30_000 }),
     /** Where the sidecar forwards POST /v1/feedback; default: OTEL_EXPORTER_OTLP_ENDPOINT's host. */

@@ -11,6 +11,19 @@ function serialise(v: unknown): string {
   return s.length > MAX_CHARS ? s.slice(0, MAX_CHARS) + '…' : s;
 }
 
+function mapStrings(v: unknown, f: (s: string) => string): unknown {
+  if (typeof v === 'string') return f(v);
+  if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, f)]));
+  return v;
+}
+
+/** The config's redaction hook: every match of any pattern, in any string, becomes [REDACTED]. */
+export function patternRedactor(patterns: string[]): Redactor {
+  const res = patterns.map((p) => new RegExp(p, 'g'));
+  return (_kind, value) => mapStrings(value, (s) => res.reduce((acc, re) => acc.replace(re, '[REDACTED]'), s));
+}
+
 export class ContentCapture {
   constructor(private readonly redact: Redactor = (_k, v) => v) {}
 

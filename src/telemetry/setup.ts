@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { PriceTable } from './pricing.js';
 import { builtinPrices, mergePrices } from './pricing.js';
 import { BoundedBatchProcessor } from './bounded-processor.js';
-import { ContentCapture, type Redactor } from './content.js';
+import { ContentCapture, patternRedactor, type Redactor } from './content.js';
 import { createMetrics } from './metrics.js';
 import { SpanRequestTelemetry } from './request-telemetry.js';
 import type { Telemetry } from './types.js';
@@ -25,7 +25,9 @@ export const SHUTDOWN_FLUSH_MS = 2_000;
 export interface TelemetryOptions {
   serviceName?: string;
   captureContent?: boolean;
+  /** Code hook; runs after the config's redact_patterns. */
   redact?: Redactor;
+  redactPatterns?: string[];
   pricing?: PriceTable;
   /** Tests pass an in-memory exporter or processor; production uses OTLP/HTTP. */
   spanExporter?: SpanExporter;
@@ -73,7 +75,9 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
   propagation.setGlobalPropagator(propagator);
   const tracer: Tracer = tracerProvider.getTracer('switchyard', '0.1.0');
   let prices = mergePrices(builtinPrices, opts.pricing);
-  const capture = opts.captureContent ? new ContentCapture(opts.redact) : undefined;
+  const byPattern = patternRedactor(opts.redactPatterns ?? []);
+  const redact: Redactor = opts.redact ? (k, v) => opts.redact!(k, byPattern(k, v)) : byPattern;
+  const capture = opts.captureContent ? new ContentCapture(redact) : undefined;
   const deps = { tracer, metrics, prices: () => prices, capture };
   const serializer = new PrometheusSerializer();
   void metricsApi; // the global meter provider stays untouched: tests run several sidecars in one process

@@ -18,7 +18,7 @@ export async function startSidecar(yaml: string, opts: { telemetry?: boolean; ca
   let telemetry: Telemetry | undefined;
   if (opts.telemetry) {
     spans = new InMemorySpanExporter();
-    telemetry = await createTelemetry({ spanProcessor: new SimpleSpanProcessor(spans), otlpMetrics: false, metricReaders: [], captureContent: opts.captureContent, pricing: config.file.pricing });
+    telemetry = await createTelemetry({ spanProcessor: new SimpleSpanProcessor(spans), otlpMetrics: false, metricReaders: [], captureContent: opts.captureContent ?? config.file.telemetry.capture_content, redactPatterns: config.file.telemetry.redact_patterns, pricing: config.file.pricing });
   }
   const sc = new Sidecar({ config, telemetry, port: 0 });
   const port = await sc.listen();

@@ -33,6 +33,8 @@ export interface CollectorOptions {
   retryIntervalMs?: number;
   maxRetryIntervalMs?: number;
   insertTimeoutMs?: number;
+  /** Idle store ping period; a failed ping switches writes to the spool (0 = off). */
+  healthCheckIntervalMs?: number;
   /** How long close() waits for buffered rows to reach the store before spooling them. */
   closeTimeoutMs?: number;
 }
@@ -58,7 +60,10 @@ export const COLLECTOR_DEFAULTS = {
   maxSpoolBytes: 1024 * 1024 * 1024,
   retryIntervalMs: 500,
   maxRetryIntervalMs: 10_000,
-  insertTimeoutMs: 30_000,
+  // Below the OpenTelemetry SDK exporters' 10 s timeout: a stuck store write is spooled and
+  // acknowledged before the sender gives up and resends (which would duplicate spans).
+  insertTimeoutMs: 8_000,
+  healthCheckIntervalMs: 5_000,
   closeTimeoutMs: 10_000,
 } as const;
 
@@ -73,6 +78,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     retryIntervalMs: o.retryIntervalMs,
     maxRetryIntervalMs: o.maxRetryIntervalMs,
     insertTimeoutMs: o.insertTimeoutMs,
+    healthCheckIntervalMs: o.healthCheckIntervalMs,
     ping: () => o.store.ping(),
   };
   const spanWriter = new DurableWriter<OtelTraceRow>({

@@ -10,6 +10,8 @@
 //   holds anything (order); the spool is replayed oldest first once ping() says the store is
 //   back, interleaved with new batches so senders are never stuck behind a long replay.
 // - Spool full while the store is down: submit() rejects (503); counted as dropped.
+// - While healthy, a ping every `healthCheckIntervalMs` (when nothing was written meanwhile)
+//   notices a dead store before a batch has to wait out `insertTimeoutMs` on it.
 import { logger } from '../logger.js';
 import type { SignalMetrics } from './metrics.js';
 import { Spool, SpoolFullError } from './spool.js';
@@ -35,6 +37,8 @@ export interface WriterOptions<Row> {
   maxRetryIntervalMs: number;
   /** A store write slower than this counts as failed and its batch is spooled. */
   insertTimeoutMs: number;
+  /** 0 disables the idle health ping. */
+  healthCheckIntervalMs: number;
 }
 
 interface Entry<Row> {
@@ -57,9 +61,15 @@ export class DurableWriter<Row> {
   private retryDelay: number;
   private nextRetryAt = 0;
   private closing = false;
+  private lastWriteAt = Date.now();
+  private readonly healthTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: WriterOptions<Row>) {
     this.retryDelay = opts.retryIntervalMs;
+    if (opts.healthCheckIntervalMs > 0) {
+      this.healthTimer = setInterval(() => void this.healthCheck(), opts.healthCheckIntervalMs);
+      this.healthTimer.unref();
+    }
     // Anything left in the spool from an earlier run must reach the store before new rows.
     this.storeDown = opts.spool.segmentCount > 0;
     this.updateGauges();
@@ -101,6 +111,7 @@ export class DurableWriter<Row> {
    */
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
+    clearInterval(this.healthTimer);
     clearTimeout(this.timer);
     this.kick();
     let timer: NodeJS.Timeout | undefined;
@@ -207,6 +218,7 @@ export class DurableWriter<Row> {
         return;
       }
       this.opts.metrics.written.inc(rows.length);
+      this.lastWriteAt = Date.now();
       this.settle(batch);
     } finally {
       this.inflight = [];
@@ -267,6 +279,15 @@ export class DurableWriter<Row> {
       );
     });
     return Promise.race([this.opts.insert(rows), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private async healthCheck(): Promise<void> {
+    if (this.storeDown || this.closing || this.draining) return;
+    if (Date.now() - this.lastWriteAt < this.opts.healthCheckIntervalMs) return;
+    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), this.opts.insertTimeoutMs).unref());
+    const up = await Promise.race([this.opts.ping().catch(() => false), timeout]);
+    if (up) this.lastWriteAt = Date.now();
+    else if (!this.storeDown && !this.closing) this.markDown(new Error('store ping failed'));
   }
 
   private markDown(err: unknown): void {

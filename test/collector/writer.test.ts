@@ -10,7 +10,10 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-async function writer(store: MemoryStore, opts: Partial<{ batchSize: number; flushIntervalMs: number; eagerFlushRows: number }>) {
+async function writer(
+  store: MemoryStore,
+  opts: Partial<{ batchSize: number; flushIntervalMs: number; eagerFlushRows: number; healthCheckIntervalMs: number }>,
+) {
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);
   return new DurableWriter<OtelTraceRow>({
@@ -26,6 +29,7 @@ async function writer(store: MemoryStore, opts: Partial<{ batchSize: number; flu
     retryIntervalMs: 10,
     maxRetryIntervalMs: 20,
     insertTimeoutMs: 5_000,
+    healthCheckIntervalMs: opts.healthCheckIntervalMs ?? 0,
   });
 }
 
@@ -77,5 +81,19 @@ describe('DurableWriter batching', () => {
     const w = await writer(store, {});
     await w.close(1000);
     await expect(w.submit(rows(1))).rejects.toThrow(/shutting down/);
+  });
+
+  it('switches to the spool when an idle health ping fails, without trying the dead store first', async () => {
+    const store = new MemoryStore();
+    const w = await writer(store, { healthCheckIntervalMs: 30, flushIntervalMs: 10 });
+    store.down = true;
+    await new Promise((r) => setTimeout(r, 120));
+    const calls = store.insertCalls;
+    await w.submit(rows(2));
+    expect(store.insertCalls).toBe(calls);
+    expect(store.traces).toHaveLength(0);
+    store.down = false;
+    await waitFor(() => store.traces.length === 2);
+    await w.close(1000);
   });
 });

@@ -3,6 +3,12 @@ import type { FileConfig, TargetSpec } from '../config/schema.js';
 import { providerRef } from '../config/load.js';
 import { AnthropicAdapter } from './anthropic/adapter.js';
 import { OpenAIAdapter } from './openai/adapter.js';
+import { AzureOpenAIAdapter } from './azure/adapter.js';
+import { BedrockAdapter } from './bedrock/adapter.js';
+import { GeminiAdapter } from './gemini/adapter.js';
+import { PresetAdapter } from './presets/adapter.js';
+import { PRESETS } from './presets/table.js';
+import { VertexAdapter } from './vertex/adapter.js';
 import type { ProviderAdapter, ResolvedProvider } from './types.js';
 
 const adapters = new Map<string, ProviderAdapter>([
@@ -11,6 +17,11 @@ const adapters = new Map<string, ProviderAdapter>([
   ['anthropic', new AnthropicAdapter()],
   // Simulated upstreams speak OpenAI's wire format from an in-process server.
   ['simulated', new OpenAIAdapter('simulated', '')],
+  ['bedrock', new BedrockAdapter()],
+  ['gemini', new GeminiAdapter()],
+  ['vertex', new VertexAdapter()],
+  ['azure-openai', new AzureOpenAIAdapter()],
+  ...Object.entries(PRESETS).map(([type, preset]): [string, ProviderAdapter] => [type, new PresetAdapter(type, preset)]),
 ]);
 
 /** Later provider modules add themselves here. */

@@ -1,0 +1,53 @@
+// application/vnd.amazon.eventstream → events for the translator. Each binary message carries
+// headers (:message-type event|exception|error, :event-type, :exception-type) and a JSON payload.
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import type { Message } from '@smithy/types';
+import type { SseEvent, StreamDecoder } from '../types.js';
+
+const utf8 = new TextDecoder();
+const enc = new TextEncoder();
+export const toUtf8 = (b: Uint8Array): string => utf8.decode(b);
+export const fromUtf8 = (s: string): Uint8Array => enc.encode(s);
+
+function header(m: Message, name: string): string | undefined {
+  const h = m.headers[name];
+  return h && h.type === 'string' ? h.value : undefined;
+}
+
+/** `event` is the event type, `exception:<type>` for modeled exceptions, `error:<code>` for errors. */
+export function toEvent(m: Message): SseEvent {
+  const type = header(m, ':message-type') ?? 'event';
+  const body = toUtf8(m.body);
+  if (type === 'exception') return { event: `exception:${header(m, ':exception-type') ?? 'unknown'}`, data: body || '{}' };
+  if (type === 'error') {
+    return { event: `error:${header(m, ':error-code') ?? 'unknown'}`, data: JSON.stringify({ message: header(m, ':error-message') ?? body }) };
+  }
+  return { event: header(m, ':event-type') ?? 'unknown', data: body || '{}' };
+}
+
+export class AwsEventStreamDecoder implements StreamDecoder {
+  private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
+
+  push(bytes: Uint8Array): SseEvent[] {
+    const out: SseEvent[] = [];
+    try {
+      this.codec.feed(bytes);
+      for (const m of this.codec.getAvailableMessages().getMessages()) out.push(toEvent(m));
+    } catch (e) {
+      // Bad prelude/message CRCs or lengths: a corrupt stream, reported as malformed.
+      throw new SyntaxError(`corrupt AWS event stream: ${(e as Error).message}`);
+    }
+    return out;
+  }
+}
+
+/** Encodes one event-stream message (the fake Bedrock uses this, as the service would). */
+export function encodeEvent(kind: 'event' | 'exception', type: string, payload: unknown): Uint8Array {
+  const codec = new EventStreamCodec(toUtf8, fromUtf8);
+  const headers: Message['headers'] = {
+    ':message-type': { type: 'string', value: kind },
+    [kind === 'event' ? ':event-type' : ':exception-type']: { type: 'string', value: type },
+    ':content-type': { type: 'string', value: 'application/json' },
+  };
+  return codec.encode({ headers, body: fromUtf8(JSON.stringify(payload)) });
+}

@@ -3,10 +3,10 @@
 // cert-manager schemas, and checked for the cross-references a broken install would trip on.
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
 import { generateCerts, writeCerts, type GeneratedCerts } from '../../src/injector/certs.js';
@@ -23,7 +23,6 @@ type Target = (typeof TARGETS)[number];
 // Grafana's provisioning belongs to deploy/grafana (another part of the project); these are the
 // documented paths the Grafana kustomization mounts.
 const GRAFANA_FILES = [
-  'deploy/grafana/provisioning/datasources/clickhouse.yaml',
   'deploy/grafana/provisioning/dashboards/switchyard.yaml',
   'deploy/grafana/provisioning/alerting/rules.yaml',
   'dashboards/llm-overview.json',
@@ -302,12 +301,36 @@ describe('cross-check with kustomize', () => {
   });
 });
 
-describe('Grafana provisioning files', () => {
+describe('Grafana', () => {
+  const grafana = (t: Target) => ({
+    objs: get(t),
+    dep: find(get(t), 'Deployment', 'switchyard-grafana')!,
+    cm: (name: string) => find(get(t), 'ConfigMap', name)!,
+  });
+
+  it("connects the in-cluster datasource with the Secret's keys, under the uid the dashboards use", () => {
+    const { cm, dep } = grafana('overlays/small');
+    const text = cm('switchyard-grafana-datasources').data['clickhouse.yaml'];
+    const secret = find(get('overlays/small'), 'Secret', 'switchyard-clickhouse')!;
+    const used = [...text.matchAll(/\$\{(\w+)\}/g)].map((m: RegExpMatchArray) => m[1]);
+    expect(used.length).toBeGreaterThan(3);
+    for (const name of used) expect(Object.keys(secret.data), name).toContain(name);
+    expect(dep.spec.template.spec.containers[0].envFrom).toContainEqual({ secretRef: { name: 'switchyard-clickhouse' } });
+    const [ds] = parseYaml(text).datasources;
+    expect(ds).toMatchObject({ uid: 'switchyard-clickhouse', type: 'grafana-clickhouse-datasource', jsonData: { protocol: 'http' } });
+    const repoDatasource = path.join(repo, 'deploy/grafana/provisioning/datasources/clickhouse.yaml');
+    if (existsSync(repoDatasource)) expect(parseYaml(readFileSync(repoDatasource, 'utf8')).datasources[0].uid).toBe(ds.uid);
+  });
+
   const landed = existsSync(path.join(repo, 'deploy/grafana/provisioning'));
   if (!landed) console.warn('deploy/grafana/provisioning has not landed yet: the Grafana ConfigMaps rendered from placeholders');
 
-  it.skipIf(!landed)('exist at the paths the Grafana kustomization mounts', () => {
+  it.skipIf(!landed)('mounts provisioning files that exist, dashboards where the provider looks', () => {
     const missing = GRAFANA_FILES.filter((f) => !existsSync(path.join(repo, f)));
     expect(missing).toEqual([]);
+    const { cm, dep } = grafana('base');
+    const provider = parseYaml(cm('switchyard-grafana-dashboard-providers').data['switchyard.yaml']).providers[0];
+    const mount = dep.spec.template.spec.containers[0].volumeMounts.find((m: Obj) => m.name === 'dashboards');
+    expect(mount.mountPath).toBe(provider.options.path);
   });
 });

@@ -36,6 +36,7 @@ export function buildExplorer(): dashboard.Dashboard {
     .link(new dashboard.DashboardLinkBuilder('LLM overview').type(dashboard.DashboardLinkType.Link).url(`/d/${OVERVIEW_UID}/llm-overview`).includeVars(false).keepTime(true).icon('dashboard'))
     .withVariable(datasourceVariable())
     .withVariable(queryVariable('service', 'Service'))
+    .withVariable(queryVariable('provider', 'Provider'))
     .withVariable(queryVariable('model', 'Model'))
     .withVariable(
       new dashboard.CustomVariableBuilder('status')

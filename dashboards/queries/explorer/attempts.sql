@@ -21,6 +21,7 @@ FROM (
     FROM llm_attempts
     WHERE $__timeFilter(Timestamp)
       AND $__conditionalAll(ServiceName IN (${service:sqlstring}), $service)
+      AND $__conditionalAll(Provider IN (${provider:sqlstring}), $provider)
       AND $__conditionalAll(Model IN (${model:sqlstring}), $model)
       AND $__conditionalAll((RequestTraceId = ${trace_id:sqlstring} OR TraceId = ${trace_id:sqlstring}), $trace_id)
 )

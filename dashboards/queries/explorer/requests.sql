@@ -21,6 +21,7 @@ SELECT
 FROM llm_requests
 WHERE $__timeFilter(Timestamp)
   AND $__conditionalAll(ServiceName IN (${service:sqlstring}), $service)
+  AND $__conditionalAll(Provider IN (${provider:sqlstring}), $provider)
   AND $__conditionalAll(Model IN (${model:sqlstring}), $model)
   AND $__conditionalAll(multiIf(NOT Ok, 'error', Rescued, 'rescued', 'ok') IN (${status:sqlstring}), $status)
   AND $__conditionalAll(Metadata['user'] IN (${user:sqlstring}), $user)

@@ -278,7 +278,9 @@ export class DurableWriter<Row> {
         this.opts.insertTimeoutMs,
       );
     });
-    return Promise.race([this.opts.insert(rows), timeout]).finally(() => clearTimeout(timer));
+    // Via then(): a store that throws synchronously still yields a rejected promise.
+    const write = Promise.resolve().then(() => this.opts.insert(rows));
+    return Promise.race([write, timeout]).finally(() => clearTimeout(timer));
   }
 
   private async healthCheck(): Promise<void> {

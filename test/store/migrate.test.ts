@@ -118,7 +118,7 @@ describe('cluster render', () => {
     const dist = stmts.filter((s) => s.includes('ENGINE = Distributed('));
     const names = dist.map((s) => /CREATE TABLE IF NOT EXISTS sy\.(\w+) /.exec(s)?.[1]).sort();
     expect(names).toEqual([
-      'llm_attempts', 'llm_cost_1h_state', 'llm_feedback', 'llm_latency_1m_state', 'llm_requests',
+      'llm_attempts', 'llm_cost_1h_state', 'llm_feedback', 'llm_latency_1h_state', 'llm_latency_1m_state', 'llm_requests',
       'llm_rescued_1m_state', 'otel_traces', 'otel_traces_trace_id_ts',
     ]);
     expect(dist.find((s) => s.includes('sy.otel_traces ON'))).toContain(
@@ -128,13 +128,13 @@ describe('cluster render', () => {
 
   it('feeds materialized views from local tables into local tables, and reads views from Distributed ones', () => {
     const mvs = stmts.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(mvs).toHaveLength(6);
+    expect(mvs).toHaveLength(7);
     for (const s of mvs) {
       expect(s).toMatch(/\sTO sy\.\w+_local\b/);
       expect(s).toMatch(/FROM sy\.\w+_local\b/);
     }
     const views = stmts.filter((s) => s.startsWith('CREATE VIEW'));
-    expect(views).toHaveLength(4);
+    expect(views).toHaveLength(5);
     for (const s of views) expect(s).not.toMatch(/_local\b/);
   });
 

@@ -148,6 +148,12 @@ describe('llm_latency_1m', () => {
     const q = r.q as number[];
     expect(withinSketchBound(q[1], quantileBracket(all, 0.95), ALPHA)).toBe(true);
     expect(withinSketchBound(q[2], quantileBracket(all, 0.99), ALPHA)).toBe(true);
+    // The hourly rollup holds the same samples and meets the same bound.
+    const [h] = await rows(
+      `SELECT quantilesDDMerge(0.01, 0.5, 0.95, 0.99)(DurationQuantiles) AS q, sum(Attempts) AS n FROM llm_latency_1h_state WHERE Provider = 'lat-prov'`,
+    );
+    expect(Number(h.n)).toBe(1500);
+    expect(withinSketchBound((h.q as number[])[1], quantileBracket(all, 0.95), ALPHA)).toBe(true);
   });
 });
 

@@ -74,7 +74,7 @@ export function buildOverview(): dashboard.Dashboard {
     .withPanel(summaryStat(ids, 'Error rate', 'error_rate', 'percentunit').thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([{ value: null as unknown as number, color: 'green' }, { value: 0.05, color: 'red' }])))
     .withPanel(summaryStat(ids, 'Rescued requests', 'rescued', 'short'))
     .withPanel(summaryStat(ids, 'Rescue rate', 'rescue_rate', 'percentunit'))
-    .withPanel(summaryStat(ids, 'Attempts per request', 'attempts_per_request', 'short').decimals(2))
+    .withPanel(summaryStat(ids, 'Average attempts', 'attempts_per_request', 'short').decimals(2))
     .withPanel(summaryStat(ids, 'Cost', 'cost_usd', 'currencyUSD'))
     .withPanel(series(ids, 'Requests/s', 'overview/requests_per_second', 'reqps', 'Sidecar requests per second, per service.'))
     .withPanel(series(ids, 'Request error rate', 'overview/error_rate', 'percentunit', 'Share of requests that failed after every retry and fallback, per service.'))

@@ -58,6 +58,8 @@ describe.each(dashboards)('$path', ({ d }) => {
     const ids = panels.map((p) => p.id);
     expect(ids.every((i) => Number.isInteger(i) && i > 0)).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
+    const titles = panels.map((p) => p.title);
+    expect(new Set(titles).size, 'panel titles identify panels').toBe(titles.length);
   });
 
   it('lays panels out inside 24 columns without overlap', () => {

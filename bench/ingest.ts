@@ -135,6 +135,9 @@ Promise.all(Array.from({ length: concurrency }, loop)).then(() => {
 
 interface RunResult {
   spansPerSec: number;
+  /** Share of the run's wall time the store spent inside insertTraces. */
+  storeBusy?: number;
+  avgBatch?: number;
   okRequests: number;
   statuses: Record<string, number>;
 }
@@ -153,11 +156,46 @@ function runSenders(port: number, bodies: Uint8Array[], requests: number): Promi
   });
 }
 
+/** Measures how long the store spends inside insertTraces (how busy the engine is kept). */
+class TimedStore implements SpanStore {
+  busyMs = 0;
+  inserts = 0;
+  constructor(readonly inner: SpanStore) {}
+  async insertTraces(rows: OtelTraceRow[]) {
+    const t0 = performance.now();
+    try {
+      await this.inner.insertTraces(rows);
+    } finally {
+      this.busyMs += performance.now() - t0;
+      this.inserts++;
+    }
+  }
+  insertFeedback(rows: FeedbackRow[]) {
+    return this.inner.insertFeedback(rows);
+  }
+  query(sql: string, format?: string) {
+    return this.inner.query(sql, format);
+  }
+  ping() {
+    return this.inner.ping();
+  }
+  async close() {}
+}
+
 async function oneRun(store: SpanStore, bodies: Uint8Array[], requests: number): Promise<RunResult> {
   const spoolDir = mkdtempSync(path.join(os.tmpdir(), 'sy-bench-spool-'));
   const collector = await startCollector({ store, spoolDir, host: '127.0.0.1', port: 0 });
   try {
-    return await runSenders(collector.port, bodies, requests);
+    const timed = store instanceof TimedStore ? store : undefined;
+    const before = timed ? { busy: timed.busyMs, n: timed.inserts } : undefined;
+    const t0 = performance.now();
+    const r = await runSenders(collector.port, bodies, requests);
+    if (timed && before) {
+      const wall = performance.now() - t0;
+      r.storeBusy = (timed.busyMs - before.busy) / wall;
+      r.avgBatch = (r.okRequests * SPANS) / Math.max(1, timed.inserts - before.n);
+    }
+    return r;
   } finally {
     await collector.close();
     rmSync(spoolDir, { recursive: true, force: true });
@@ -192,7 +230,7 @@ async function main(): Promise<void> {
 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sy-bench-data-'));
   process.env.CLICKHOUSE_URL = '';
-  const embedded = await openStore({ dataDir });
+  const embedded = new TimedStore(await openStore({ dataDir }));
   const discard = new DiscardStore();
   try {
     // Warm-up: JIT, connections, first parts of the table.
@@ -211,7 +249,8 @@ async function main(): Promise<void> {
       real.push(e.spansPerSec);
       console.log(
         `run ${r + 1}: baseline (discarding store) ${Math.round(b.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(b.statuses)}; ` +
-          `embedded ClickHouse ${Math.round(e.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(e.statuses)}`,
+          `embedded ClickHouse ${Math.round(e.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(e.statuses)} ` +
+          `(store busy ${Math.round((e.storeBusy ?? 0) * 100)}% of the run, ${Math.round(e.avgBatch ?? 0)} rows per insert)`,
       );
     }
     const stored = Number((await embedded.query('SELECT count() FROM otel_traces', 'TabSeparated')).trim()) - warmupRows;
@@ -227,7 +266,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await embedded.close();
+    await embedded.inner.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

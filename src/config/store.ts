@@ -1,7 +1,9 @@
 // Holds the current config; reloads on file change or SIGHUP and keeps the last good one when a
 // new version is bad.
-import { watch, type FSWatcher } from 'node:fs';
-import { loadConfigFile, type LoadedConfig } from './load.js';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { parseConfigText, type LoadedConfig } from './load.js';
 import { logger } from '../logger.js';
 
 export class ConfigHolder {
@@ -9,6 +11,7 @@ export class ConfigHolder {
   private timer?: NodeJS.Timeout;
   private readonly onHup = () => void this.reload('SIGHUP');
   private listeners: Array<(c: LoadedConfig) => void> = [];
+  private lastText?: string;
 
   constructor(
     public current: LoadedConfig,
@@ -23,7 +26,11 @@ export class ConfigHolder {
   async reload(reason: string): Promise<boolean> {
     if (!this.path) return false;
     try {
-      const next = await loadConfigFile(this.path);
+      const text = await readFile(this.path, 'utf8');
+      // The folder watch also fires for neighbours; an unchanged file is not a reload.
+      if (reason === 'file change' && text === this.lastText) return false;
+      this.lastText = text;
+      const next = parseConfigText(text, this.path);
       this.current = next;
       logger.info('config reloaded', { source: this.path, reason });
       for (const l of this.listeners) l(next);
@@ -36,10 +43,16 @@ export class ConfigHolder {
 
   watch(): void {
     if (!this.path) return;
+    try {
+      this.lastText ??= readFileSync(this.path, 'utf8');
+    } catch {
+      /* reported by the next reload */
+    }
     process.on('SIGHUP', this.onHup);
     try {
-      // Editors replace files (rename), so debounce and re-read whatever is there.
-      this.watcher = watch(this.path, () => {
+      // Watch the folder, not the file: editors replace files by rename, and a Kubernetes
+      // ConfigMap mount swaps a symlink and deletes the old target, which silences a file watch.
+      this.watcher = watch(dirname(this.path), () => {
         clearTimeout(this.timer);
         this.timer = setTimeout(() => void this.reload('file change'), 100);
       });

@@ -66,15 +66,20 @@ export class StreamFailure extends Error {
 }
 
 class AttemptTimers {
-  readonly controller = new AbortController();
-  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
   private phase?: NodeJS.Timeout;
-  private deadline?: NodeJS.Timeout;
+  private readonly deadline: NodeJS.Timeout;
+  // Forwarding by hand: AbortSignal.any is slow and keeps signals alive on Node 20.
+  private readonly onClient = () => this.controller.abort(this.clientSignal.reason);
 
-  constructor(deadlineAt: number, clientSignal: AbortSignal) {
-    this.signal = AbortSignal.any([this.controller.signal, clientSignal]);
-    const left = deadlineAt - Date.now();
-    this.deadline = setTimeout(() => this.controller.abort(new AbortReason('deadline')), Math.max(0, left));
+  constructor(
+    deadlineAt: number,
+    private readonly clientSignal: AbortSignal,
+  ) {
+    if (clientSignal.aborted) this.controller.abort(clientSignal.reason);
+    else clientSignal.addEventListener('abort', this.onClient, { once: true });
+    this.deadline = setTimeout(() => this.controller.abort(new AbortReason('deadline')), Math.max(0, deadlineAt - Date.now()));
   }
 
   arm(ms: number | undefined): void {
@@ -89,6 +94,7 @@ class AttemptTimers {
   clear(): void {
     clearTimeout(this.phase);
     clearTimeout(this.deadline);
+    this.clientSignal.removeEventListener('abort', this.onClient);
   }
 }
 

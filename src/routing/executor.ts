@@ -96,6 +96,17 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+const urlCache = new Map<string, URL>();
+function parsedUrl(base: string): URL {
+  let u = urlCache.get(base);
+  if (!u) {
+    u = new URL(base);
+    if (urlCache.size > 1000) urlCache.clear();
+    urlCache.set(base, u);
+  }
+  return u;
+}
+
 export class Execution {
   readonly attempts: AttemptRecord[] = [];
   retries = 0;
@@ -191,7 +202,7 @@ export class Execution {
     }
     const key = healthKey(node, settings, this.req.body.model);
     const body = { ...this.req.body, ...settings.override_params, model };
-    const url = new URL(provider.baseUrl);
+    const url = parsedUrl(provider.baseUrl);
     const retry = settings.retry;
     const maxRetries = retry?.attempts ?? 0;
     const retryOn = retry?.on_status_codes ?? DEFAULT_RETRY_STATUS;

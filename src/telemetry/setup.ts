@@ -5,7 +5,8 @@ import { metrics as metricsApi, propagation, type Tracer } from '@opentelemetry/
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -57,6 +58,12 @@ export function buildResource(env: NodeJS.ProcessEnv, serviceName: string): Reso
     .merge(detectResources({ detectors: [envDetector] }));
 }
 
+/** http/protobuf is OTLP's default and costs less CPU than JSON; OTEL_EXPORTER_OTLP_PROTOCOL picks. */
+function traceExporter(env: NodeJS.ProcessEnv): SpanExporter {
+  const proto = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  return proto === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
+}
+
 export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Telemetry> {
   const env = opts.env ?? process.env;
   const resource = buildResource(env, opts.serviceName ?? 'switchyard-sidecar');
@@ -69,7 +76,7 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
   const metrics = createMetrics(meterProvider.getMeter('switchyard'));
   const processor =
     opts.spanProcessor ??
-    new BoundedBatchProcessor(opts.spanExporter ?? new OTLPTraceExporter(), opts.maxQueueSize ?? 4096, (n) => metrics.droppedSpans.add(n), Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000));
+    new BoundedBatchProcessor(opts.spanExporter ?? traceExporter(env), opts.maxQueueSize ?? 4096, (n) => metrics.droppedSpans.add(n), Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000));
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
   const propagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
   propagation.setGlobalPropagator(propagator);

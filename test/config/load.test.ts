@@ -133,3 +133,31 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe('reload through a ConfigMap-style symlink swap', () => {
+  it('keeps reloading after the watched file is replaced by a new symlink target, twice', async () => {
+    const { mkdirSync, symlinkSync, renameSync } = await import('node:fs');
+    const root = join(dir, 'cm');
+    mkdirSync(root);
+    const version = (n: number) => {
+      const d = join(root, `..v${n}`);
+      mkdirSync(d);
+      writeFileSync(join(d, 'config.yaml'), good.replace('${TEST_KEY}', `cm${n}`));
+      symlinkSync(`..v${n}`, join(root, `..data_tmp`));
+      renameSync(join(root, '..data_tmp'), join(root, '..data'));
+    };
+    version(1);
+    symlinkSync('..data/config.yaml', join(root, 'config.yaml'));
+    const path = join(root, 'config.yaml');
+    const holder = new ConfigHolder(await loadConfigFile(path), path);
+    holder.watch();
+    try {
+      version(2);
+      await waitFor(() => holder.current.file.providers['openai-prod'].api_key === 'cm2');
+      version(3);
+      await waitFor(() => holder.current.file.providers['openai-prod'].api_key === 'cm3');
+    } finally {
+      holder.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // Grafana unified-alerting rules for Switchyard, in the file-provisioning format (apiVersion 1).
 // Each rule: A = ClickHouse SQL (one number per label set, table format), B = reduce, C = threshold.
 // Timing of the gray-failure rule (P95): 30 s evaluations over a 2-minute window with `for: 30s`
-// fire at most ~85 s after a provider slows (docs/runbook.md works it out; test/dashboards checks it).
+// fire 52-75 s after a provider slows at 2 req/s (test/dashboards/alerts.test.ts replays it).
 import * as alerting from '@grafana/grafana-foundation-sdk/alerting';
 import * as expr from '@grafana/grafana-foundation-sdk/expr';
 import { DS_TYPE, DS_UID, Format, sql } from './clickhouse.js';

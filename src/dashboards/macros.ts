@@ -157,7 +157,7 @@ function isAll(v: VariableState['current']): boolean {
   return s === '' || s === ALL;
 }
 
-export function applyConditionalAll(sql: string, variables: Ctx['variables']): string {
+export function applyConditionalAll(sql: string, variables: Record<string, VariableState>): string {
   const macro = '$__conditionalAll(';
   let out = sql;
   for (let at = out.lastIndexOf(macro); at !== -1; at = out.lastIndexOf(macro)) {

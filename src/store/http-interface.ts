@@ -6,15 +6,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { EmbeddedStore } from './embedded.js';
+import { EmbeddedStore } from './embedded.js';
 import { toErrorReply } from './http-errors.js';
 import { parseRequest, readBody } from './http-request.js';
 import { bindParams } from './query-params.js';
 import { ClickHouseError, inspectQuery, READONLY_ERROR, readOnlyVerdict } from './sql-guard.js';
+import type { SpanStore } from './types.js';
 import { logger } from '../logger.js';
 
 export interface ClickHouseHttpOptions {
-  store: EmbeddedStore;
+  /** The embedded store (a remote server has its own HTTP interface). */
+  store: SpanStore;
   host?: string;
   port?: number;
   /** Default true: only SELECT-like statements. */
@@ -43,7 +45,10 @@ const compressors: Record<string, (b: Uint8Array) => Promise<Buffer>> = {
 export async function startClickHouseHttp(
   opts: ClickHouseHttpOptions,
 ): Promise<{ port: number; host: string; close(): Promise<void> }> {
-  const { store } = opts;
+  if (!(opts.store instanceof EmbeddedStore)) {
+    throw new Error('startClickHouseHttp serves the embedded store; with CLICKHOUSE_URL set, point clients at that server instead');
+  }
+  const store = opts.store;
   const host = opts.host ?? '127.0.0.1';
   const readonly = opts.readonly ?? true;
   const displayName = opts.displayName ?? 'switchyard';
@@ -88,7 +93,6 @@ export async function startClickHouseHttp(
           written_rows: '0',
           written_bytes: '0',
           total_rows_to_read: String(result.rowsRead),
-          result_rows: '0',
           result_bytes: String(result.bytes.length),
           elapsed_ns: String(elapsedNs),
         }),

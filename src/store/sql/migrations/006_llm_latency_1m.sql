@@ -2,13 +2,15 @@
 -- 30-day panel reads ~43k small rows per series instead of every attempt.
 --
 -- Quantile function: quantilesDD (DDSketch) with relative accuracy 0.01. Its guarantee is on the
--- value: the returned p-quantile is within +-1% of the true value at that rank, whatever the
--- distribution, and states merge without losing that bound, so merging minutes into hours or days
--- stays within 1%. quantilesTDigest gives no such bound (its error is on the rank and grows in
--- sparse tails, exactly where p99 of LLM latency lives); quantiles (reservoir of 8192) is exact only
--- below 8192 samples per state and random beyond; quantileTiming clips at 30 s, which long
--- generations exceed. Memory per state is O(log(max/min)/0.01): about 700 buckets for 1 ms..1000 s.
--- For panels over wider buckets, merge the states rather than reading the per-minute view:
+-- value: the p-quantile it returns is within +-1% of the sample value at that rank (ClickHouse
+-- takes rank floor(p*(n-1))), for any distribution, and states merge without loosening the bound,
+-- so minutes merged into hours or days stay within 1% (test/store/views.test.ts checks it against
+-- the exact quantiles). quantilesTDigest has no worst-case bound and its answer depends on merge
+-- order; quantiles (reservoir of 8192) is exact only below 8192 samples per state and random
+-- beyond; quantileTiming clips at 30 s, which long generations exceed. A state holds
+-- O(log(max/min)/0.01) buckets: about 700 for 1 ms..1000 s.
+-- For panels over wider buckets, merge the states rather than reading the per-minute view
+-- (or read llm_latency_1h, the hourly rollup, for ranges of days):
 --   SELECT toStartOfHour(Minute) AS t, Provider, Model,
 --          quantilesDDMerge(0.01, 0.5, 0.95, 0.99)(DurationQuantiles)[2] AS P95Ms
 --   FROM llm_latency_1m_state WHERE Minute >= now() - INTERVAL 30 DAY GROUP BY t, Provider, Model

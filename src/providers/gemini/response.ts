@@ -103,9 +103,11 @@ export function parseGoogleError(status: number, text: string): ProviderError {
   try {
     let j = JSON.parse(text) as unknown;
     if (Array.isArray(j)) j = j[0];
-    const e = (j as { error?: { code?: number; message?: string; status?: string } })?.error;
+    const e = (j as { error?: { code?: number; message?: string; status?: string; details?: Array<{ reason?: string }> } })?.error;
     if (e && typeof e === 'object') {
-      const std = e.status ? statusForRpc(e.status, status) : status;
+      // Google answers a bad API key with 400 INVALID_ARGUMENT; it is an auth failure (401) to routing.
+      const badKey = Array.isArray(e.details) && e.details.some((d) => d?.reason === 'API_KEY_INVALID');
+      const std = badKey ? 401 : e.status ? statusForRpc(e.status, status) : status;
       return {
         message: e.message ?? `upstream returned ${status}`,
         type: errorTypeForStatus(std),

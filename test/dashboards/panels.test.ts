@@ -2,6 +2,7 @@
 // and run on the real engine (embedded chdb) over seeded spans: key panels return the known answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL, expandQuery, type VariableState } from '../../src/dashboards/macros.js';
+import { renderPanelQuery } from '../../src/dashboards/queries.js';
 import type { SpanStore } from '../../src/store/types.js';
 import { frame, num, readJson, runPanel, spans, tempStore, type Frame } from './helpers.js';
 
@@ -274,5 +275,16 @@ describe('LLM request explorer', () => {
     expect(att.rows[1]).toMatchObject({ request_trace_id: 'failed-4', attempt: 1 });
     expect((await run(explorer, 'Trace')).rows).toHaveLength(0);
     expect((await run(explorer, 'Feedback')).rows).toHaveLength(6);
+  });
+});
+
+describe('switchyard report reuse', () => {
+  it('renderPanelQuery gives the same answer as the panel with every filter at All', async () => {
+    const viaReport = await frame(store, renderPanelQuery('overview/summary', { from, to }));
+    const viaPanel = await run(overview, 'Requests');
+    expect(viaReport.rows).toEqual(viaPanel.rows);
+    const latency = await frame(store, renderPanelQuery('overview/latency_by_model', { from, to, intervalMs: 10 * MIN, variables: { model: { current: ['gpt-4o'] } } }));
+    expect(latency.rows.map((r) => r.target)).toEqual(['openai gpt-4o']);
+    expect(() => renderPanelQuery('../etc/passwd', { from, to })).toThrow(/invalid query name/);
   });
 });

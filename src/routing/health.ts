@@ -1,12 +1,12 @@
 // Per-target circuit breakers: after N consecutive failures (errors or timeouts) a target is
-// skipped for a cooldown, then one trial request is let through (half-open). This is what routes
-// around a provider that degrades slowly instead of paying its timeout on every request.
+// moved out of the way for a cooldown; then it is tried again (half-open), and one more failure
+// re-opens it at once while a success closes it. This is what routes around a provider that
+// degrades slowly instead of paying its timeout on every request.
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 interface Breaker {
   failures: number;
   openedAt: number;
-  trialInFlight: boolean;
 }
 
 export class HealthRegistry {
@@ -29,25 +29,13 @@ export class HealthRegistry {
     return this.now() - b.openedAt >= this.cooldownMs ? 'half_open' : 'open';
   }
 
-  /** Whether a request may use the target now (a half-open breaker lets one trial through). */
-  acquire(key: string): boolean {
-    const s = this.state(key);
-    if (s === 'closed') return true;
-    if (s === 'open') return false;
-    const b = this.breakers.get(key)!;
-    if (b.trialInFlight) return false;
-    b.trialInFlight = true;
-    return true;
-  }
-
   success(key: string): void {
     this.breakers.delete(key);
   }
 
   failure(key: string): void {
-    const b = this.breakers.get(key) ?? { failures: 0, openedAt: 0, trialInFlight: false };
+    const b = this.breakers.get(key) ?? { failures: 0, openedAt: 0 };
     b.failures++;
-    b.trialInFlight = false;
     if (b.failures >= this.threshold) b.openedAt = this.now();
     this.breakers.set(key, b);
   }

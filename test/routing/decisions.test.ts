@@ -98,7 +98,7 @@ describe('backoff and Retry-After', () => {
 });
 
 describe('breakers', () => {
-  it('open after N failures, half-open after the cooldown with one trial, closed on success', () => {
+  it('open after N failures, half-open after the cooldown, re-opened by a failure, closed by a success', () => {
     let t = 0;
     const h = new HealthRegistry(3, 1000, () => t);
     h.failure('k');
@@ -106,11 +106,12 @@ describe('breakers', () => {
     expect(h.state('k')).toBe('closed');
     h.failure('k');
     expect(h.state('k')).toBe('open');
-    expect(h.acquire('k')).toBe(false);
     t = 1000;
     expect(h.state('k')).toBe('half_open');
-    expect(h.acquire('k')).toBe(true);
-    expect(h.acquire('k')).toBe(false);
+    h.failure('k');
+    expect(h.state('k')).toBe('open');
+    t = 2000;
+    expect(h.state('k')).toBe('half_open');
     h.success('k');
     expect(h.state('k')).toBe('closed');
   });

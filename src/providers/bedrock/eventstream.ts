@@ -25,20 +25,35 @@ export function toEvent(m: Message): SseEvent {
   return { event: header(m, ':event-type') ?? 'unknown', data: body || '{}' };
 }
 
+/** Message framing: each message starts with its total length (big-endian uint32); the codec decodes whole messages. */
 export class AwsEventStreamDecoder implements StreamDecoder {
   private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
+  private buf: Uint8Array = new Uint8Array(0);
 
   push(bytes: Uint8Array): SseEvent[] {
     const out: SseEvent[] = [];
+    this.buf = this.buf.length ? concat(this.buf, bytes) : bytes;
     try {
-      this.codec.feed(bytes);
-      for (const m of this.codec.getAvailableMessages().getMessages()) out.push(toEvent(m));
+      while (this.buf.length >= 4) {
+        const len = new DataView(this.buf.buffer, this.buf.byteOffset, 4).getUint32(0, false);
+        if (len < 16) throw new Error(`message length ${len} is below the minimum`);
+        if (this.buf.length < len) break;
+        out.push(toEvent(this.codec.decode(this.buf.subarray(0, len))));
+        this.buf = this.buf.subarray(len);
+      }
     } catch (e) {
       // Bad prelude/message CRCs or lengths: a corrupt stream, reported as malformed.
       throw new SyntaxError(`corrupt AWS event stream: ${(e as Error).message}`);
     }
     return out;
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Encodes one event-stream message (the fake Bedrock uses this, as the service would). */

@@ -71,7 +71,13 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, de
   try {
     request = enc === 'proto' ? decodeTraceRequestProto(body) : decodeTraceRequestJson(body.toString('utf8'));
   } catch (err) {
-    const reason = err instanceof OtlpJsonError ? err.message : `invalid ExportTraceServiceRequest protobuf: ${(err as Error).message}`;
+    const detail = (err as Error).message;
+    const reason =
+      err instanceof OtlpJsonError
+        ? detail
+        : enc === 'json'
+          ? `invalid OTLP/JSON ExportTraceServiceRequest: ${detail}` // e.g. nesting too deep
+          : `invalid ExportTraceServiceRequest protobuf: ${detail}`;
     return sendStatus(res, 400, enc, INVALID_ARGUMENT, reason);
   }
 

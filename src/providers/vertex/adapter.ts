@@ -1,7 +1,8 @@
 // Vertex AI (Gemini models on Google Cloud): the Gemini wire format at regional, project-scoped
 // URLs, with OAuth bearer tokens from a service account (or a given access token).
 import { z } from 'zod';
-import type { Operation, ParsedResponse, ResolvedProvider, UpstreamRequest } from '../types.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Operation, ParsedResponse, ProviderError, ResolvedProvider, UpstreamRequest } from '../types.js';
 import { UnsupportedRequestError } from '../types.js';
 import { joinUrl } from '../openai/adapter.js';
 import { providerOptions, required } from '../common/spec.js';
@@ -10,7 +11,7 @@ import { embeddingInputs, num } from '../common/chat-input.js';
 import { embeddingList } from '../common/openai-shapes.js';
 import { bareModel, GeminiAdapter } from '../gemini/adapter.js';
 import { toGeminiRequest } from '../gemini/request.js';
-import { CLOUD_PLATFORM_SCOPE, loadServiceAccount, serviceAccountToken } from './credentials.js';
+import { CLOUD_PLATFORM_SCOPE, loadServiceAccount, serviceAccountToken, vertexTokenCache } from './credentials.js';
 
 type Json = Record<string, unknown>;
 
@@ -68,6 +69,12 @@ export class VertexAdapter extends GeminiAdapter {
       token = await serviceAccountToken(key, o.scope, signal);
     }
     return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
+  }
+
+  /** A 401 means the cached token was revoked or expired early: drop it so the next attempt fetches a new one. */
+  override parseError(status: number, text: string, headers: IncomingHttpHeaders): ProviderError {
+    if (status === 401) vertexTokenCache.clear();
+    return super.parseError(status, text, headers);
   }
 
   override parseResponse(op: Operation, json: unknown, p: ResolvedProvider): ParsedResponse {

@@ -4,6 +4,7 @@
 // Senders run in a worker thread so they do not share the collector's event loop.
 //
 //   node --import tsx bench/ingest.ts [--runs 5] [--requests 300] [--concurrency 16] [--spans 512]
+//     [--batch-size N] [--flush-interval-ms N] [--eager-flush-rows N]   (collector writer settings)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,12 @@ const RUNS = num('runs', 5);
 const REQUESTS = num('requests', 300);
 const CONCURRENCY = num('concurrency', 16);
 const SPANS = num('spans', 512);
+// Writer settings under test (the collector's defaults unless given).
+const writerFlags = {
+  batchSize: flagString(flags, 'batch-size') ? num('batch-size', 1) : undefined,
+  flushIntervalMs: flagString(flags, 'flush-interval-ms') ? num('flush-interval-ms', 1) : undefined,
+  eagerFlushRows: flagString(flags, 'eager-flush-rows') ? num('eager-flush-rows', 1) : undefined,
+};
 const DEADLINE_MS = 60_000; // per run: the loop stops sending after this, whatever is left
 const DISTINCT_BODIES = 16;
 
@@ -184,7 +191,7 @@ class TimedStore implements SpanStore {
 
 async function oneRun(store: SpanStore, bodies: Uint8Array[], requests: number): Promise<RunResult> {
   const spoolDir = mkdtempSync(path.join(os.tmpdir(), 'sy-bench-spool-'));
-  const collector = await startCollector({ store, spoolDir, host: '127.0.0.1', port: 0 });
+  const collector = await startCollector({ store, spoolDir, host: '127.0.0.1', port: 0, ...writerFlags });
   try {
     const timed = store instanceof TimedStore ? store : undefined;
     const before = timed ? { busy: timed.busyMs, n: timed.inserts } : undefined;

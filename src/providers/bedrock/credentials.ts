@@ -1,7 +1,6 @@
 // AWS credentials for SigV4: static keys from the provider entry, else the AWS default chain
 // (environment, SSO, shared config/credentials files, credential_process, web identity, ECS/EC2
 // roles) from @aws-sdk/credential-provider-node, memoized per profile as the SDK does.
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { AuthError } from '../common/oauth.js';
 
@@ -18,7 +17,11 @@ function chainFor(profile: string | undefined): AwsCredentialIdentityProvider {
   const key = profile ?? '';
   let c = chains.get(key);
   if (!c) {
-    const base = defaultProvider(profile ? { profile } : {});
+    // Loaded on first use: the chain's modules cost startup time that configs without Bedrock need not pay.
+    const base: AwsCredentialIdentityProvider = async () => {
+      const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+      return defaultProvider(profile ? { profile } : {})();
+    };
     // Refresh a minute before temporary credentials expire.
     let cached: Promise<AwsCredentialIdentity> | undefined;
     c = async () => {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { flagString } from '../args.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
+import { checkProviders } from '../providers/registry.js';
 
 export const EXAMPLE_CONFIG = fileURLToPath(new URL('../../examples/simulated.yaml', import.meta.url));
 
@@ -16,7 +17,9 @@ export function configPath(flags: Record<string, string | true>): string {
 /** Loads the config or exits non-zero with the path and the problem. */
 export async function loadOrExit(path: string): Promise<LoadedConfig> {
   try {
-    return await loadConfigFile(path);
+    const c = await loadConfigFile(path);
+    checkProviders(c.file);
+    return c;
   } catch (e) {
     const msg = e instanceof ConfigError ? e.message : (e as Error).message;
     console.error(`switchyard: invalid config ${path}: ${msg}`);

@@ -16,6 +16,8 @@ export class ConfigHolder {
   constructor(
     public current: LoadedConfig,
     private readonly path?: string,
+    /** Checks beyond the schema (provider fields); a throw refuses the new config. */
+    private readonly validate: (c: LoadedConfig) => void = () => {},
   ) {}
 
   onChange(fn: (c: LoadedConfig) => void): void {
@@ -31,6 +33,7 @@ export class ConfigHolder {
       if (reason === 'file change' && text === this.lastText) return false;
       this.lastText = text;
       const next = parseConfigText(text, this.path);
+      this.validate(next);
       this.current = next;
       logger.info('config reloaded', { source: this.path, reason });
       for (const l of this.listeners) l(next);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigHolder } from '../config/store.js';
 import { SimulatorPool } from '../providers/simulated/pool.js';
+import { checkProviders } from '../providers/registry.js';
 import { HealthRegistry } from '../routing/health.js';
 import type { Telemetry } from '../telemetry/types.js';
 import { noopTelemetry } from '../telemetry/noop.js';
@@ -31,7 +32,8 @@ export class Sidecar {
   private server?: Server;
 
   constructor(private readonly opts: SidecarOptions) {
-    this.config = new ConfigHolder(opts.config, opts.configPath);
+    checkProviders(opts.config.file);
+    this.config = new ConfigHolder(opts.config, opts.configPath, (c) => checkProviders(c.file));
     const b = opts.config.file.breaker;
     this.health = new HealthRegistry(b.failure_threshold, b.cooldown_ms);
     this.telemetry = opts.telemetry ?? noopTelemetry;

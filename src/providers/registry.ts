@@ -1,6 +1,7 @@
 // Provider types → adapters, and target → resolved provider (endpoint + credentials).
 import type { FileConfig, TargetSpec } from '../config/schema.js';
 import { providerRef } from '../config/load.js';
+import { ConfigError } from '../config/errors.js';
 import { AnthropicAdapter } from './anthropic/adapter.js';
 import { OpenAIAdapter } from './openai/adapter.js';
 import { AzureOpenAIAdapter } from './azure/adapter.js';
@@ -66,4 +67,21 @@ export function resolveProvider(target: TargetSpec, file: FileConfig, simulatedU
       spec: spec ?? { type },
     },
   };
+}
+
+/**
+ * Load-time check of every provider entry: a known type, and the adapter's own fields (region,
+ * deployment, project…). Throws ConfigError naming the field, so a bad file fails at start-up
+ * (or is refused on reload) instead of on the first request.
+ */
+export function checkProviders(file: FileConfig): void {
+  for (const [slug, spec] of Object.entries(file.providers)) {
+    const adapter = adapters.get(spec.type);
+    if (!adapter) throw new ConfigError(`providers.${slug}.type: unknown provider type "${spec.type}" (known: ${knownProviderTypes().join(', ')})`);
+    try {
+      adapter.checkConfig?.({ slug, type: spec.type, baseUrl: spec.base_url ?? adapter.defaultBaseUrl, apiKey: spec.api_key, headers: spec.headers ?? {}, spec });
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
 }

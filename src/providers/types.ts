@@ -104,6 +104,8 @@ export interface ProviderAdapter {
    * Throws an Error carrying `status` (401, 502…) when credentials cannot be had.
    */
   authorize?(req: UpstreamRequest, p: ResolvedProvider, signal: AbortSignal): Promise<UpstreamRequest>;
+  /** Validates the provider's own config fields at load time; throws naming the field. */
+  checkConfig?(p: ResolvedProvider): void;
   /** For providers whose stream is not SSE: a fresh decoder per stream. Absent: SSE. */
   streamDecoder?(): StreamDecoder;
 }

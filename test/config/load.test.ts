@@ -161,3 +161,18 @@ describe('reload through a ConfigMap-style symlink swap', () => {
     }
   });
 });
+
+describe('provider entries are checked at load time', () => {
+  it('unknown types and bad adapter fields fail at start-up with the field path', async () => {
+    const { checkProviders } = await import('../../src/providers/registry.js');
+    const bogus = parseConfigText('providers: {x: {type: bogus}}', 'x.yaml', {});
+    expect(() => checkProviders(bogus.file)).toThrow(/providers\.x\.type: unknown provider type "bogus"/);
+    const badRegion = parseConfigText('providers: {br: {type: bedrock, region: "not a region"}}', 'x.yaml', {});
+    expect(() => checkProviders(badRegion.file)).toThrow(/providers\.br\.region: must be an AWS region/);
+    const path = join(dir, 'bad-provider.yaml');
+    writeFileSync(path, 'providers: {x: {type: bogus}}');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sidecar', '--config', path, '--port', '0'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('unknown provider type "bogus"');
+  });
+});

@@ -41,6 +41,10 @@ const tokens = new TokenCache();
 export const azureTokenCache = tokens;
 
 export class AzureOpenAIAdapter extends OpenAIAdapter {
+  checkConfig(p: ResolvedProvider): void {
+    providerOptions(AzureSpec, p);
+  }
+
   constructor() {
     super('azure.ai.openai', NO_BASE);
   }

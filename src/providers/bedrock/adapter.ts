@@ -30,6 +30,10 @@ const BedrockSpec = z.looseObject({
 const DEFAULT_BASE = 'https://bedrock-runtime.amazonaws.com';
 
 export class BedrockAdapter implements ProviderAdapter {
+  checkConfig(p: ResolvedProvider): void {
+    providerOptions(BedrockSpec, p);
+  }
+
   readonly name = 'aws.bedrock';
   readonly defaultBaseUrl = DEFAULT_BASE;
 

@@ -27,6 +27,10 @@ const VertexSpec = z.looseObject({
 const DEFAULT_BASE = 'https://aiplatform.googleapis.com/v1';
 
 export class VertexAdapter extends GeminiAdapter {
+  checkConfig(p: ResolvedProvider): void {
+    providerOptions(VertexSpec, p);
+  }
+
   override readonly name = 'gcp.vertex_ai';
   override readonly defaultBaseUrl = DEFAULT_BASE;
 

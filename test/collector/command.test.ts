@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveCollectorOptions } from '../../src/collector/options.js';
 import { encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
 import { openStore } from '../../src/store/open.js';
-import { protoRequest, protoSpan, tempDir } from './helpers.js';
+import { protoRequest, protoSpan, tempDir, waitFor } from './helpers.js';
 
 const children: ChildProcess[] = [];
 const dirs: (() => void)[] = [];
@@ -72,7 +72,10 @@ describe('switchyard collector (child process, embedded store)', () => {
 
     // A small request waits for the interval; SIGTERM must flush it, not drop it.
     const pending = post(['last-1', 'last-2']);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(async () => {
+      const m = await (await fetch(`http://127.0.0.1:${otlpPort}/metrics`)).text();
+      return /switchyard_collector_spans_queued 2\b/.test(m);
+    }, 20_000);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect((await pending).status).toBe(200);

@@ -1,0 +1,130 @@
+// bench/overhead: the fake upstream called directly vs through the sidecar (telemetry off and
+// on), alternated in one run. Prints req/s ratios at c=1 and c=50, added p50/p99 latency at
+// c=1 (measured with hrtime, sub-millisecond), and the sidecar's peak RSS.
+//   node --import tsx bench/overhead.ts [--rounds 3] [--seconds 5]
+import autocannon from 'autocannon';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { Pool } from 'undici';
+import { parseFlags } from '../src/args.js';
+
+const flags = parseFlags(process.argv.slice(2));
+const ROUNDS = Number(flags.rounds ?? 3);
+const SECONDS = Number(flags.seconds ?? 5);
+const LAT_N = Number(flags['latency-requests'] ?? 2000);
+const body = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'benchmark me' }] });
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+async function spawnWithPort(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number }> {
+  // The sidecar runs compiled (as in production); the fake upstream runs through tsx.
+  const nodeArgs = args[0].startsWith('bin/') ? args : ['--import', 'tsx', ...args];
+  const child = spawn(process.execPath, nodeArgs, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /^(\d+)$/m.exec(out) ?? /"url":"http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (c) => reject(new Error(`${args.join(' ')} exited ${c}: ${out}`)));
+  });
+  return { child, port };
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function throughput(url: string, connections: number): Promise<number> {
+  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, duration: SECONDS, pipelining: 1 });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return r.requests.average;
+}
+
+async function latencies(origin: string, path: string, n: number): Promise<number[]> {
+  const pool = new Pool(origin, { connections: 1 });
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < n + 100; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = await pool.request({ path, method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      await r.body.text();
+      if (i >= 100) out.push(Number(process.hrtime.bigint() - t0) / 1e6); // first 100 warm up
+    }
+  } finally {
+    await pool.close();
+  }
+  return out;
+}
+
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+const dir = mkdtempSync(join(tmpdir(), 'sy-bench-'));
+// A discarding OTLP receiver: telemetry "on" pays for building and exporting spans, not for storage.
+const sink = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+});
+sink.listen(0, '127.0.0.1');
+await once(sink, 'listening');
+const sinkPort = (sink.address() as { port: number }).port;
+
+const upstream = await spawnWithPort(['bench/fake-upstream.ts']);
+const direct = `http://127.0.0.1:${upstream.port}`;
+const sidecars: Record<string, { child: ChildProcess; port: number }> = {};
+for (const tel of ['off', 'on'] as const) {
+  const cfg = join(dir, `sidecar-${tel}.yaml`);
+  writeFileSync(cfg, `providers: {up: {type: openai, api_key: sk-bench, base_url: "${direct}/v1"}}\nconfigs: {d: {provider: "@up"}}\ndefault_config: d\ntelemetry: {enabled: ${tel === 'on'}}\n`);
+  sidecars[tel] = await spawnWithPort(['bin/switchyard.js', 'sidecar', '--config', cfg, '--port', '0'], { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`, SWITCHYARD_LOG_LEVEL: 'info' });
+}
+const targets: Record<string, string> = { direct, 'sidecar (telemetry off)': `http://127.0.0.1:${sidecars.off.port}`, 'sidecar (telemetry on)': `http://127.0.0.1:${sidecars.on.port}` };
+
+const rps: Record<string, Record<number, number[]>> = {};
+const lat: Record<string, number[][]> = {};
+for (const name of Object.keys(targets)) {
+  rps[name] = { 1: [], 50: [] };
+  lat[name] = [];
+}
+console.log(`bench/overhead: ${ROUNDS} rounds × ${SECONDS}s per run, alternating direct / sidecar off / sidecar on`);
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, origin] of Object.entries(targets)) {
+    for (const c of [1, 50]) rps[name][c].push(await throughput(`${origin}/v1/chat/completions`, c));
+    lat[name].push(await latencies(origin, '/v1/chat/completions', LAT_N));
+  }
+  console.log(`  round ${round + 1}/${ROUNDS} done`);
+}
+
+const p50 = (name: string) => median(lat[name].map((xs) => pct(xs, 50)));
+const p99 = (name: string) => median(lat[name].map((xs) => pct(xs, 99)));
+console.log('\nmedian of rounds       req/s c=1   req/s c=50   p50 ms c=1   p99 ms c=1');
+for (const name of Object.keys(targets)) {
+  console.log(`${name.padEnd(24)} ${median(rps[name][1]).toFixed(0).padStart(9)} ${median(rps[name][50]).toFixed(0).padStart(12)} ${p50(name).toFixed(3).padStart(12)} ${p99(name).toFixed(3).padStart(12)}`);
+}
+const d50 = median(rps.direct[50]);
+for (const name of ['sidecar (telemetry off)', 'sidecar (telemetry on)']) {
+  console.log(`\n${name}:`);
+  console.log(`  throughput vs direct   c=1: ${((median(rps[name][1]) / median(rps.direct[1])) * 100).toFixed(1)}%   c=50: ${((median(rps[name][50]) / d50) * 100).toFixed(1)}%`);
+  console.log(`  added latency at c=1   p50: +${(p50(name) - p50('direct')).toFixed(3)} ms   p99: +${(p99(name) - p99('direct')).toFixed(3)} ms`);
+}
+const on50 = median(rps['sidecar (telemetry on)'][50]);
+const off50 = median(rps['sidecar (telemetry off)'][50]);
+console.log(`\ntelemetry on vs off at c=50: ${((on50 / off50) * 100).toFixed(1)}% of throughput (cost ${(100 - (on50 / off50) * 100).toFixed(1)}%)`);
+console.log(`sidecar peak RSS: telemetry off ${peakRssMb(sidecars.off.child.pid!).toFixed(1)} MB, on ${peakRssMb(sidecars.on.child.pid!).toFixed(1)} MB`);
+
+for (const s of [upstream, sidecars.off, sidecars.on]) s.child.kill('SIGTERM');
+sink.close();
+process.exit(0);

@@ -1,5 +1,5 @@
 // The one error shape for every failure the gateway answers itself.
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 export const statusTypes: Record<number, string> = {
   400: 'invalid_request_error',
@@ -31,10 +31,17 @@ export function errorJson(status: number, message: string, code: string | null =
   return { error: { message, type: type ?? statusTypes[status] ?? 'api_error', code, status, attempts: [] } };
 }
 
-export function sendError(res: Response, err: HttpError, extraHeaders: Record<string, string> = {}): void {
+/** Writes a JSON body with node's own response API (works for express responses too). */
+export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: HttpError, extraHeaders: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  res.status(err.status).set(extraHeaders).json(errorJson(err.status, err.message, err.code, err.type));
+  writeJson(res, err.status, errorJson(err.status, err.message, err.code, err.type), extraHeaders);
 }

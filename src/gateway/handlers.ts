@@ -1,18 +1,21 @@
 // Route handlers: parse, select routing, call the executor, write. Nothing else lives here.
 import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Operation } from '../providers/types.js';
 import { execute } from '../routing/executor.js';
 import { AbortReason } from '../routing/outcome.js';
 import { parseBody } from './bodies.js';
-import { errorJson, HttpError, sendError } from './errors.js';
+import { readJsonBody } from './body.js';
+import { errorJson, HttpError, sendError, writeJson } from './errors.js';
 import { header, parseDeadline, parseMetadata } from './request-headers.js';
 import { selectRouting } from './select-routing.js';
 import { SseSink } from './sse-sink.js';
 import type { Sidecar } from './sidecar.js';
 
-export function completionHandler(sc: Sidecar, op: Operation) {
-  return async (req: Request, res: Response): Promise<void> => {
-    const tel = sc.telemetry.startRequest(op, req.path, req.headers);
+/** The completion routes, served on node:http directly (see server.ts for why). */
+export function completionHandler(sc: Sidecar, op: Operation, route: string) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const tel = sc.telemetry.startRequest(op, route, req.headers);
     let traceId = tel.traceId;
     let configId = '';
     let metadata: Record<string, string> = {};
@@ -22,7 +25,7 @@ export function completionHandler(sc: Sidecar, op: Operation) {
       metadata = parseMetadata(header(req.headers, 'metadata'));
       tel.setRequestInfo(traceId, metadata);
       const deadlineHeader = parseDeadline(header(req.headers, 'deadline-ms'));
-      const body = parseBody(op, req.body);
+      const body = parseBody(op, await readJsonBody(req, sc.config.current.file.server.max_body_bytes));
       const file = sc.config.current.file;
       const sel = selectRouting(file, header(req.headers, 'config'), body.model);
       configId = sel.configId;
@@ -49,7 +52,7 @@ export function completionHandler(sc: Sidecar, op: Operation) {
       );
       tel.finish({ switchyardTraceId: traceId, configId, strategy: sel.routing.strategy?.mode ?? 'single', metadata, status: result.status, result });
       if (result.streamed || res.headersSent) return;
-      res.status(result.status).set(traceHeader()).set(result.headers).json(result.body);
+      writeJson(res, result.status, result.body, { ...result.headers, ...traceHeader() });
     } catch (e) {
       const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`, 'internal_error');
       tel.finish({ switchyardTraceId: traceId, configId, strategy: '', metadata, status: err.status, errorType: err.code ?? err.type });

@@ -1,6 +1,6 @@
 // The sidecar: config, health, simulators and telemetry behind a thin express app.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigHolder } from '../config/store.js';
@@ -11,7 +11,8 @@ import type { Telemetry } from '../telemetry/types.js';
 import { noopTelemetry } from '../telemetry/noop.js';
 import { errorJson } from './errors.js';
 import { collectorFeedbackUrl, feedbackHandler } from './feedback.js';
-import { completionHandler, modelsHandler, notFound } from './handlers.js';
+import { modelsHandler, notFound } from './handlers.js';
+import { routeRequests } from './server.js';
 import { logger } from '../logger.js';
 
 export interface SidecarOptions {
@@ -57,9 +58,6 @@ export class Sidecar {
       const m = await this.telemetry.metricsText();
       res.type(m.contentType).send(m.body);
     });
-    app.post('/v1/chat/completions', completionHandler(this, 'chat'));
-    app.post('/v1/completions', completionHandler(this, 'text_completion'));
-    app.post('/v1/embeddings', completionHandler(this, 'embeddings'));
     app.get('/v1/models', modelsHandler(this));
     app.post('/v1/feedback', feedbackHandler(() => collectorFeedbackUrl(this.config.current.file.collector_url)));
     app.use(notFound);
@@ -78,7 +76,8 @@ export class Sidecar {
   async listen(): Promise<number> {
     await this.simulators.sync(this.config.current.file);
     if (this.opts.watchConfig) this.config.watch();
-    this.server = this.app.listen(this.opts.port ?? 8790, this.opts.host ?? '127.0.0.1');
+    this.server = createServer(routeRequests(this, this.app));
+    this.server.listen(this.opts.port ?? 8790, this.opts.host ?? '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
       this.server!.once('listening', resolve);
       this.server!.once('error', reject);

@@ -1,10 +1,10 @@
 // Writes OpenAI chat.completion.chunk frames to the client, honouring backpressure.
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { StreamSink } from '../routing/executor.js';
 
 export class SseSink implements StreamSink {
   constructor(
-    private readonly res: Response,
+    private readonly res: ServerResponse,
     private readonly extraHeaders: () => Record<string, string>,
   ) {}
 

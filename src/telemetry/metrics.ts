@@ -13,7 +13,6 @@ export interface GatewayMetrics {
   retries: Counter;
   fallbacks: Counter;
   rescued: Counter;
-  requests: Counter;
   droppedSpans: Counter;
 }
 
@@ -38,7 +37,6 @@ export function createMetrics(meter: Meter): GatewayMetrics {
     retries: meter.createCounter('switchyard.retries', { description: 'Attempts that retried the same target' }),
     fallbacks: meter.createCounter('switchyard.fallbacks', { description: 'Attempts that moved on to another target' }),
     rescued: meter.createCounter('switchyard.rescued', { description: 'Requests answered after an earlier attempt failed' }),
-    requests: meter.createCounter('switchyard.requests', { description: 'Sidecar requests by status' }),
     droppedSpans: meter.createCounter('switchyard.telemetry.dropped_spans', { description: 'Spans dropped because the export queue was full' }),
   };
 }

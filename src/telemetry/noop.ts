@@ -1,9 +1,9 @@
 // Telemetry off: no spans, no metrics; a random trace id still identifies each request.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { noopObserver } from '../routing/observer.js';
 import type { RequestTelemetry, Telemetry } from './types.js';
 
-const handle = (): RequestTelemetry => ({ traceId: randomBytes(16).toString('hex'), observer: noopObserver, setRequestInfo() {}, finish() {} });
+const handle = (): RequestTelemetry => ({ traceId: randomUUID().replaceAll('-', '') /* batched entropy: cheaper than randomBytes per call */, observer: noopObserver, setRequestInfo() {}, finish() {} });
 
 export const noopTelemetry: Telemetry = {
   startRequest: handle,

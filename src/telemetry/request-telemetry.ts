@@ -122,11 +122,11 @@ export class SpanRequestTelemetry implements RequestTelemetry, RequestObserver {
     span.setAttributes(a);
     if (r.outcome === 'ok') this.deps.capture?.output(span, r.output);
     span.end();
+    // Metric attribute sets are kept small on purpose: the SDK hashes every set on every record,
+    // which measured as the largest telemetry cost on the hot path. Spans carry the full detail.
     const base: Attributes = { 'gen_ai.operation.name': info.op, 'gen_ai.provider.name': info.providerName, 'gen_ai.request.model': info.model };
-    if (r.responseModel) base['gen_ai.response.model'] = r.responseModel;
-    if (r.outcome !== 'ok') base['error.type'] = r.errorType ?? r.outcome;
-    this.deps.metrics.duration.record(ms / 1000, base);
-    this.deps.metrics.attempts.add(1, { ...base, 'switchyard.outcome': r.outcome });
+    this.deps.metrics.duration.record(ms / 1000, r.outcome === 'ok' ? base : { ...base, 'error.type': r.errorType ?? r.outcome });
+    this.deps.metrics.attempts.add(1, { 'gen_ai.provider.name': info.providerName, 'gen_ai.request.model': info.model, 'switchyard.outcome': r.outcome });
     if (u?.input_tokens !== undefined) this.deps.metrics.tokens.record(u.input_tokens, { ...base, 'gen_ai.token.type': 'input' });
     if (u?.output_tokens !== undefined) this.deps.metrics.tokens.record(u.output_tokens, { ...base, 'gen_ai.token.type': 'output' });
   }
@@ -168,7 +168,6 @@ export class SpanRequestTelemetry implements RequestTelemetry, RequestObserver {
     this.span.setAttributes(a);
     this.span.end();
     if (r?.rescued) this.deps.metrics.rescued.add(1);
-    this.deps.metrics.requests.add(1, { 'gen_ai.operation.name': this.op, 'http.response.status_code': s.status });
   }
 
   /** For tests and callers that want child work under the request span. */

@@ -1,0 +1,44 @@
+// Reads a request body as JSON under a size limit. The completion routes use this instead of
+// express.json: body-parser's machinery measured as a large share of the sidecar's overhead.
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from './errors.js';
+
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const enc = req.headers['content-encoding'];
+    if (enc && enc !== 'identity') {
+      req.resume();
+      return reject(new HttpError(415, `content-encoding "${enc}" is not supported; send the body uncompressed`, 'unsupported_encoding'));
+    }
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      req.resume(); // drain so the connection stays usable
+      return reject(new HttpError(413, `request body is larger than the limit of ${limit} bytes`, 'body_too_large'));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > limit) {
+        failed = true;
+        reject(new HttpError(413, `request body is larger than the limit of ${limit} bytes`, 'body_too_large'));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`, 'invalid_json'));
+      }
+    });
+    req.on('error', (e) => {
+      if (!failed) reject(new HttpError(400, `request body could not be read: ${e.message}`, 'invalid_body'));
+    });
+  });
+}

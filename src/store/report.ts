@@ -1,7 +1,7 @@
-// The `switchyard report` summary: P95 latency per provider/model, rescued requests, cost per
-// model and feedback scores over a window. It takes a query function so the CLI (HTTP to a
+// The `switchyard report` summary: the overview dashboard's key panels (summary, P95 latency and
+// TTFT per provider/model, top failing targets, cost per model, feedback) over a window. It takes a query function so the CLI (HTTP to a
 // server or to the embedded interface) and `switchyard demo` (in-process) print the same thing.
-import { readSql } from './sql-files.js';
+import { renderPanelQuery } from '../dashboards/queries.js';
 import { textTable, type Cell } from './text-table.js';
 
 export type Rows = Record<string, unknown>[];
@@ -16,11 +16,6 @@ export function parseSince(text: string): number {
   return n;
 }
 
-export function reportSql(name: 'latency' | 'rescued' | 'cost' | 'feedback', sinceSeconds: number): string {
-  if (!Number.isInteger(sinceSeconds) || sinceSeconds <= 0) throw new Error('sinceSeconds must be a positive integer');
-  return readSql(`report/${name}.sql`).replaceAll('{{since_seconds}}', String(sinceSeconds));
-}
-
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const fixed = (v: unknown, digits: number): Cell => {
   const n = num(v);
@@ -31,50 +26,65 @@ export interface ReportOptions {
   since?: string;
 }
 
+// The overview dashboard's key panels, from the very same SQL files (dashboards/queries), with
+// every filter at All and one time bucket spanning the window.
+const WHOLE_WINDOW_MS = 100 * 365 * 86_400_000;
+
 export async function renderReport(query: QueryRows, opts: ReportOptions = {}): Promise<string> {
   const since = opts.since ?? '1h';
-  const secs = parseSince(since);
-  const [latency, rescued, cost, feedback] = await Promise.all([
-    query(reportSql('latency', secs)),
-    query(reportSql('rescued', secs)),
-    query(reportSql('cost', secs)),
-    query(reportSql('feedback', secs)),
+  // $__timeFilter compares at whole seconds: round up so rows from this very second count.
+  const to = new Date(Math.ceil(Date.now() / 1000) * 1000);
+  const from = new Date(to.getTime() - parseSince(since) * 1000);
+  const panel = (name: string) => query(renderPanelQuery(`overview/${name}`, { from, to, intervalMs: WHOLE_WINDOW_MS }));
+  const [summary, latency, ttft, failing, cost, feedback] = await Promise.all([
+    panel('summary'),
+    panel('latency_by_model'),
+    panel('ttft_by_model'),
+    panel('top_failing_targets'),
+    panel('cost_by_model'),
+    panel('feedback_by_model'),
   ]);
-  const out: string[] = [];
-  out.push(`Switchyard report — last ${since}`, '');
-  out.push('Latency per provider/model (ms)');
+  const pct = (v: unknown) => (v === null || v === undefined || Number.isNaN(Number(v)) ? null : `${(Number(v) * 100).toFixed(1)}%`);
+  const ttftBy = new Map(ttft.map((r) => [String(r.target), r]));
+  const s = summary[0] ?? {};
+  const out: string[] = [`Switchyard report — last ${since}`, ''];
+  out.push('Summary');
+  out.push(
+    textTable(
+      ['requests', 'error rate', 'rescued', 'rescue rate', 'attempts/request', 'cost usd'],
+      [[num(s.requests) ?? 0, pct(s.error_rate), num(s.rescued) ?? 0, pct(s.rescue_rate), fixed(s.attempts_per_request, 2), fixed(s.cost_usd, 6)]],
+    ),
+  );
+  out.push('', 'Latency per provider/model (ms)');
   out.push(
     latency.length === 0
       ? '  (no attempts)'
       : textTable(
-          ['provider', 'model', 'attempts', 'errors', 'p50', 'p95', 'p99', 'ttft p95'],
-          latency.map((r) => [String(r.Provider), String(r.Model), num(r.Attempts), num(r.Errors), fixed(r.P50Ms, 1), fixed(r.P95Ms, 1), fixed(r.P99Ms, 1), fixed(r.TtftP95Ms, 1)]),
+          ['provider/model', 'p50', 'p95', 'p99', 'ttft p50', 'ttft p95'],
+          latency.map((r) => {
+            const t = ttftBy.get(String(r.target));
+            return [String(r.target), fixed(r.p50_ms, 1), fixed(r.p95_ms, 1), fixed(r.p99_ms, 1), fixed(t?.ttft_p50_ms, 1), fixed(t?.ttft_p95_ms, 1)];
+          }),
         ),
   );
-  const res = rescued[0] ?? {};
-  out.push('', 'Rescued requests');
+  out.push('', 'Top failing targets');
   out.push(
-    textTable(
-      ['requests', 'failed', 'failed first attempts', 'rescued', 'rescue rate'],
-      [[num(res.Requests) ?? 0, num(res.Failed) ?? 0, num(res.FailedFirstAttempts) ?? 0, num(res.Rescued) ?? 0, res.RescueRate === null || res.RescueRate === undefined ? null : `${(Number(res.RescueRate) * 100).toFixed(1)}%`]],
-    ),
+    failing.length === 0
+      ? '  (no failed attempts)'
+      : textTable(
+          ['provider', 'model', 'target', 'failures', 'attempts', 'failure rate', 'top errors'],
+          failing.map((r) => [String(r.provider), String(r.model), String(r.target), num(r.failures), num(r.attempts), pct(r.failure_rate), String(r.top_errors)]),
+        ),
   );
   out.push('', 'Cost per model (USD)');
-  out.push(
-    cost.length === 0
-      ? '  (no requests)'
-      : textTable(
-          ['provider', 'model', 'requests', 'cost usd', 'unpriced', 'input tok', 'output tok'],
-          cost.map((r) => [String(r.Provider), String(r.Model), num(r.Requests), fixed(r.CostUSD, 6), num(r.UnpricedRequests), num(r.InputTokens), num(r.OutputTokens)]),
-        ),
-  );
-  out.push('', 'Feedback scores');
+  out.push(cost.length === 0 ? '  (no requests)' : textTable(['model', 'cost usd'], cost.map((r) => [String(r.model), fixed(r.cost_usd, 6)])));
+  out.push('', 'Feedback per model');
   out.push(
     feedback.length === 0
       ? '  (no feedback)'
       : textTable(
-          ['provider', 'model', 'count', 'mean', 'weighted'],
-          feedback.map((r) => [String(r.Provider), String(r.Model), num(r.Count), fixed(r.MeanScore, 2), fixed(r.WeightedScore, 2)]),
+          ['provider', 'model', 'count', 'mean', 'weighted', 'negative'],
+          feedback.map((r) => [String(r.provider), String(r.model), num(r.feedback), fixed(r.mean_score, 2), fixed(r.weighted_score, 2), pct(r.negative_share)]),
         ),
   );
   return out.join('\n') + '\n';

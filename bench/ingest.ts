@@ -144,6 +144,8 @@ interface RunResult {
   spansPerSec: number;
   /** Share of the run's wall time the store spent inside insertTraces. */
   storeBusy?: number;
+  /** CPU time of this whole process (all threads: receiver, senders, engine) per second of wall time. */
+  cpuCores?: number;
   avgBatch?: number;
   okRequests: number;
   statuses: Record<string, number>;
@@ -196,7 +198,10 @@ async function oneRun(store: SpanStore, bodies: Uint8Array[], requests: number):
     const timed = store instanceof TimedStore ? store : undefined;
     const before = timed ? { busy: timed.busyMs, n: timed.inserts } : undefined;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const r = await runSenders(collector.port, bodies, requests);
+    const cpu = process.cpuUsage(cpu0);
+    r.cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
     if (timed && before) {
       const wall = performance.now() - t0;
       r.storeBusy = (timed.busyMs - before.busy) / wall;
@@ -257,7 +262,8 @@ async function main(): Promise<void> {
       console.log(
         `run ${r + 1}: baseline (discarding store) ${Math.round(b.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(b.statuses)}; ` +
           `embedded ClickHouse ${Math.round(e.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(e.statuses)} ` +
-          `(store busy ${Math.round((e.storeBusy ?? 0) * 100)}% of the run, ${Math.round(e.avgBatch ?? 0)} rows per insert)`,
+          `(store busy ${Math.round((e.storeBusy ?? 0) * 100)}% of the run, ${Math.round(e.avgBatch ?? 0)} rows per insert, ` +
+          `process CPU ${(e.cpuCores ?? 0).toFixed(2)} cores; baseline ${(b.cpuCores ?? 0).toFixed(2)})`,
       );
     }
     const stored = Number((await embedded.query('SELECT count() FROM otel_traces', 'TabSeparated')).trim()) - warmupRows;

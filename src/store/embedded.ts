@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Session } from 'chdb';
 import { Limiter } from './limiter.js';
 import { migrate, type MigrateResult } from './migrate.js';
-import { feedbackRowJson, toJsonEachRow, traceRowJson } from './rows.js';
+import { feedbackRowJson, toJsonLines, TRACE_COLUMNS, traceRowCompact } from './rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
 
 export interface EmbeddedOptions {
@@ -85,12 +85,12 @@ export class EmbeddedStore implements SpanStore {
 
   async insertTraces(rows: OtelTraceRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.insert('otel_traces', toJsonEachRow(rows, traceRowJson));
+    await this.insert('otel_traces', toJsonLines(rows, traceRowCompact), 'JSONCompactEachRow', TRACE_COLUMNS);
   }
 
   async insertFeedback(rows: FeedbackRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.insert('llm_feedback', toJsonEachRow(rows, feedbackRowJson));
+    await this.insert('llm_feedback', toJsonLines(rows, feedbackRowJson), 'JSONEachRow');
   }
 
   async query(sql: string, format = 'JSONEachRow'): Promise<string> {
@@ -137,11 +137,16 @@ export class EmbeddedStore implements SpanStore {
     this.session.close();
   }
 
-  private async insert(table: string, payload: Buffer): Promise<void> {
+  private async insert(
+    table: string,
+    payload: Buffer,
+    format: 'JSONEachRow' | 'JSONCompactEachRow',
+    columns?: readonly string[],
+  ): Promise<void> {
     this.assertOpen();
     // Resolves after the rows (and every materialized view fed by them) are in the tables.
     await this.limiter.run(() =>
-      this.session.insert({ table: `${this.database}.${table}`, values: payload, format: 'JSONEachRow' }),
+      this.session.insert({ table: `${this.database}.${table}`, values: payload, format, columns }),
     );
   }
 

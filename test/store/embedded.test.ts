@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore, parseJsonEachRow } from '../../src/store/embedded.js';
+import { TRACE_COLUMNS } from '../../src/store/rows.js';
 import type { OtelTraceRow } from '../../src/store/types.js';
 import { tempDataDir } from './helpers.js';
 import { requestSpans } from './spans.js';
@@ -70,6 +71,11 @@ describe('embedded store', () => {
     expect(got.StatusMessage).toBe(nasty);
     expect((got.SpanAttributes as Record<string, string>)[`k'"\n`]).toBe(nasty);
     expect((got.ea as Record<string, string>)['exception.message']).toBe(nasty);
+  });
+
+  it('writes every otel_traces column (compact rows name them all)', async () => {
+    const cols = await rows(`SELECT name FROM system.columns WHERE database = 'switchyard' AND table = 'otel_traces' ORDER BY position`);
+    expect([...TRACE_COLUMNS].sort()).toEqual(cols.map((c) => c.name as string).sort());
   });
 
   it('rejects a bad batch as a whole and stays usable', async () => {

@@ -15,6 +15,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { PriceTable } from './pricing.js';
 import { builtinPrices, mergePrices } from './pricing.js';
 import { BoundedBatchProcessor } from './bounded-processor.js';
+import { samplerFromEnv } from './sampler.js';
 import { ContentCapture, patternRedactor, type Redactor } from './content.js';
 import { createMetrics } from './metrics.js';
 import { SpanRequestTelemetry } from './request-telemetry.js';
@@ -77,7 +78,7 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
   const processor =
     opts.spanProcessor ??
     new BoundedBatchProcessor(opts.spanExporter ?? traceExporter(env), opts.maxQueueSize ?? 4096, (n) => metrics.droppedSpans.add(n), Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000));
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [processor], sampler: samplerFromEnv(env) });
   const propagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
   propagation.setGlobalPropagator(propagator);
   const tracer: Tracer = tracerProvider.getTracer('switchyard', '0.1.0');

@@ -90,3 +90,28 @@ describe('resource', () => {
     expect(r.attributes['k8s.node.name']).toBe('n1');
   });
 });
+
+describe('OTEL_* sampler variables', () => {
+  it('OTEL_TRACES_SAMPLER=always_off records no spans and requests still answer with a trace id', async () => {
+    const { InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+    const spans = new InMemorySpanExporter();
+    const telemetry = await createTelemetry({ spanProcessor: new SimpleSpanProcessor(spans), otlpMetrics: false, metricReaders: [], env: { OTEL_TRACES_SAMPLER: 'always_off' } });
+    const sc = new Sidecar({ config: parseConfigText(yaml(), 't.yaml', {}), telemetry, port: 0 });
+    const port = await sc.listen();
+    try {
+      const r = await post(`http://127.0.0.1:${port}/v1/chat/completions`, chat());
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-switchyard-trace-id')).toMatch(/^[0-9a-f]{32}$/);
+      expect(spans.getFinishedSpans()).toHaveLength(0);
+    } finally {
+      await sc.close();
+      await telemetry.shutdown();
+    }
+  });
+
+  it('traceidratio with OTEL_TRACES_SAMPLER_ARG', async () => {
+    const { samplerFromEnv } = await import('../../src/telemetry/sampler.js');
+    expect(samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).toString()).toMatch(/TraceIdRatioBased\{0\.25\}/);
+    expect(samplerFromEnv({}).toString()).toMatch(/ParentBased\{root=AlwaysOnSampler/);
+  });
+});

@@ -50,7 +50,8 @@ export async function startDevStack(o: DevStackOptions): Promise<DevStack> {
   // The sidecar's spans and feedback go to the collector in this same process.
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT ??= `http://127.0.0.1:${collector.port}`;
   const telemetry = o.config.file.telemetry.enabled
-    ? await createTelemetry({ captureContent: o.config.file.telemetry.capture_content, redactPatterns: o.config.file.telemetry.redact_patterns, pricing: o.config.file.pricing, serviceName: process.env.OTEL_SERVICE_NAME ?? 'switchyard-dev' })
+    ? // Our collector takes traces and feedback, not metrics: /metrics serves them in dev.
+      await createTelemetry({ otlpMetrics: false, captureContent: o.config.file.telemetry.capture_content, redactPatterns: o.config.file.telemetry.redact_patterns, pricing: o.config.file.pricing, serviceName: process.env.OTEL_SERVICE_NAME ?? 'switchyard-dev' })
     : undefined;
   const sidecar = new Sidecar({
     config: o.config,

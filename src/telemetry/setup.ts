@@ -68,11 +68,13 @@ function traceExporter(env: NodeJS.ProcessEnv): SpanExporter {
 export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Telemetry> {
   const env = opts.env ?? process.env;
   const resource = buildResource(env, opts.serviceName ?? 'switchyard-sidecar');
-  const prom = new PrometheusExporter({ preventServerStart: true });
-  const readers: MetricReader[] = [prom, ...(opts.metricReaders ?? [])];
-  if (opts.otlpMetrics !== false && !opts.metricReaders) {
-    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000) }));
-  }
+  // One reader serves both OTLP push and /metrics when temporality is cumulative: the SDK hashes
+  // every attribute set once per reader on every record, which measured as a hot-path cost.
+  const wantOtlp = opts.otlpMetrics !== false && !opts.metricReaders;
+  const delta = (env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE ?? 'cumulative').toLowerCase() !== 'cumulative';
+  const otlpReader = wantOtlp ? new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000) }) : undefined;
+  const prom: MetricReader = otlpReader && !delta ? otlpReader : new PrometheusExporter({ preventServerStart: true });
+  const readers: MetricReader[] = [...new Set([prom, ...(otlpReader ? [otlpReader] : [])]), ...(opts.metricReaders ?? [])];
   const meterProvider = new MeterProvider({ resource, readers });
   const metrics = createMetrics(meterProvider.getMeter('switchyard'));
   const processor =

@@ -115,3 +115,38 @@ describe('OTEL_* sampler variables', () => {
     expect(samplerFromEnv({}).toString()).toMatch(/ParentBased\{root=AlwaysOnSampler/);
   });
 });
+
+describe('metrics over OTLP', () => {
+  it('pushes metrics to OTEL_EXPORTER_OTLP_ENDPOINT/v1/metrics and serves the same reader at /metrics', async () => {
+    const { createServer } = await import('node:http');
+    const posts: string[] = [];
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        posts.push(req.url ?? '');
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+    const saved = { ...process.env };
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+    const telemetry = await createTelemetry({ env: { OTEL_METRIC_EXPORT_INTERVAL: '200', OTEL_BSP_SCHEDULE_DELAY: '100' } });
+    const sc = new Sidecar({ config: parseConfigText(yaml(), 't.yaml', {}), telemetry, port: 0 });
+    const port = await sc.listen();
+    try {
+      expect((await post(`http://127.0.0.1:${port}/v1/chat/completions`, chat())).status).toBe(200);
+      const end = Date.now() + 5000;
+      while (!(posts.includes('/v1/metrics') && posts.includes('/v1/traces')) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(posts).toContain('/v1/metrics');
+      expect(posts).toContain('/v1/traces');
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(text).toMatch(/gen_ai_client_operation_duration_count\{[^}]*\} 1/);
+    } finally {
+      await sc.close();
+      await telemetry.shutdown();
+      process.env = saved;
+      receiver.close();
+    }
+  });
+});

@@ -32,9 +32,10 @@ export class BoundedBatchProcessor implements SpanProcessor {
     private readonly maxQueueSize: number,
     private readonly onDrop: (n: number) => void,
     scheduledDelayMillis = 1000,
+    maxExportBatchSize = 512,
   ) {
     const counting = new CountingExporter(exporter, (n) => (this.pending = Math.max(0, this.pending - n)));
-    this.inner = new BatchSpanProcessor(counting, { maxQueueSize: maxQueueSize + 1, maxExportBatchSize: Math.min(512, maxQueueSize), scheduledDelayMillis, exportTimeoutMillis: 10_000 });
+    this.inner = new BatchSpanProcessor(counting, { maxQueueSize: maxQueueSize + 1, maxExportBatchSize: Math.min(maxExportBatchSize, maxQueueSize), scheduledDelayMillis, exportTimeoutMillis: 10_000 });
   }
 
   onStart(span: Span, ctx: Context): void {

@@ -79,7 +79,7 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
   const metrics = createMetrics(meterProvider.getMeter('switchyard'));
   const processor =
     opts.spanProcessor ??
-    new BoundedBatchProcessor(opts.spanExporter ?? traceExporter(env), opts.maxQueueSize ?? 4096, (n) => metrics.droppedSpans.add(n), Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000));
+    new BoundedBatchProcessor(opts.spanExporter ?? traceExporter(env), opts.maxQueueSize ?? Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 4096), (n) => metrics.droppedSpans.add(n), Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000), Number(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? 512));
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [processor], sampler: samplerFromEnv(env) });
   const propagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
   propagation.setGlobalPropagator(propagator);

@@ -50,10 +50,18 @@ function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function throughput(url: string, connections: number): Promise<number> {
+/** CPU seconds (user + system) a process has used: steadier than req/s on a shared 2-core box. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+async function throughput(url: string, connections: number, pid?: number): Promise<{ rps: number; cpuUsPerReq?: number }> {
+  const cpu0 = pid ? cpuSeconds(pid) : 0;
   const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, duration: SECONDS, pipelining: 1 });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return r.requests.average;
+  const cpuUsPerReq = pid ? ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests.total : undefined;
+  return { rps: r.requests.average, cpuUsPerReq };
 }
 
 async function latencies(origin: string, path: string, n: number): Promise<number[]> {
@@ -94,15 +102,22 @@ for (const tel of ['off', 'on'] as const) {
 const targets: Record<string, string> = { direct, 'sidecar (telemetry off)': `http://127.0.0.1:${sidecars.off.port}`, 'sidecar (telemetry on)': `http://127.0.0.1:${sidecars.on.port}` };
 
 const rps: Record<string, Record<number, number[]>> = {};
+const cpu: Record<string, number[]> = {};
+const pids: Record<string, number | undefined> = { direct: undefined, 'sidecar (telemetry off)': sidecars.off.child.pid, 'sidecar (telemetry on)': sidecars.on.child.pid };
 const lat: Record<string, number[][]> = {};
 for (const name of Object.keys(targets)) {
   rps[name] = { 1: [], 50: [] };
+  cpu[name] = [];
   lat[name] = [];
 }
 console.log(`bench/overhead: ${ROUNDS} rounds × ${SECONDS}s per run, alternating direct / sidecar off / sidecar on`);
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, origin] of Object.entries(targets)) {
-    for (const c of [1, 50]) rps[name][c].push(await throughput(`${origin}/v1/chat/completions`, c));
+    for (const c of [1, 50]) {
+      const t = await throughput(`${origin}/v1/chat/completions`, c, pids[name]);
+      rps[name][c].push(t.rps);
+      if (c === 50 && t.cpuUsPerReq !== undefined) cpu[name].push(t.cpuUsPerReq);
+    }
     lat[name].push(await latencies(origin, '/v1/chat/completions', LAT_N));
   }
   console.log(`  round ${round + 1}/${ROUNDS} done`);
@@ -123,6 +138,9 @@ for (const name of ['sidecar (telemetry off)', 'sidecar (telemetry on)']) {
 const on50 = median(rps['sidecar (telemetry on)'][50]);
 const off50 = median(rps['sidecar (telemetry off)'][50]);
 console.log(`\ntelemetry on vs off at c=50: ${((on50 / off50) * 100).toFixed(1)}% of throughput (cost ${(100 - (on50 / off50) * 100).toFixed(1)}%)`);
+const cOff = median(cpu['sidecar (telemetry off)']);
+const cOn = median(cpu['sidecar (telemetry on)']);
+console.log(`sidecar CPU per request at c=50: telemetry off ${cOff.toFixed(0)} µs, on ${cOn.toFixed(0)} µs (telemetry ${(((cOn - cOff) / cOn) * 100).toFixed(1)}% of the sidecar's CPU)`);
 console.log(`sidecar peak RSS: telemetry off ${peakRssMb(sidecars.off.child.pid!).toFixed(1)} MB, on ${peakRssMb(sidecars.on.child.pid!).toFixed(1)} MB`);
 
 for (const s of [upstream, sidecars.off, sidecars.on]) s.child.kill('SIGTERM');

@@ -17,6 +17,7 @@ const MAX_ERROR_BODY = 64 * 1024;
 
 export interface AttemptSpec {
   op: Operation;
+  /** The provider-facing body, `model` and `stream` already set (the executor builds it once per target). */
   body: Json;
   stream: boolean;
   includeUsage: boolean;
@@ -119,7 +120,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   try {
     // Translation errors (UnsupportedRequestError: 400) and credential errors carry their status
     // to the executor; only a timer firing during async auth is an attempt failure.
-    up = spec.adapter.buildRequest(spec.op, { ...spec.body, stream: spec.stream || undefined }, spec.provider);
+    up = spec.adapter.buildRequest(spec.op, spec.body, spec.provider);
     if (spec.adapter.authorize) up = await spec.adapter.authorize(up, spec.provider, timers.signal);
   } catch (err) {
     timers.clear();

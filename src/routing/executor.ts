@@ -201,7 +201,8 @@ export class Execution {
       return { ok: false, outcome: 'http_error', status: 400, error: { message: `provider "${provider.slug}" (${adapter.name}) does not support ${this.req.op}`, type: 'invalid_request_error', code: 'unsupported_operation' } };
     }
     const key = healthKey(node, settings, this.req.body.model);
-    const body = { ...this.req.body, ...settings.override_params, model };
+    // One copy per target (retries reuse it); `stream` is what this request does, whatever the body said.
+    const body = { ...this.req.body, ...settings.override_params, model, stream: this.req.stream || undefined };
     const url = parsedUrl(provider.baseUrl);
     const retry = settings.retry;
     const maxRetries = retry?.attempts ?? 0;
@@ -282,7 +283,7 @@ export class Execution {
     sink.start(this.headers());
     const end = (outcome: Outcome, status: number, err?: ProviderError) => {
       r.release();
-      this.record(target, slug, model, { ok: outcome === 'ok', outcome, status } as AttemptFailure, performance.now() - started);
+      this.record(target, slug, model, { ok: outcome === 'ok', outcome, status }, performance.now() - started);
       obs.end({
         outcome,
         status,

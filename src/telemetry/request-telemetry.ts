@@ -1,5 +1,5 @@
 // One SERVER span per request, one CLIENT span per attempt, with GenAI v1.41 attribute names.
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Operation } from '../providers/types.js';
 import type { AttemptEnd, AttemptInfo, AttemptObserver, RequestObserver } from '../routing/observer.js';
@@ -168,10 +168,5 @@ export class SpanRequestTelemetry implements RequestTelemetry, RequestObserver {
     this.span.setAttributes(a);
     this.span.end();
     if (r?.rescued) this.deps.metrics.rescued.add(1);
-  }
-
-  /** For tests and callers that want child work under the request span. */
-  context(): Context {
-    return this.ctx ?? context.active();
   }
 }

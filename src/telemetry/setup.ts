@@ -1,7 +1,7 @@
 // OTel SDK wiring for the sidecar: traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT, default
 // http://127.0.0.1:4318), metrics over OTLP and as Prometheus text at /metrics, the standard
 // OTEL_* variables, and Kubernetes resource attributes from Downward-API env.
-import { metrics as metricsApi, propagation, type Tracer } from '@opentelemetry/api';
+import { propagation, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
@@ -90,7 +90,6 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
   const capture = opts.captureContent ? new ContentCapture(redact) : undefined;
   const deps = { tracer, metrics, prices: () => prices, capture };
   const serializer = new PrometheusSerializer();
-  void metricsApi; // the global meter provider stays untouched: tests run several sidecars in one process
   return {
     startRequest: (op: Operation, route: string, headers: IncomingHttpHeaders) => new SpanRequestTelemetry(deps, op, route, headers),
     async metricsText() {

@@ -40,6 +40,7 @@ export class Sidecar {
     this.telemetry = opts.telemetry ?? noopTelemetry;
     this.config.onChange((c) => {
       this.health.configure(c.file.breaker.failure_threshold, c.file.breaker.cooldown_ms);
+      this.telemetry.setPricing?.(c.file.pricing);
       void this.simulators.sync(c.file).catch((e) => logger.error('simulated providers failed to start', { error: (e as Error).message }));
     });
     this.app = this.buildApp();

@@ -107,5 +107,5 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
     setPricing(p: PriceTable | undefined) {
       prices = mergePrices(builtinPrices, p);
     },
-  } as Telemetry & { setPricing(p: PriceTable | undefined): void };
+  };
 }

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Operation } from '../providers/types.js';
 import type { RequestObserver } from '../routing/observer.js';
 import type { ExecResult } from '../routing/executor.js';
+import type { PriceTable } from './pricing.js';
 
 export interface RequestSummary {
   switchyardTraceId: string;
@@ -29,4 +30,6 @@ export interface Telemetry {
   /** Exports what is queued now (the demo waits for its spans before reporting). */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
+  /** Applies the config's `pricing:` overrides (at start and on every reload). */
+  setPricing?(overrides: PriceTable | undefined): void;
 }

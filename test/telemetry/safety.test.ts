@@ -150,3 +150,38 @@ describe('metrics over OTLP', () => {
     }
   });
 });
+
+describe('pricing follows config reloads', () => {
+  it('a reloaded pricing: section prices the next request', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+    const { loadConfigFile } = await import('../../src/config/load.js');
+    const dir = mkdtempSync(join(tmpdir(), 'sy-pricing-'));
+    const path = join(dir, 'c.yaml');
+    const withPrice = (input: number) => `${yaml()}\npricing: {openai: {gpt-4o: {input: ${input}, output: 0}}}\n`;
+    writeFileSync(path, withPrice(1));
+    const config = await loadConfigFile(path);
+    const spans = new InMemorySpanExporter();
+    const telemetry = await createTelemetry({ spanProcessor: new SimpleSpanProcessor(spans), otlpMetrics: false, metricReaders: [], pricing: config.file.pricing });
+    const sc = new Sidecar({ config, configPath: path, telemetry, port: 0 });
+    const port = await sc.listen();
+    const cost = async () => {
+      spans.reset();
+      const r = await post(`http://127.0.0.1:${port}/v1/chat/completions`, chat());
+      const attempt = spans.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT)!;
+      return { perToken: (attempt.attributes['switchyard.cost_usd'] as number) / r.json.usage.prompt_tokens };
+    };
+    try {
+      expect((await cost()).perToken).toBeCloseTo(1 / 1e6, 15);
+      writeFileSync(path, withPrice(7));
+      expect(await sc.config.reload('test')).toBe(true);
+      expect((await cost()).perToken).toBeCloseTo(7 / 1e6, 15);
+    } finally {
+      await sc.close();
+      await telemetry.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

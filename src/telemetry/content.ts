@@ -1,7 +1,6 @@
 // Opt-in prompt/completion capture (telemetry.capture_content) as gen_ai.input.messages and
-// gen_ai.output.messages, through a redaction hook that runs first.
-import type { Span } from '@opentelemetry/api';
-
+// gen_ai.output.messages, through a redaction hook that runs first (on the request path, so a
+// code hook never has to cross into the export worker).
 export type Redactor = (kind: 'input' | 'output', value: unknown) => unknown;
 
 const MAX_CHARS = 16 * 1024;
@@ -27,16 +26,18 @@ export function patternRedactor(patterns: string[]): Redactor {
 export class ContentCapture {
   constructor(private readonly redact: Redactor = (_k, v) => v) {}
 
-  input(span: Span, body: Record<string, unknown>): void {
+  /** gen_ai.input.messages: the request's messages (or prompt / input), redacted. */
+  inputText(body: Record<string, unknown>): string | undefined {
     const v = this.redact('input', body.messages ?? body.prompt ?? body.input);
-    if (v !== undefined) span.setAttribute('gen_ai.input.messages', serialise(v));
+    return v === undefined ? undefined : serialise(v);
   }
 
-  output(span: Span, response: unknown): void {
+  /** gen_ai.output.messages: the choices' messages (or texts), redacted. */
+  outputText(response: unknown): string | undefined {
     const r = response as { choices?: Array<{ message?: unknown; text?: unknown }> } | undefined;
     const out = r?.choices?.map((c) => c.message ?? c.text);
-    if (out === undefined) return;
+    if (out === undefined) return undefined;
     const v = this.redact('output', out);
-    if (v !== undefined) span.setAttribute('gen_ai.output.messages', serialise(v));
+    return v === undefined ? undefined : serialise(v);
   }
 }

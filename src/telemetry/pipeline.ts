@@ -1,0 +1,120 @@
+// The OTel SDK side: tracer and meter providers, OTLP/HTTP exporters (OTEL_EXPORTER_OTLP_ENDPOINT,
+// default http://127.0.0.1:4318), the standard OTEL_* variables, Kubernetes resource attributes
+// from Downward-API env, and the Prometheus text for /metrics. It builds spans from request
+// records; it runs in the export worker in production and in-thread when tests inject exporters.
+import { propagation } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { BoundedBatchProcessor } from './bounded-processor.js';
+import { createMetrics } from './metrics.js';
+import { builtinPrices, mergePrices, type PriceTable } from './pricing.js';
+import type { RequestRecord } from './records.js';
+import { samplerFromEnv } from './sampler.js';
+import { buildRequest, PresetIds } from './span-builder.js';
+
+export const SHUTDOWN_FLUSH_MS = 2_000;
+
+export interface PipelineOptions {
+  serviceName?: string;
+  pricing?: PriceTable;
+  /** Tests pass an in-memory exporter or processor; production uses OTLP/HTTP. */
+  spanExporter?: SpanExporter;
+  spanProcessor?: SpanProcessor;
+  maxQueueSize?: number;
+  metricReaders?: MetricReader[];
+  /** Skip the OTLP metric exporter (tests, benchmarks). */
+  otlpMetrics?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Pipeline {
+  build(records: RequestRecord[]): void;
+  /** Spans dropped before they reached the pipeline (the request path's queue was full). */
+  countDropped(spans: number): void;
+  metricsText(): Promise<{ contentType: string; body: string }>;
+  flush(): Promise<void>;
+  /** Flushes what is queued, bounded by SHUTDOWN_FLUSH_MS. */
+  shutdown(): Promise<void>;
+  setPricing(p: PriceTable | undefined): void;
+}
+
+const k8sEnv: Record<string, string> = {
+  K8S_POD_NAME: 'k8s.pod.name',
+  K8S_POD_UID: 'k8s.pod.uid',
+  K8S_NAMESPACE_NAME: 'k8s.namespace.name',
+  K8S_NODE_NAME: 'k8s.node.name',
+  K8S_CONTAINER_NAME: 'k8s.container.name',
+  K8S_DEPLOYMENT_NAME: 'k8s.deployment.name',
+};
+
+export function buildResource(env: NodeJS.ProcessEnv, serviceName: string): Resource {
+  const k8s: Record<string, string> = {};
+  for (const [name, attr] of Object.entries(k8sEnv)) if (env[name]) k8s[attr] = env[name]!;
+  // Precedence: OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME over Downward-API env over defaults.
+  return defaultResource()
+    .merge(resourceFromAttributes({ 'service.name': serviceName, ...k8s }))
+    .merge(detectResources({ detectors: [envDetector] }));
+}
+
+/** http/protobuf is OTLP's default and costs less CPU than JSON; OTEL_EXPORTER_OTLP_PROTOCOL picks. */
+function traceExporter(env: NodeJS.ProcessEnv): SpanExporter {
+  const proto = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  return proto === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
+}
+
+export function createPipeline(opts: PipelineOptions = {}): Pipeline {
+  const env = opts.env ?? process.env;
+  const resource = buildResource(env, opts.serviceName ?? 'switchyard-sidecar');
+  // One reader serves both OTLP push and /metrics when temporality is cumulative: the SDK hashes
+  // every attribute set once per reader on every record.
+  const wantOtlp = opts.otlpMetrics !== false && !opts.metricReaders;
+  const delta = (env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE ?? 'cumulative').toLowerCase() !== 'cumulative';
+  const otlpReader = wantOtlp ? new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000) }) : undefined;
+  const prom: MetricReader = otlpReader && !delta ? otlpReader : new PrometheusExporter({ preventServerStart: true });
+  const readers: MetricReader[] = [...new Set([prom, ...(otlpReader ? [otlpReader] : [])]), ...(opts.metricReaders ?? [])];
+  const meterProvider = new MeterProvider({ resource, readers });
+  const metrics = createMetrics(meterProvider.getMeter('switchyard'));
+  const processor =
+    opts.spanProcessor ??
+    new BoundedBatchProcessor(opts.spanExporter ?? traceExporter(env), opts.maxQueueSize ?? Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 4096), (n) => metrics.droppedSpans.add(n), Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000), Number(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? 512));
+  const ids = new PresetIds();
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [processor], sampler: samplerFromEnv(env), idGenerator: ids });
+  let prices = mergePrices(builtinPrices, opts.pricing);
+  const deps = { tracer: tracerProvider.getTracer('switchyard', '0.1.0'), ids, metrics, prices: () => prices };
+  const serializer = new PrometheusSerializer();
+  return {
+    build(records) {
+      for (const r of records) buildRequest(deps, r);
+    },
+    countDropped(spans) {
+      if (spans > 0) metrics.droppedSpans.add(spans);
+    },
+    async metricsText() {
+      const { resourceMetrics } = await prom.collect();
+      return { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: serializer.serialize(resourceMetrics) };
+    },
+    async flush() {
+      await Promise.allSettled([tracerProvider.forceFlush(), meterProvider.forceFlush()]);
+    },
+    async shutdown() {
+      // Flush what is queued, but never hold a terminating pod for more than ~2 s.
+      const flush = Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      await Promise.race([flush, new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_MS).unref())]);
+    },
+    setPricing(p) {
+      prices = mergePrices(builtinPrices, p);
+    },
+  };
+}
+
+/** W3C trace context and baggage for extracting the caller's context on the request path. */
+export function installPropagator(): void {
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+}

@@ -4,12 +4,12 @@
 //   node --import tsx bench/overhead.ts [--rounds 3] [--seconds 5]
 import autocannon from 'autocannon';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Pool } from 'undici';
+import { Worker } from 'node:worker_threads';
 import { parseFlags } from '../src/args.js';
 
 const flags = parseFlags(process.argv.slice(2));
@@ -51,17 +51,19 @@ function peakRssMb(pid: number): number {
 }
 
 /** CPU seconds (user + system) a process has used: steadier than req/s on a shared 2-core box. */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+function cpuSeconds(pid: number, thread?: number): number {
+  const f = readFileSync(thread ? `/proc/${pid}/task/${thread}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
-async function throughput(url: string, connections: number, pid?: number): Promise<{ rps: number; cpuUsPerReq?: number }> {
+async function throughput(url: string, connections: number, pid?: number): Promise<{ rps: number; cpuUsPerReq?: number; mainUsPerReq?: number }> {
   const cpu0 = pid ? cpuSeconds(pid) : 0;
+  const main0 = pid ? cpuSeconds(pid, pid) : 0; // the main thread's task id is the pid
   const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, duration: SECONDS, pipelining: 1 });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   const cpuUsPerReq = pid ? ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests.total : undefined;
-  return { rps: r.requests.average, cpuUsPerReq };
+  const mainUsPerReq = pid ? ((cpuSeconds(pid, pid) - main0) * 1e6) / r.requests.total : undefined;
+  return { rps: r.requests.average, cpuUsPerReq, mainUsPerReq };
 }
 
 async function latencies(origin: string, path: string, n: number): Promise<number[]> {
@@ -82,14 +84,15 @@ async function latencies(origin: string, path: string, n: number): Promise<numbe
 
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-'));
-// A discarding OTLP receiver: telemetry "on" pays for building and exporting spans, not for storage.
-const sink = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-});
-sink.listen(0, '127.0.0.1');
-await once(sink, 'listening');
-const sinkPort = (sink.address() as { port: number }).port;
+// A discarding OTLP receiver, in its own thread: on this process's event loop it would slow the
+// load generator and the latency client during "on" runs only.
+const sinkWorker = new Worker(
+  `const http = require('node:http'); const { parentPort } = require('node:worker_threads');
+   const s = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')); });
+   s.listen(0, '127.0.0.1', () => parentPort.postMessage(s.address().port));`,
+  { eval: true },
+);
+const [sinkPort] = (await once(sinkWorker, 'message')) as [number];
 
 const upstream = await spawnWithPort(['bench/fake-upstream.ts']);
 const direct = `http://127.0.0.1:${upstream.port}`;
@@ -103,11 +106,13 @@ const targets: Record<string, string> = { direct, 'sidecar (telemetry off)': `ht
 
 const rps: Record<string, Record<number, number[]>> = {};
 const cpu: Record<string, number[]> = {};
+const mainCpu: Record<string, number[]> = {};
 const pids: Record<string, number | undefined> = { direct: undefined, 'sidecar (telemetry off)': sidecars.off.child.pid, 'sidecar (telemetry on)': sidecars.on.child.pid };
 const lat: Record<string, number[][]> = {};
 for (const name of Object.keys(targets)) {
   rps[name] = { 1: [], 50: [] };
   cpu[name] = [];
+  mainCpu[name] = [];
   lat[name] = [];
 }
 console.log(`bench/overhead: ${ROUNDS} rounds × ${SECONDS}s per run, alternating direct / sidecar off / sidecar on`);
@@ -117,6 +122,7 @@ for (let round = 0; round < ROUNDS; round++) {
       const t = await throughput(`${origin}/v1/chat/completions`, c, pids[name]);
       rps[name][c].push(t.rps);
       if (c === 50 && t.cpuUsPerReq !== undefined) cpu[name].push(t.cpuUsPerReq);
+      if (c === 50 && t.mainUsPerReq !== undefined) mainCpu[name].push(t.mainUsPerReq);
     }
     lat[name].push(await latencies(origin, '/v1/chat/completions', LAT_N));
   }
@@ -141,8 +147,11 @@ console.log(`\ntelemetry on vs off at c=50: ${((on50 / off50) * 100).toFixed(1)}
 const cOff = median(cpu['sidecar (telemetry off)']);
 const cOn = median(cpu['sidecar (telemetry on)']);
 console.log(`sidecar CPU per request at c=50: telemetry off ${cOff.toFixed(0)} µs, on ${cOn.toFixed(0)} µs (telemetry ${(((cOn - cOff) / cOn) * 100).toFixed(1)}% of the sidecar's CPU)`);
+const mOff = median(mainCpu['sidecar (telemetry off)']);
+const mOn = median(mainCpu['sidecar (telemetry on)']);
+console.log(`  of which the request (main) thread: off ${mOff.toFixed(0)} µs, on ${mOn.toFixed(0)} µs (+${(mOn - mOff).toFixed(0)} µs; the rest is the export worker, GC and libuv threads)`);
 console.log(`sidecar peak RSS: telemetry off ${peakRssMb(sidecars.off.child.pid!).toFixed(1)} MB, on ${peakRssMb(sidecars.on.child.pid!).toFixed(1)} MB`);
 
 for (const s of [upstream, sidecars.off, sidecars.on]) s.child.kill('SIGTERM');
-sink.close();
+await sinkWorker.terminate();
 process.exit(0);

@@ -48,6 +48,28 @@ describe('embedded store', () => {
     expect(r.n).toBe('20');
   });
 
+  it('runs inserts on their own connections at once, and every row lands exactly once', async () => {
+    // 8 batches of 300 requests (600 spans each) over the 2 insert connections, plus a query on
+    // the query connection meanwhile: all rows, in otel_traces and through the views, once.
+    const batches = Array.from({ length: 8 }, (_, b) =>
+      Array.from({ length: 300 }, (_, i) =>
+        requestSpans({ atMs: Date.now(), requestTraceId: `par-${b}-${i}`, attempts: [{ provider: 'par', model: 'm', durationMs: 5 }] }),
+      ).flat(),
+    );
+    const writes = Promise.all(batches.map((b) => store.insertTraces(b)));
+    const [q] = await rows('SELECT count() AS n FROM numbers(10)');
+    await writes;
+    expect(q.n).toBe('10');
+    const [t] = await rows(
+      `SELECT count() AS n, uniqExact(SpanId) AS spans FROM otel_traces WHERE SpanAttributes['gen_ai.provider.name'] = 'par' OR startsWith(SpanAttributes['switchyard.trace_id'], 'par-')`,
+    );
+    expect(t).toEqual({ n: '4800', spans: '4800' });
+    const [a] = await rows(`SELECT count() AS n FROM llm_attempts WHERE Provider = 'par'`);
+    const [r] = await rows(`SELECT count() AS n, uniqExact(RequestTraceId) AS ids FROM llm_requests WHERE Provider = 'par'`);
+    expect(a.n).toBe('2400');
+    expect(r).toEqual({ n: '2400', ids: '2400' });
+  });
+
   it('keeps any string and nanosecond timestamps exactly', async () => {
     const nasty = `quote' double" back\\slash\nnewline\ttab \u0000nul ünïcødé 🚀 ${'x'.repeat(10_000)}`;
     const [span] = requestSpans({ atMs: 1_700_000_000_123, attempts: [] });

@@ -1,10 +1,17 @@
 // Durable batching writer. Requests hand it rows and wait: their promise resolves only when
 // the rows are in the store or fsynced in the spool, so a 200 always means "kept".
 // - Batches: a write starts when `flushIntervalMs` passed since the oldest buffered row, or at
-//   once when the previous write is done and `eagerFlushRows` rows wait (group commit: under
-//   load, rows pile up while a write runs, so batches grow toward `batchSize` by themselves;
+//   once when a write slot is free and `eagerFlushRows` rows wait (group commit: under load,
+//   rows pile up while the writes run, so batches grow toward `batchSize` by themselves;
 //   under light load, inserts stay at most one per interval, as ClickHouse likes them).
-// - One store write at a time, so batches (and spool replays) reach the store in order.
+// - Up to `maxConcurrentWrites` store writes at once while the store is healthy and the spool
+//   empty: the embedded engine runs one insert per connection, so a second write in flight
+//   keeps it busy while the first one's rows are parsed, acknowledged and the next batch is
+//   gathered. Writes may land out of order (rows carry their own timestamps); each settles
+//   on its own, and a failed one spools its own batch, so nothing is lost or double-answered.
+// - While the store is down or the spool holds anything: one write at a time (to the spool, in
+//   order), and a spool replay runs only with no other write in flight (exclusive, oldest
+//   first), so replayed batches reach the store in the order they were spooled.
 // - Bounded memory: past `maxBufferedRows` submit() refuses (the receiver answers 429).
 // - Store failure: the batch goes to the spool, and so does every later batch while the spool
 //   holds anything (order); the spool is replayed oldest first once ping() says the store is
@@ -39,6 +46,10 @@ export interface WriterOptions<Row> {
   insertTimeoutMs: number;
   /** 0 disables the idle health ping. */
   healthCheckIntervalMs: number;
+  /** Store writes in flight at once while healthy (default 1). */
+  maxConcurrentWrites?: number;
+  /** Rows that must wait before a write starts beside one already running (default 0). */
+  concurrentWriteRows?: number;
 }
 
 interface Entry<Row> {
@@ -51,11 +62,14 @@ interface Entry<Row> {
 export class DurableWriter<Row> {
   private pending: Entry<Row>[] = [];
   private pendingRows = 0;
-  private inflight: Entry<Row>[] = [];
+  /** Batches being written (to the store or the spool). */
+  private readonly inflight = new Set<Entry<Row>[]>();
   private inflightRows = 0;
+  private readonly writes = new Set<Promise<void>>();
+  private replaying: Promise<void> | undefined;
+  /** After a replay, one due batch goes before the next replay (senders never wait on a long one). */
+  private batchTurn = false;
   private oldestPendingAt = 0;
-  private draining = false;
-  private drained: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private storeDown: boolean;
   private retryDelay: number;
@@ -73,7 +87,7 @@ export class DurableWriter<Row> {
     // Anything left in the spool from an earlier run must reach the store before new rows.
     this.storeDown = opts.spool.segmentCount > 0;
     this.updateGauges();
-    if (this.storeDown) this.kick();
+    if (this.storeDown) this.pump();
   }
 
   /** Resolves once the rows are durable; rejects with BufferFullError or WriterUnavailableError. */
@@ -91,7 +105,7 @@ export class DurableWriter<Row> {
       this.pending.push({ rows, settled: false, resolve, reject });
       this.pendingRows += rows.length;
       this.opts.metrics.queued.set(this.pendingRows + this.inflightRows);
-      if (this.pendingRows >= this.eagerRows) this.kick();
+      if (this.pendingRows >= this.eagerRows) this.pump();
       else this.schedule();
     });
   }
@@ -113,19 +127,21 @@ export class DurableWriter<Row> {
     this.closing = true;
     clearInterval(this.healthTimer);
     clearTimeout(this.timer);
-    this.kick();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
     const done = (async () => {
-      while (this.draining || this.pending.length > 0) {
-        await this.drained;
-        if (this.pending.length > 0 && !this.draining) this.kick();
+      for (;;) {
+        this.pump();
+        const busy = [...this.writes, ...(this.replaying ? [this.replaying] : [])];
+        if (busy.length === 0 && this.pending.length === 0) return;
+        // Every write settles its batch itself (store or spool), so waiting on any is progress.
+        await (busy.length > 0 ? Promise.race(busy) : new Promise((r) => setTimeout(r, 5)));
       }
     })();
     const outcome = await Promise.race([done.then(() => 'done' as const), timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      const left = [...this.inflight, ...this.pending].filter((e) => !e.settled);
+      const left = [...[...this.inflight].flat(), ...this.pending].filter((e) => !e.settled);
       logger.warn('store write did not finish before shutdown; spooling what is left', {
         signal: this.opts.name,
         rows: left.reduce((n, e) => n + e.rows.length, 0),
@@ -138,57 +154,84 @@ export class DurableWriter<Row> {
     clearTimeout(this.timer);
   }
 
-  private kick(): void {
-    if (this.draining) return;
+  /** Starts every write (or the one replay) that is due and allowed now; then arms the timer. */
+  private pump(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.draining = true;
-    this.drained = this.drain()
+    if (this.replaying) return; // it pumps again when done
+    for (;;) {
+      if (this.replayDue() && !(this.batchTurn && this.batchDue())) {
+        // Exclusive: wait for writes in flight (each pumps again when it ends).
+        if (this.writes.size === 0) this.startReplay();
+        return;
+      }
+      if (this.writes.size >= this.writeLimit()) return;
+      // An extra write only for a full-sized batch: small overlapping inserts cost the engine
+      // more per row (more parts, more merges) than they gain.
+      if (this.writes.size > 0 && !this.closing && this.pendingRows < (this.opts.concurrentWriteRows ?? 0)) return;
+      const batch = this.takeBatch();
+      if (!batch) break;
+      this.batchTurn = false;
+      this.startWrite(batch);
+    }
+    this.schedule();
+  }
+
+  private writeLimit(): number {
+    const healthy = !this.storeDown && this.opts.spool.segmentCount === 0;
+    return healthy ? Math.max(1, this.opts.maxConcurrentWrites ?? 1) : 1;
+  }
+
+  private replayDue(): boolean {
+    return this.opts.spool.segmentCount > 0 && !this.closing && Date.now() >= this.nextRetryAt;
+  }
+
+  private batchDue(): boolean {
+    return (
+      this.pending.length > 0 &&
+      (this.closing || this.pendingRows >= this.eagerRows || Date.now() - this.oldestPendingAt >= this.opts.flushIntervalMs)
+    );
+  }
+
+  private startWrite(batch: Entry<Row>[]): void {
+    const w: Promise<void> = this.writeBatch(batch)
       .catch((err: unknown) => logger.error('writer loop failed', { signal: this.opts.name, error: String(err) }))
       .finally(() => {
-        this.draining = false;
-        this.schedule();
+        this.writes.delete(w);
+        this.pump();
+      });
+    this.writes.add(w);
+  }
+
+  private startReplay(): void {
+    this.replaying = this.replayOne()
+      .then(() => undefined)
+      .catch((err: unknown) => logger.error('spool replay failed', { signal: this.opts.name, error: String(err) }))
+      .finally(() => {
+        this.replaying = undefined;
+        this.batchTurn = true;
+        this.pump();
       });
   }
 
   /** Arms one timer for the next moment work becomes due. */
   private schedule(): void {
-    if (this.draining) return;
+    if (this.replaying) return;
     const now = Date.now();
     let due = Infinity;
-    if (this.pending.length > 0) {
+    if (this.pending.length > 0 && this.writes.size < this.writeLimit()) {
       due = this.closing || this.pendingRows >= this.eagerRows ? now : this.oldestPendingAt + this.opts.flushIntervalMs;
     }
     if (this.opts.spool.segmentCount > 0 && !this.closing) due = Math.min(due, this.nextRetryAt);
     if (due === Infinity) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.kick(), Math.max(0, due - now));
+    this.timer = setTimeout(() => this.pump(), Math.max(0, due - now));
     // Never keep the process alive just for a flush timer; close() flushes explicitly.
     this.timer.unref();
   }
 
-  private async drain(): Promise<void> {
-    for (;;) {
-      let progressed = false;
-      if (this.opts.spool.segmentCount > 0 && !this.closing && Date.now() >= this.nextRetryAt) {
-        progressed = await this.replayOne();
-      }
-      const batch = this.takeBatch();
-      if (batch) {
-        await this.writeBatch(batch);
-        progressed = true;
-      }
-      if (!progressed) return;
-    }
-  }
-
   private takeBatch(): Entry<Row>[] | undefined {
-    if (this.pending.length === 0) return undefined;
-    const due =
-      this.closing ||
-      this.pendingRows >= this.eagerRows ||
-      Date.now() - this.oldestPendingAt >= this.opts.flushIntervalMs;
-    if (!due) return undefined;
+    if (!this.batchDue()) return undefined;
     const batch: Entry<Row>[] = [];
     let rows = 0;
     while (this.pending.length > 0 && (rows === 0 || rows + this.pending[0].rows.length <= this.opts.batchSize)) {
@@ -202,8 +245,9 @@ export class DurableWriter<Row> {
   }
 
   private async writeBatch(batch: Entry<Row>[]): Promise<void> {
-    this.inflight = batch;
-    this.inflightRows = batch.reduce((n, e) => n + e.rows.length, 0);
+    const batchRows = batch.reduce((n, e) => n + e.rows.length, 0);
+    this.inflight.add(batch);
+    this.inflightRows += batchRows;
     try {
       if (this.storeDown || this.opts.spool.segmentCount > 0) {
         await this.spoolEntries(batch);
@@ -213,6 +257,7 @@ export class DurableWriter<Row> {
       try {
         await this.insertWithTimeout(rows);
       } catch (err) {
+        // Writes still in flight finish on their own; later batches go to the spool.
         this.markDown(err);
         await this.spoolEntries(batch);
         return;
@@ -221,8 +266,8 @@ export class DurableWriter<Row> {
       this.lastWriteAt = Date.now();
       this.settle(batch);
     } finally {
-      this.inflight = [];
-      this.inflightRows = 0;
+      this.inflight.delete(batch);
+      this.inflightRows -= batchRows;
       this.updateGauges();
     }
   }
@@ -284,7 +329,7 @@ export class DurableWriter<Row> {
   }
 
   private async healthCheck(): Promise<void> {
-    if (this.storeDown || this.closing || this.draining) return;
+    if (this.storeDown || this.closing || this.writes.size > 0 || this.replaying) return;
     if (Date.now() - this.lastWriteAt < this.opts.healthCheckIntervalMs) return;
     const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), this.opts.insertTimeoutMs).unref());
     const up = await Promise.race([this.opts.ping().catch(() => false), timeout]);

@@ -66,9 +66,16 @@ describe('durable writes', () => {
     await waitFor(() => store.traces.length === 55);
     expect(store.traces.map((r) => r.SpanName)).toEqual(names(0, 55));
     // The last segment is removed from disk (and counted) just after its rows reach the store.
-    await waitFor(async () => spoolFiles(dir).length === 0 && /spans_replayed_total 50\b/.test(await c.metricsText()));
+    // s50-s54 are spooled too when they arrive while the spool drains (50 replayed), or written
+    // directly when a slow request arrives after it drained (45): either way every spooled row
+    // is replayed.
+    const counter = (text: string, name: string) => Number(new RegExp(`spans_${name}_total (\\d+)`).exec(text)?.[1]);
+    await waitFor(async () => {
+      const m = await c.metricsText();
+      return spoolFiles(dir).length === 0 && counter(m, 'replayed') === counter(m, 'spooled');
+    });
     const after = await c.metricsText();
-    expect(after).toMatch(/switchyard_collector_spans_replayed_total 50/);
+    expect([45, 50]).toContain(counter(after, 'replayed'));
     expect(after).toMatch(/switchyard_collector_spans_dropped_total 0/);
   });
 

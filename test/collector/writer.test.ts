@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCollectorMetrics } from '../../src/collector/metrics.js';
 import { Spool } from '../../src/collector/spool.js';
@@ -12,15 +14,25 @@ afterEach(() => {
 
 async function writer(
   store: MemoryStore,
-  opts: Partial<{ batchSize: number; flushIntervalMs: number; eagerFlushRows: number; healthCheckIntervalMs: number }>,
+  opts: Partial<{
+    batchSize: number;
+    flushIntervalMs: number;
+    eagerFlushRows: number;
+    healthCheckIntervalMs: number;
+    maxConcurrentWrites: number;
+    concurrentWriteRows: number;
+  }>,
+  spoolDir?: string,
 ) {
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);
   return new DurableWriter<OtelTraceRow>({
+    maxConcurrentWrites: opts.maxConcurrentWrites,
+    concurrentWriteRows: opts.concurrentWriteRows,
     name: 'spans',
     insert: (rows) => store.insertTraces(rows),
     ping: () => store.ping(),
-    spool: await Spool.open<OtelTraceRow>(tmp.dir, 1e9),
+    spool: await Spool.open<OtelTraceRow>(spoolDir ?? tmp.dir, 1e9),
     metrics: createCollectorMetrics().spans,
     batchSize: opts.batchSize ?? 100,
     flushIntervalMs: opts.flushIntervalMs ?? 50,
@@ -94,6 +106,81 @@ describe('DurableWriter batching', () => {
     expect(store.traces).toHaveLength(0);
     store.down = false;
     await waitFor(() => store.traces.length === 2);
+    await w.close(1000);
+  });
+});
+
+/** A store whose inserts each wait until the test settles them (or, once `autoOk`, succeed). */
+class ManualStore extends MemoryStore {
+  calls: { rows: OtelTraceRow[]; ok(): void; fail(): void }[] = [];
+  autoOk = false;
+  async insertTraces(rows: OtelTraceRow[]): Promise<void> {
+    this.insertCalls++;
+    let ok!: () => void;
+    let fail!: () => void;
+    const answer = new Promise<void>((res, rej) => {
+      ok = res;
+      fail = () => rej(new Error('store down'));
+    });
+    this.calls.push({ rows, ok, fail });
+    if (this.autoOk) ok();
+    await answer;
+    this.traces.push(...rows);
+    this.traceBatches.push(rows.length);
+  }
+}
+
+const spoolFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+describe('DurableWriter concurrent writes', () => {
+  for (const failing of [0, 1]) {
+    it(`overlaps two store writes; when write ${failing + 1} of 2 fails its batch is spooled, then replayed, nothing lost`, async () => {
+      const store = new ManualStore();
+      const tmp = tempDir();
+      cleanups.push(tmp.cleanup);
+      const w = await writer(store, { batchSize: 5, eagerFlushRows: 5, flushIntervalMs: 10_000, maxConcurrentWrites: 2 }, tmp.dir);
+      const a = w.submit(rows(5, 'a'));
+      const b = w.submit(rows(5, 'b'));
+      // Both writes are in the store at once, neither answered yet.
+      await waitFor(() => store.calls.length === 2);
+      expect(store.calls.map((c) => c.rows[0].SpanName)).toEqual(['a0', 'b0']);
+      // A third batch waits for a free slot.
+      const c = w.submit(rows(5, 'c'));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(store.calls).toHaveLength(2);
+
+      // One write fails: its batch, and only it, is fsynced in the spool, and its sender answered.
+      store.calls[failing].fail();
+      await [a, b][failing];
+      const failed = failing ? 'b' : 'a';
+      expect(spoolFiles(tmp.dir)).toHaveLength(1);
+      const spooledRows = JSON.parse(readFileSync(path.join(tmp.dir, spoolFiles(tmp.dir)[0]), 'utf8')) as OtelTraceRow[];
+      expect(spooledRows.map((r) => r.SpanName)).toEqual(rows(5, failed).map((r) => r.SpanName));
+      // The other one still lands; from here the store takes everything.
+      store.autoOk = true;
+      store.calls[1 - failing].ok();
+      for (const call of store.calls.slice(2)) call.ok();
+      await Promise.all([a, b, c]);
+      await waitFor(() => spoolFiles(tmp.dir).length === 0 && store.traces.length === 15);
+      const names = store.traces.map((r) => r.SpanName).sort();
+      expect(names).toEqual([...rows(5, 'a'), ...rows(5, 'b'), ...rows(5, 'c')].map((r) => r.SpanName).sort());
+      await w.close(1000);
+    });
+  }
+
+  it('starts a second write only once concurrentWriteRows rows wait', async () => {
+    const store = new ManualStore();
+    const w = await writer(store, { batchSize: 100, eagerFlushRows: 5, flushIntervalMs: 10_000, maxConcurrentWrites: 2, concurrentWriteRows: 20 });
+    const first = w.submit(rows(5, 'a'));
+    await waitFor(() => store.calls.length === 1);
+    const small = w.submit(rows(10, 'b'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(store.calls).toHaveLength(1);
+    const more = w.submit(rows(10, 'c'));
+    await waitFor(() => store.calls.length === 2);
+    expect(store.calls[1].rows).toHaveLength(20);
+    for (const call of store.calls) call.ok();
+    await Promise.all([first, small, more]);
     await w.close(1000);
   });
 });

@@ -4,7 +4,8 @@
 // Senders run in a worker thread so they do not share the collector's event loop.
 //
 //   node --import tsx bench/ingest.ts [--runs 5] [--requests 300] [--concurrency 16] [--spans 512]
-//     [--batch-size N] [--flush-interval-ms N] [--eager-flush-rows N]   (collector writer settings)
+//     [--batch-size N] [--flush-interval-ms N] [--eager-flush-rows N] [--max-concurrent-writes N]
+//     (collector writer settings)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,8 @@ const writerFlags = {
   batchSize: flagString(flags, 'batch-size') ? num('batch-size', 1) : undefined,
   flushIntervalMs: flagString(flags, 'flush-interval-ms') ? num('flush-interval-ms', 1) : undefined,
   eagerFlushRows: flagString(flags, 'eager-flush-rows') ? num('eager-flush-rows', 1) : undefined,
+  maxConcurrentWrites: flagString(flags, 'max-concurrent-writes') ? num('max-concurrent-writes', 1) : undefined,
+  concurrentWriteRows: flagString(flags, 'concurrent-write-rows') ? num('concurrent-write-rows', 1) : undefined,
 };
 const DEADLINE_MS = 60_000; // per run: the loop stops sending after this, whatever is left
 const DISTINCT_BODIES = 16;
@@ -142,8 +145,10 @@ Promise.all(Array.from({ length: concurrency }, loop)).then(() => {
 
 interface RunResult {
   spansPerSec: number;
-  /** Share of the run's wall time the store spent inside insertTraces. */
+  /** Share of the run's wall time with at least one insertTraces in flight. */
   storeBusy?: number;
+  /** Inserts in flight on average (sum of insert durations / wall time). */
+  insertsInFlight?: number;
   /** CPU time of this whole process (all threads: receiver, senders, engine) per second of wall time. */
   cpuCores?: number;
   avgBatch?: number;
@@ -167,15 +172,23 @@ function runSenders(port: number, bodies: Uint8Array[], requests: number): Promi
 
 /** Measures how long the store spends inside insertTraces (how busy the engine is kept). */
 class TimedStore implements SpanStore {
+  /** Wall time with at least one insert in flight. */
   busyMs = 0;
+  /** Sum of every insert's duration (> busyMs when inserts overlap). */
+  insertMs = 0;
   inserts = 0;
+  private active = 0;
+  private busySince = 0;
   constructor(readonly inner: SpanStore) {}
   async insertTraces(rows: OtelTraceRow[]) {
     const t0 = performance.now();
+    if (this.active++ === 0) this.busySince = t0;
     try {
       await this.inner.insertTraces(rows);
     } finally {
-      this.busyMs += performance.now() - t0;
+      const t1 = performance.now();
+      this.insertMs += t1 - t0;
+      if (--this.active === 0) this.busyMs += t1 - this.busySince;
       this.inserts++;
     }
   }
@@ -196,7 +209,7 @@ async function oneRun(store: SpanStore, bodies: Uint8Array[], requests: number):
   const collector = await startCollector({ store, spoolDir, host: '127.0.0.1', port: 0, ...writerFlags });
   try {
     const timed = store instanceof TimedStore ? store : undefined;
-    const before = timed ? { busy: timed.busyMs, n: timed.inserts } : undefined;
+    const before = timed ? { busy: timed.busyMs, ms: timed.insertMs, n: timed.inserts } : undefined;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const r = await runSenders(collector.port, bodies, requests);
@@ -205,6 +218,7 @@ async function oneRun(store: SpanStore, bodies: Uint8Array[], requests: number):
     if (timed && before) {
       const wall = performance.now() - t0;
       r.storeBusy = (timed.busyMs - before.busy) / wall;
+      r.insertsInFlight = (timed.insertMs - before.ms) / wall;
       r.avgBatch = (r.okRequests * SPANS) / Math.max(1, timed.inserts - before.n);
     }
     return r;
@@ -262,7 +276,8 @@ async function main(): Promise<void> {
       console.log(
         `run ${r + 1}: baseline (discarding store) ${Math.round(b.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(b.statuses)}; ` +
           `embedded ClickHouse ${Math.round(e.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(e.statuses)} ` +
-          `(store busy ${Math.round((e.storeBusy ?? 0) * 100)}% of the run, ${Math.round(e.avgBatch ?? 0)} rows per insert, ` +
+          `(store busy ${Math.round((e.storeBusy ?? 0) * 100)}% of the run, ${(e.insertsInFlight ?? 0).toFixed(2)} inserts in flight, ` +
+          `${Math.round(e.avgBatch ?? 0)} rows per insert, ` +
           `process CPU ${(e.cpuCores ?? 0).toFixed(2)} cores; baseline ${(b.cpuCores ?? 0).toFixed(2)})`,
       );
     }

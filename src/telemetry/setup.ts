@@ -2,8 +2,6 @@
 // metrics are built and exported by the OTel SDK (pipeline.ts) in an export worker, so span
 // building, protobuf serialisation and HTTP export never run on the request event loop. Tests
 // that inject an exporter, processor or metric reader get the same pipeline in-thread.
-import type { MetricReader } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Operation } from '../providers/types.js';
 import { ContentCapture, patternRedactor, type Redactor } from './content.js';
@@ -15,22 +13,13 @@ import { WorkerSink } from './worker-sink.js';
 
 export { buildResource, SHUTDOWN_FLUSH_MS } from './pipeline.js';
 
-export interface TelemetryOptions {
-  serviceName?: string;
+/** Pipeline options (exporters, queue, pricing, env) plus content capture. Injecting an exporter,
+ *  processor or metric reader (tests) runs the pipeline in-thread; `env` adds to process.env. */
+export interface TelemetryOptions extends PipelineOptions {
   captureContent?: boolean;
   /** Code hook; runs after the config's redact_patterns. */
   redact?: Redactor;
   redactPatterns?: string[];
-  pricing?: PriceTable;
-  /** Tests pass an in-memory exporter or processor (in-thread pipeline); production uses OTLP/HTTP. */
-  spanExporter?: SpanExporter;
-  spanProcessor?: SpanProcessor;
-  maxQueueSize?: number;
-  metricReaders?: MetricReader[];
-  /** Skip the OTLP metric exporter (tests, benchmarks). */
-  otlpMetrics?: boolean;
-  /** Variables on top of process.env (OTEL_*, K8S_*). */
-  env?: NodeJS.ProcessEnv;
 }
 
 export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Telemetry> {

@@ -84,4 +84,31 @@ describe('export worker (production path)', () => {
     // the provider key never leaves the sidecar
     for (const b of bodies) expect(b.includes(KEY)).toBe(false);
   });
+
+  it('a backend that never answers: requests still answer, drops are counted, shutdown stays bounded', async () => {
+    const stuck = createServer(() => {}); // accepts, never responds
+    await new Promise<void>((r) => stuck.listen(0, '127.0.0.1', r));
+    const yaml = `providers: {a: {type: openai, api_key: ${KEY}, base_url: "${oai.url}/v1"}}\nconfigs: {d: {provider: "@a"}}\ndefault_config: d`;
+    const telemetry = await createTelemetry({ otlpMetrics: false, maxQueueSize: 8, env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(stuck.address() as { port: number }).port}`, OTEL_BSP_SCHEDULE_DELAY: '10' } });
+    const sc = new Sidecar({ config: parseConfigText(yaml, 't.yaml', {}), telemetry, port: 0 });
+    const port = await sc.listen();
+    try {
+      const statuses = await Promise.all(Array.from({ length: 40 }, () => post(`http://127.0.0.1:${port}/v1/chat/completions`, chat()).then((r) => r.status)));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      // 40 requests = 80 spans; the worker holds at most 8 (queued or in an export that never
+      // ends), so at least 72 are dropped, and every drop is counted
+      const text = (await telemetry.metricsText()).body;
+      const m = /switchyard_telemetry_dropped_spans(?:_total)?\{[^}]*\} (\d+)/.exec(text);
+      expect(m).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThanOrEqual(72);
+      expect(Number(m![1])).toBeGreaterThan(0);
+    } finally {
+      await sc.close();
+      const t0 = Date.now();
+      await telemetry.shutdown();
+      expect(Date.now() - t0).toBeLessThan(3500);
+      stuck.closeAllConnections();
+      stuck.close();
+    }
+  });
 });

@@ -17,6 +17,8 @@ const schema = z.object({
   batchSize: positiveInt,
   flushIntervalMs: positiveInt,
   eagerFlushRows: positiveInt,
+  maxConcurrentWrites: positiveInt,
+  concurrentWriteRows: positiveInt,
   maxBufferedRows: positiveInt,
   maxSpoolBytes: positiveInt,
   closeTimeoutMs: positiveInt,
@@ -35,6 +37,8 @@ export const collectorUsage = `usage: switchyard collector [flags]
   --max-body-bytes N       request size limit (SWITCHYARD_COLLECTOR_MAX_BODY_BYTES, default 20 MiB)
   --batch-size N           most rows per store write (SWITCHYARD_COLLECTOR_BATCH_SIZE, default 10000)
   --flush-interval-ms N    longest wait before a write (SWITCHYARD_COLLECTOR_FLUSH_INTERVAL_MS, default 200)
+  --max-concurrent-writes N  store writes in flight while healthy (SWITCHYARD_COLLECTOR_MAX_CONCURRENT_WRITES, default 2)
+  --concurrent-write-rows N  rows waiting before an extra write starts (SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS, default 4096)
   --max-buffered-rows N    memory bound before 429 (SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS, default 100000)
   --max-spool-bytes N      spool bound before 503 (SWITCHYARD_COLLECTOR_MAX_SPOOL_BYTES, default 1 GiB)
   --clickhouse-http-port N embedded mode: ClickHouse HTTP interface port (default 8123, 127.0.0.1)
@@ -57,6 +61,8 @@ export function resolveCollectorOptions(
     batchSize: pick('batch-size', 'SWITCHYARD_COLLECTOR_BATCH_SIZE') ?? COLLECTOR_DEFAULTS.batchSize,
     flushIntervalMs: pick('flush-interval-ms', 'SWITCHYARD_COLLECTOR_FLUSH_INTERVAL_MS') ?? COLLECTOR_DEFAULTS.flushIntervalMs,
     eagerFlushRows: pick('eager-flush-rows', 'SWITCHYARD_COLLECTOR_EAGER_FLUSH_ROWS') ?? COLLECTOR_DEFAULTS.eagerFlushRows,
+    maxConcurrentWrites: pick('max-concurrent-writes', 'SWITCHYARD_COLLECTOR_MAX_CONCURRENT_WRITES') ?? COLLECTOR_DEFAULTS.maxConcurrentWrites,
+    concurrentWriteRows: pick('concurrent-write-rows', 'SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS') ?? COLLECTOR_DEFAULTS.concurrentWriteRows,
     maxBufferedRows: pick('max-buffered-rows', 'SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS') ?? COLLECTOR_DEFAULTS.maxBufferedRows,
     maxSpoolBytes: pick('max-spool-bytes', 'SWITCHYARD_COLLECTOR_MAX_SPOOL_BYTES') ?? COLLECTOR_DEFAULTS.maxSpoolBytes,
     closeTimeoutMs: pick('close-timeout-ms', 'SWITCHYARD_COLLECTOR_CLOSE_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.closeTimeoutMs,

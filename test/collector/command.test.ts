@@ -23,6 +23,12 @@ describe('resolveCollectorOptions', () => {
     expect(resolveCollectorOptions({}, { SWITCHYARD_COLLECTOR_PORT: '6000' }).port).toBe(6000);
   });
 
+  it('sets concurrent store writes from flags or env', () => {
+    expect(resolveCollectorOptions({}, {})).toMatchObject({ maxConcurrentWrites: 2, concurrentWriteRows: 4096 });
+    expect(resolveCollectorOptions({ 'max-concurrent-writes': '1' }, { SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS: '8192' })).toMatchObject({ maxConcurrentWrites: 1, concurrentWriteRows: 8192 });
+    expect(() => resolveCollectorOptions({ 'max-concurrent-writes': '0' }, {})).toThrow(/--max-concurrent-writes/);
+  });
+
   it('names the bad setting', () => {
     expect(() => resolveCollectorOptions({ port: 'abc' }, {})).toThrow(/--port/);
     expect(() => resolveCollectorOptions({ 'batch-size': '0' }, {})).toThrow(/--batch-size/);

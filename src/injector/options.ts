@@ -53,9 +53,9 @@ export const DEFAULT_OPTIONS: InjectorOptions = {
   port: 8790,
   collectorEndpoint: 'http://switchyard-collector.switchyard-system.svc:4318',
   cpuRequest: '50m',
-  memoryRequest: '96Mi',
+  memoryRequest: '128Mi',
   cpuLimit: '1',
-  memoryLimit: '256Mi',
+  memoryLimit: '384Mi',
   secretKeys: DEFAULT_SECRET_KEYS,
 };
 

@@ -61,7 +61,7 @@ describe('native sidecar injection', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(sidecar.resources).toEqual({ requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '1', memory: '256Mi' } });
+    expect(sidecar.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1', memory: '384Mi' } });
 
     const env = envOf(sidecar);
     expect(env.SWITCHYARD_CONFIG.value).toBe('/etc/switchyard/config/config.yaml');

@@ -23,7 +23,6 @@ export function completionHandler(sc: Sidecar, op: Operation, route: string) {
     try {
       traceId = header(req.headers, 'trace-id') || tel.traceId;
       metadata = parseMetadata(header(req.headers, 'metadata'));
-      tel.setRequestInfo(traceId, metadata);
       const deadlineHeader = parseDeadline(header(req.headers, 'deadline-ms'));
       const body = parseBody(op, await readJsonBody(req, sc.config.current.file.server.max_body_bytes));
       const file = sc.config.current.file;

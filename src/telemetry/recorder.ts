@@ -22,8 +22,6 @@ export class RequestRecorder implements RequestTelemetry, RequestObserver {
   private readonly spanId = ids.generateSpanId();
   private readonly parent?: ParentRecord;
   private readonly start = nowMs();
-  private switchyardTraceId = '';
-  private metadata: Record<string, string> = {};
   private readonly attempts: AttemptSpanRecord[] = [];
   private readonly backoffs: RequestRecord['backoffs'] = [];
 
@@ -42,11 +40,6 @@ export class RequestRecorder implements RequestTelemetry, RequestObserver {
     } else {
       this.traceId = ids.generateTraceId();
     }
-  }
-
-  setRequestInfo(switchyardTraceId: string, metadata: Record<string, string>): void {
-    this.switchyardTraceId = switchyardTraceId;
-    this.metadata = metadata;
   }
 
   attemptStart(info: AttemptInfo): AttemptObserver {
@@ -81,8 +74,8 @@ export class RequestRecorder implements RequestTelemetry, RequestObserver {
       spanId: this.spanId,
       start: this.start,
       end: nowMs(),
-      switchyardTraceId: s.switchyardTraceId || this.switchyardTraceId,
-      metadata: this.metadata,
+      switchyardTraceId: s.switchyardTraceId,
+      metadata: s.metadata,
       configId: s.configId,
       strategy: s.strategy,
       status: s.status,

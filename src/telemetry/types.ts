@@ -19,8 +19,6 @@ export interface RequestTelemetry {
   /** W3C trace id of the request span ('' when telemetry is off). */
   readonly traceId: string;
   readonly observer: RequestObserver;
-  /** The request's x-switchyard-trace-id and metadata, as soon as known, so attempt spans carry them too. */
-  setRequestInfo(switchyardTraceId: string, metadata: Record<string, string>): void;
   finish(summary: RequestSummary): void;
 }
 

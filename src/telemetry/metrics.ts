@@ -1,5 +1,5 @@
 // GenAI client metrics (spec names and bucket boundaries) plus our routing counters.
-import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 
 // Boundaries from the GenAI semantic conventions' metric definitions.
 export const DURATION_BUCKETS_S = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
@@ -39,4 +39,38 @@ export function createMetrics(meter: Meter): GatewayMetrics {
     rescued: meter.createCounter('switchyard.rescued', { description: 'Requests answered after an earlier attempt failed' }),
     droppedSpans: meter.createCounter('switchyard.telemetry.dropped_spans', { description: 'Spans dropped because the export queue was full' }),
   };
+}
+
+/**
+ * Counter increments summed over one batch of requests and added once per attribute set: the
+ * SDK sorts and stringifies the attributes on every add(), so per-request adds cost more than
+ * the batch's few distinct sets. Sums are exact; the batch is at most ~20 ms of traffic.
+ */
+export class CounterBatch {
+  private readonly sums = new Map<string, { counter: Counter; attributes: Attributes | undefined; n: number }>();
+
+  add(counter: Counter, key: string, attributes: () => Attributes | undefined): void {
+    const s = this.sums.get(key);
+    if (s) s.n++;
+    else this.sums.set(key, { counter, attributes: attributes(), n: 1 });
+  }
+
+  flush(): void {
+    for (const s of this.sums.values()) s.counter.add(s.n, s.attributes);
+    this.sums.clear();
+  }
+}
+
+/** One frozen attribute object per distinct key, so recording a histogram point allocates nothing. */
+export class AttributeCache {
+  private readonly map = new Map<string, Attributes>();
+  get(key: string, make: () => Attributes): Attributes {
+    let a = this.map.get(key);
+    if (!a) {
+      if (this.map.size >= 4096) this.map.clear(); // bounded: model names come from upstreams
+      a = Object.freeze(make());
+      this.map.set(key, a);
+    }
+    return a;
+  }
 }

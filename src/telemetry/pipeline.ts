@@ -13,8 +13,8 @@ import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from 
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { BoundedBatchProcessor } from './bounded-processor.js';
-import { createMetrics } from './metrics.js';
-import { builtinPrices, mergePrices, type PriceTable } from './pricing.js';
+import { AttributeCache, CounterBatch, createMetrics } from './metrics.js';
+import { builtinPrices, mergePrices, priceLookup, type PriceTable } from './pricing.js';
 import type { RequestRecord } from './records.js';
 import { samplerFromEnv } from './sampler.js';
 import { buildRequest, PresetIds } from './span-builder.js';
@@ -86,12 +86,17 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     new BoundedBatchProcessor(opts.spanExporter ?? traceExporter(env), opts.maxQueueSize ?? Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 4096), (n) => metrics.droppedSpans.add(n), Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000), Number(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? 512));
   const ids = new PresetIds();
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [processor], sampler: samplerFromEnv(env), idGenerator: ids });
-  let prices = mergePrices(builtinPrices, opts.pricing);
-  const deps = { tracer: tracerProvider.getTracer('switchyard', '0.1.0'), ids, metrics, prices: () => prices };
+  let price = priceLookup(mergePrices(builtinPrices, opts.pricing));
+  const counters = new CounterBatch();
+  const deps = { tracer: tracerProvider.getTracer('switchyard', '0.1.0'), ids, metrics, price: (provider: string, model: string | undefined) => price(provider, model), counters, metricAttributes: new AttributeCache() };
   const serializer = new PrometheusSerializer();
   return {
     build(records) {
-      for (const r of records) buildRequest(deps, r);
+      try {
+        for (const r of records) buildRequest(deps, r);
+      } finally {
+        counters.flush();
+      }
     },
     countDropped(spans) {
       if (spans > 0) metrics.droppedSpans.add(spans);
@@ -109,7 +114,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       await Promise.race([flush, new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_MS).unref())]);
     },
     setPricing(p) {
-      prices = mergePrices(builtinPrices, p);
+      price = priceLookup(mergePrices(builtinPrices, p));
     },
   };
 }

@@ -167,3 +167,20 @@ export function findPrice(table: PriceTable, provider: string, model: string | u
   }
   return best ? models[best] : undefined;
 }
+
+/** findPrice memoised per provider and model: the prefix scan runs once per pair, not per span. */
+export function priceLookup(table: PriceTable): (provider: string, model: string | undefined) => PriceSpec | undefined {
+  const cache = new Map<string, PriceSpec | null>();
+  return (provider, model) => {
+    if (!model) return undefined;
+    const key = `${provider}\u0000${model}`;
+    let hit = cache.get(key);
+    if (hit === undefined) {
+      hit = findPrice(table, provider, model) ?? null;
+      // Model names come from upstream responses: bound the cache so odd ones cannot grow it.
+      if (cache.size >= 4096) cache.clear();
+      cache.set(key, hit);
+    }
+    return hit ?? undefined;
+  };
+}

@@ -3,16 +3,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { logger } from '../logger.js';
 import { createPipeline, type PipelineOptions } from './pipeline.js';
+import { RecordDecoder } from './record-codec.js';
 import type { ToWorker } from './worker-protocol.js';
 
 const port = parentPort!;
 const pipeline = createPipeline((workerData as { options: PipelineOptions }).options);
+const decoder = new RecordDecoder();
 
 port.on('message', (m: ToWorker) => {
   if (m.t === 'records') {
     try {
       pipeline.countDropped(m.dropped);
-      pipeline.build(m.records);
+      pipeline.build(decoder.decode(m.batch));
     } catch (err) {
       logger.error('telemetry: building spans failed', { error: String(err) });
     }

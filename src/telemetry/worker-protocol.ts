@@ -1,9 +1,9 @@
 // Messages between the request thread (worker-sink.ts) and the export worker.
 import type { PriceTable } from './pricing.js';
-import type { RequestRecord } from './records.js';
+import type { EncodedBatch } from './record-codec.js';
 
 export type ToWorker =
-  | { t: 'records'; records: RequestRecord[]; spans: number; dropped: number }
+  | { t: 'records'; batch: EncodedBatch; spans: number; dropped: number }
   | { t: 'pricing'; table: PriceTable | undefined }
   | { t: 'metrics' | 'flush' | 'shutdown'; id: number };
 

@@ -10,6 +10,7 @@ import { SHUTDOWN_FLUSH_MS, type PipelineOptions } from './pipeline.js';
 import type { PriceTable } from './pricing.js';
 import type { RecordSink } from './recorder.js';
 import type { RequestRecord } from './records.js';
+import { RecordEncoder } from './record-codec.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 /** Records wait at most this long before they cross to the worker (short: records held longer
@@ -36,7 +37,9 @@ function startWorker(options: PipelineOptions, env: NodeJS.ProcessEnv, limits: R
 
 export class WorkerSink implements RecordSink {
   private readonly worker: Worker;
-  private batch: RequestRecord[] = [];
+  /** Records are encoded as they arrive (record-codec.ts), so the objects die young here. */
+  private readonly encoder = new RecordEncoder();
+  private batchRecords = 0;
   private batchSpans = 0;
   private inflightSpans = 0;
   private dropped = 0;
@@ -80,9 +83,10 @@ export class WorkerSink implements RecordSink {
       this.dropped += spans;
       return;
     }
-    this.batch.push(record);
+    this.encoder.add(record);
+    this.batchRecords++;
     this.batchSpans += spans;
-    if (this.batch.length >= BATCH_MAX) this.post();
+    if (this.batchRecords >= BATCH_MAX) this.post();
     else this.timer ??= setTimeout(() => this.post(), BATCH_MS).unref();
   }
 
@@ -108,10 +112,10 @@ export class WorkerSink implements RecordSink {
   private post(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.batch.length === 0 && this.dropped === 0) return;
-    this.send({ t: 'records', records: this.batch, spans: this.batchSpans, dropped: this.dropped });
+    if (this.batchRecords === 0 && this.dropped === 0) return;
+    this.send({ t: 'records', batch: this.encoder.take(), spans: this.batchSpans, dropped: this.dropped });
     this.inflightSpans += this.batchSpans;
-    this.batch = [];
+    this.batchRecords = 0;
     this.batchSpans = 0;
     this.dropped = 0;
   }

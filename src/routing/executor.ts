@@ -223,6 +223,7 @@ export class Execution {
         body,
       });
       const started = performance.now();
+      this.env.health.attemptStarted(key);
       let r;
       try {
         r = await runAttempt({
@@ -243,6 +244,7 @@ export class Execution {
         // A translation error for this provider (e.g. a feature it lacks): 400, not a crash.
         const status = (e as { status?: number }).status ?? 500;
         const fail: AttemptFailure = { ok: false, outcome: 'http_error', status, error: { message: (e as Error).message, type: status === 400 ? 'invalid_request_error' : 'api_error', code: null } };
+        this.env.health.attemptSettled(key);
         this.record(target, provider.slug, model, fail, performance.now() - started);
         obs.end({ outcome: 'http_error', status, errorType: fail.error.type, errorMessage: fail.error.message });
         return fail;
@@ -262,6 +264,7 @@ export class Execution {
       this.record(target, provider.slug, model, r, performance.now() - started);
       obs.end({ outcome: r.outcome, status: r.status, errorType: r.outcome === 'http_error' ? String(r.status) : r.outcome, errorMessage: r.error.message });
       if (r.outcome !== 'cancelled' && (r.status >= 500 || r.status === 429 || r.status === 408)) this.env.health.failure(key);
+      else this.env.health.attemptSettled(key);
       if (r.outcome === 'cancelled') return r;
       const retryable = i < maxRetries && RETRYABLE_OUTCOMES.has(r.outcome) && retryOn.includes(r.status);
       if (!retryable) return r;

@@ -1,12 +1,17 @@
 // Per-target circuit breakers: after N consecutive failures (errors or timeouts) a target is
-// moved out of the way for a cooldown; then it is tried again (half-open), and one more failure
-// re-opens it at once while a success closes it. This is what routes around a provider that
-// degrades slowly instead of paying its timeout on every request.
+// moved out of the way for a cooldown; then one request at a time is let through as a probe
+// (half-open): its failure re-opens the breaker at once, its success closes it. Only one probe:
+// against a provider that answers after 45 s, every request admitted after the cooldown would
+// pay the timeout, so concurrent requests keep routing around it while the probe runs. This is
+// what routes around a provider that degrades slowly instead of paying its timeout on every
+// request.
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 interface Breaker {
   failures: number;
   openedAt: number;
+  /** When the half-open probe started; undefined while none is running. */
+  probeSince?: number;
 }
 
 export class HealthRegistry {
@@ -26,7 +31,23 @@ export class HealthRegistry {
   state(key: string): BreakerState {
     const b = this.breakers.get(key);
     if (!b || b.failures < this.threshold) return 'closed';
-    return this.now() - b.openedAt >= this.cooldownMs ? 'half_open' : 'open';
+    const now = this.now();
+    if (now - b.openedAt < this.cooldownMs) return 'open';
+    // A probe that never reported (it cannot outlive its timeouts, but a bug must not pin the
+    // breaker open) stops counting after another cooldown.
+    if (b.probeSince !== undefined && now - b.probeSince < this.cooldownMs) return 'open';
+    return 'half_open';
+  }
+
+  /** An attempt starts on `key`; when the breaker is half-open, this attempt is its probe. */
+  attemptStarted(key: string): void {
+    if (this.state(key) === 'half_open') this.breakers.get(key)!.probeSince = this.now();
+  }
+
+  /** The attempt ended without a verdict on the target (cancelled, a 4xx): the next may probe. */
+  attemptSettled(key: string): void {
+    const b = this.breakers.get(key);
+    if (b) b.probeSince = undefined;
   }
 
   success(key: string): void {
@@ -37,6 +58,7 @@ export class HealthRegistry {
     const b = this.breakers.get(key) ?? { failures: 0, openedAt: 0 };
     b.failures++;
     if (b.failures >= this.threshold) b.openedAt = this.now();
+    b.probeSince = undefined;
     this.breakers.set(key, b);
   }
 

@@ -1,6 +1,6 @@
 // The story Switchyard exists for: a provider that degrades slowly (answers late instead of
 // failing). The sidecar times it out, falls back, and once its breaker opens stops paying the
-// timeout at all; after the cooldown one trial request checks whether it recovered.
+// timeout at all; after the cooldown one probe request at a time checks whether it recovered.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { chat, post, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
@@ -49,7 +49,23 @@ describe('gray failure', () => {
     expect(timings.slice(3).every((t) => t.attempts === '1' && t.ms < 240)).toBe(true);
     expect(slow.requests).toHaveLength(3);
 
-    // after the cooldown the primary gets one trial; it has recovered, so traffic returns
+    // after the cooldown, still slow: of concurrent requests only one probes the primary and
+    // pays its timeout; the others go straight to the backup, and the probe re-opens the breaker
+    await new Promise((r) => setTimeout(r, 1600));
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const res = await post(`${sc.url}/v1/chat/completions`, chat(`burst${i}`));
+        return { status: res.status, attempts: res.headers.get('x-switchyard-attempts') };
+      }),
+    );
+    expect(burst.every((b) => b.status === 200)).toBe(true);
+    expect(burst.filter((b) => b.attempts === '2')).toHaveLength(1);
+    expect(slow.requests).toHaveLength(4);
+    const after = await post(`${sc.url}/v1/chat/completions`, chat('after the probe'));
+    expect(after.headers.get('x-switchyard-attempts')).toBe('1');
+    expect(slow.requests).toHaveLength(4);
+
+    // after the next cooldown the primary gets one trial; it has recovered, so traffic returns
     slow.setDefault(undefined);
     await new Promise((r) => setTimeout(r, 1600));
     const r = await post(`${sc.url}/v1/chat/completions`, chat('recovered?'));

@@ -115,4 +115,34 @@ describe('breakers', () => {
     h.success('k');
     expect(h.state('k')).toBe('closed');
   });
+
+  it('half-open admits one probe at a time; the others see it open until the probe answers', () => {
+    let t = 0;
+    const h = new HealthRegistry(2, 1000, () => t);
+    h.failure('k');
+    h.failure('k');
+    t = 1000;
+    expect(h.state('k')).toBe('half_open');
+    h.attemptStarted('k'); // the probe
+    expect(h.state('k')).toBe('open');
+    h.attemptStarted('k'); // a request that went there anyway (last resort) is no second probe
+    t = 1500;
+    expect(h.state('k')).toBe('open');
+    h.failure('k'); // the probe failed: open for a whole cooldown again
+    t = 2400;
+    expect(h.state('k')).toBe('open');
+    t = 2500;
+    expect(h.state('k')).toBe('half_open');
+    h.attemptStarted('k');
+    h.attemptSettled('k'); // no verdict (cancelled, 4xx): the next request may probe
+    expect(h.state('k')).toBe('half_open');
+    h.attemptStarted('k');
+    t = 3500; // a probe that never reported stops holding the breaker after a cooldown
+    expect(h.state('k')).toBe('half_open');
+    h.attemptStarted('k');
+    h.success('k');
+    expect(h.state('k')).toBe('closed');
+    h.attemptStarted('k'); // closed: nothing to probe
+    expect(h.state('k')).toBe('closed');
+  });
 });

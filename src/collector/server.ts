@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { logger } from '../logger.js';
+import { encodeFeedbackRows, encodeTraceRows } from '../store/rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../store/types.js';
 import { handleFeedback, sendError, sendJson } from './feedback-route.js';
 import { createCollectorMetrics } from './metrics.js';
@@ -94,15 +95,21 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const spanWriter = new DurableWriter<OtelTraceRow>({
     ...writerOpts,
     name: 'spans',
-    insert: (rows) => o.store.insertTraces(rows),
-    spool: await Spool.open<OtelTraceRow>(path.join(o.spoolDir, 'spans'), o.maxSpoolBytes),
+    encode: encodeTraceRows,
+    insert: (payload) => o.store.insertEncoded('traces', payload),
+    spool: await Spool.open(path.join(o.spoolDir, 'spans'), o.maxSpoolBytes, {
+      legacyEncode: (rows) => encodeTraceRows(rows as OtelTraceRow[]),
+    }),
     metrics: metrics.spans,
   });
   const feedbackWriter = new DurableWriter<FeedbackRow>({
     ...writerOpts,
     name: 'feedback',
-    insert: (rows) => o.store.insertFeedback(rows),
-    spool: await Spool.open<FeedbackRow>(path.join(o.spoolDir, 'feedback'), o.maxSpoolBytes),
+    encode: encodeFeedbackRows,
+    insert: (payload) => o.store.insertEncoded('feedback', payload),
+    spool: await Spool.open(path.join(o.spoolDir, 'feedback'), o.maxSpoolBytes, {
+      legacyEncode: (rows) => encodeFeedbackRows(rows as FeedbackRow[]),
+    }),
     metrics: metrics.feedback,
   });
   const retryAfter = {

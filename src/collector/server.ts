@@ -27,9 +27,9 @@ export interface CollectorOptions {
   eagerFlushRows?: number;
   /** When set, POST /v1/feedback requires `Authorization: Bearer <token>`. */
   feedbackToken?: string;
-  /** Rows buffered in memory per writer before senders get 429. */
+  /** Acknowledged rows not yet stored, per writer, before senders get 429 (store up). */
   maxBufferedRows?: number;
-  /** Spool size bound per writer; past it, with the store down, senders get 503. */
+  /** Spool (write-ahead log) size bound per writer; past it senders get 503. */
   maxSpoolBytes?: number;
   retryIntervalMs?: number;
   maxRetryIntervalMs?: number;
@@ -58,9 +58,11 @@ export const COLLECTOR_DEFAULTS = {
   port: 4318,
   // The OpenTelemetry Collector's default max_request_body_size.
   maxBodyBytes: 20 * 1024 * 1024,
-  batchSize: 10_000,
-  flushIntervalMs: 200,
-  eagerFlushRows: 1_000,
+  // A segment of the write-ahead spool is one insert: large ones cost ClickHouse far less per
+  // row (bench/ingest.ts). The interval bounds the visibility delay at light load.
+  batchSize: 65_536,
+  flushIntervalMs: 500,
+  eagerFlushRows: 16_384,
   maxBufferedRows: 100_000,
   maxSpoolBytes: 1024 * 1024 * 1024,
   retryIntervalMs: 500,
@@ -70,10 +72,10 @@ export const COLLECTOR_DEFAULTS = {
   insertTimeoutMs: 8_000,
   healthCheckIntervalMs: 5_000,
   closeTimeoutMs: 10_000,
-  // Measured with bench/ingest.ts: two writes of ~4k rows keep the embedded engine busy
-  // (and its merges on the other core) where one left it idle between batches.
+  // Measured with bench/ingest.ts: a second insert keeps the engine busy while the first one's
+  // rows are parsed and the next segment fills.
   maxConcurrentWrites: 2,
-  concurrentWriteRows: 4_096,
+  concurrentWriteRows: 16_384,
 } as const;
 
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {

@@ -19,12 +19,12 @@ afterEach(() => {
 describe('resolveCollectorOptions', () => {
   it('takes flags over env over defaults, and derives the spool from the data dir', () => {
     const o = resolveCollectorOptions({ port: '5000' }, { SWITCHYARD_COLLECTOR_PORT: '6000', SWITCHYARD_DATA_DIR: '/d', SWITCHYARD_FEEDBACK_TOKEN: 'tok' });
-    expect(o).toMatchObject({ port: 5000, host: '0.0.0.0', dataDir: '/d', spoolDir: path.join('/d', 'spool'), batchSize: 10_000, flushIntervalMs: 200, feedbackToken: 'tok', clickhouseHttpPort: 8123 });
+    expect(o).toMatchObject({ port: 5000, host: '0.0.0.0', dataDir: '/d', spoolDir: path.join('/d', 'spool'), batchSize: 65_536, flushIntervalMs: 500, feedbackToken: 'tok', clickhouseHttpPort: 8123 });
     expect(resolveCollectorOptions({}, { SWITCHYARD_COLLECTOR_PORT: '6000' }).port).toBe(6000);
   });
 
   it('sets concurrent store writes from flags or env', () => {
-    expect(resolveCollectorOptions({}, {})).toMatchObject({ maxConcurrentWrites: 2, concurrentWriteRows: 4096 });
+    expect(resolveCollectorOptions({}, {})).toMatchObject({ maxConcurrentWrites: 2, concurrentWriteRows: 16_384, eagerFlushRows: 16_384 });
     expect(resolveCollectorOptions({ 'max-concurrent-writes': '1' }, { SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS: '8192' })).toMatchObject({ maxConcurrentWrites: 1, concurrentWriteRows: 8192 });
     expect(() => resolveCollectorOptions({ 'max-concurrent-writes': '0' }, {})).toThrow(/--max-concurrent-writes/);
   });
@@ -62,7 +62,7 @@ describe('switchyard collector (child process, embedded store)', () => {
   it('ingests, serves the ClickHouse HTTP interface, and flushes buffered rows on SIGTERM', async () => {
     const data = tempDir('sy-cmd-');
     dirs.push(data.cleanup);
-    const { child, otlpPort, chPort, stderr } = await startChild(data.dir);
+    const { child, otlpPort, chPort, stderr } = await startChild(data.dir, ['--eager-flush-rows', '1000']);
 
     const post = (names: string[]) =>
       fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, {
@@ -70,7 +70,7 @@ describe('switchyard collector (child process, embedded store)', () => {
         headers: { 'content-type': 'application/x-protobuf' },
         body: new Uint8Array(encodeTraceRequestProto(protoRequest(names.map((name) => protoSpan({ name })), 'cmd-svc'))),
       });
-    // 1000+ rows start a write without waiting for the (60 s) interval.
+    // 1000+ rows (--eager-flush-rows 1000) start an insert without waiting for the (60 s) interval.
     const big = await post(Array.from({ length: 1000 }, (_, i) => `bulk-${i}`));
     expect(big.status).toBe(200);
     const count = async () =>

@@ -1,6 +1,6 @@
 // DurableWriter through its write-ahead spool: acknowledgements after fsync, large inserts
 // decoupled from request size, the visibility bound, crash recovery, ordered replay, limits.
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCollectorMetrics } from '../../src/collector/metrics.js';
@@ -161,6 +161,38 @@ describe('DurableWriter: crash recovery', () => {
     expect(names(store.traces)).toEqual([0, 1, 2, 3].flatMap((i) => names(rows(5, `c${i}-`))));
     expect(await second.metricsText()).toMatch(/switchyard_collector_spans_replayed_total 20\b/);
     await second.close(1000);
+  });
+});
+
+describe('Spool: segments from before the write-ahead log', () => {
+  it('replays a legacy <seq>-<rows>.json segment before newer rows', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    writeFileSync(path.join(tmp.dir, '0000000000000007-2.json'), JSON.stringify(rows(2, 'old')));
+    const spool = await Spool.open(tmp.dir, 1e9, { legacyEncode: (rs) => encode(rs as OtelTraceRow[]) });
+    expect(spool.rows).toBe(2);
+    const store = new MemoryStore();
+    const w = new DurableWriter<OtelTraceRow>({
+      name: 'spans',
+      encode,
+      insert: (payload) => store.insertTraces(decode(payload)),
+      ping: () => store.ping(),
+      spool,
+      metrics: createCollectorMetrics().spans,
+      batchSize: 100,
+      flushIntervalMs: 10,
+      eagerFlushRows: 10,
+      maxBufferedRows: 1000,
+      retryIntervalMs: 10,
+      maxRetryIntervalMs: 20,
+      insertTimeoutMs: 5000,
+      healthCheckIntervalMs: 0,
+    });
+    await w.submit(rows(1, 'new'));
+    await waitFor(() => store.traces.length === 3);
+    expect(names(store.traces)).toEqual(['old0', 'old1', 'new0']);
+    expect(readdirSync(tmp.dir)).toEqual([]);
+    await w.close(1000);
   });
 });
 

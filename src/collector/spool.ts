@@ -180,7 +180,8 @@ export class Spool {
       if (!this.legacyEncode) throw new Error(`no decoder for legacy spool segment ${seg.file}`);
       return this.legacyEncode(JSON.parse(await fs.readFile(seg.file, 'utf8')) as unknown[]);
     }
-    const data = await fs.readFile(seg.file);
+    // Only the synced prefix: a write that failed may have left a partial record after it.
+    const data = (await fs.readFile(seg.file)).subarray(0, seg.bytes);
     const parts: Buffer[] = [];
     let off = 0;
     while (off < data.length) {

@@ -178,6 +178,30 @@ describe('official exporters → collector → embedded ClickHouse', () => {
   });
 });
 
+describe('visibility delay with the default settings', () => {
+  it('makes acknowledged spans queryable within the flush interval plus one insert', async () => {
+    const spool = tempDir();
+    dirs.push(spool.cleanup);
+    const c = await startCollector({ store, spoolDir: spool.dir, host: '127.0.0.1', port: 0 });
+    try {
+      const exporter = new ProtoExporter({ url: `${c.url}/v1/traces` });
+      const p = provider('e2e-visible', exporter);
+      const t0 = Date.now();
+      emitRequest(p);
+      await p.forceFlush();
+      const acked = Date.now();
+      await waitFor(async () => (await rows(`SELECT count() AS n FROM otel_traces WHERE ServiceName = 'e2e-visible'`))[0].n === '2', 3000, 10);
+      const visibleAfter = Date.now() - acked;
+      // Default --flush-interval-ms is 500; the README promises ~1-2 s under load.
+      expect(visibleAfter).toBeLessThan(1500);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      await p.shutdown();
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('outage with the real store', () => {
   it('spools while the store fails and replays after a collector restart, nothing lost or doubled', async () => {
     const spool = tempDir();

@@ -6,7 +6,7 @@
 // Senders run in a worker thread so they do not share the collector's event loop.
 //
 //   node --import tsx bench/ingest.ts [--runs 5] [--requests 300] [--concurrency 16] [--spans 512]
-//     [--batch-size N] [--flush-interval-ms N] [--eager-flush-rows N] [--max-concurrent-writes N]
+//     [--batch-size N] [--flush-interval-ms N] [--eager-flush-rows N] [--max-concurrent-writes N] [--concurrent-write-rows N]
 //     (collector writer settings)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';

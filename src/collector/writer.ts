@@ -131,7 +131,9 @@ export class DurableWriter<Row> {
       // With the store down the rows are safe where they are: no point waiting out the bound.
       if (busy.length === 0 && (this.opts.spool.segmentCount === 0 || this.storeDown)) break;
       const left = Math.max(1, until - Date.now());
-      await Promise.race([...busy, new Promise((r) => setTimeout(r, busy.length > 0 ? left : Math.min(left, 20)))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([...busy, new Promise((r) => (timer = setTimeout(r, busy.length > 0 ? left : Math.min(left, 20))))]);
+      clearTimeout(timer);
     }
     clearTimeout(this.timer);
     if (this.opts.spool.segmentCount > 0) {

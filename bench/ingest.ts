@@ -1,10 +1,12 @@
 // Ingest benchmark: OTLP/HTTP protobuf spans per second, end to end (HTTP → decode → map →
-// batch → embedded ClickHouse; a 200 means the spans are in the store), against a baseline
-// in the same run: the same requests into the same receiver whose store discards the rows.
+// write-ahead spool → embedded ClickHouse), against a baseline in the same run: the same
+// requests into the same receiver whose store discards the rows. A 200 means the spans are
+// fsynced in the spool, so a run ends only once every acknowledged span is in the store
+// (counted in otel_traces): spans/s = acknowledged spans / time until the last one is stored.
 // Senders run in a worker thread so they do not share the collector's event loop.
 //
 //   node --import tsx bench/ingest.ts [--runs 5] [--requests 300] [--concurrency 16] [--spans 512]
-//     [--batch-size N] [--flush-interval-ms N] [--eager-flush-rows N] [--max-concurrent-writes N]
+//     [--batch-size N] [--flush-interval-ms N] [--eager-flush-rows N] [--max-concurrent-writes N] [--concurrent-write-rows N]
 //     (collector writer settings)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +48,9 @@ class DiscardStore implements SpanStore {
     this.rows += rows.length;
   }
   async insertFeedback(_rows: FeedbackRow[]) {}
+  async insertEncoded(kind: 'traces' | 'feedback', payload: Buffer) {
+    if (kind === 'traces') this.rows += countLines(payload);
+  }
   async query() {
     return '';
   }
@@ -53,6 +58,12 @@ class DiscardStore implements SpanStore {
     return true;
   }
   async close() {}
+}
+
+function countLines(payload: Buffer): number {
+  let n = 0;
+  for (let i = payload.indexOf(10); i !== -1; i = payload.indexOf(10, i + 1)) n++;
+  return n;
 }
 
 function hex(n: number, width: number): Buffer {
@@ -152,6 +163,14 @@ interface RunResult {
   /** CPU time of this whole process (all threads: receiver, senders, engine) per second of wall time. */
   cpuCores?: number;
   avgBatch?: number;
+  /** Process CPU (µs) per acknowledged span. */
+  cpuUsPerSpan?: number;
+  /** Spans the store gained during the run (must equal the acknowledged ones). */
+  stored?: number;
+  /** From the last acknowledgement until the last acknowledged span was queryable. */
+  drainMs?: number;
+  /** Most acknowledged spans not yet in the store at once (sampled every 100 ms). */
+  maxUnstored?: number;
   okRequests: number;
   statuses: Record<string, number>;
 }
@@ -180,11 +199,21 @@ class TimedStore implements SpanStore {
   private active = 0;
   private busySince = 0;
   constructor(readonly inner: SpanStore) {}
-  async insertTraces(rows: OtelTraceRow[]) {
+  /** busyMs including an insert still running (overlapping inserts may never let it reach 0). */
+  busyNow(): number {
+    return this.busyMs + (this.active > 0 ? performance.now() - this.busySince : 0);
+  }
+  insertTraces(rows: OtelTraceRow[]) {
+    return this.timed(() => this.inner.insertTraces(rows));
+  }
+  insertEncoded(kind: 'traces' | 'feedback', payload: Buffer) {
+    return kind === 'traces' ? this.timed(() => this.inner.insertEncoded(kind, payload)) : this.inner.insertEncoded(kind, payload);
+  }
+  private async timed(insert: () => Promise<void>) {
     const t0 = performance.now();
     if (this.active++ === 0) this.busySince = t0;
     try {
-      await this.inner.insertTraces(rows);
+      await insert();
     } finally {
       const t1 = performance.now();
       this.insertMs += t1 - t0;
@@ -204,25 +233,57 @@ class TimedStore implements SpanStore {
   async close() {}
 }
 
+/** Spans the store holds now (otel_traces count, or what the discarding store took). */
+async function storedSpans(store: SpanStore): Promise<number> {
+  if (store instanceof DiscardStore) return store.rows;
+  return Number((await store.query('SELECT count() FROM otel_traces', 'TabSeparated')).trim());
+}
+
 async function oneRun(store: SpanStore, bodies: Uint8Array[], requests: number): Promise<RunResult> {
   const spoolDir = mkdtempSync(path.join(os.tmpdir(), 'sy-bench-spool-'));
   const collector = await startCollector({ store, spoolDir, host: '127.0.0.1', port: 0, ...writerFlags });
+  let sampling = true;
+  let maxUnstored = 0;
+  // Acknowledged rows not yet stored, sampled through the collector's own gauge.
+  const sampler = (async () => {
+    while (sampling) {
+      const m = /switchyard_collector_spans_queued (\d+)/.exec(await collector.metricsText());
+      maxUnstored = Math.max(maxUnstored, Number(m?.[1] ?? 0));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   try {
     const timed = store instanceof TimedStore ? store : undefined;
-    const before = timed ? { busy: timed.busyMs, ms: timed.insertMs, n: timed.inserts } : undefined;
+    const before = timed ? { busy: timed.busyNow(), ms: timed.insertMs, n: timed.inserts } : undefined;
+    const stored0 = await storedSpans(store);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const r = await runSenders(collector.port, bodies, requests);
+    const acked = r.okRequests * SPANS;
+    const tAcked = performance.now();
+    // The run ends when the last acknowledged span can be queried (bounded wait).
+    let stored = await storedSpans(store);
+    while (stored - stored0 < acked && performance.now() - tAcked < 30_000) {
+      await new Promise((res) => setTimeout(res, 10));
+      stored = await storedSpans(store);
+    }
+    const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    r.cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
+    r.spansPerSec = acked / (wall / 1000);
+    r.stored = stored - stored0;
+    r.drainMs = performance.now() - tAcked;
+    r.maxUnstored = maxUnstored;
+    r.cpuCores = (cpu.user + cpu.system) / 1000 / wall;
+    r.cpuUsPerSpan = ((cpu.user + cpu.system) / Math.max(1, acked));
     if (timed && before) {
-      const wall = performance.now() - t0;
-      r.storeBusy = (timed.busyMs - before.busy) / wall;
+      r.storeBusy = (timed.busyNow() - before.busy) / wall;
       r.insertsInFlight = (timed.insertMs - before.ms) / wall;
-      r.avgBatch = (r.okRequests * SPANS) / Math.max(1, timed.inserts - before.n);
+      r.avgBatch = acked / Math.max(1, timed.inserts - before.n);
     }
     return r;
   } finally {
+    sampling = false;
+    await sampler;
     await collector.close();
     rmSync(spoolDir, { recursive: true, force: true });
   }
@@ -266,6 +327,7 @@ async function main(): Promise<void> {
 
     const base: number[] = [];
     const real: number[] = [];
+    const cpuPerSpan: number[] = [];
     let acked = 0;
     for (let r = 0; r < RUNS; r++) {
       const b = await oneRun(discard, bodies, REQUESTS);
@@ -273,13 +335,18 @@ async function main(): Promise<void> {
       acked += e.okRequests * SPANS;
       base.push(b.spansPerSec);
       real.push(e.spansPerSec);
+      const visible = (x: RunResult) =>
+        `stored ${x.stored === x.okRequests * SPANS ? 'all' : `${x.stored} of ${x.okRequests * SPANS}`}, last one ${Math.round(x.drainMs ?? 0)} ms after its ack, ` +
+        `≤ ${(x.maxUnstored ?? 0).toLocaleString('en-US')} acked-not-stored`;
       console.log(
-        `run ${r + 1}: baseline (discarding store) ${Math.round(b.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(b.statuses)}; ` +
+        `run ${r + 1}: baseline (discarding store) ${Math.round(b.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(b.statuses)} ` +
+          `(${(b.cpuUsPerSpan ?? 0).toFixed(1)} µs CPU/span); ` +
           `embedded ClickHouse ${Math.round(e.spansPerSec).toLocaleString('en-US')} spans/s ${JSON.stringify(e.statuses)} ` +
-          `(store busy ${Math.round((e.storeBusy ?? 0) * 100)}% of the run, ${(e.insertsInFlight ?? 0).toFixed(2)} inserts in flight, ` +
+          `(${visible(e)}; store busy ${Math.round((e.storeBusy ?? 0) * 100)}% of the run, ${(e.insertsInFlight ?? 0).toFixed(2)} inserts in flight, ` +
           `${Math.round(e.avgBatch ?? 0)} rows per insert, ` +
-          `process CPU ${(e.cpuCores ?? 0).toFixed(2)} cores; baseline ${(b.cpuCores ?? 0).toFixed(2)})`,
+          `process CPU ${(e.cpuCores ?? 0).toFixed(2)} cores, ${(e.cpuUsPerSpan ?? 0).toFixed(1)} µs/span; baseline ${(b.cpuCores ?? 0).toFixed(2)})`,
       );
+      cpuPerSpan.push(e.cpuUsPerSpan ?? 0);
     }
     const stored = Number((await embedded.query('SELECT count() FROM otel_traces', 'TabSeparated')).trim()) - warmupRows;
     const mBase = median(base);
@@ -288,6 +355,7 @@ async function main(): Promise<void> {
     console.log(`median baseline (receiver, discarding store): ${Math.round(mBase).toLocaleString('en-US')} spans/s`);
     console.log(`median end to end into embedded ClickHouse:  ${Math.round(mReal).toLocaleString('en-US')} spans/s (target ≥ 50,000)`);
     console.log(`ratio embedded / baseline: ${(mReal / mBase).toFixed(2)}`);
+    console.log(`median process CPU per span, embedded: ${median(cpuPerSpan).toFixed(1)} µs`);
     console.log(`rows in otel_traces from measured runs: ${stored.toLocaleString('en-US')} (acknowledged: ${acked.toLocaleString('en-US')})`);
     if (stored !== acked) {
       console.error('MISMATCH: acknowledged spans are missing from the store');

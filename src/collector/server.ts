@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { logger } from '../logger.js';
+import { encodeFeedbackRows, encodeTraceRows } from '../store/rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../store/types.js';
 import { handleFeedback, sendError, sendJson } from './feedback-route.js';
 import { createCollectorMetrics } from './metrics.js';
@@ -26,9 +27,9 @@ export interface CollectorOptions {
   eagerFlushRows?: number;
   /** When set, POST /v1/feedback requires `Authorization: Bearer <token>`. */
   feedbackToken?: string;
-  /** Rows buffered in memory per writer before senders get 429. */
+  /** Acknowledged rows not yet stored, per writer, before senders get 429 (store up). */
   maxBufferedRows?: number;
-  /** Spool size bound per writer; past it, with the store down, senders get 503. */
+  /** Spool (write-ahead log) size bound per writer; past it senders get 503. */
   maxSpoolBytes?: number;
   retryIntervalMs?: number;
   maxRetryIntervalMs?: number;
@@ -57,9 +58,11 @@ export const COLLECTOR_DEFAULTS = {
   port: 4318,
   // The OpenTelemetry Collector's default max_request_body_size.
   maxBodyBytes: 20 * 1024 * 1024,
-  batchSize: 10_000,
-  flushIntervalMs: 200,
-  eagerFlushRows: 1_000,
+  // A segment of the write-ahead spool is one insert: large ones cost ClickHouse far less per
+  // row (bench/ingest.ts). The interval bounds the visibility delay at light load.
+  batchSize: 65_536,
+  flushIntervalMs: 500,
+  eagerFlushRows: 16_384,
   maxBufferedRows: 100_000,
   maxSpoolBytes: 1024 * 1024 * 1024,
   retryIntervalMs: 500,
@@ -69,10 +72,10 @@ export const COLLECTOR_DEFAULTS = {
   insertTimeoutMs: 8_000,
   healthCheckIntervalMs: 5_000,
   closeTimeoutMs: 10_000,
-  // Measured with bench/ingest.ts: two writes of ~4k rows keep the embedded engine busy
-  // (and its merges on the other core) where one left it idle between batches.
+  // Measured with bench/ingest.ts: a second insert keeps the engine busy while the first one's
+  // rows are parsed and the next segment fills.
   maxConcurrentWrites: 2,
-  concurrentWriteRows: 4_096,
+  concurrentWriteRows: 16_384,
 } as const;
 
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
@@ -94,15 +97,21 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const spanWriter = new DurableWriter<OtelTraceRow>({
     ...writerOpts,
     name: 'spans',
-    insert: (rows) => o.store.insertTraces(rows),
-    spool: await Spool.open<OtelTraceRow>(path.join(o.spoolDir, 'spans'), o.maxSpoolBytes),
+    encode: encodeTraceRows,
+    insert: (payload) => o.store.insertEncoded('traces', payload),
+    spool: await Spool.open(path.join(o.spoolDir, 'spans'), o.maxSpoolBytes, {
+      legacyEncode: (rows) => encodeTraceRows(rows as OtelTraceRow[]),
+    }),
     metrics: metrics.spans,
   });
   const feedbackWriter = new DurableWriter<FeedbackRow>({
     ...writerOpts,
     name: 'feedback',
-    insert: (rows) => o.store.insertFeedback(rows),
-    spool: await Spool.open<FeedbackRow>(path.join(o.spoolDir, 'feedback'), o.maxSpoolBytes),
+    encode: encodeFeedbackRows,
+    insert: (payload) => o.store.insertEncoded('feedback', payload),
+    spool: await Spool.open(path.join(o.spoolDir, 'feedback'), o.maxSpoolBytes, {
+      legacyEncode: (rows) => encodeFeedbackRows(rows as FeedbackRow[]),
+    }),
     metrics: metrics.feedback,
   });
   const retryAfter = {

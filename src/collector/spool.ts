@@ -1,136 +1,351 @@
-// On-disk spool: batches that could not be written to the store, one file per batch, replayed
-// oldest first. A batch counts as spooled only once its file is fsynced and renamed into
-// place (and the directory fsynced), so a crash leaves either the whole batch or none of it.
+// On-disk spool, used as the write-ahead log of every acknowledged row: requests append their
+// encoded rows (the exact bytes the store will be sent) to the open segment; one write + one
+// fdatasync covers every append that arrived meanwhile (group commit), and an append resolves
+// only once its record is synced. The writer seals a segment once it holds a batch worth of rows
+// and inserts sealed segments into the store oldest first, deleting each once stored, so
+// insert size no longer depends on how many rows senders keep in flight. Segments left by an
+// earlier run (or an outage) are replayed the same way, in sequence order, across restarts.
+//
+// Segment file `<seq16>.wal`: records of [magic u32 | rows u32 | bytes u32 | crc32 u32 | payload].
+// A record that did not reach the disk whole (crash mid-append) was never acknowledged: it is
+// cut off at open. Files `<seq16>-<rows>.json` (a JSON array of rows, the format before the
+// write-ahead log) are still replayed, through `legacyEncode`.
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { logger } from '../logger.js';
 
 export class SpoolFullError extends Error {}
 
-interface Segment {
+const MAGIC = 0x53595731; // "SYW1"
+const HEADER = 16;
+const WAL = /^(\d{16})\.wal$/;
+const LEGACY = /^(\d{16})-(\d+)\.json$/;
+
+export interface Segment {
   seq: number;
   rows: number;
   bytes: number;
   file: string;
+  /** Sealed: no more appends; the writer may insert it. */
+  sealed: boolean;
+  /** Rows written by an earlier run or while the store was down (counted as replayed, not written). */
+  replayRows: number;
+  /** Payloads kept in memory (undefined once evicted or for segments read from disk). */
+  cache: Buffer[] | undefined;
+  legacy: boolean;
+  firstAppendAt: number;
 }
 
-// <sequence>-<rows>.json: the row count in the name lets us report spooled rows without
-// reading every file at start-up.
-const SEGMENT = /^(\d{16})-(\d+)\.json$/;
+interface Waiter {
+  record: Buffer[];
+  rows: number;
+  resolve(r: { replay: boolean }): void;
+  reject(err: Error): void;
+}
 
-export class Spool<Row> {
-  private segments: Segment[] = [];
+export class Spool {
+  private readonly segments: Segment[] = [];
   private nextSeq = 1;
   private totalBytes = 0;
   private totalRows = 0;
+  private cachedBytes = 0;
+  private open: { seg: Segment; fh: FileHandle } | undefined;
+  private queue: Waiter[] = [];
+  private queuedBytes = 0;
+  private flushing: Promise<void> | undefined;
+  private isReplay: () => boolean = () => false;
 
   private constructor(
     readonly dir: string,
     readonly maxBytes: number,
+    /** Payload bytes kept in memory for sealed, not yet stored segments. */
+    private readonly maxCachedBytes: number,
+    private readonly legacyEncode: ((rows: unknown[]) => Buffer) | undefined,
   ) {}
 
-  static async open<Row>(dir: string, maxBytes: number): Promise<Spool<Row>> {
-    const spool = new Spool<Row>(dir, maxBytes);
+  static async open(
+    dir: string,
+    maxBytes: number,
+    opts: { maxCachedBytes?: number; legacyEncode?: (rows: unknown[]) => Buffer } = {},
+  ): Promise<Spool> {
+    const spool = new Spool(dir, maxBytes, opts.maxCachedBytes ?? 256 * 1024 * 1024, opts.legacyEncode);
     await fs.mkdir(dir, { recursive: true });
-    for (const name of await fs.readdir(dir)) {
+    for (const name of (await fs.readdir(dir)).sort()) {
       const file = path.join(dir, name);
       if (name.endsWith('.tmp')) {
-        // A batch whose write never completed was never acknowledged: its sender retries.
+        // A legacy batch whose write never completed was never acknowledged: its sender retries.
         await fs.rm(file, { force: true });
         continue;
       }
-      const m = SEGMENT.exec(name);
-      if (!m) continue;
-      const { size } = await fs.stat(file);
-      spool.segments.push({ seq: Number(m[1]), rows: Number(m[2]), bytes: size, file });
+      const legacy = LEGACY.exec(name);
+      const wal = WAL.exec(name);
+      if (!legacy && !wal) continue;
+      const seq = Number((legacy ?? wal)![1]);
+      const seg: Segment = { seq, rows: 0, bytes: 0, file, sealed: true, replayRows: 0, cache: undefined, legacy: !!legacy, firstAppendAt: 0 };
+      if (legacy) {
+        seg.rows = Number(legacy[2]);
+        seg.bytes = (await fs.stat(file)).size;
+      } else {
+        const { rows, bytes } = await recoverWal(file);
+        if (rows === 0) {
+          await fs.rm(file, { force: true });
+          continue;
+        }
+        seg.rows = rows;
+        seg.bytes = bytes;
+      }
+      seg.replayRows = seg.rows;
+      spool.segments.push(seg);
+      spool.totalBytes += seg.bytes;
+      spool.totalRows += seg.rows;
+      spool.nextSeq = Math.max(spool.nextSeq, seq + 1);
     }
     spool.segments.sort((a, b) => a.seq - b.seq);
-    for (const s of spool.segments) {
-      spool.totalBytes += s.bytes;
-      spool.totalRows += s.rows;
-    }
-    spool.nextSeq = (spool.segments.at(-1)?.seq ?? 0) + 1;
     return spool;
   }
 
-  get segmentCount(): number {
-    return this.segments.length;
-  }
   get bytes(): number {
-    return this.totalBytes;
+    return this.totalBytes + this.queuedBytes;
   }
+  /** Rows on disk (appended and synced), stored or not yet. */
   get rows(): number {
     return this.totalRows;
   }
-
-  /** Durably appends one batch; throws SpoolFullError when it would pass maxBytes. */
-  async append(rows: Row[]): Promise<void> {
-    const data = Buffer.from(JSON.stringify(rows), 'utf8');
-    if (this.totalBytes + data.length > this.maxBytes) {
-      throw new SpoolFullError(`spool ${this.dir} is full (${this.totalBytes} of ${this.maxBytes} bytes used)`);
-    }
-    const seq = this.nextSeq++;
-    const name = `${String(seq).padStart(16, '0')}-${rows.length}.json`;
-    const file = path.join(this.dir, name);
-    const tmp = file + '.tmp';
-    const fh = await fs.open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, file);
-    await this.syncDir();
-    this.segments.push({ seq, rows: rows.length, bytes: data.length, file });
-    // Two appends can finish out of order; replay must follow sequence order.
-    const n = this.segments.length;
-    if (n > 1 && this.segments[n - 2].seq > seq) this.segments.sort((a, b) => a.seq - b.seq);
-    this.totalBytes += data.length;
-    this.totalRows += rows.length;
+  /** Rows in the open segment (acknowledged, not yet handed to the store). */
+  get openRows(): number {
+    return this.open?.seg.rows ?? 0;
+  }
+  get openSince(): number {
+    return this.open?.seg.firstAppendAt ?? 0;
+  }
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+  /** Every segment not yet stored (sealed or open), oldest first. */
+  allSegments(): readonly Segment[] {
+    return this.segments;
+  }
+  /** Sealed segments, oldest first. */
+  sealedSegments(): readonly Segment[] {
+    return this.segments.filter((s) => s.sealed);
   }
 
-  /** The oldest batch, or undefined when the spool is empty. */
-  async peek(): Promise<{ seq: number; rows: Row[] } | undefined> {
-    while (this.segments.length > 0) {
-      const seg = this.segments[0];
-      try {
-        const rows = JSON.parse(await fs.readFile(seg.file, 'utf8')) as Row[];
-        return { seq: seg.seq, rows };
-      } catch (err) {
-        // An unreadable file would block every later batch: set it aside for a human.
-        logger.error('spool segment unreadable, moved aside', { file: seg.file, error: (err as Error).message });
-        await fs.rename(seg.file, seg.file + '.corrupt').catch(() => undefined);
-        this.forget(seg);
-      }
+  /**
+   * Durably appends one record (the rows' encoded payload) to the open segment; resolves once
+   * it is synced. Throws SpoolFullError when it would pass maxBytes.
+   */
+  append(payload: Buffer, rows: number, isReplay: () => boolean): Promise<{ replay: boolean }> {
+    const size = HEADER + payload.length;
+    if (this.bytes + size > this.maxBytes) {
+      return Promise.reject(new SpoolFullError(`spool ${this.dir} is full (${this.bytes} of ${this.maxBytes} bytes used)`));
     }
-    return undefined;
+    const header = Buffer.allocUnsafe(HEADER);
+    header.writeUInt32LE(MAGIC, 0);
+    header.writeUInt32LE(rows, 4);
+    header.writeUInt32LE(payload.length, 8);
+    header.writeUInt32LE(crc32(payload), 12);
+    this.queuedBytes += size;
+    return new Promise<{ replay: boolean }>((resolve, reject) => {
+      this.isReplay = isReplay;
+      this.queue.push({ record: [header, payload], rows, resolve, reject });
+      this.flushing ??= this.flushLoop();
+    });
   }
 
-  /** Deletes a batch once the store has it. */
-  async remove(seq: number): Promise<void> {
-    const seg = this.segments.find((s) => s.seq === seq);
-    if (!seg) return;
+  /**
+   * Closes the open segment: no more appends go to it and the writer may insert it. With a
+   * write+sync running, it takes effect right after it (appends queued meanwhile go to the next).
+   */
+  seal(): Promise<void> {
+    if (!this.flushing) return this.sealOpen();
+    return new Promise<void>((resolve) => this.sealWaiters.push(resolve));
+  }
+
+  private sealWaiters: (() => void)[] = [];
+
+  private async sealOpen(): Promise<void> {
+    const o = this.open;
+    if (!o) return;
+    this.open = undefined;
+    o.seg.sealed = true;
+    await o.fh.close();
+  }
+
+  /** The segment's payload (every record, in order), from memory or the file. */
+  async read(seg: Segment): Promise<Buffer> {
+    if (seg.cache) return seg.cache.length === 1 ? seg.cache[0] : Buffer.concat(seg.cache);
+    if (seg.legacy) {
+      if (!this.legacyEncode) throw new Error(`no decoder for legacy spool segment ${seg.file}`);
+      return this.legacyEncode(JSON.parse(await fs.readFile(seg.file, 'utf8')) as unknown[]);
+    }
+    // Only the synced prefix: a write that failed may have left a partial record after it.
+    const data = (await fs.readFile(seg.file)).subarray(0, seg.bytes);
+    const parts: Buffer[] = [];
+    let off = 0;
+    while (off < data.length) {
+      const rec = parseRecord(data, off);
+      if (!rec) throw new Error(`corrupt record at byte ${off}`);
+      parts.push(rec.payload);
+      off = rec.end;
+    }
+    return Buffer.concat(parts);
+  }
+
+  /** A segment that cannot be read would block every later one: set it aside for a human. */
+  async quarantine(seg: Segment, err: Error): Promise<void> {
+    logger.error('spool segment unreadable, moved aside', { file: seg.file, error: err.message });
+    await fs.rename(seg.file, seg.file + '.corrupt').catch(() => undefined);
+    this.forget(seg);
+  }
+
+  /** Deletes a sealed segment once the store has its rows. */
+  async remove(seg: Segment): Promise<void> {
     await fs.rm(seg.file, { force: true });
     this.forget(seg);
   }
 
-  private forget(seg: Segment): void {
-    this.segments = this.segments.filter((s) => s !== seg);
-    this.totalBytes -= seg.bytes;
-    this.totalRows -= seg.rows;
+  /** Waits for queued appends and closes the open segment's file (it stays for the next run). */
+  async close(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    await this.open?.fh.close();
+    this.open = undefined;
   }
 
-  private async syncDir(): Promise<void> {
-    let dh: FileHandle | undefined;
+  private forget(seg: Segment): void {
+    const i = this.segments.indexOf(seg);
+    if (i < 0) return;
+    this.segments.splice(i, 1);
+    this.totalBytes -= seg.bytes;
+    this.totalRows -= seg.rows;
+    if (seg.cache) this.cachedBytes -= seg.bytes;
+  }
+
+  /** Group commit: everything queued while the previous write+sync ran goes in the next one. */
+  private async flushLoop(): Promise<void> {
     try {
-      dh = await fs.open(this.dir, 'r');
-      await dh.sync();
-    } catch {
-      // Some filesystems refuse fsync on a directory; the file itself is already synced.
+      for (;;) {
+        if (this.sealWaiters.length > 0) {
+          const waiters = this.sealWaiters.splice(0);
+          await this.sealOpen().catch(() => this.abandonOpen());
+          for (const w of waiters) w();
+        }
+        if (this.queue.length === 0) break;
+        const batch = this.queue;
+        this.queue = [];
+        const bytes = batch.reduce((n, w) => n + w.record[0].length + w.record[1].length, 0);
+        const rows = batch.reduce((n, w) => n + w.rows, 0);
+        try {
+          const o = await this.openSegment();
+          await writeAll(o.fh, batch.flatMap((w) => w.record));
+          await o.fh.datasync();
+          const seg = o.seg;
+          if (seg.rows === 0) seg.firstAppendAt = Date.now();
+          seg.rows += rows;
+          seg.bytes += bytes;
+          // Decided at sync time, when the rows become part of the segment (see DurableWriter).
+          const replay = this.isReplay();
+          if (replay) seg.replayRows += rows;
+          this.totalBytes += bytes;
+          this.totalRows += rows;
+          if (seg.cache && this.cachedBytes + bytes <= this.maxCachedBytes) {
+            for (const w of batch) seg.cache.push(w.record[1]);
+            this.cachedBytes += bytes;
+          } else if (seg.cache) {
+            // Past the memory bound this segment is read back from its file when inserted.
+            this.cachedBytes -= seg.bytes - bytes;
+            seg.cache = undefined;
+          }
+          this.queuedBytes -= bytes;
+          for (const w of batch) w.resolve({ replay });
+        } catch (err) {
+          this.queuedBytes -= bytes;
+          // The open file may now end in a partial record: start a new segment for later appends
+          // (open() cuts the torn tail off on the next start).
+          await this.abandonOpen();
+          for (const w of batch) w.reject(err as Error);
+        }
+      }
     } finally {
-      await dh?.close();
+      this.flushing = undefined;
     }
+  }
+
+  private async openSegment(): Promise<{ seg: Segment; fh: FileHandle }> {
+    if (this.open) return this.open;
+    const seq = this.nextSeq++;
+    const file = path.join(this.dir, `${String(seq).padStart(16, '0')}.wal`);
+    const fh = await fs.open(file, 'wx');
+    await syncDir(this.dir);
+    const seg: Segment = { seq, rows: 0, bytes: 0, file, sealed: false, replayRows: 0, cache: [], legacy: false, firstAppendAt: 0 };
+    this.segments.push(seg);
+    this.open = { seg, fh };
+    return this.open;
+  }
+
+  private async abandonOpen(): Promise<void> {
+    const o = this.open;
+    if (!o) return;
+    this.open = undefined;
+    o.seg.sealed = true;
+    o.seg.cache = undefined; // read back from the file: only synced records count
+    await o.fh.close().catch(() => undefined);
+    if (o.seg.rows === 0) {
+      await fs.rm(o.seg.file, { force: true }).catch(() => undefined);
+      this.forget(o.seg);
+    }
+  }
+}
+
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  const total = bufs.reduce((n, b) => n + b.length, 0);
+  let written = (await fh.writev(bufs)).bytesWritten;
+  if (written === total) return;
+  // writev may write less than asked; finish the rest with plain writes.
+  const all = Buffer.concat(bufs);
+  while (written < total) written += (await fh.write(all, written, total - written)).bytesWritten;
+}
+
+function parseRecord(data: Buffer, off: number): { payload: Buffer; rows: number; end: number } | undefined {
+  if (off + HEADER > data.length || data.readUInt32LE(off) !== MAGIC) return undefined;
+  const rows = data.readUInt32LE(off + 4);
+  const len = data.readUInt32LE(off + 8);
+  const end = off + HEADER + len;
+  if (end > data.length) return undefined;
+  const payload = data.subarray(off + HEADER, end);
+  if (crc32(payload) !== data.readUInt32LE(off + 12)) return undefined;
+  return { payload, rows, end };
+}
+
+/** Counts a segment's whole records and cuts off a torn tail (never acknowledged). */
+async function recoverWal(file: string): Promise<{ rows: number; bytes: number }> {
+  const data = await fs.readFile(file);
+  let off = 0;
+  let rows = 0;
+  for (let rec = parseRecord(data, off); rec; rec = parseRecord(data, off)) {
+    rows += rec.rows;
+    off = rec.end;
+  }
+  if (off < data.length) {
+    logger.warn('spool segment ends in an incomplete record (never acknowledged), cut off', { file, bytes: data.length - off });
+    if (off > 0 && data.length - off > HEADER && data.readUInt32LE(off) === MAGIC) {
+      // A whole-looking record that fails its checksum: keep the bytes for a human.
+      await fs.writeFile(file + '.corrupt', data.subarray(off));
+    }
+    await fs.truncate(file, off);
+  }
+  return { rows, bytes: off };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let dh: FileHandle | undefined;
+  try {
+    dh = await fs.open(dir, 'r');
+    await dh.sync();
+  } catch {
+    // Some filesystems refuse fsync on a directory; the records themselves are synced.
+  } finally {
+    await dh?.close();
   }
 }

@@ -1,27 +1,25 @@
-// Durable batching writer. Requests hand it rows and wait: their promise resolves only when
-// the rows are in the store or fsynced in the spool, so a 200 always means "kept".
-// - Batches: a write starts when `flushIntervalMs` passed since the oldest buffered row, or at
-//   once when a write slot is free and `eagerFlushRows` rows wait (group commit: under load,
-//   rows pile up while the writes run, so batches grow toward `batchSize` by themselves;
-//   under light load, inserts stay at most one per interval, as ClickHouse likes them).
-// - Up to `maxConcurrentWrites` store writes at once while the store is healthy and the spool
-//   empty: the embedded engine runs one insert per connection, so a second write in flight
-//   keeps it busy while the first one's rows are parsed, acknowledged and the next batch is
-//   gathered. Writes may land out of order (rows carry their own timestamps); each settles
-//   on its own, and a failed one spools its own batch, so nothing is lost or double-answered.
-// - While the store is down or the spool holds anything: one write at a time (to the spool, in
-//   order), and a spool replay runs only with no other write in flight (exclusive, oldest
-//   first), so replayed batches reach the store in the order they were spooled.
-// - Bounded memory: past `maxBufferedRows` submit() refuses (the receiver answers 429).
-// - Store failure: the batch goes to the spool, and so does every later batch while the spool
-//   holds anything (order); the spool is replayed oldest first once ping() says the store is
-//   back, interleaved with new batches so senders are never stuck behind a long replay.
-// - Spool full while the store is down: submit() rejects (503); counted as dropped.
-// - While healthy, a ping every `healthCheckIntervalMs` (when nothing was written meanwhile)
-//   notices a dead store before a batch has to wait out `insertTimeoutMs` on it.
+// Durable writer in front of the store, through a write-ahead log (the spool). A request's
+// rows are encoded once (the bytes the store is sent), appended to the open spool segment and
+// fsynced together with every other request that arrived meanwhile (group commit); submit()
+// resolves then, so a 200 means "fsynced in the spool" (the contract's other half of "kept").
+// Sealed segments are inserted into the store from memory, one insert per segment, and deleted
+// once stored, so inserts are as large as the ingest rate makes them, not as large as what
+// senders keep in flight (ClickHouse spends much less per row on large inserts: fewer parts,
+// fewer merges).
+// - Sealing: the open segment becomes an insert once an insert slot is free and it holds
+//   `eagerFlushRows` rows (`concurrentWriteRows` beside a running insert), or its oldest row
+//   waited `flushIntervalMs` (the visibility bound while the store keeps up); always at
+//   `batchSize` rows.
+// - Healthy (store up, nothing left from an outage or an earlier run): up to
+//   `maxConcurrentWrites` inserts in flight; acknowledged rows not yet stored are bounded by
+//   `maxBufferedRows` (429 past it), which bounds memory and how far queries lag behind.
+// - Store down, or segments from an outage / earlier run still waiting: one insert at a time,
+//   oldest first (ordered replay); new rows are accepted while the spool has room (503 when it
+//   is full, counted as dropped) and counted as spooled.
+// - Delivery is at-least-once: an insert that timed out but landed later is inserted again.
 import { logger } from '../logger.js';
 import type { SignalMetrics } from './metrics.js';
-import { Spool, SpoolFullError } from './spool.js';
+import { type Segment, type Spool, SpoolFullError } from './spool.js';
 
 export class BufferFullError extends Error {}
 export class WriterUnavailableError extends Error {}
@@ -29,49 +27,41 @@ export class WriterUnavailableError extends Error {}
 export interface WriterOptions<Row> {
   /** 'spans' or 'feedback', for logs. */
   name: string;
-  insert(rows: Row[]): Promise<void>;
+  /** Rows → the payload both the spool and the store get. */
+  encode(rows: Row[]): Buffer;
+  insert(payload: Buffer): Promise<void>;
   ping(): Promise<boolean>;
-  spool: Spool<Row>;
+  spool: Spool;
   metrics: SignalMetrics;
-  /** Most rows per store write. */
+  /** Most rows per store insert (a spool segment is sealed at this size). */
   batchSize: number;
+  /** Longest a row waits before its insert starts (while an insert slot is free). */
   flushIntervalMs: number;
-  /** Rows that start a write without waiting for the interval (when no write is running). */
+  /** Rows that start an insert without waiting for the interval (when a slot is free). */
   eagerFlushRows: number;
+  /** Acknowledged rows not yet in the store, while healthy, before senders get 429. */
   maxBufferedRows: number;
   /** First wait before retrying a failed store; doubles up to maxRetryIntervalMs. */
   retryIntervalMs: number;
   maxRetryIntervalMs: number;
-  /** A store write slower than this counts as failed and its batch is spooled. */
+  /** A store insert slower than this counts as failed (its segment is retried). */
   insertTimeoutMs: number;
   /** 0 disables the idle health ping. */
   healthCheckIntervalMs: number;
-  /** Store writes in flight at once while healthy (default 1). */
+  /** Store inserts in flight at once while healthy (default 1). */
   maxConcurrentWrites?: number;
-  /** Rows that must wait before a write starts beside one already running (default 0). */
+  /** Rows that must wait before an insert starts beside one already running (default 0). */
   concurrentWriteRows?: number;
 }
 
-interface Entry<Row> {
-  rows: Row[];
-  settled: boolean;
-  resolve(): void;
-  reject(err: Error): void;
-}
-
 export class DurableWriter<Row> {
-  private pending: Entry<Row>[] = [];
-  private pendingRows = 0;
-  /** Batches being written (to the store or the spool). */
-  private readonly inflight = new Set<Entry<Row>[]>();
-  private inflightRows = 0;
-  private readonly writes = new Set<Promise<void>>();
-  private replaying: Promise<void> | undefined;
-  /** After a replay, one due batch goes before the next replay (senders never wait on a long one). */
-  private batchTurn = false;
-  private oldestPendingAt = 0;
+  /** Rows submitted, waiting for their fsync. */
+  private syncingRows = 0;
+  private readonly inserting = new Set<Segment>();
+  private readonly tasks = new Set<Promise<void>>();
+  private sealing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private storeDown: boolean;
+  private storeDown = false;
   private retryDelay: number;
   private nextRetryAt = 0;
   private closing = false;
@@ -84,238 +74,183 @@ export class DurableWriter<Row> {
       this.healthTimer = setInterval(() => void this.healthCheck(), opts.healthCheckIntervalMs);
       this.healthTimer.unref();
     }
-    // Anything left in the spool from an earlier run must reach the store before new rows.
-    this.storeDown = opts.spool.segmentCount > 0;
     this.updateGauges();
-    if (this.storeDown) this.pump();
+    // Segments left by an earlier run reach the store first (they are the oldest).
+    this.pump();
   }
 
-  /** Resolves once the rows are durable; rejects with BufferFullError or WriterUnavailableError. */
-  submit(rows: Row[]): Promise<void> {
-    if (this.closing) return Promise.reject(new WriterUnavailableError('collector is shutting down'));
-    if (rows.length === 0) return Promise.resolve();
-    const buffered = this.pendingRows + this.inflightRows;
-    // An oversized request is still taken when nothing else is buffered, else it could never fit.
-    if (buffered > 0 && buffered + rows.length > this.opts.maxBufferedRows) {
+  /** Resolves once the rows are fsynced in the spool; rejects with BufferFullError or WriterUnavailableError. */
+  async submit(rows: Row[]): Promise<void> {
+    if (this.closing) throw new WriterUnavailableError('collector is shutting down');
+    if (rows.length === 0) return;
+    const unstored = this.opts.spool.rows + this.syncingRows;
+    // An oversized request is still taken when nothing else waits, else it could never fit.
+    if (!this.replayMode() && unstored > 0 && unstored + rows.length > this.opts.maxBufferedRows) {
       this.opts.metrics.refused.inc(rows.length);
-      return Promise.reject(new BufferFullError(`${this.opts.name} buffer is full (${buffered} rows waiting)`));
+      throw new BufferFullError(`${this.opts.name} buffer is full (${unstored} rows not yet stored)`);
     }
-    return new Promise<void>((resolve, reject) => {
-      if (this.pending.length === 0) this.oldestPendingAt = Date.now();
-      this.pending.push({ rows, settled: false, resolve, reject });
-      this.pendingRows += rows.length;
-      this.opts.metrics.queued.set(this.pendingRows + this.inflightRows);
-      if (this.pendingRows >= this.eagerRows) this.pump();
-      else this.schedule();
+    const payload = this.opts.encode(rows);
+    // Keep inserts within batchSize: these rows start the next segment.
+    const spool = this.opts.spool;
+    if (spool.openRows > 0 && spool.openRows + rows.length > this.opts.batchSize) this.seal();
+    this.syncingRows += rows.length;
+    this.opts.metrics.queued.set(this.bufferedRows);
+    let replay = false;
+    try {
+      ({ replay } = await this.opts.spool.append(payload, rows.length, () => this.storeDown));
+    } catch (err) {
+      this.opts.metrics.dropped.inc(rows.length);
+      const msg = err instanceof SpoolFullError ? err.message : `spool write failed: ${(err as Error).message}`;
+      logger.error('spool refused rows', { signal: this.opts.name, rows: rows.length, error: msg });
+      throw new WriterUnavailableError(this.storeDown ? `store unavailable and ${msg}` : msg);
+    } finally {
+      this.syncingRows -= rows.length;
+      this.updateGauges();
+    }
+    if (replay) this.opts.metrics.spooled.inc(rows.length);
+    this.pump();
+  }
+
+  /** Acknowledged rows not yet in the store (plus rows waiting for their fsync). */
+  get bufferedRows(): number {
+    return this.opts.spool.rows + this.syncingRows;
+  }
+
+  /**
+   * Stops taking rows and inserts everything acknowledged; rows still not stored after
+   * `timeoutMs` stay in the spool (already durable) and are replayed on the next start.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    clearInterval(this.healthTimer);
+    const until = Date.now() + timeoutMs;
+    await this.opts.spool.seal();
+    while (Date.now() < until) {
+      this.pump();
+      const busy = [...this.tasks];
+      // With the store down the rows are safe where they are: no point waiting out the bound.
+      if (busy.length === 0 && (this.opts.spool.segmentCount === 0 || this.storeDown)) break;
+      const left = Math.max(1, until - Date.now());
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([...busy, new Promise((r) => (timer = setTimeout(r, busy.length > 0 ? left : Math.min(left, 20))))]);
+      clearTimeout(timer);
+    }
+    clearTimeout(this.timer);
+    if (this.opts.spool.segmentCount > 0) {
+      logger.warn('store did not take every row before shutdown; they stay in the spool for the next start', {
+        signal: this.opts.name,
+        rows: this.opts.spool.rows,
+      });
+    }
+    await this.opts.spool.close();
+  }
+
+  /** Store down, or rows from an outage / earlier run still waiting: ordered, one insert at a time. */
+  private replayMode(): boolean {
+    return this.storeDown || this.opts.spool.sealedSegments().some((s) => s.replayRows > 0);
+  }
+
+  /** Seals the open segment when due, starts every insert allowed now, then arms the timer. */
+  private pump(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const spool = this.opts.spool;
+    const replay = this.replayMode();
+    const limit = replay ? 1 : Math.max(1, this.opts.maxConcurrentWrites ?? 1);
+    const retryWait = this.storeDown ? this.nextRetryAt - Date.now() : 0;
+    if (retryWait <= 0) {
+      for (const seg of spool.sealedSegments()) {
+        if (this.inserting.size >= limit) break;
+        if (this.inserting.has(seg)) continue;
+        this.startInsert(seg);
+      }
+    }
+    if (!this.sealing && spool.openRows > 0 && this.sealDue(limit)) this.seal();
+    this.schedule(limit, retryWait);
+  }
+
+  private seal(): void {
+    this.sealing ??= this.opts.spool.seal().finally(() => {
+      this.sealing = undefined;
+      this.pump();
     });
+  }
+
+  private sealDue(limit: number): boolean {
+    const spool = this.opts.spool;
+    const rows = spool.openRows;
+    if (rows >= this.opts.batchSize || this.closing) return true;
+    // Sealed segments waiting for a slot already make the next insert: keep growing this one.
+    const waiting = spool.sealedSegments().length - this.inserting.size;
+    if (this.inserting.size >= limit || waiting > 0) return false;
+    const need = this.inserting.size > 0 ? Math.max(this.eagerRows, this.opts.concurrentWriteRows ?? 0) : this.eagerRows;
+    return rows >= need || Date.now() - spool.openSince >= this.opts.flushIntervalMs;
   }
 
   private get eagerRows(): number {
     return Math.min(this.opts.eagerFlushRows, this.opts.batchSize);
   }
 
-  /** Rows buffered in memory (pending + being written). */
-  get bufferedRows(): number {
-    return this.pendingRows + this.inflightRows;
-  }
-
-  /**
-   * Stops taking rows and writes out everything buffered (to the store, else the spool).
-   * Rows still unsettled after `timeoutMs` (a hung store write) are spooled as they are.
-   */
-  async close(timeoutMs: number): Promise<void> {
-    this.closing = true;
-    clearInterval(this.healthTimer);
-    clearTimeout(this.timer);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
-    const done = (async () => {
-      for (;;) {
-        this.pump();
-        const busy = [...this.writes, ...(this.replaying ? [this.replaying] : [])];
-        if (busy.length === 0 && this.pending.length === 0) return;
-        // Every write settles its batch itself (store or spool), so waiting on any is progress.
-        await (busy.length > 0 ? Promise.race(busy) : new Promise((r) => setTimeout(r, 5)));
-      }
-    })();
-    const outcome = await Promise.race([done.then(() => 'done' as const), timedOut]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
-      const left = [...[...this.inflight].flat(), ...this.pending].filter((e) => !e.settled);
-      logger.warn('store write did not finish before shutdown; spooling what is left', {
-        signal: this.opts.name,
-        rows: left.reduce((n, e) => n + e.rows.length, 0),
-      });
-      this.pending = [];
-      this.pendingRows = 0;
-      // The hung write may still land later: duplicates are possible, loss is not.
-      if (left.length > 0) await this.spoolEntries(left);
-    }
-    clearTimeout(this.timer);
-  }
-
-  /** Starts every write (or the one replay) that is due and allowed now; then arms the timer. */
-  private pump(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.replaying) return; // it pumps again when done
-    for (;;) {
-      if (this.replayDue() && !(this.batchTurn && this.batchDue())) {
-        // Exclusive: wait for writes in flight (each pumps again when it ends).
-        if (this.writes.size === 0) this.startReplay();
-        return;
-      }
-      if (this.writes.size >= this.writeLimit()) return;
-      // An extra write only for a full-sized batch: small overlapping inserts cost the engine
-      // more per row (more parts, more merges) than they gain.
-      if (this.writes.size > 0 && !this.closing && this.pendingRows < (this.opts.concurrentWriteRows ?? 0)) return;
-      const batch = this.takeBatch();
-      if (!batch) break;
-      this.batchTurn = false;
-      this.startWrite(batch);
-    }
-    this.schedule();
-  }
-
-  private writeLimit(): number {
-    const healthy = !this.storeDown && this.opts.spool.segmentCount === 0;
-    return healthy ? Math.max(1, this.opts.maxConcurrentWrites ?? 1) : 1;
-  }
-
-  private replayDue(): boolean {
-    return this.opts.spool.segmentCount > 0 && !this.closing && Date.now() >= this.nextRetryAt;
-  }
-
-  private batchDue(): boolean {
-    return (
-      this.pending.length > 0 &&
-      (this.closing || this.pendingRows >= this.eagerRows || Date.now() - this.oldestPendingAt >= this.opts.flushIntervalMs)
-    );
-  }
-
-  private startWrite(batch: Entry<Row>[]): void {
-    const w: Promise<void> = this.writeBatch(batch)
-      .catch((err: unknown) => logger.error('writer loop failed', { signal: this.opts.name, error: String(err) }))
-      .finally(() => {
-        this.writes.delete(w);
-        this.pump();
-      });
-    this.writes.add(w);
-  }
-
-  private startReplay(): void {
-    this.replaying = this.replayOne()
-      .then(() => undefined)
-      .catch((err: unknown) => logger.error('spool replay failed', { signal: this.opts.name, error: String(err) }))
-      .finally(() => {
-        this.replaying = undefined;
-        this.batchTurn = true;
-        this.pump();
-      });
-  }
-
-  /** Arms one timer for the next moment work becomes due. */
-  private schedule(): void {
-    if (this.replaying) return;
-    const now = Date.now();
+  /** Arms one timer for the next moment work becomes due (an insert or seal ending pumps anyway). */
+  private schedule(limit: number, retryWait: number): void {
+    const spool = this.opts.spool;
     let due = Infinity;
-    if (this.pending.length > 0 && this.writes.size < this.writeLimit()) {
-      due = this.closing || this.pendingRows >= this.eagerRows ? now : this.oldestPendingAt + this.opts.flushIntervalMs;
+    const waiting = spool.sealedSegments().length - this.inserting.size;
+    if (spool.openRows > 0 && !this.sealing && waiting === 0 && this.inserting.size < limit) {
+      due = Math.max(0, spool.openSince + this.opts.flushIntervalMs - Date.now());
     }
-    if (this.opts.spool.segmentCount > 0 && !this.closing) due = Math.min(due, this.nextRetryAt);
+    if (this.storeDown && waiting > 0 && this.inserting.size === 0) due = Math.min(due, Math.max(0, retryWait));
     if (due === Infinity) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.pump(), Math.max(0, due - now));
+    this.timer = setTimeout(() => this.pump(), due);
     // Never keep the process alive just for a flush timer; close() flushes explicitly.
     this.timer.unref();
   }
 
-  private takeBatch(): Entry<Row>[] | undefined {
-    if (!this.batchDue()) return undefined;
-    const batch: Entry<Row>[] = [];
-    let rows = 0;
-    while (this.pending.length > 0 && (rows === 0 || rows + this.pending[0].rows.length <= this.opts.batchSize)) {
-      const e = this.pending.shift()!;
-      rows += e.rows.length;
-      batch.push(e);
-    }
-    this.pendingRows -= rows;
-    this.oldestPendingAt = Date.now();
-    return batch;
+  private startInsert(seg: Segment): void {
+    this.inserting.add(seg);
+    const t: Promise<void> = this.insertSegment(seg)
+      .catch((err: unknown) => logger.error('store insert loop failed', { signal: this.opts.name, error: String(err) }))
+      .finally(() => {
+        this.inserting.delete(seg);
+        this.tasks.delete(t);
+        this.updateGauges();
+        this.pump();
+      });
+    this.tasks.add(t);
   }
 
-  private async writeBatch(batch: Entry<Row>[]): Promise<void> {
-    const batchRows = batch.reduce((n, e) => n + e.rows.length, 0);
-    this.inflight.add(batch);
-    this.inflightRows += batchRows;
+  private async insertSegment(seg: Segment): Promise<void> {
+    const spool = this.opts.spool;
+    let payload: Buffer;
     try {
-      if (this.storeDown || this.opts.spool.segmentCount > 0) {
-        await this.spoolEntries(batch);
-        return;
-      }
-      const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((e) => e.rows);
-      try {
-        await this.insertWithTimeout(rows);
-      } catch (err) {
-        // Writes still in flight finish on their own; later batches go to the spool.
-        this.markDown(err);
-        await this.spoolEntries(batch);
-        return;
-      }
-      this.opts.metrics.written.inc(rows.length);
-      this.lastWriteAt = Date.now();
-      this.settle(batch);
-    } finally {
-      this.inflight.delete(batch);
-      this.inflightRows -= batchRows;
-      this.updateGauges();
-    }
-  }
-
-  private async spoolEntries(entries: Entry<Row>[]): Promise<void> {
-    const live = entries.filter((e) => !e.settled);
-    if (live.length === 0) return;
-    const rows = live.flatMap((e) => e.rows);
-    try {
-      await this.opts.spool.append(rows);
+      payload = await spool.read(seg);
     } catch (err) {
-      this.opts.metrics.dropped.inc(rows.length);
-      const msg = err instanceof SpoolFullError ? err.message : `spool write failed: ${(err as Error).message}`;
-      logger.error('store unavailable and spool refused the batch', { signal: this.opts.name, rows: rows.length, error: msg });
-      this.settle(live, new WriterUnavailableError(`store unavailable and ${msg}`));
+      await spool.quarantine(seg, err as Error);
       return;
     }
-    this.opts.metrics.spooled.inc(rows.length);
-    this.settle(live);
-  }
-
-  /** Replays the oldest spooled batch; false when the store is (still) unavailable. */
-  private async replayOne(): Promise<boolean> {
     if (this.storeDown) {
       const up = await this.opts.ping().catch(() => false);
       if (!up) {
         this.backOff();
-        return false;
+        return;
       }
     }
-    const seg = await this.opts.spool.peek();
-    if (!seg) return false;
     try {
-      await this.insertWithTimeout(seg.rows);
+      await this.insertWithTimeout(payload);
     } catch (err) {
       this.markDown(err);
-      return false;
+      return;
     }
-    await this.opts.spool.remove(seg.seq);
-    this.opts.metrics.replayed.inc(seg.rows.length);
+    await spool.remove(seg);
+    this.opts.metrics.written.inc(seg.rows - seg.replayRows);
+    if (seg.replayRows > 0) this.opts.metrics.replayed.inc(seg.replayRows);
     if (this.storeDown) logger.info('store is back, replaying spool', { signal: this.opts.name });
     this.storeDown = false;
     this.retryDelay = this.opts.retryIntervalMs;
-    this.updateGauges();
-    return true;
+    this.lastWriteAt = Date.now();
   }
 
-  private insertWithTimeout(rows: Row[]): Promise<void> {
+  private insertWithTimeout(payload: Buffer): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -324,12 +259,12 @@ export class DurableWriter<Row> {
       );
     });
     // Via then(): a store that throws synchronously still yields a rejected promise.
-    const write = Promise.resolve().then(() => this.opts.insert(rows));
+    const write = Promise.resolve().then(() => this.opts.insert(payload));
     return Promise.race([write, timeout]).finally(() => clearTimeout(timer));
   }
 
   private async healthCheck(): Promise<void> {
-    if (this.storeDown || this.closing || this.writes.size > 0 || this.replaying) return;
+    if (this.storeDown || this.closing || this.tasks.size > 0) return;
     if (Date.now() - this.lastWriteAt < this.opts.healthCheckIntervalMs) return;
     const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), this.opts.insertTimeoutMs).unref());
     const up = await Promise.race([this.opts.ping().catch(() => false), timeout]);
@@ -339,9 +274,16 @@ export class DurableWriter<Row> {
 
   private markDown(err: unknown): void {
     if (!this.storeDown) {
-      logger.warn('store write failed, spooling to disk', { signal: this.opts.name, error: (err as Error)?.message ?? String(err) });
+      logger.warn('store write failed, keeping rows in the spool', { signal: this.opts.name, error: (err as Error)?.message ?? String(err) });
     }
     this.storeDown = true;
+    // Every acknowledged row not yet stored now waits out the outage in the spool, replayed in
+    // order: count it as spooled once (rows synced from now on count as they are appended).
+    for (const seg of this.opts.spool.allSegments()) {
+      const fresh = seg.rows - seg.replayRows;
+      if (fresh > 0) this.opts.metrics.spooled.inc(fresh);
+      seg.replayRows = seg.rows;
+    }
     this.backOff();
   }
 
@@ -351,18 +293,9 @@ export class DurableWriter<Row> {
     this.updateGauges();
   }
 
-  private settle(entries: Entry<Row>[], err?: Error): void {
-    for (const e of entries) {
-      if (e.settled) continue;
-      e.settled = true;
-      if (err) e.reject(err);
-      else e.resolve();
-    }
-  }
-
   private updateGauges(): void {
     const m = this.opts.metrics;
-    m.queued.set(this.pendingRows + this.inflightRows);
+    m.queued.set(this.bufferedRows);
     m.spoolBytes.set(this.opts.spool.bytes);
     m.spoolRows.set(this.opts.spool.rows);
     m.storeUp.set(this.storeDown ? 0 : 1);

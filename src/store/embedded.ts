@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import { Limiter } from './limiter.js';
 import { migrate, type MigrateResult } from './migrate.js';
-import { feedbackRowJson, toJsonLines, TRACE_COLUMNS, traceRowCompact } from './rows.js';
+import { ENCODED, encodeFeedbackRows, encodeTraceRows, type EncodedKind } from './rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
 
 export interface EmbeddedOptions {
@@ -100,12 +100,18 @@ export class EmbeddedStore implements SpanStore {
 
   async insertTraces(rows: OtelTraceRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.insert('otel_traces', toJsonLines(rows, traceRowCompact), 'JSONCompactEachRow', TRACE_COLUMNS);
+    await this.insertEncoded('traces', encodeTraceRows(rows));
   }
 
   async insertFeedback(rows: FeedbackRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.insert('llm_feedback', toJsonLines(rows, feedbackRowJson), 'JSONEachRow');
+    await this.insertEncoded('feedback', encodeFeedbackRows(rows));
+  }
+
+  async insertEncoded(kind: EncodedKind, payload: Buffer): Promise<void> {
+    if (payload.length === 0) return;
+    const { table, format, columns } = ENCODED[kind];
+    await this.insert(table, payload, format, columns);
   }
 
   async query(sql: string, format = 'JSONEachRow'): Promise<string> {
@@ -157,7 +163,7 @@ export class EmbeddedStore implements SpanStore {
     table: string,
     payload: Buffer,
     format: 'JSONEachRow' | 'JSONCompactEachRow',
-    columns?: readonly string[],
+    columns: readonly string[] | undefined,
   ): Promise<void> {
     this.assertOpen();
     // Resolves after the rows (and every materialized view fed by them) are in the tables.

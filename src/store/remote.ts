@@ -1,7 +1,8 @@
 // The remote store: a ClickHouse server (single node or cluster) through @clickhouse/client.
+import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { migrate, type MigrateResult } from './migrate.js';
-import { nanosToDateTime64 } from './rows.js';
+import { ENCODED, nanosToDateTime64, type EncodedKind } from './rows.js';
 import { inspectQuery } from './sql-guard.js';
 import type { RenderOptions } from './template.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
@@ -49,6 +50,18 @@ export class RemoteStore implements SpanStore {
       table: `${this.database}.llm_feedback`,
       format: 'JSONEachRow',
       values: rows.map((r) => ({ ...r, Timestamp: (r.Timestamp / 1000).toFixed(3) })),
+    });
+  }
+
+  async insertEncoded(kind: EncodedKind, payload: Buffer): Promise<void> {
+    if (payload.length === 0) return;
+    const { table, format, columns } = ENCODED[kind];
+    // A raw stream in the payload's own format: the bytes go to the server as they are.
+    await this.client.insert({
+      table: `${this.database}.${table}`,
+      format,
+      values: Readable.from([payload]),
+      ...(columns ? { columns: [...columns] as [string, ...string[]] } : {}),
     });
   }
 

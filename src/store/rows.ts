@@ -88,3 +88,20 @@ export function toJsonLines<T>(rows: readonly T[], line: (row: T) => string): Bu
   for (let i = 0; i < rows.length; i++) lines[i] = line(rows[i]);
   return Buffer.from(lines.join('\n') + '\n', 'utf8');
 }
+
+/** otel_traces rows as the bytes every store's insertEncoded('traces', …) takes (JSONCompactEachRow, TRACE_COLUMNS). */
+export function encodeTraceRows(rows: readonly OtelTraceRow[]): Buffer {
+  return toJsonLines(rows, traceRowCompact);
+}
+
+/** llm_feedback rows as the bytes insertEncoded('feedback', …) takes (JSONEachRow). */
+export function encodeFeedbackRows(rows: readonly FeedbackRow[]): Buffer {
+  return toJsonLines(rows, feedbackRowJson);
+}
+
+/** Which rows an encoded payload holds, and its ClickHouse input format. */
+export const ENCODED = {
+  traces: { table: 'otel_traces', format: 'JSONCompactEachRow', columns: TRACE_COLUMNS },
+  feedback: { table: 'llm_feedback', format: 'JSONEachRow', columns: undefined },
+} as const;
+export type EncodedKind = keyof typeof ENCODED;

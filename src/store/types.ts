@@ -43,6 +43,11 @@ export interface SpanStore {
   /** Insert a batch; resolves when the store has durably accepted it, rejects otherwise. */
   insertTraces(rows: OtelTraceRow[]): Promise<void>;
   insertFeedback(rows: FeedbackRow[]): Promise<void>;
+  /**
+   * Insert rows already encoded by encodeTraceRows / encodeFeedbackRows (src/store/rows.ts): the
+   * collector keeps these bytes in its write-ahead log, so rows are serialised once.
+   */
+  insertEncoded(kind: 'traces' | 'feedback', payload: Buffer): Promise<void>;
   /** Run a query and return the raw response body in the given ClickHouse FORMAT. */
   query(sql: string, format?: string): Promise<string>;
   /** Cheap liveness probe used by the writer to decide between writing and spooling. */

@@ -1,5 +1,6 @@
-// Outage behaviour end to end through HTTP: spans sent while the store fails are spooled to
-// disk (and acknowledged), replayed in order when it returns, and survive a restart.
+// Outage behaviour end to end through HTTP: every acknowledged span is fsynced in the spool (the
+// write-ahead log) first; spans sent while the store fails stay there, are replayed in order
+// when it returns, and survive a restart.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,7 +40,7 @@ function names(from: number, to: number): string[] {
 }
 
 function spoolFiles(dir: string): string[] {
-  return readdirSync(path.join(dir, 'spans')).filter((f) => f.endsWith('.json'));
+  return readdirSync(path.join(dir, 'spans')).filter((f) => f.endsWith('.wal'));
 }
 
 describe('durable writes', () => {
@@ -50,12 +51,14 @@ describe('durable writes', () => {
     const c = await start(store, dir);
 
     expect((await send(c, names(0, 5))).status).toBe(200);
-    expect(store.traces).toHaveLength(5);
+    await waitFor(() => store.traces.length === 5);
 
     store.down = true;
     for (let i = 5; i < 50; i += 5) expect((await send(c, names(i, i + 5))).status).toBe(200);
-    expect(store.traces).toHaveLength(5);
     expect(spoolFiles(dir).length).toBeGreaterThan(0);
+    // Acknowledged rows count as spooled once the store refused them (or arrived while it was down).
+    await waitFor(async () => /switchyard_collector_spans_spooled_total 45\b/.test(await c.metricsText()));
+    expect(store.traces).toHaveLength(5);
     const during = await c.metricsText();
     expect(during).toMatch(/switchyard_collector_spans_spooled_total 45/);
     expect(during).toMatch(/switchyard_collector_spans_store_up 0/);

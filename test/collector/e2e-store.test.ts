@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startCollector, type RunningCollector } from '../../src/collector/index.js';
 import { openStore } from '../../src/store/open.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../../src/store/types.js';
-import { tempDir, waitFor } from './helpers.js';
+import { eventually, tempDir, waitFor } from './helpers.js';
 
 /** Delegates to the real store, but fails every write (and ping) while `down` is set. */
 class FlakyStore implements SpanStore {
@@ -30,6 +30,10 @@ class FlakyStore implements SpanStore {
   async insertFeedback(rows: FeedbackRow[]) {
     if (this.down) throw new Error('simulated outage');
     return this.inner.insertFeedback(rows);
+  }
+  async insertEncoded(kind: 'traces' | 'feedback', payload: Buffer) {
+    if (this.down) throw new Error('simulated outage');
+    return this.inner.insertEncoded(kind, payload);
   }
   query(sql: string, format?: string) {
     return this.inner.query(sql, format);
@@ -149,7 +153,7 @@ describe('official exporters → collector → embedded ClickHouse', () => {
     const ids = emitRequest(p);
     await p.forceFlush();
     await p.shutdown();
-    await checkStored('e2e-proto', ids);
+    await eventually(() => checkStored('e2e-proto', ids));
   });
 
   it('stores spans from @opentelemetry/exporter-trace-otlp-http (JSON)', async () => {
@@ -157,7 +161,7 @@ describe('official exporters → collector → embedded ClickHouse', () => {
     const ids = emitRequest(p);
     await p.forceFlush();
     await p.shutdown();
-    await checkStored('e2e-json', ids);
+    await eventually(() => checkStored('e2e-json', ids));
   });
 
   it('stores feedback sent before its spans', async () => {
@@ -167,8 +171,34 @@ describe('official exporters → collector → embedded ClickHouse', () => {
       body: JSON.stringify({ trace_id: 'e2e-fb-1', value: -3, weight: 0.5, metadata: { user: 'ada' } }),
     });
     expect(res.status).toBe(202);
-    const fb = await rows(`SELECT TraceId, Value, Weight, Metadata FROM llm_feedback WHERE TraceId = 'e2e-fb-1'`);
-    expect(fb).toEqual([{ TraceId: 'e2e-fb-1', Value: -3, Weight: 0.5, Metadata: { user: 'ada' } }]);
+    await eventually(async () => {
+      const fb = await rows(`SELECT TraceId, Value, Weight, Metadata FROM llm_feedback WHERE TraceId = 'e2e-fb-1'`);
+      expect(fb).toEqual([{ TraceId: 'e2e-fb-1', Value: -3, Weight: 0.5, Metadata: { user: 'ada' } }]);
+    });
+  });
+});
+
+describe('visibility delay with the default settings', () => {
+  it('makes acknowledged spans queryable within the flush interval plus one insert', async () => {
+    const spool = tempDir();
+    dirs.push(spool.cleanup);
+    const c = await startCollector({ store, spoolDir: spool.dir, host: '127.0.0.1', port: 0 });
+    try {
+      const exporter = new ProtoExporter({ url: `${c.url}/v1/traces` });
+      const p = provider('e2e-visible', exporter);
+      const t0 = Date.now();
+      emitRequest(p);
+      await p.forceFlush();
+      const acked = Date.now();
+      await waitFor(async () => (await rows(`SELECT count() AS n FROM otel_traces WHERE ServiceName = 'e2e-visible'`))[0].n === '2', 3000, 10);
+      const visibleAfter = Date.now() - acked;
+      // Default --flush-interval-ms is 500; the README promises ~1-2 s under load.
+      expect(visibleAfter).toBeLessThan(1500);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      await p.shutdown();
+    } finally {
+      await c.close();
+    }
   });
 });
 
@@ -186,7 +216,8 @@ describe('outage with the real store', () => {
     for (let i = 0; i < 120; i++) tracer.startSpan(`op-${i}`).end();
     await p.forceFlush();
     await p.shutdown();
-    expect(await first.metricsText()).toMatch(/switchyard_collector_spans_spooled_total 120/);
+    // Acknowledged once fsynced in the spool; counted as spooled once the store refused them.
+    await waitFor(async () => /switchyard_collector_spans_spooled_total 120\b/.test(await first.metricsText()));
     await first.close();
     expect(await rows(`SELECT count() AS n FROM otel_traces WHERE ServiceName = 'e2e-outage'`)).toEqual([{ n: '0' }]);
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../src/collector/index.js';
-import { MemoryStore, tempDir } from './helpers.js';
+import { MemoryStore, tempDir, waitFor } from './helpers.js';
 
 let collector: RunningCollector | undefined;
 let cleanup: (() => void) | undefined;
@@ -33,13 +33,14 @@ describe('POST /v1/feedback', () => {
     const res = await feedback({ trace_id: 'req-123', value: 7.5, metadata: { user: 'u1', feature: 'search' } });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ status: 'accepted' });
-    expect(store.feedback).toHaveLength(1);
+    await waitFor(() => store.feedback.length === 1);
     const row = store.feedback[0];
     expect(row).toMatchObject({ TraceId: 'req-123', Value: 7.5, Weight: 1, Metadata: { user: 'u1', feature: 'search' } });
     expect(row.Timestamp).toBeGreaterThanOrEqual(before);
     expect(store.traces).toHaveLength(0);
 
     expect((await feedback({ trace_id: 't2', value: -10, weight: 0 })).status).toBe(202);
+    await waitFor(() => store.feedback.length === 2);
     expect(store.feedback[1]).toMatchObject({ Value: -10, Weight: 0, Metadata: {} });
   });
 
@@ -77,7 +78,7 @@ describe('POST /v1/feedback', () => {
     expect(JSON.stringify(body)).not.toContain('s3cret');
     expect((await feedback({ trace_id: 't', value: 1 }, { authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await feedback({ trace_id: 't', value: 1 }, { authorization: 'Bearer s3cret-token' })).status).toBe(202);
-    expect(store.feedback).toHaveLength(1);
+    await waitFor(() => store.feedback.length === 1);
   });
 
   it('spools feedback while the store is down and replays it', async () => {

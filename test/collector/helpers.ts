@@ -3,7 +3,40 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TRACE_COLUMNS } from '../../src/store/rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../../src/store/types.js';
+
+/** '1700000000.123456789' → '1700000000123456789' (the inverse of the store's encoding). */
+function dateTime64ToNanos(s: string): string {
+  const [sec, frac = ''] = s.split('.');
+  return BigInt(sec + frac.padEnd(9, '0')).toString();
+}
+
+/** Rows back from the bytes the collector sends a store (encodeTraceRows). */
+export function decodeTraceRows(payload: Buffer): OtelTraceRow[] {
+  return payload
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const values = JSON.parse(l) as unknown[];
+      const row = Object.fromEntries(TRACE_COLUMNS.map((c, i) => [c, values[i]])) as unknown as OtelTraceRow;
+      row.Timestamp = dateTime64ToNanos(row.Timestamp);
+      row['Events.Timestamp'] = row['Events.Timestamp'].map(dateTime64ToNanos);
+      return row;
+    });
+}
+
+export function decodeFeedbackRows(payload: Buffer): FeedbackRow[] {
+  return payload
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const r = JSON.parse(l) as FeedbackRow & { Timestamp: string };
+      return { ...r, Timestamp: Math.round(Number(r.Timestamp) * 1000) };
+    });
+}
 
 export class MemoryStore implements SpanStore {
   traces: OtelTraceRow[] = [];
@@ -27,6 +60,9 @@ export class MemoryStore implements SpanStore {
     if (this.down) throw new Error('store down');
     this.feedback.push(...rows);
   }
+  insertEncoded(kind: 'traces' | 'feedback', payload: Buffer): Promise<void> {
+    return kind === 'traces' ? this.insertTraces(decodeTraceRows(payload)) : this.insertFeedback(decodeFeedbackRows(payload));
+  }
   async query(): Promise<string> {
     return '';
   }
@@ -49,6 +85,22 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((r) => setTimeout(r, stepMs));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/**
+ * Retries `check` (which throws while its expectations fail) until it passes or `timeoutMs`
+ * passes: a 200 means the rows are fsynced in the spool; they are queryable shortly after.
+ */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5000, stepMs = 20): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() >= until) throw err;
+      await new Promise((r) => setTimeout(r, stepMs));
+    }
+  }
 }
 
 export function hexBytes(hex: string): Buffer {

@@ -42,8 +42,8 @@ describe('OTLP/HTTP receiver', () => {
     const body = new Uint8Array(await res.arrayBuffer());
     expect(body.length).toBe(0);
     expect(decodeTraceResponseProto(body).partialSuccess).toBeUndefined();
-    // 200 means durable: the rows are already in the store.
-    expect(store.traces).toHaveLength(2);
+    // 200 means durable (fsynced in the spool); the store has the rows shortly after.
+    await waitFor(() => store.traces.length === 2);
     expect(store.traces[0].ServiceName).toBe('test-svc');
   });
 
@@ -53,6 +53,7 @@ describe('OTLP/HTTP receiver', () => {
     const body = gzipSync(encodeTraceRequestProto(protoRequest([protoSpan({ name: 'zipped' })])));
     const res = await post('/v1/traces', body, { ...PROTO, 'content-encoding': 'gzip' });
     expect(res.status).toBe(200);
+    await waitFor(() => store.traces.length === 1);
     expect(store.traces.map((r) => r.SpanName)).toEqual(['zipped']);
   });
 
@@ -92,6 +93,7 @@ describe('OTLP/HTTP receiver', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(await res.json()).toEqual({});
+    await waitFor(() => store.traces.length === 1);
     const row = store.traces[0];
     expect(row.TraceId).toBe('5b8efff798038103d269b633813fc60c');
     expect(row.SpanKind).toBe('Client');
@@ -109,7 +111,7 @@ describe('OTLP/HTTP receiver', () => {
     const ps = decodeTraceResponseProto(new Uint8Array(await res.arrayBuffer())).partialSuccess;
     expect(ps?.rejectedSpans).toBe(1);
     expect(ps?.errorMessage).toMatch(/trace_id must be 16 bytes, got 2/);
-    expect(store.traces).toHaveLength(1);
+    await waitFor(() => store.traces.length === 1);
 
     const jres = await post(
       '/v1/traces',

@@ -56,13 +56,16 @@ export class RemoteStore implements SpanStore {
   async insertEncoded(kind: EncodedKind, payload: Buffer): Promise<void> {
     if (payload.length === 0) return;
     const { table, format, columns } = ENCODED[kind];
-    // A raw stream in the payload's own format: the bytes go to the server as they are.
-    await this.client.insert({
-      table: `${this.database}.${table}`,
-      format,
-      values: Readable.from([payload]),
-      ...(columns ? { columns: [...columns] as [string, ...string[]] } : {}),
+    // The bytes go to the server as they are: client.insert() would JSON-encode each chunk of a
+    // JSON-format stream, so this is a raw INSERT … FORMAT with the payload as its body.
+    const cols = columns ? ` (${columns.map((c) => `\`${c}\``).join(', ')})` : '';
+    const r = await this.client.exec({
+      query: `INSERT INTO ${this.database}.${table}${cols} FORMAT ${format}`,
+      values: Readable.from([payload], { objectMode: false }),
+      // Answer only once the rows are written, so a resolved promise means they are stored.
+      clickhouse_settings: { wait_end_of_query: 1 },
     });
+    for await (const _ of r.stream) void _; // drain; an error in the body rejects here
   }
 
   async query(sql: string, format = 'JSONEachRow'): Promise<string> {

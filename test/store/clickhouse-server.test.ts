@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonEachRow } from '../../src/store/embedded.js';
 import { listMigrations } from '../../src/store/migrate.js';
 import { RemoteStore } from '../../src/store/remote.js';
+import { encodeTraceRows } from '../../src/store/rows.js';
 import { minuteFloor, prng, quantileBracket, withinSketchBound } from './helpers.js';
 import { requestSpans } from './spans.js';
 
@@ -50,7 +51,8 @@ describe.skipIf(noDocker !== undefined)(`on ${IMAGE}`, () => {
     spans.push(...requestSpans({ atMs: M + 600_000, attempts: [{ ...ok, outcome: 'http_error', status: 503 }] }));
     spans.push(...requestSpans({ atMs: M + 600_000, attempts: [ok] }));
     spans.push(...requestSpans({ atMs: M, requestTraceId: 'fb', metadata: { user: 'u' }, attempts: [{ provider: 'c', model: 'cm', durationMs: 5, costUsd: null }] }));
-    await store.insertTraces(spans);
+    // The collector's path: the write-ahead spool's encoded bytes, as they are.
+    await store.insertEncoded('traces', encodeTraceRows(spans));
     await store.insertFeedback([{ Timestamp: Date.now(), TraceId: 'fb', Value: 6, Weight: 0.5, Metadata: {} }]);
   }, 180_000);
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { startClickHouseHttp } from '../../src/store/http-interface.js';
 import { RemoteStore } from '../../src/store/remote.js';
+import { encodeFeedbackRows, encodeTraceRows } from '../../src/store/rows.js';
 import { tempDataDir } from './helpers.js';
 import { requestSpans } from './spans.js';
 
@@ -98,6 +99,22 @@ describe('RemoteStore against the writable interface', () => {
       const text = await remote.query("SELECT Model, Count, MeanScore FROM llm_feedback_scores WHERE Provider = 'remote-p'");
       expect(text).toBe('{"Model":"x","Count":"1","MeanScore":9}\n');
       expect(await remote.query("SELECT CostUSD FROM llm_requests WHERE RequestTraceId = 'via-remote'", 'CSV')).toBe('0.5\n');
+    } finally {
+      await remote.close();
+    }
+  });
+
+  it('inserts the write-ahead spool\'s encoded payloads (the collector\'s path) byte for byte', async () => {
+    const remote = new RemoteStore({ url: `http://127.0.0.1:${rw.port}`, database: 'switchyard' });
+    try {
+      // Strings JSON must escape, and column names with dots (Events.Timestamp), through @clickhouse/client.
+      const spans = requestSpans({ atMs: Date.now(), requestTraceId: 'encoded "q"\n✓', metadata: { user: 'a\tb' }, attempts: [{ provider: 'enc-p', model: 'm', durationMs: 7, costUsd: 0.25 }] });
+      await remote.insertEncoded('traces', encodeTraceRows(spans));
+      await remote.insertEncoded('feedback', encodeFeedbackRows([{ Timestamp: Date.now(), TraceId: 'encoded "q"\n✓', Value: -4, Weight: 0.5, Metadata: {} }]));
+      const got = await remote.query("SELECT RequestTraceId, Metadata['user'] AS user, CostUSD FROM llm_requests WHERE Provider = 'enc-p'");
+      expect(got).toBe(JSON.stringify({ RequestTraceId: 'encoded "q"\n✓', user: 'a\tb', CostUSD: 0.25 }) + '\n');
+      expect(await remote.query("SELECT count() FROM otel_traces WHERE TraceId = '" + spans[0].TraceId + "'", 'CSV')).toBe(`${spans.length}\n`);
+      expect(await remote.query("SELECT Count, WeightedScore FROM llm_feedback_scores WHERE Provider = 'enc-p'", 'CSV')).toBe('1,-4\n');
     } finally {
       await remote.close();
     }

@@ -47,16 +47,19 @@ export function createMetrics(meter: Meter): GatewayMetrics {
  * the batch's few distinct sets. Sums are exact; the batch is at most ~20 ms of traffic.
  */
 export class CounterBatch {
-  private readonly sums = new Map<string, { counter: Counter; attributes: Attributes | undefined; n: number }>();
+  /** Per counter, per attribute-set key (keys are only unique within one counter). */
+  private readonly sums = new Map<Counter, Map<string, { attributes: Attributes | undefined; n: number }>>();
 
   add(counter: Counter, key: string, attributes: () => Attributes | undefined): void {
-    const s = this.sums.get(key);
+    let byKey = this.sums.get(counter);
+    if (!byKey) this.sums.set(counter, (byKey = new Map()));
+    const s = byKey.get(key);
     if (s) s.n++;
-    else this.sums.set(key, { counter, attributes: attributes(), n: 1 });
+    else byKey.set(key, { attributes: attributes(), n: 1 });
   }
 
   flush(): void {
-    for (const s of this.sums.values()) s.counter.add(s.n, s.attributes);
+    for (const [counter, byKey] of this.sums) for (const s of byKey.values()) counter.add(s.n, s.attributes);
     this.sums.clear();
   }
 }

@@ -140,6 +140,24 @@ describe('LLM overview', () => {
     expect(Math.abs(num(r.p95_ms)! - num(exact.rows[0].p)!) / num(exact.rows[0].p)!).toBeLessThanOrEqual(0.01);
   });
 
+  it('a day-long range with hourly buckets reads the hourly rollup, with the same answer', async () => {
+    const day = { from: new Date(T0 - 24 * 3_600_000), to }; // ends mid-hour, as Grafana's now does
+    const vars = { ...all(), model: { current: ['gpt-4o'] } };
+    const hourly = await frame(store, renderPanelQuery('overview/latency_by_model', { ...day, intervalMs: 3_600_000, variables: vars }));
+    expect(hourly.rows.map((r) => r.time)).toEqual(['2026-02-10 09:00:00']);
+    const minute = await run(overview, 'Attempt latency P50 / P95 / P99 per provider and model', { model: { current: ['gpt-4o'] } });
+    expect(num(hourly.rows[0].p95_ms)).toBe(num(minute.rows[0].p95_ms));
+    // Which table answered: with the hourly states gone, the hourly branch finds nothing.
+    const sql = renderPanelQuery('overview/latency_by_model', { ...day, intervalMs: 3_600_000, variables: vars });
+    expect(sql).toContain('FROM llm_latency_1h_state');
+    expect((await frame(store, sql.replace('FROM llm_latency_1h_state', 'FROM (SELECT * FROM llm_latency_1h_state WHERE 0)'))).rows).toEqual([]);
+    // A short range keeps minute buckets whatever the interval (the report asks for one bucket).
+    const short = await frame(store, renderPanelQuery('overview/latency_by_model', { from, to, intervalMs: 100 * 365 * 86_400_000, variables: vars }));
+    expect(num(short.rows[0].p95_ms)).toBe(num(minute.rows[0].p95_ms));
+    const ttft = await frame(store, renderPanelQuery('overview/ttft_by_model', { ...day, intervalMs: 3_600_000, variables: all() }));
+    expect(ttft.rows.map((r) => r.target)).toEqual(['anthropic claude-sonnet']);
+  });
+
   it('TTFT only for streaming models', async () => {
     const f = await run(overview, 'Time to first token P50 / P95 (streams)');
     expect(f.rows.map((r) => r.target)).toEqual(['anthropic claude-sonnet']);

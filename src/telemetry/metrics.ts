@@ -44,36 +44,75 @@ export function createMetrics(meter: Meter): GatewayMetrics {
 /**
  * Counter increments summed over one batch of requests and added once per attribute set: the
  * SDK sorts and stringifies the attributes on every add(), so per-request adds cost more than
- * the batch's few distinct sets. Sums are exact; the batch is at most ~20 ms of traffic.
+ * the batch's few distinct sets. Sets come from MetricAttributeSets, so the same set is the same
+ * object. Sums are exact; the batch is at most ~20 ms of traffic.
  */
 export class CounterBatch {
-  /** Per counter, per attribute-set key (keys are only unique within one counter). */
-  private readonly sums = new Map<Counter, Map<string, { attributes: Attributes | undefined; n: number }>>();
+  private readonly sums = new Map<Counter, Map<Attributes | undefined, number>>();
 
-  add(counter: Counter, key: string, attributes: () => Attributes | undefined): void {
-    let byKey = this.sums.get(counter);
-    if (!byKey) this.sums.set(counter, (byKey = new Map()));
-    const s = byKey.get(key);
-    if (s) s.n++;
-    else byKey.set(key, { attributes: attributes(), n: 1 });
+  add(counter: Counter, attributes?: Attributes): void {
+    let bySet = this.sums.get(counter);
+    if (!bySet) this.sums.set(counter, (bySet = new Map()));
+    bySet.set(attributes, (bySet.get(attributes) ?? 0) + 1);
   }
 
   flush(): void {
-    for (const [counter, byKey] of this.sums) for (const s of byKey.values()) counter.add(s.n, s.attributes);
+    for (const [counter, bySet] of this.sums) for (const [attributes, n] of bySet) counter.add(n, attributes);
     this.sums.clear();
   }
 }
 
-/** One frozen attribute object per distinct key, so recording a histogram point allocates nothing. */
-export class AttributeCache {
-  private readonly map = new Map<string, Attributes>();
-  get(key: string, make: () => Attributes): Attributes {
-    let a = this.map.get(key);
-    if (!a) {
-      if (this.map.size >= 4096) this.map.clear(); // bounded: model names come from upstreams
-      a = Object.freeze(make());
-      this.map.set(key, a);
+/** The metric attribute sets of one operation, provider and model, built once (frozen). */
+export interface ModelAttributeSets {
+  /** gen_ai.operation.name, gen_ai.provider.name, gen_ai.request.model */
+  readonly base: Attributes;
+  readonly inputTokens: Attributes;
+  readonly outputTokens: Attributes;
+  /** provider and model (TTFT) */
+  readonly ttft: Attributes;
+  /** provider alone (retries, fallbacks) */
+  readonly provider: Attributes;
+  /** base + error.type, per error type */
+  failed(errorType: string): Attributes;
+  /** provider, model and switchyard.outcome, per outcome */
+  outcome(outcome: string): Attributes;
+}
+
+/** Recording a point allocates nothing once a model's sets exist; bounded, as model names come from upstreams. */
+export class MetricAttributeSets {
+  private readonly map = new Map<string, ModelAttributeSets>();
+
+  of(op: string, provider: string, model: string): ModelAttributeSets {
+    const key = `${op}\u0000${provider}\u0000${model}`;
+    let sets = this.map.get(key);
+    if (!sets) {
+      if (this.map.size >= 4096) this.map.clear();
+      sets = modelSets(op, provider, model);
+      this.map.set(key, sets);
     }
-    return a;
+    return sets;
   }
+}
+
+function modelSets(op: string, provider: string, model: string): ModelAttributeSets {
+  const f = Object.freeze;
+  const base = f({ 'gen_ai.operation.name': op, 'gen_ai.provider.name': provider, 'gen_ai.request.model': model });
+  // Outcomes and error types are a handful of values per model.
+  const byValue = (make: (v: string) => Attributes) => {
+    const m = new Map<string, Attributes>();
+    return (v: string): Attributes => {
+      let a = m.get(v);
+      if (!a) m.set(v, (a = f(make(v))));
+      return a;
+    };
+  };
+  return {
+    base,
+    inputTokens: f({ ...base, 'gen_ai.token.type': 'input' }),
+    outputTokens: f({ ...base, 'gen_ai.token.type': 'output' }),
+    ttft: f({ 'gen_ai.provider.name': provider, 'gen_ai.request.model': model }),
+    provider: f({ 'gen_ai.provider.name': provider }),
+    failed: byValue((errorType) => ({ ...base, 'error.type': errorType })),
+    outcome: byValue((outcome) => ({ 'gen_ai.provider.name': provider, 'gen_ai.request.model': model, 'switchyard.outcome': outcome })),
+  };
 }

@@ -13,11 +13,11 @@ import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from 
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { BoundedBatchProcessor } from './bounded-processor.js';
-import { AttributeCache, CounterBatch, createMetrics } from './metrics.js';
+import { CounterBatch, createMetrics, MetricAttributeSets } from './metrics.js';
 import { builtinPrices, mergePrices, priceLookup, type PriceTable } from './pricing.js';
 import type { RequestRecord } from './records.js';
 import { samplerFromEnv } from './sampler.js';
-import { buildRequest, PresetIds } from './span-builder.js';
+import { buildRequest, PresetIds, type BuilderDeps } from './span-builder.js';
 
 export const SHUTDOWN_FLUSH_MS = 2_000;
 /** Spans per OTLP export unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise (the spec's default
@@ -91,9 +91,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     new BoundedBatchProcessor(opts.spanExporter ?? traceExporter(env), opts.maxQueueSize ?? Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 4096), (n) => metrics.droppedSpans.add(n), Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000), Number(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? DEFAULT_EXPORT_BATCH));
   const ids = new PresetIds();
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [processor], sampler: samplerFromEnv(env), idGenerator: ids });
-  let price = priceLookup(mergePrices(builtinPrices, opts.pricing));
   const counters = new CounterBatch();
-  const deps = { tracer: tracerProvider.getTracer('switchyard', '0.1.0'), ids, metrics, price: (provider: string, model: string | undefined) => price(provider, model), counters, metricAttributes: new AttributeCache() };
+  const deps: BuilderDeps = { tracer: tracerProvider.getTracer('switchyard', '0.1.0'), ids, metrics, price: priceLookup(mergePrices(builtinPrices, opts.pricing)), counters, metricAttributes: new MetricAttributeSets() };
   const serializer = new PrometheusSerializer();
   return {
     build(records) {
@@ -119,7 +118,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       await Promise.race([flush, new Promise((r) => setTimeout(r, SHUTDOWN_FLUSH_MS).unref())]);
     },
     setPricing(p) {
-      price = priceLookup(mergePrices(builtinPrices, p));
+      deps.price = priceLookup(mergePrices(builtinPrices, p));
     },
   };
 }

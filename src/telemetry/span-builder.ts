@@ -3,7 +3,7 @@
 import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
 import { costUsd } from './cost.js';
-import type { AttributeCache, CounterBatch, GatewayMetrics } from './metrics.js';
+import type { CounterBatch, GatewayMetrics, MetricAttributeSets, ModelAttributeSets } from './metrics.js';
 import type { PriceSpec } from '../config/schema.js';
 import type { AttemptSpanRecord, RequestRecord } from './records.js';
 
@@ -31,7 +31,7 @@ export interface BuilderDeps {
   price: (provider: string, model: string | undefined) => PriceSpec | undefined;
   /** Counter increments of the current batch, added once per attribute set (flushed by the caller). */
   counters: CounterBatch;
-  metricAttributes: AttributeCache;
+  metricAttributes: MetricAttributeSets;
 }
 
 interface Totals {
@@ -61,10 +61,11 @@ export function buildRequest(deps: BuilderDeps, rec: RequestRecord): void {
   let lastTarget: string | undefined;
   for (const at of rec.attempts) {
     const { info } = at;
-    if (info.resendCount === 0 && lastTarget !== undefined && lastTarget !== info.target) deps.counters.add(deps.metrics.fallbacks, info.providerName, () => ({ 'gen_ai.provider.name': info.providerName }));
-    if (info.resendCount > 0) deps.counters.add(deps.metrics.retries, info.providerName, () => ({ 'gen_ai.provider.name': info.providerName }));
+    const sets = deps.metricAttributes.of(info.op, info.providerName, info.model);
+    if (info.resendCount === 0 && lastTarget !== undefined && lastTarget !== info.target) deps.counters.add(deps.metrics.fallbacks, sets.provider);
+    if (info.resendCount > 0) deps.counters.add(deps.metrics.retries, sets.provider);
     lastTarget = info.target;
-    buildAttempt(deps, rec, at, ctx, meta, totals);
+    buildAttempt(deps, rec, at, ctx, meta, totals, sets);
   }
   for (const b of rec.backoffs) span.addEvent('switchyard.backoff', { 'switchyard.wait_ms': b.waitMs, 'switchyard.after_attempt': b.afterAttempt, 'switchyard.reason': b.reason }, b.time);
 
@@ -97,7 +98,7 @@ export function buildRequest(deps: BuilderDeps, rec: RequestRecord): void {
   if (meta) span.setAttributes(meta);
   if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
   span.end(rec.end);
-  if (rec.rescued) deps.counters.add(deps.metrics.rescued, '', () => undefined);
+  if (rec.rescued) deps.counters.add(deps.metrics.rescued);
 }
 
 /** switchyard.metadata.<key> attributes, or undefined when the request carried none. */
@@ -107,7 +108,7 @@ function metadataAttributes(metadata: Record<string, string>): Attributes | unde
   return out;
 }
 
-function buildAttempt(deps: BuilderDeps, rec: RequestRecord, at: AttemptSpanRecord, ctx: Context, meta: Attributes | undefined, totals: Totals): void {
+function buildAttempt(deps: BuilderDeps, rec: RequestRecord, at: AttemptSpanRecord, ctx: Context, meta: Attributes | undefined, totals: Totals, sets: ModelAttributeSets): void {
   const { info } = at;
   deps.ids.set(rec.traceId, at.spanId);
   const span: Span = deps.tracer.startSpan(`${info.op} ${info.model}`, { kind: SpanKind.CLIENT, startTime: at.start }, ctx);
@@ -126,10 +127,9 @@ function buildAttempt(deps: BuilderDeps, rec: RequestRecord, at: AttemptSpanReco
     'gen_ai.input.messages': at.input,
   });
   if (meta) span.setAttributes(meta);
-  const base = deps.metricAttributes.get(`${info.op}\u0000${info.providerName}\u0000${info.model}`, () => ({ 'gen_ai.operation.name': info.op, 'gen_ai.provider.name': info.providerName, 'gen_ai.request.model': info.model }));
   if (at.firstChunk) {
     span.addEvent('gen_ai.first_chunk', { 'switchyard.ttft_ms': Math.round(at.firstChunk.ttftMs * 10) / 10 }, at.firstChunk.time);
-    deps.metrics.ttft.record(at.firstChunk.ttftMs / 1000, deps.metricAttributes.get(`ttft\u0000${info.providerName}\u0000${info.model}`, () => ({ 'gen_ai.provider.name': info.providerName, 'gen_ai.request.model': info.model })));
+    deps.metrics.ttft.record(at.firstChunk.ttftMs / 1000, sets.ttft);
   }
   const r = at.result;
   if (!r) {
@@ -178,10 +178,8 @@ function buildAttempt(deps: BuilderDeps, rec: RequestRecord, at: AttemptSpanReco
   span.end(at.end);
   // Metric attribute sets are kept small on purpose: the SDK hashes every set on every record.
   const ms = (at.end ?? rec.end) - at.start;
-  const errorType = ok ? undefined : (r.errorType ?? r.outcome);
-  const durationAttrs = errorType === undefined ? base : deps.metricAttributes.get(`${info.op}\u0000${info.providerName}\u0000${info.model}\u0000${errorType}`, () => ({ ...base, 'error.type': errorType }));
-  deps.metrics.duration.record(ms / 1000, durationAttrs);
-  deps.counters.add(deps.metrics.attempts, `${info.providerName}\u0000${info.model}\u0000${r.outcome}`, () => ({ 'gen_ai.provider.name': info.providerName, 'gen_ai.request.model': info.model, 'switchyard.outcome': r.outcome }));
-  if (u?.input_tokens !== undefined) deps.metrics.tokens.record(u.input_tokens, deps.metricAttributes.get(`in\u0000${info.op}\u0000${info.providerName}\u0000${info.model}`, () => ({ ...base, 'gen_ai.token.type': 'input' })));
-  if (u?.output_tokens !== undefined) deps.metrics.tokens.record(u.output_tokens, deps.metricAttributes.get(`out\u0000${info.op}\u0000${info.providerName}\u0000${info.model}`, () => ({ ...base, 'gen_ai.token.type': 'output' })));
+  deps.metrics.duration.record(ms / 1000, ok ? sets.base : sets.failed(r.errorType ?? r.outcome));
+  deps.counters.add(deps.metrics.attempts, sets.outcome(r.outcome));
+  if (u?.input_tokens !== undefined) deps.metrics.tokens.record(u.input_tokens, sets.inputTokens);
+  if (u?.output_tokens !== undefined) deps.metrics.tokens.record(u.output_tokens, sets.outputTokens);
 }

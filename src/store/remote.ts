@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { migrate, type MigrateResult } from './migrate.js';
-import { ENCODED, nanosToDateTime64, type EncodedKind } from './rows.js';
+import { ENCODED, encodeFeedbackRows, encodeTraceRows, type EncodedKind } from './rows.js';
 import { inspectQuery } from './sql-guard.js';
 import type { RenderOptions } from './template.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
@@ -29,28 +29,13 @@ export class RemoteStore implements SpanStore {
     return migrateRemote(this.opts, { ...render, database: this.database });
   }
 
+  // The same encoding the embedded store and the collector's spool use (rows.ts).
   async insertTraces(rows: OtelTraceRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    // The server acknowledges only after the block is written (no async_insert), so a resolved
-    // promise means the rows are in the table.
-    await this.client.insert({
-      table: `${this.database}.otel_traces`,
-      format: 'JSONEachRow',
-      values: rows.map((r) => ({
-        ...r,
-        Timestamp: nanosToDateTime64(r.Timestamp),
-        'Events.Timestamp': r['Events.Timestamp'].map(nanosToDateTime64),
-      })),
-    });
+    if (rows.length > 0) await this.insertEncoded('traces', encodeTraceRows(rows));
   }
 
   async insertFeedback(rows: FeedbackRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.client.insert({
-      table: `${this.database}.llm_feedback`,
-      format: 'JSONEachRow',
-      values: rows.map((r) => ({ ...r, Timestamp: (r.Timestamp / 1000).toFixed(3) })),
-    });
+    if (rows.length > 0) await this.insertEncoded('feedback', encodeFeedbackRows(rows));
   }
 
   async insertEncoded(kind: EncodedKind, payload: Buffer): Promise<void> {
@@ -62,7 +47,8 @@ export class RemoteStore implements SpanStore {
     const r = await this.client.exec({
       query: `INSERT INTO ${this.database}.${table}${cols} FORMAT ${format}`,
       values: Readable.from([payload], { objectMode: false }),
-      // Answer only once the rows are written, so a resolved promise means they are stored.
+      // Answer only once the rows are written (no async_insert), so a resolved promise means
+      // they are in the table.
       clickhouse_settings: { wait_end_of_query: 1 },
     });
     for await (const _ of r.stream) void _; // drain; an error in the body rejects here

@@ -55,6 +55,8 @@ export class Spool {
   private queue: Waiter[] = [];
   private queuedBytes = 0;
   private flushing: Promise<void> | undefined;
+  /** seal() calls waiting for the running write+sync. */
+  private sealWaiters: (() => void)[] = [];
   private isReplay: () => boolean = () => false;
 
   private constructor(
@@ -163,8 +165,6 @@ export class Spool {
     return new Promise<void>((resolve) => this.sealWaiters.push(resolve));
   }
 
-  private sealWaiters: (() => void)[] = [];
-
   private async sealOpen(): Promise<void> {
     const o = this.open;
     if (!o) return;
@@ -182,15 +182,9 @@ export class Spool {
     }
     // Only the synced prefix: a write that failed may have left a partial record after it.
     const data = (await fs.readFile(seg.file)).subarray(0, seg.bytes);
-    const parts: Buffer[] = [];
-    let off = 0;
-    while (off < data.length) {
-      const rec = parseRecord(data, off);
-      if (!rec) throw new Error(`corrupt record at byte ${off}`);
-      parts.push(rec.payload);
-      off = rec.end;
-    }
-    return Buffer.concat(parts);
+    const { payloads, end } = readRecords(data);
+    if (end < data.length) throw new Error(`corrupt record at byte ${end}`);
+    return Buffer.concat(payloads);
   }
 
   /** A segment that cannot be read would block every later one: set it aside for a human. */
@@ -318,15 +312,23 @@ function parseRecord(data: Buffer, off: number): { payload: Buffer; rows: number
   return { payload, rows, end };
 }
 
-/** Counts a segment's whole records and cuts off a torn tail (never acknowledged). */
-async function recoverWal(file: string): Promise<{ rows: number; bytes: number }> {
-  const data = await fs.readFile(file);
-  let off = 0;
+/** The whole records from the start of `data`, and where they end (a torn or corrupt record, or the end). */
+function readRecords(data: Buffer): { payloads: Buffer[]; rows: number; end: number } {
+  const payloads: Buffer[] = [];
   let rows = 0;
+  let off = 0;
   for (let rec = parseRecord(data, off); rec; rec = parseRecord(data, off)) {
+    payloads.push(rec.payload);
     rows += rec.rows;
     off = rec.end;
   }
+  return { payloads, rows, end: off };
+}
+
+/** Counts a segment's whole records and cuts off a torn tail (never acknowledged). */
+async function recoverWal(file: string): Promise<{ rows: number; bytes: number }> {
+  const data = await fs.readFile(file);
+  const { rows, end: off } = readRecords(data);
   if (off < data.length) {
     logger.warn('spool segment ends in an incomplete record (never acknowledged), cut off', { file, bytes: data.length - off });
     if (off > 0 && data.length - off > HEADER && data.readUInt32LE(off) === MAGIC) {

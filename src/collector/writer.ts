@@ -57,8 +57,8 @@ export interface WriterOptions<Row> {
 export class DurableWriter<Row> {
   /** Rows submitted, waiting for their fsync. */
   private syncingRows = 0;
-  private readonly inserting = new Set<Segment>();
-  private readonly tasks = new Set<Promise<void>>();
+  /** Segments being inserted, and the task inserting each. */
+  private readonly inserting = new Map<Segment, Promise<void>>();
   private sealing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private storeDown = false;
@@ -127,7 +127,7 @@ export class DurableWriter<Row> {
     await this.opts.spool.seal();
     while (Date.now() < until) {
       this.pump();
-      const busy = [...this.tasks];
+      const busy = [...this.inserting.values()];
       // With the store down the rows are safe where they are: no point waiting out the bound.
       if (busy.length === 0 && (this.opts.spool.segmentCount === 0 || this.storeDown)) break;
       const left = Math.max(1, until - Date.now());
@@ -207,16 +207,14 @@ export class DurableWriter<Row> {
   }
 
   private startInsert(seg: Segment): void {
-    this.inserting.add(seg);
-    const t: Promise<void> = this.insertSegment(seg)
+    const t = this.insertSegment(seg)
       .catch((err: unknown) => logger.error('store insert loop failed', { signal: this.opts.name, error: String(err) }))
       .finally(() => {
         this.inserting.delete(seg);
-        this.tasks.delete(t);
         this.updateGauges();
         this.pump();
       });
-    this.tasks.add(t);
+    this.inserting.set(seg, t);
   }
 
   private async insertSegment(seg: Segment): Promise<void> {
@@ -264,7 +262,7 @@ export class DurableWriter<Row> {
   }
 
   private async healthCheck(): Promise<void> {
-    if (this.storeDown || this.closing || this.tasks.size > 0) return;
+    if (this.storeDown || this.closing || this.inserting.size > 0) return;
     if (Date.now() - this.lastWriteAt < this.opts.healthCheckIntervalMs) return;
     const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), this.opts.insertTimeoutMs).unref());
     const up = await Promise.race([this.opts.ping().catch(() => false), timeout]);

@@ -12,30 +12,27 @@ function dateTime64ToNanos(s: string): string {
   return BigInt(sec + frac.padEnd(9, '0')).toString();
 }
 
-/** Rows back from the bytes the collector sends a store (encodeTraceRows). */
-export function decodeTraceRows(payload: Buffer): OtelTraceRow[] {
+/** One JSON value per line, as the store encodings write them. */
+function jsonLines<T>(payload: Buffer): T[] {
   return payload
     .toString('utf8')
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => {
-      const values = JSON.parse(l) as unknown[];
-      const row = Object.fromEntries(TRACE_COLUMNS.map((c, i) => [c, values[i]])) as unknown as OtelTraceRow;
-      row.Timestamp = dateTime64ToNanos(row.Timestamp);
-      row['Events.Timestamp'] = row['Events.Timestamp'].map(dateTime64ToNanos);
-      return row;
-    });
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** Rows back from the bytes the collector sends a store (encodeTraceRows). */
+export function decodeTraceRows(payload: Buffer): OtelTraceRow[] {
+  return jsonLines<unknown[]>(payload).map((values) => {
+    const row = Object.fromEntries(TRACE_COLUMNS.map((c, i) => [c, values[i]])) as unknown as OtelTraceRow;
+    row.Timestamp = dateTime64ToNanos(row.Timestamp);
+    row['Events.Timestamp'] = row['Events.Timestamp'].map(dateTime64ToNanos);
+    return row;
+  });
 }
 
 export function decodeFeedbackRows(payload: Buffer): FeedbackRow[] {
-  return payload
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const r = JSON.parse(l) as FeedbackRow & { Timestamp: string };
-      return { ...r, Timestamp: Math.round(Number(r.Timestamp) * 1000) };
-    });
+  return jsonLines<FeedbackRow & { Timestamp: string }>(payload).map((r) => ({ ...r, Timestamp: Math.round(Number(r.Timestamp) * 1000) }));
 }
 
 export class MemoryStore implements SpanStore {

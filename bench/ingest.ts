@@ -17,7 +17,9 @@ import { startCollector } from '../src/collector/index.js';
 import { mapTraceRequest } from '../src/collector/map-spans.js';
 import { decodeTraceRequestProto, encodeTraceRequestProto } from '../src/collector/otlp-proto.js';
 import { setLogSink } from '../src/logger.js';
+import { NativeWriter } from '../src/store/native-writer.js';
 import { openStore } from '../src/store/open.js';
+import { TRACE_COLUMNS } from '../src/store/rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../src/store/types.js';
 
 const flags = parseFlags(process.argv.slice(2));
@@ -48,8 +50,8 @@ class DiscardStore implements SpanStore {
     this.rows += rows.length;
   }
   async insertFeedback(_rows: FeedbackRow[]) {}
-  async insertEncoded(kind: 'traces' | 'feedback', payload: Buffer) {
-    if (kind === 'traces') this.rows += countLines(payload);
+  async insertEncoded(kind: 'traces' | 'tracesJson' | 'feedback', payload: Buffer) {
+    if (kind === 'traces') this.rows += countRows(payload);
   }
   async query() {
     return '';
@@ -60,10 +62,18 @@ class DiscardStore implements SpanStore {
   async close() {}
 }
 
-function countLines(payload: Buffer): number {
+/**
+ * Rows in a payload of Native blocks of SPANS rows each (one per bench request): counts block
+ * headers (column count, row count, then the first column's name and type) without decoding.
+ */
+function countRows(payload: Buffer): number {
+  const w = new NativeWriter(64);
+  w.block(TRACE_COLUMNS.length, SPANS);
+  w.column('Timestamp', 'DateTime64(9)');
+  const header = w.finish();
   let n = 0;
-  for (let i = payload.indexOf(10); i !== -1; i = payload.indexOf(10, i + 1)) n++;
-  return n;
+  for (let i = payload.indexOf(header); i !== -1; i = payload.indexOf(header, i + header.length)) n++;
+  return n * SPANS;
 }
 
 function hex(n: number, width: number): Buffer {
@@ -206,7 +216,7 @@ class TimedStore implements SpanStore {
   insertTraces(rows: OtelTraceRow[]) {
     return this.timed(() => this.inner.insertTraces(rows));
   }
-  insertEncoded(kind: 'traces' | 'feedback', payload: Buffer) {
+  insertEncoded(kind: 'traces' | 'tracesJson' | 'feedback', payload: Buffer) {
     return kind === 'traces' ? this.timed(() => this.inner.insertEncoded(kind, payload)) : this.inner.insertEncoded(kind, payload);
   }
   private async timed(insert: () => Promise<void>) {

@@ -5,13 +5,24 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { logger } from '../logger.js';
-import { encodeFeedbackRows, encodeTraceRows } from '../store/rows.js';
+import { encodeFeedbackRows, encodeTraceRows, type EncodedKind } from '../store/rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../store/types.js';
 import { handleFeedback, sendError, sendJson } from './feedback-route.js';
 import { createCollectorMetrics } from './metrics.js';
 import { Spool } from './spool.js';
 import { handleTraces } from './traces-route.js';
 import { DurableWriter } from './writer.js';
+
+// Span payloads in the spool, by format version: 1 = JSONCompactEachRow lines (written by
+// versions before Native blocks), 2 = Native blocks (encodeTraceRows). Old segments still replay.
+const SPAN_SPOOL_FORMAT = 2;
+const SPAN_FORMAT_KINDS: Record<number, EncodedKind> = { 1: 'tracesJson', 2: 'traces' };
+
+function spanPayloadKind(format: number): EncodedKind {
+  const kind = SPAN_FORMAT_KINDS[format];
+  if (!kind) throw new Error(`spool segment has span payload format ${format}, which this version cannot read (written by a newer one?)`);
+  return kind;
+}
 
 export interface CollectorOptions {
   store: SpanStore;
@@ -98,9 +109,10 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     ...writerOpts,
     name: 'spans',
     encode: encodeTraceRows,
-    insert: (payload) => o.store.insertEncoded('traces', payload),
+    insert: (payload, format) => o.store.insertEncoded(spanPayloadKind(format), payload),
     spool: await Spool.open(path.join(o.spoolDir, 'spans'), o.maxSpoolBytes, {
       legacyEncode: (rows) => encodeTraceRows(rows as OtelTraceRow[]),
+      format: SPAN_SPOOL_FORMAT,
     }),
     metrics: metrics.spans,
   });

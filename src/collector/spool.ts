@@ -7,6 +7,8 @@
 // earlier run (or an outage) are replayed the same way, in sequence order, across restarts.
 //
 // Segment file `<seq16>.wal`: records of [magic u32 | rows u32 | bytes u32 | crc32 u32 | payload].
+// The magic is "SYW" + the payload's format version (the writer's encoding; one per segment),
+// so segments written before an encoding changed are still inserted as what they hold.
 // A record that did not reach the disk whole (crash mid-append) was never acknowledged: it is
 // cut off at open. Files `<seq16>-<rows>.json` (a JSON array of rows, the format before the
 // write-ahead log) are still replayed, through `legacyEncode`.
@@ -18,7 +20,9 @@ import { logger } from '../logger.js';
 
 export class SpoolFullError extends Error {}
 
-const MAGIC = 0x53595731; // "SYW1"
+// "SYW1".."SYW9": the magic's last byte is the payload format version.
+const MAGIC_BASE = 0x53595730;
+const MAX_FORMAT = 9;
 const HEADER = 16;
 const WAL = /^(\d{16})\.wal$/;
 const LEGACY = /^(\d{16})-(\d+)\.json$/;
@@ -35,7 +39,17 @@ export interface Segment {
   /** Payloads kept in memory (undefined once evicted or for segments read from disk). */
   cache: Buffer[] | undefined;
   legacy: boolean;
+  /** Payload format version of the segment's records (see SpoolOptions.format). */
+  format: number;
   firstAppendAt: number;
+}
+
+export interface SpoolOptions {
+  maxCachedBytes?: number;
+  /** Re-encodes a pre-write-ahead-log `.json` segment's rows (into the current format). */
+  legacyEncode?: (rows: unknown[]) => Buffer;
+  /** Format version of the payloads this run appends (1–9, default 1); kept per record. */
+  format?: number;
 }
 
 interface Waiter {
@@ -65,14 +79,13 @@ export class Spool {
     /** Payload bytes kept in memory for sealed, not yet stored segments. */
     private readonly maxCachedBytes: number,
     private readonly legacyEncode: ((rows: unknown[]) => Buffer) | undefined,
+    readonly format: number,
   ) {}
 
-  static async open(
-    dir: string,
-    maxBytes: number,
-    opts: { maxCachedBytes?: number; legacyEncode?: (rows: unknown[]) => Buffer } = {},
-  ): Promise<Spool> {
-    const spool = new Spool(dir, maxBytes, opts.maxCachedBytes ?? 256 * 1024 * 1024, opts.legacyEncode);
+  static async open(dir: string, maxBytes: number, opts: SpoolOptions = {}): Promise<Spool> {
+    const format = opts.format ?? 1;
+    if (!Number.isInteger(format) || format < 1 || format > MAX_FORMAT) throw new Error(`spool format must be 1..${MAX_FORMAT}, got ${format}`);
+    const spool = new Spool(dir, maxBytes, opts.maxCachedBytes ?? 256 * 1024 * 1024, opts.legacyEncode, format);
     await fs.mkdir(dir, { recursive: true });
     for (const name of (await fs.readdir(dir)).sort()) {
       const file = path.join(dir, name);
@@ -85,18 +98,19 @@ export class Spool {
       const wal = WAL.exec(name);
       if (!legacy && !wal) continue;
       const seq = Number((legacy ?? wal)![1]);
-      const seg: Segment = { seq, rows: 0, bytes: 0, file, sealed: true, replayRows: 0, cache: undefined, legacy: !!legacy, firstAppendAt: 0 };
+      const seg: Segment = { seq, rows: 0, bytes: 0, file, sealed: true, replayRows: 0, cache: undefined, legacy: !!legacy, format, firstAppendAt: 0 };
       if (legacy) {
         seg.rows = Number(legacy[2]);
         seg.bytes = (await fs.stat(file)).size;
       } else {
-        const { rows, bytes } = await recoverWal(file);
+        const { rows, bytes, format: recorded } = await recoverWal(file);
         if (rows === 0) {
           await fs.rm(file, { force: true });
           continue;
         }
         seg.rows = rows;
         seg.bytes = bytes;
+        seg.format = recorded;
       }
       seg.replayRows = seg.rows;
       spool.segments.push(seg);
@@ -144,7 +158,7 @@ export class Spool {
       return Promise.reject(new SpoolFullError(`spool ${this.dir} is full (${this.bytes} of ${this.maxBytes} bytes used)`));
     }
     const header = Buffer.allocUnsafe(HEADER);
-    header.writeUInt32LE(MAGIC, 0);
+    header.writeUInt32LE(MAGIC_BASE + this.format, 0);
     header.writeUInt32LE(rows, 4);
     header.writeUInt32LE(payload.length, 8);
     header.writeUInt32LE(crc32(payload), 12);
@@ -272,7 +286,7 @@ export class Spool {
     const file = path.join(this.dir, `${String(seq).padStart(16, '0')}.wal`);
     const fh = await fs.open(file, 'wx');
     await syncDir(this.dir);
-    const seg: Segment = { seq, rows: 0, bytes: 0, file, sealed: false, replayRows: 0, cache: [], legacy: false, firstAppendAt: 0 };
+    const seg: Segment = { seq, rows: 0, bytes: 0, file, sealed: false, replayRows: 0, cache: [], legacy: false, format: this.format, firstAppendAt: 0 };
     this.segments.push(seg);
     this.open = { seg, fh };
     return this.open;
@@ -301,8 +315,14 @@ async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
   while (written < total) written += (await fh.write(all, written, total - written)).bytesWritten;
 }
 
-function parseRecord(data: Buffer, off: number): { payload: Buffer; rows: number; end: number } | undefined {
-  if (off + HEADER > data.length || data.readUInt32LE(off) !== MAGIC) return undefined;
+function recordFormat(data: Buffer, off: number): number {
+  const f = data.readUInt32LE(off) - MAGIC_BASE;
+  return f >= 1 && f <= MAX_FORMAT ? f : 0;
+}
+
+function parseRecord(data: Buffer, off: number, format: number): { payload: Buffer; rows: number; end: number } | undefined {
+  // Every record of a segment has the segment's format: another magic is corruption.
+  if (off + HEADER > data.length || recordFormat(data, off) !== format) return undefined;
   const rows = data.readUInt32LE(off + 4);
   const len = data.readUInt32LE(off + 8);
   const end = off + HEADER + len;
@@ -312,32 +332,36 @@ function parseRecord(data: Buffer, off: number): { payload: Buffer; rows: number
   return { payload, rows, end };
 }
 
-/** The whole records from the start of `data`, and where they end (a torn or corrupt record, or the end). */
-function readRecords(data: Buffer): { payloads: Buffer[]; rows: number; end: number } {
+/**
+ * The whole records from the start of `data`, their format (0 when there is none), and where
+ * they end (a torn or corrupt record, or the end).
+ */
+function readRecords(data: Buffer): { payloads: Buffer[]; rows: number; end: number; format: number } {
   const payloads: Buffer[] = [];
   let rows = 0;
   let off = 0;
-  for (let rec = parseRecord(data, off); rec; rec = parseRecord(data, off)) {
+  const format = data.length >= HEADER ? recordFormat(data, 0) : 0;
+  for (let rec = parseRecord(data, off, format); rec; rec = parseRecord(data, off, format)) {
     payloads.push(rec.payload);
     rows += rec.rows;
     off = rec.end;
   }
-  return { payloads, rows, end: off };
+  return { payloads, rows, end: off, format };
 }
 
 /** Counts a segment's whole records and cuts off a torn tail (never acknowledged). */
-async function recoverWal(file: string): Promise<{ rows: number; bytes: number }> {
+async function recoverWal(file: string): Promise<{ rows: number; bytes: number; format: number }> {
   const data = await fs.readFile(file);
-  const { rows, end: off } = readRecords(data);
+  const { rows, end: off, format } = readRecords(data);
   if (off < data.length) {
     logger.warn('spool segment ends in an incomplete record (never acknowledged), cut off', { file, bytes: data.length - off });
-    if (off > 0 && data.length - off > HEADER && data.readUInt32LE(off) === MAGIC) {
+    if (off > 0 && data.length - off > HEADER && recordFormat(data, off) !== 0) {
       // A whole-looking record that fails its checksum: keep the bytes for a human.
       await fs.writeFile(file + '.corrupt', data.subarray(off));
     }
     await fs.truncate(file, off);
   }
-  return { rows, bytes: off };
+  return { rows, bytes: off, format };
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -29,7 +29,8 @@ export interface WriterOptions<Row> {
   name: string;
   /** Rows → the payload both the spool and the store get. */
   encode(rows: Row[]): Buffer;
-  insert(payload: Buffer): Promise<void>;
+  /** Stores a segment's payload; `format` is the spool format version its records were written in. */
+  insert(payload: Buffer, format: number): Promise<void>;
   ping(): Promise<boolean>;
   spool: Spool;
   metrics: SignalMetrics;
@@ -234,7 +235,7 @@ export class DurableWriter<Row> {
       }
     }
     try {
-      await this.insertWithTimeout(payload);
+      await this.insertWithTimeout(payload, seg.format);
     } catch (err) {
       this.markDown(err);
       return;
@@ -248,7 +249,7 @@ export class DurableWriter<Row> {
     this.lastWriteAt = Date.now();
   }
 
-  private insertWithTimeout(payload: Buffer): Promise<void> {
+  private insertWithTimeout(payload: Buffer, format: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -257,7 +258,7 @@ export class DurableWriter<Row> {
       );
     });
     // Via then(): a store that throws synchronously still yields a rejected promise.
-    const write = Promise.resolve().then(() => this.opts.insert(payload));
+    const write = Promise.resolve().then(() => this.opts.insert(payload, format));
     return Promise.race([write, timeout]).finally(() => clearTimeout(timer));
   }
 

@@ -6,7 +6,8 @@
 // same folder in one process (one engine, a connection each, running in parallel): inserts
 // get `insertConcurrency` connections of their own, so the collector can keep more than one
 // write in flight and queries (dashboards, report) never wait behind an insert.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import { Limiter } from './limiter.js';
@@ -48,6 +49,9 @@ export class EmbeddedStore implements SpanStore {
   private readonly freeInserters: Session[] = [];
   private insertLimiter = new Limiter(1);
   private closed = false;
+  /** Folder of binary payloads being inserted (see insertFile). */
+  private readonly spillDir: string;
+  private spillSeq = 0;
 
   private constructor(
     private readonly session: Session,
@@ -55,6 +59,7 @@ export class EmbeddedStore implements SpanStore {
   ) {
     this.database = opts.database ?? 'switchyard';
     this.dataDir = opts.dataDir;
+    this.spillDir = join(opts.dataDir, 'switchyard-inserts');
     this.limiter = new Limiter(opts.concurrency ?? 1);
   }
 
@@ -77,6 +82,9 @@ export class EmbeddedStore implements SpanStore {
       );
     }
     const store = new EmbeddedStore(session, { ...opts, dataDir: dir });
+    // Payloads of inserts a crash interrupted: their rows are still in the collector's spool.
+    rmSync(store.spillDir, { recursive: true, force: true });
+    mkdirSync(store.spillDir, { recursive: true });
     try {
       store.lastMigration = await migrate(
         {
@@ -88,7 +96,11 @@ export class EmbeddedStore implements SpanStore {
       // Unqualified table names in query() resolve to our database.
       await store.run(`USE ${store.database}`, {});
       const n = Math.max(1, opts.insertConcurrency ?? 2);
-      for (let i = 0; i < n; i++) store.freeInserters.push(connect());
+      for (let i = 0; i < n; i++) {
+        const inserter = connect();
+        store.freeInserters.push(inserter);
+        await inserter.queryAsync(`USE ${store.database}`);
+      }
       store.insertLimiter = new Limiter(n);
     } catch (err) {
       for (const s of store.freeInserters) s.close();
@@ -127,8 +139,7 @@ export class EmbeddedStore implements SpanStore {
       opts.params && Object.keys(opts.params).length > 0
         ? this.session.queryBindAsync(sql, opts.params, { format })
         : this.session.queryAsync(sql, { format });
-    const other = opts.database && opts.database !== this.database ? opts.database : undefined;
-    if (other && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(other)) throw new Error(`invalid database name: ${other}`);
+    const other = opts.database && opts.database !== this.database ? checkDatabaseName(opts.database) : undefined;
     // Switching database is session state: do it inside one limiter slot and always switch back.
     const r = await this.limiter.run(async () => {
       if (!other) return exec();
@@ -159,22 +170,65 @@ export class EmbeddedStore implements SpanStore {
     this.session.close();
   }
 
+  /**
+   * Runs `INSERT INTO … (cols)` with a binary payload (Native) as its data: chdb takes inline
+   * data only in text formats, so the bytes go through a file the engine reads with file().
+   * The file is page cache, not a durability point (the collector's spool is), and is deleted
+   * once the insert answers.
+   */
+  async insertFile(insertPrefix: string, format: 'Native', payload: Buffer, opts: { database?: string } = {}): Promise<void> {
+    this.assertOpen();
+    const other = opts.database && opts.database !== this.database ? checkDatabaseName(opts.database) : undefined;
+    await this.insertLimiter.run(() =>
+      this.withInserter(async (session) => {
+        if (!other) return this.runFileInsert(session, insertPrefix, format, payload);
+        // Unqualified names resolve in `database`: session state, switched back in the same slot.
+        await session.queryAsync(`USE ${other}`);
+        try {
+          await this.runFileInsert(session, insertPrefix, format, payload);
+        } finally {
+          await session.queryAsync(`USE ${this.database}`);
+        }
+      }),
+    );
+  }
+
   private async insert(
     table: string,
     payload: Buffer,
-    format: 'JSONEachRow' | 'JSONCompactEachRow',
+    format: 'JSONEachRow' | 'JSONCompactEachRow' | 'Native',
     columns: readonly string[] | undefined,
   ): Promise<void> {
     this.assertOpen();
+    const target = `${this.database}.${table}`;
     // Resolves after the rows (and every materialized view fed by them) are in the tables.
-    await this.insertLimiter.run(async () => {
-      const session = this.freeInserters.pop()!;
-      try {
-        await session.insert({ table: `${this.database}.${table}`, values: payload, format, columns });
-      } finally {
-        this.freeInserters.push(session);
-      }
-    });
+    await this.insertLimiter.run(() =>
+      this.withInserter(async (session) => {
+        if (format !== 'Native') return void (await session.insert({ table: target, values: payload, format, columns }));
+        const cols = columns ? ` (${columns.map((c) => `\`${c}\``).join(', ')})` : '';
+        await this.runFileInsert(session, `INSERT INTO ${target}${cols}`, format, payload);
+      }),
+    );
+  }
+
+  private async withInserter<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    // insertLimiter guarantees a free connection for every caller it lets through.
+    const session = this.freeInserters.pop()!;
+    try {
+      return await fn(session);
+    } finally {
+      this.freeInserters.push(session);
+    }
+  }
+
+  private async runFileInsert(session: Session, insertPrefix: string, format: 'Native', payload: Buffer): Promise<void> {
+    const file = join(this.spillDir, `${++this.spillSeq}.${format.toLowerCase()}`);
+    await writeFile(file, payload);
+    try {
+      await session.queryAsync(`${insertPrefix} SELECT * FROM file(${sqlString(file)}, '${format}')`);
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   private assertOpen(): void {
@@ -198,6 +252,16 @@ function writeEngineConfig(dir: string): string {
   const file = join(dir, 'switchyard-engine.xml');
   writeFileSync(file, ENGINE_CONFIG);
   return file;
+}
+
+function checkDatabaseName(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid database name: ${name}`);
+  return name;
+}
+
+/** A ClickHouse string literal. */
+function sqlString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 export function parseJsonEachRow(text: string): Record<string, unknown>[] {

@@ -24,6 +24,9 @@ export interface ClickHouseHttpOptions {
   displayName?: string;
 }
 
+// An INSERT whose data (the request body) is Native: the prefix before FORMAT, run over the body.
+const NATIVE_INSERT = /^\s*(INSERT\s+INTO\s[\s\S]+?)\s+FORMAT\s+Native\s*;?\s*$/i;
+
 const READ_KINDS = new Set(['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN', 'CHECK']);
 
 function contentType(format: string): string {
@@ -61,10 +64,24 @@ export async function startClickHouseHttp(
     'Keep-Alive': 'timeout=10',
   });
 
+  /** INSERT … FORMAT Native in the URL, its data in the body (binary: not joined to the query as text). */
+  async function handleBinaryInsert(req: IncomingMessage, res: ServerResponse, url: URL, prefix: string, body: Buffer, queryId: string) {
+    const parsed = parseRequest(url, Buffer.alloc(0), undefined);
+    if (readonly || req.method === 'GET' || parsed.readonlyRequested) throw READONLY_ERROR();
+    const database = parsed.database ?? (req.headers['x-clickhouse-database'] as string | undefined);
+    const started = process.hrtime.bigint();
+    await store.insertFile(prefix, 'Native', body, { database });
+    const summary = { read_rows: '0', read_bytes: '0', written_rows: '0', written_bytes: '0', total_rows_to_read: '0', result_bytes: '0' };
+    const elapsed_ns = String(process.hrtime.bigint() - started);
+    send(res, 200, { ...baseHeaders(queryId), 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Summary': JSON.stringify({ ...summary, elapsed_ns }) }, '');
+  }
+
   async function handleQuery(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     let queryId = url.searchParams.get('query_id') || randomUUID();
     try {
       const body = await readBody(req);
+      const nativePrefix = body.length > 0 ? NATIVE_INSERT.exec(url.searchParams.get('query') ?? '')?.[1] : undefined;
+      if (nativePrefix) return await handleBinaryInsert(req, res, url, nativePrefix, body, queryId);
       const parsed = parseRequest(url, body, req.headers['content-type']);
       queryId = parsed.queryId ?? queryId;
       if (parsed.query.trim() === '') {

@@ -46,8 +46,9 @@ export interface SpanStore {
   /**
    * Insert rows already encoded by encodeTraceRows / encodeFeedbackRows (src/store/rows.ts): the
    * collector keeps these bytes in its write-ahead log, so rows are serialised once.
+   * 'tracesJson' is the JSON-lines span encoding of spool records written before Native.
    */
-  insertEncoded(kind: 'traces' | 'feedback', payload: Buffer): Promise<void>;
+  insertEncoded(kind: 'traces' | 'tracesJson' | 'feedback', payload: Buffer): Promise<void>;
   /** Run a query and return the raw response body in the given ClickHouse FORMAT. */
   query(sql: string, format?: string): Promise<string>;
   /** Cheap liveness probe used by the writer to decide between writing and spooling. */

@@ -1,11 +1,15 @@
 // Outage behaviour end to end through HTTP: every acknowledged span is fsynced in the spool (the
 // write-ahead log) first; spans sent while the store fails stay there, are replayed in order
 // when it returns, and survive a restart.
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../src/collector/index.js';
 import { encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
+import { mapTraceRequest } from '../../src/collector/map-spans.js';
+import { decodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
+import { encodeTraceRowsJson } from '../../src/store/rows.js';
 import { MemoryStore, protoRequest, protoSpan, tempDir, waitFor } from './helpers.js';
 
 const running: RunningCollector[] = [];
@@ -100,6 +104,32 @@ describe('durable writes', () => {
     expect((await send(second, names(30, 35))).status).toBe(200);
     await waitFor(() => store.traces.length === 35);
     expect(store.traces.map((r) => r.SpanName)).toEqual(names(0, 35));
+    expect(spoolFiles(dir)).toEqual([]);
+  });
+
+  it('replays a segment an earlier version wrote in its JSON-lines format (SYW1 records) before new rows', async () => {
+    const { dir, cleanup } = tempDir();
+    dirs.push(cleanup);
+    // The write-ahead log as the version before Native blocks left it: one record per request.
+    const records = [names(0, 3), names(3, 5)].map((batch) => {
+      const rows = mapTraceRequest(decodeTraceRequestProto(encodeTraceRequestProto(protoRequest(batch.map((name) => protoSpan({ name })))))).rows;
+      const payload = encodeTraceRowsJson(rows);
+      const header = Buffer.alloc(16);
+      header.write('1WYS', 0, 'latin1'); // 0x53595731 little-endian
+      header.writeUInt32LE(rows.length, 4);
+      header.writeUInt32LE(payload.length, 8);
+      header.writeUInt32LE(crc32(payload), 12);
+      return Buffer.concat([header, payload]);
+    });
+    mkdirSync(path.join(dir, 'spans'), { recursive: true });
+    writeFileSync(path.join(dir, 'spans', '0000000000000003.wal'), Buffer.concat(records));
+
+    const store = new MemoryStore();
+    const c = await start(store, dir);
+    expect((await send(c, names(5, 7))).status).toBe(200);
+    await waitFor(() => store.traces.length === 7);
+    expect(store.traces.map((r) => r.SpanName)).toEqual(names(0, 7));
+    expect(store.traces[0].Timestamp).toMatch(/^\d{19}$/);
     expect(spoolFiles(dir)).toEqual([]);
   });
 

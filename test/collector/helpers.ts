@@ -4,15 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TRACE_COLUMNS } from '../../src/store/rows.js';
+import { readNativeBlocks } from './native-reader.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../../src/store/types.js';
 
-/** '1700000000.123456789' → '1700000000123456789' (the inverse of the store's encoding). */
-function dateTime64ToNanos(s: string): string {
-  const [sec, frac = ''] = s.split('.');
-  return BigInt(sec + frac.padEnd(9, '0')).toString();
-}
-
-/** One JSON value per line, as the store encodings write them. */
+/** One JSON value per line, as the store's JSON encodings write them. */
 function jsonLines<T>(payload: Buffer): T[] {
   return payload
     .toString('utf8')
@@ -21,8 +16,19 @@ function jsonLines<T>(payload: Buffer): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
-/** Rows back from the bytes the collector sends a store (encodeTraceRows). */
+/** '1700000000.123456789' → '1700000000123456789' (the inverse of the JSON encoding). */
+function dateTime64ToNanos(s: string): string {
+  const [sec, frac = ''] = s.split('.');
+  return BigInt(sec + frac.padEnd(9, '0')).toString();
+}
+
+/** Rows back from the bytes the collector sends a store (encodeTraceRows: Native blocks). */
 export function decodeTraceRows(payload: Buffer): OtelTraceRow[] {
+  return readNativeBlocks(payload) as unknown as OtelTraceRow[];
+}
+
+/** Rows back from spool records of format 1 (encodeTraceRowsJson: JSONCompactEachRow). */
+export function decodeTraceRowsJson(payload: Buffer): OtelTraceRow[] {
   return jsonLines<unknown[]>(payload).map((values) => {
     const row = Object.fromEntries(TRACE_COLUMNS.map((c, i) => [c, values[i]])) as unknown as OtelTraceRow;
     row.Timestamp = dateTime64ToNanos(row.Timestamp);
@@ -57,8 +63,9 @@ export class MemoryStore implements SpanStore {
     if (this.down) throw new Error('store down');
     this.feedback.push(...rows);
   }
-  insertEncoded(kind: 'traces' | 'feedback', payload: Buffer): Promise<void> {
-    return kind === 'traces' ? this.insertTraces(decodeTraceRows(payload)) : this.insertFeedback(decodeFeedbackRows(payload));
+  insertEncoded(kind: 'traces' | 'tracesJson' | 'feedback', payload: Buffer): Promise<void> {
+    if (kind === 'feedback') return this.insertFeedback(decodeFeedbackRows(payload));
+    return this.insertTraces(kind === 'traces' ? decodeTraceRows(payload) : decodeTraceRowsJson(payload));
   }
   async query(): Promise<string> {
     return '';

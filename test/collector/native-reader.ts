@@ -1,0 +1,83 @@
+// Test helper: reads ClickHouse Native blocks back into row objects, for the types the
+// collector's encoder writes (String, UInt64, DateTime64(9), Map(String, String) and Arrays
+// of them). Values come back as the OtelTraceRow shapes: decimal strings for 64-bit numbers.
+// The engine itself is the real check of the encoding (test/store/native-writer.test.ts);
+// this lets the in-memory store double see rows without one.
+
+class Reader {
+  pos = 0;
+  constructor(private readonly buf: Buffer) {}
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+  varint(): number {
+    let n = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.buf[this.pos++];
+      if (b === undefined) throw new Error('truncated varint');
+      n += (b & 0x7f) * mul;
+      if (b < 0x80) return n;
+      mul *= 128;
+    }
+  }
+  string(): string {
+    const len = this.varint();
+    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+  u64(): bigint {
+    const v = this.buf.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+}
+
+type Decoder = (r: Reader, count: number) => unknown[];
+
+function decoderFor(type: string): Decoder {
+  if (type === 'String') return (r, n) => Array.from({ length: n }, () => r.string());
+  if (type === 'UInt64' || type === 'DateTime64(9)') return (r, n) => Array.from({ length: n }, () => r.u64().toString());
+  const array = /^Array\((.*)\)$/.exec(type);
+  if (array) {
+    const inner = decoderFor(array[1]);
+    return (r, n) => {
+      const ends = Array.from({ length: n }, () => Number(r.u64()));
+      const values = inner(r, n === 0 ? 0 : ends[n - 1]);
+      return ends.map((end, i) => values.slice(i === 0 ? 0 : ends[i - 1], end));
+    };
+  }
+  if (type === 'Map(String, String)') {
+    return (r, n) => {
+      const ends = Array.from({ length: n }, () => Number(r.u64()));
+      const total = n === 0 ? 0 : ends[n - 1];
+      const keys = Array.from({ length: total }, () => r.string());
+      const values = Array.from({ length: total }, () => r.string());
+      return ends.map((end, i) => {
+        const m: Record<string, string> = {};
+        for (let j = i === 0 ? 0 : ends[i - 1]; j < end; j++) m[keys[j]] = values[j];
+        return m;
+      });
+    };
+  }
+  throw new Error(`native-reader: unsupported type ${type}`);
+}
+
+/** Every row of every block in `payload`, as objects keyed by column name. */
+export function readNativeBlocks(payload: Buffer): Record<string, unknown>[] {
+  const r = new Reader(payload);
+  const rows: Record<string, unknown>[] = [];
+  while (!r.done) {
+    const columns = r.varint();
+    const n = r.varint();
+    const block = Array.from({ length: n }, () => ({}) as Record<string, unknown>);
+    for (let c = 0; c < columns; c++) {
+      const name = r.string();
+      const values = decoderFor(r.string())(r, n);
+      for (let i = 0; i < n; i++) block[i][name] = values[i];
+    }
+    rows.push(...block);
+  }
+  return rows;
+}

@@ -7,6 +7,7 @@
 //
 //   node --import tsx bench/ingest.ts [--runs 5] [--requests 300] [--concurrency 16] [--spans 512]
 //     [--batch-size N] [--flush-interval-ms N] [--eager-flush-rows N] [--max-concurrent-writes N] [--concurrent-write-rows N]
+//     [--decode-threads N]
 //     (collector writer settings)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -39,6 +40,8 @@ const writerFlags = {
   eagerFlushRows: flagString(flags, 'eager-flush-rows') ? num('eager-flush-rows', 1) : undefined,
   maxConcurrentWrites: flagString(flags, 'max-concurrent-writes') ? num('max-concurrent-writes', 1) : undefined,
   concurrentWriteRows: flagString(flags, 'concurrent-write-rows') ? num('concurrent-write-rows', 1) : undefined,
+  // 0 is meaningful here (decode in the request thread).
+  decodeThreads: flagString(flags, 'decode-threads') !== undefined ? Number(flagString(flags, 'decode-threads')) : undefined,
 };
 const DEADLINE_MS = 60_000; // per run: the loop stops sending after this, whatever is left
 const DISTINCT_BODIES = 16;

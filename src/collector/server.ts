@@ -3,11 +3,13 @@
 // node:http directly: the ingest path is one route and every microsecond is per request.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { logger } from '../logger.js';
 import { encodeFeedbackRows, encodeTraceRows, type EncodedKind } from '../store/rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../store/types.js';
 import { handleFeedback, sendError, sendJson } from './feedback-route.js';
+import { DecodePool } from './decode-pool.js';
 import { createCollectorMetrics } from './metrics.js';
 import { Spool } from './spool.js';
 import { handleTraces } from './traces-route.js';
@@ -53,6 +55,8 @@ export interface CollectorOptions {
   maxConcurrentWrites?: number;
   /** Rows that must wait before a write starts beside one already running. */
   concurrentWriteRows?: number;
+  /** Worker threads decoding export bodies (0: in the request thread). Default: cores - 1, 1..4. */
+  decodeThreads?: number;
 }
 
 export interface RunningCollector {
@@ -87,6 +91,9 @@ export const COLLECTOR_DEFAULTS = {
   // rows are parsed and the next segment fills.
   maxConcurrentWrites: 2,
   concurrentWriteRows: 16_384,
+  // Decoding, mapping and encoding spans is most of the ingest CPU in JS; on its own threads it
+  // runs beside HTTP and the spool instead of capping them (bench/ingest.ts).
+  decodeThreads: Math.max(1, Math.min(4, os.availableParallelism() - 1)),
 } as const;
 
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
@@ -105,6 +112,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     concurrentWriteRows: o.concurrentWriteRows,
     ping: () => o.store.ping(),
   };
+  const decoder = new DecodePool(o.decodeThreads);
   const spanWriter = new DurableWriter<OtelTraceRow>({
     ...writerOpts,
     name: 'spans',
@@ -141,7 +149,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     }
     if (pathname === '/v1/traces') {
       if (req.method !== 'POST') return [pathname, methodNotAllowed(req, res, 'POST')];
-      return [pathname, await handleTraces(req, res, { writer: spanWriter, metrics: metrics.spans, maxBodyBytes: o.maxBodyBytes, ...retryAfter })];
+      return [pathname, await handleTraces(req, res, { writer: spanWriter, decoder, metrics: metrics.spans, maxBodyBytes: o.maxBodyBytes, ...retryAfter })];
     }
     if (pathname === '/v1/feedback') {
       if (req.method !== 'POST') return [pathname, methodNotAllowed(req, res, 'POST')];
@@ -209,6 +217,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         const grace = setTimeout(() => server.closeAllConnections(), 1000);
         await serverClosed;
         clearTimeout(grace);
+        await decoder.close();
       })();
       return closed;
     },

@@ -5,10 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OtelTraceRow } from '../store/types.js';
 import { BodyError, decodeContentEncoding, mediaType, readRawBody } from './body.js';
-import { mapTraceRequest } from './map-spans.js';
+import { logger } from '../logger.js';
+import type { Encoding } from './decode-job.js';
+import type { DecodePool } from './decode-pool.js';
 import type { SignalMetrics } from './metrics.js';
-import { OtlpJsonError, decodeTraceRequestJson, encodeStatusJson, encodeTraceResponseJson } from './otlp-json.js';
-import { decodeTraceRequestProto, encodeStatusProto, encodeTraceResponseProto } from './otlp-proto.js';
+import { encodeStatusJson, encodeTraceResponseJson } from './otlp-json.js';
+import { encodeStatusProto, encodeTraceResponseProto } from './otlp-proto.js';
 import { BufferFullError, type DurableWriter, WriterUnavailableError } from './writer.js';
 
 // google.rpc.Code values used in Status bodies.
@@ -17,10 +19,11 @@ const RESOURCE_EXHAUSTED = 8;
 const INTERNAL = 13;
 const UNAVAILABLE = 14;
 
-type Encoding = 'proto' | 'json';
 
 export interface TracesRouteDeps {
   writer: DurableWriter<OtelTraceRow>;
+  /** Decodes, maps and encodes bodies (on worker threads when it has them). */
+  decoder: DecodePool;
   metrics: SignalMetrics;
   maxBodyBytes: number;
   /** Seconds a sender is told to wait after a 429. */
@@ -67,27 +70,22 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, de
     throw err;
   }
 
-  let request;
+  let decoded;
   try {
-    request = enc === 'proto' ? decodeTraceRequestProto(body) : decodeTraceRequestJson(body.toString('utf8'));
+    decoded = await deps.decoder.decode(enc, body);
   } catch (err) {
-    const detail = (err as Error).message;
-    const reason =
-      err instanceof OtlpJsonError
-        ? detail
-        : enc === 'json'
-          ? `invalid OTLP/JSON ExportTraceServiceRequest: ${detail}` // e.g. nesting too deep
-          : `invalid ExportTraceServiceRequest protobuf: ${detail}`;
-    return sendStatus(res, 400, enc, INVALID_ARGUMENT, reason);
+    logger.error('decoding an export request failed', { error: (err as Error).message });
+    return sendStatus(res, 500, enc, INTERNAL, 'internal error while decoding spans');
   }
-
-  const { rows, rejected, firstError } = mapTraceRequest(request);
-  deps.metrics.received.inc(rows.length + rejected);
+  if (!decoded.ok) return sendStatus(res, 400, enc, INVALID_ARGUMENT, decoded.reason);
+  const { rows, rejected, firstError } = decoded;
+  deps.metrics.received.inc(rows + rejected);
   if (rejected > 0) deps.metrics.rejected.inc(rejected);
 
-  if (rows.length > 0) {
+  if (rows > 0) {
     try {
-      await deps.writer.submit(rows);
+      const p = decoded.payload;
+      await deps.writer.submitEncoded(Buffer.from(p.buffer, p.byteOffset, p.byteLength), rows);
     } catch (err) {
       if (err instanceof BufferFullError) {
         return sendStatus(res, 429, enc, RESOURCE_EXHAUSTED, err.message, { 'retry-after': String(deps.retryAfterFullSeconds) });

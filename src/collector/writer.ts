@@ -82,33 +82,45 @@ export class DurableWriter<Row> {
 
   /** Resolves once the rows are fsynced in the spool; rejects with BufferFullError or WriterUnavailableError. */
   async submit(rows: Row[]): Promise<void> {
+    this.admit(rows.length);
+    if (rows.length > 0) await this.append(this.opts.encode(rows), rows.length);
+  }
+
+  /** submit() for rows already encoded (by a decode worker): `payload` holds `rows` rows. */
+  async submitEncoded(payload: Buffer, rows: number): Promise<void> {
+    this.admit(rows);
+    if (rows > 0) await this.append(payload, rows);
+  }
+
+  private admit(rows: number): void {
     if (this.closing) throw new WriterUnavailableError('collector is shutting down');
-    if (rows.length === 0) return;
     const unstored = this.opts.spool.rows + this.syncingRows;
     // An oversized request is still taken when nothing else waits, else it could never fit.
-    if (!this.replayMode() && unstored > 0 && unstored + rows.length > this.opts.maxBufferedRows) {
-      this.opts.metrics.refused.inc(rows.length);
+    if (rows > 0 && !this.replayMode() && unstored > 0 && unstored + rows > this.opts.maxBufferedRows) {
+      this.opts.metrics.refused.inc(rows);
       throw new BufferFullError(`${this.opts.name} buffer is full (${unstored} rows not yet stored)`);
     }
-    const payload = this.opts.encode(rows);
+  }
+
+  private async append(payload: Buffer, rows: number): Promise<void> {
     // Keep inserts within batchSize: these rows start the next segment.
     const spool = this.opts.spool;
-    if (spool.openRows > 0 && spool.openRows + rows.length > this.opts.batchSize) this.seal();
-    this.syncingRows += rows.length;
+    if (spool.openRows > 0 && spool.openRows + rows > this.opts.batchSize) this.seal();
+    this.syncingRows += rows;
     this.opts.metrics.queued.set(this.bufferedRows);
     let replay = false;
     try {
-      ({ replay } = await this.opts.spool.append(payload, rows.length, () => this.storeDown));
+      ({ replay } = await spool.append(payload, rows, () => this.storeDown));
     } catch (err) {
-      this.opts.metrics.dropped.inc(rows.length);
+      this.opts.metrics.dropped.inc(rows);
       const msg = err instanceof SpoolFullError ? err.message : `spool write failed: ${(err as Error).message}`;
-      logger.error('spool refused rows', { signal: this.opts.name, rows: rows.length, error: msg });
+      logger.error('spool refused rows', { signal: this.opts.name, rows, error: msg });
       throw new WriterUnavailableError(this.storeDown ? `store unavailable and ${msg}` : msg);
     } finally {
-      this.syncingRows -= rows.length;
+      this.syncingRows -= rows;
       this.updateGauges();
     }
-    if (replay) this.opts.metrics.spooled.inc(rows.length);
+    if (replay) this.opts.metrics.spooled.inc(rows);
     this.pump();
   }
 

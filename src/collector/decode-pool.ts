@@ -1,0 +1,97 @@
+// Runs decodeExport on worker threads (or inline with 0 threads). Tasks go to the thread with
+// the fewest in flight; a thread that dies fails its tasks (answered 500, the sender retries)
+// and is replaced after a pause that grows while replacements keep dying; with no thread
+// alive, requests decode inline rather than fail. Bodies and payloads are copied across (a few hundred KB per request:
+// microseconds, against the milliseconds of decoding them).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { logger } from '../logger.js';
+import { type DecodeResult, type Encoding, decodeExport } from './decode-job.js';
+
+const RESPAWN_MIN_MS = 100;
+const RESPAWN_MAX_MS = 10_000;
+
+export interface DecodeTask {
+  id: number;
+  enc: Encoding;
+  body: Uint8Array;
+}
+export type DecodeReply = { id: number; result: DecodeResult; failure?: undefined } | { id: number; failure: string; result?: undefined };
+
+interface Pending {
+  resolve(r: DecodeResult): void;
+  reject(err: Error): void;
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+function startWorker(): Worker {
+  const compiled = new URL('./decode-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled);
+  // Running from TypeScript sources (tests, tsx): load the worker through tsx as well.
+  const source = new URL('./decode-worker.ts', import.meta.url).href;
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`, { eval: true });
+}
+
+export class DecodePool {
+  private readonly threads: Thread[] = [];
+  private nextId = 1;
+  private closed = false;
+  private respawnDelayMs = RESPAWN_MIN_MS;
+
+  constructor(threads: number) {
+    for (let i = 0; i < threads; i++) this.threads.push(this.spawn());
+  }
+
+  /** Threads alive now. */
+  get size(): number {
+    return this.threads.length;
+  }
+
+  decode(enc: Encoding, body: Uint8Array): Promise<DecodeResult> {
+    if (this.threads.length === 0 || this.closed) return Promise.resolve().then(() => decodeExport(enc, body));
+    let t = this.threads[0];
+    for (const o of this.threads) if (o.pending.size < t.pending.size) t = o;
+    const id = this.nextId++;
+    const thread = t;
+    return new Promise<DecodeResult>((resolve, reject) => {
+      thread.pending.set(id, { resolve, reject });
+      thread.worker.postMessage({ id, enc, body } satisfies DecodeTask);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+
+  private spawn(): Thread {
+    const thread: Thread = { worker: startWorker(), pending: new Map() };
+    const started = Date.now();
+    thread.worker.unref();
+    thread.worker.on('message', (m: DecodeReply) => {
+      const p = thread.pending.get(m.id);
+      if (!p) return;
+      thread.pending.delete(m.id);
+      if (m.result) p.resolve(m.result);
+      else p.reject(new Error(`decode worker failed: ${m.failure}`));
+    });
+    thread.worker.on('error', (err) => logger.error('decode worker crashed', { error: err.message }));
+    thread.worker.on('exit', (code) => {
+      for (const p of thread.pending.values()) p.reject(new Error(`decode worker exited (code ${code})`));
+      thread.pending.clear();
+      const i = this.threads.indexOf(thread);
+      if (i < 0 || this.closed) return;
+      this.threads.splice(i, 1);
+      this.respawnDelayMs = Date.now() - started < 10_000 ? Math.min(this.respawnDelayMs * 2, RESPAWN_MAX_MS) : RESPAWN_MIN_MS;
+      setTimeout(() => {
+        if (!this.closed) this.threads.push(this.spawn());
+      }, this.respawnDelayMs).unref();
+    });
+    return thread;
+  }
+}

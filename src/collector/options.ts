@@ -19,6 +19,7 @@ const schema = z.object({
   eagerFlushRows: positiveInt,
   maxConcurrentWrites: positiveInt,
   concurrentWriteRows: positiveInt,
+  decodeThreads: z.coerce.number().int().min(0).max(64),
   maxBufferedRows: positiveInt,
   maxSpoolBytes: positiveInt,
   closeTimeoutMs: positiveInt,
@@ -40,6 +41,7 @@ export const collectorUsage = `usage: switchyard collector [flags]
   --eager-flush-rows N     rows that start an insert without waiting (SWITCHYARD_COLLECTOR_EAGER_FLUSH_ROWS, default 16384)
   --max-concurrent-writes N  store inserts in flight while healthy (SWITCHYARD_COLLECTOR_MAX_CONCURRENT_WRITES, default 2)
   --concurrent-write-rows N  rows waiting before an extra insert starts (SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS, default 16384)
+  --decode-threads N       worker threads decoding OTLP bodies, 0 = in the request thread (SWITCHYARD_COLLECTOR_DECODE_THREADS, default cores - 1, 1..4)
   --max-buffered-rows N    acknowledged rows not yet stored before 429 (SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS, default 100000)
   --max-spool-bytes N      write-ahead spool bound before 503 (SWITCHYARD_COLLECTOR_MAX_SPOOL_BYTES, default 1 GiB)
   --clickhouse-http-port N embedded mode: ClickHouse HTTP interface port (default 8123, 127.0.0.1)
@@ -64,6 +66,7 @@ export function resolveCollectorOptions(
     eagerFlushRows: pick('eager-flush-rows', 'SWITCHYARD_COLLECTOR_EAGER_FLUSH_ROWS') ?? COLLECTOR_DEFAULTS.eagerFlushRows,
     maxConcurrentWrites: pick('max-concurrent-writes', 'SWITCHYARD_COLLECTOR_MAX_CONCURRENT_WRITES') ?? COLLECTOR_DEFAULTS.maxConcurrentWrites,
     concurrentWriteRows: pick('concurrent-write-rows', 'SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS') ?? COLLECTOR_DEFAULTS.concurrentWriteRows,
+    decodeThreads: pick('decode-threads', 'SWITCHYARD_COLLECTOR_DECODE_THREADS') ?? COLLECTOR_DEFAULTS.decodeThreads,
     maxBufferedRows: pick('max-buffered-rows', 'SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS') ?? COLLECTOR_DEFAULTS.maxBufferedRows,
     maxSpoolBytes: pick('max-spool-bytes', 'SWITCHYARD_COLLECTOR_MAX_SPOOL_BYTES') ?? COLLECTOR_DEFAULTS.maxSpoolBytes,
     closeTimeoutMs: pick('close-timeout-ms', 'SWITCHYARD_COLLECTOR_CLOSE_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.closeTimeoutMs,

@@ -29,6 +29,13 @@ describe('resolveCollectorOptions', () => {
     expect(() => resolveCollectorOptions({ 'max-concurrent-writes': '0' }, {})).toThrow(/--max-concurrent-writes/);
   });
 
+  it('sets decode threads from flags or env; 0 decodes in the request thread', () => {
+    expect(resolveCollectorOptions({}, {}).decodeThreads).toBeGreaterThanOrEqual(1);
+    expect(resolveCollectorOptions({ 'decode-threads': '0' }, {}).decodeThreads).toBe(0);
+    expect(resolveCollectorOptions({}, { SWITCHYARD_COLLECTOR_DECODE_THREADS: '3' }).decodeThreads).toBe(3);
+    expect(() => resolveCollectorOptions({ 'decode-threads': '-1' }, {})).toThrow(/--decode-threads/);
+  });
+
   it('names the bad setting', () => {
     expect(() => resolveCollectorOptions({ port: 'abc' }, {})).toThrow(/--port/);
     expect(() => resolveCollectorOptions({ 'batch-size': '0' }, {})).toThrow(/--batch-size/);

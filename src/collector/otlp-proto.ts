@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { InterningReader } from './interning-reader.js';
 import type { ExportTraceRequest } from './otlp-model.js';
 
 function protoDir(): string {
@@ -32,7 +33,8 @@ const StatusType = root.lookupType('google.rpc.Status');
 
 /** Throws (protobufjs' error) when the bytes are not a valid ExportTraceServiceRequest. */
 export function decodeTraceRequestProto(body: Uint8Array): ExportTraceRequest {
-  return RequestType.decode(body) as unknown as ExportTraceRequest;
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return RequestType.decode(new InterningReader(buf)) as unknown as ExportTraceRequest;
 }
 
 /** Encodes a request; used by tests and the benchmark to build bodies. */

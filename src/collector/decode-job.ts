@@ -1,8 +1,7 @@
 // One OTLP/HTTP export body → the bytes the store is sent: decode (protobuf or JSON), map to
 // otel_traces rows, encode them (Native). The same function runs in the request thread or in a
 // decode worker (decode-pool.ts); its result is plain data so it crosses threads as it is.
-import { encodeTraceRows } from '../store/rows.js';
-import { mapTraceRequest } from './map-spans.js';
+import { encodeTraceRequest } from './map-spans.js';
 import { OtlpJsonError, decodeTraceRequestJson } from './otlp-json.js';
 import { decodeTraceRequestProto } from './otlp-proto.js';
 
@@ -27,7 +26,5 @@ export function decodeExport(enc: Encoding, body: Uint8Array): DecodeResult {
           : `invalid ExportTraceServiceRequest protobuf: ${detail}`;
     return { ok: false, reason };
   }
-  const { rows, rejected, firstError } = mapTraceRequest(request);
-  const payload = rows.length > 0 ? encodeTraceRows(rows) : new Uint8Array(0);
-  return { ok: true, payload, rows: rows.length, rejected, firstError };
+  return { ok: true, ...encodeTraceRequest(request) };
 }

@@ -1,38 +1,32 @@
-// OTLP spans → `otel_traces` rows, column for column as the OpenTelemetry Collector contrib
-// ClickHouse exporter fills them (exporter_traces.go): ids as lowercase hex ('' when all
-// zero), SpanKind/StatusCode via ptrace's String() names, attributes via Value.AsString(),
-// Timestamp = span start and Duration = end - start, both in nanoseconds.
+// OTLP spans → `otel_traces` rows as one Native block, column for column as the OpenTelemetry
+// Collector contrib ClickHouse exporter fills them (exporter_traces.go): ids as lowercase hex
+// ('' when all zero), SpanKind/StatusCode via ptrace's String() names, attributes via
+// Value.AsString(), Timestamp = span start and Duration = end - start, both in nanoseconds.
 // Spans the OTLP spec calls invalid (trace id not 16 non-zero bytes, span id not 8 non-zero
 // bytes, malformed parent/link ids) are not stored; they are counted for partial_success.
-import type { OtelTraceRow } from '../store/types.js';
-import { anyValueAsString, attributesToMap, uint64 } from './any-value.js';
-import type { ExportTraceRequest, KeyValue, Span } from './otlp-model.js';
+// The decoded messages are written straight into the block's columns, without a row object
+// per span: this is the collector's hottest path (bench/ingest.ts).
+import { NativeWriter } from '../store/native-writer.js';
+import { TRACE_COLUMNS, TRACE_NATIVE_TYPES } from '../store/rows.js';
+import { anyValueAsString } from './any-value.js';
+import type { ExportTraceRequest, Int64, KeyValue, Span } from './otlp-model.js';
 
 // ptrace.SpanKind.String() and ptrace.StatusCode.String().
 const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
 const STATUS_CODES = ['Unset', 'Ok', 'Error'];
-// Most spans have no events or links: share one frozen empty array instead of six per row.
-const NONE = Object.freeze([]) as unknown as never[];
 
-export interface MappedSpans {
-  rows: OtelTraceRow[];
+export interface EncodedSpans {
+  /** One Native block of otel_traces rows (empty when no span was accepted). */
+  payload: Buffer;
+  rows: number;
   rejected: number;
   /** First reason a span was rejected, for partial_success.error_message. */
   firstError: string;
 }
 
-function hex(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
-}
-
 function isZero(id: Uint8Array): boolean {
   for (let i = 0; i < id.length; i++) if (id[i] !== 0) return false;
   return true;
-}
-
-/** traceutil.*IDToHexOrEmptyString: '' for an absent or all-zero id. */
-function hexOrEmpty(id: Uint8Array | null | undefined): string {
-  return !id || id.length === 0 || isZero(id) ? '' : hex(id);
 }
 
 /** Why the span must be rejected, or '' when it is valid. */
@@ -61,59 +55,98 @@ function serviceName(attrs: KeyValue[] | null | undefined): string {
   return '';
 }
 
-function mapSpan(
-  span: Span,
-  service: string,
-  resourceAttributes: Record<string, string>,
-  scopeName: string,
-  scopeVersion: string,
-): OtelTraceRow {
-  const start = uint64(span.startTimeUnixNano);
-  const end = uint64(span.endTimeUnixNano);
-  // The column is UInt64: a span that ends before it starts gets 0 rather than a failed insert.
-  const duration = end > start ? end - start : 0n;
-  const events = span.events;
-  const links = span.links;
-  const hasEvents = !!events && events.length > 0;
-  const hasLinks = !!links && links.length > 0;
-  const status = span.status;
-  return {
-    Timestamp: start.toString(),
-    TraceId: hexOrEmpty(span.traceId),
-    SpanId: hexOrEmpty(span.spanId),
-    ParentSpanId: hexOrEmpty(span.parentSpanId),
-    TraceState: span.traceState ?? '',
-    SpanName: span.name ?? '',
-    SpanKind: SPAN_KINDS[span.kind ?? 0] ?? '',
-    ServiceName: service,
-    ResourceAttributes: resourceAttributes,
-    ScopeName: scopeName,
-    ScopeVersion: scopeVersion,
-    SpanAttributes: attributesToMap(span.attributes),
-    Duration: duration.toString(),
-    StatusCode: STATUS_CODES[status?.code ?? 0] ?? '',
-    StatusMessage: status?.message ?? '',
-    'Events.Timestamp': hasEvents ? events.map((e) => uint64(e.timeUnixNano).toString()) : NONE,
-    'Events.Name': hasEvents ? events.map((e) => e.name ?? '') : NONE,
-    'Events.Attributes': hasEvents ? events.map((e) => attributesToMap(e.attributes)) : NONE,
-    'Links.TraceId': hasLinks ? links.map((l) => hexOrEmpty(l.traceId)) : NONE,
-    'Links.SpanId': hasLinks ? links.map((l) => hexOrEmpty(l.spanId)) : NONE,
-    'Links.TraceState': hasLinks ? links.map((l) => l.traceState ?? '') : NONE,
-    'Links.Attributes': hasLinks ? links.map((l) => attributesToMap(l.attributes)) : NONE,
-  };
+/**
+ * Attribute lists flattened into one keys and one values column, with a count per list. A key
+ * repeated within a list keeps its first position and its last value (as a map built from it).
+ */
+class FlatMaps {
+  readonly counts: number[] = [];
+  readonly keys: string[] = [];
+  readonly values: string[] = [];
+
+  add(kvs: KeyValue[] | null | undefined): void {
+    const start = this.keys.length;
+    if (kvs) {
+      for (let i = 0; i < kvs.length; i++) {
+        const key = kvs[i].key ?? '';
+        const value = anyValueAsString(kvs[i].value);
+        let j = start;
+        while (j < this.keys.length && this.keys[j] !== key) j++;
+        if (j < this.keys.length) this.values[j] = value;
+        else {
+          this.keys.push(key);
+          this.values.push(value);
+        }
+      }
+    }
+    this.counts.push(this.keys.length - start);
+  }
+
+  /** Adds a list flattened once before (a resource's attributes, shared by its spans). */
+  addFlat(keys: readonly string[], values: readonly string[]): void {
+    for (let i = 0; i < keys.length; i++) {
+      this.keys.push(keys[i]);
+      this.values.push(values[i]);
+    }
+    this.counts.push(keys.length);
+  }
+
+  write(w: NativeWriter): void {
+    w.offsets(this.counts);
+    w.strings(this.keys);
+    w.strings(this.values);
+  }
 }
 
-export function mapTraceRequest(req: ExportTraceRequest): MappedSpans {
-  const rows: OtelTraceRow[] = [];
+interface Scope {
+  service: string;
+  resourceKeys: string[];
+  resourceValues: string[];
+  name: string;
+  version: string;
+}
+
+// 64-bit values from their halves without BigInt: Long from protobuf, bigint from JSON.
+let hi = 0;
+let lo = 0;
+function split(v: Int64 | null | undefined): void {
+  if (v == null) {
+    hi = 0;
+    lo = 0;
+  } else if (typeof v === 'bigint') {
+    const u = BigInt.asUintN(64, v);
+    hi = Number(u >> 32n);
+    lo = Number(u & 0xffffffffn);
+  } else {
+    hi = v.high >>> 0;
+    lo = v.low >>> 0;
+  }
+}
+
+/** Unsigned nanoseconds as DateTime64(9) (Int64): saturated past year 2262. */
+function writeTime(w: NativeWriter, v: Int64 | null | undefined): void {
+  split(v);
+  if (hi > 0x7fffffff) w.u64Parts(0x7fffffff, 0xffffffff);
+  else w.u64Parts(hi, lo);
+}
+
+export function encodeTraceRequest(req: ExportTraceRequest): EncodedSpans {
+  const spans: Span[] = [];
+  const scopeOf: Scope[] = [];
   let rejected = 0;
   let firstError = '';
   for (const rs of req.resourceSpans ?? []) {
     const resAttrs = rs.resource?.attributes;
-    const service = serviceName(resAttrs);
-    const resourceAttributes = attributesToMap(resAttrs);
+    const flat = new FlatMaps();
+    flat.add(resAttrs);
     for (const ss of rs.scopeSpans ?? []) {
-      const scopeName = ss.scope?.name ?? '';
-      const scopeVersion = ss.scope?.version ?? '';
+      const scope: Scope = {
+        service: serviceName(resAttrs),
+        resourceKeys: flat.keys,
+        resourceValues: flat.values,
+        name: ss.scope?.name ?? '',
+        version: ss.scope?.version ?? '',
+      };
       for (const span of ss.spans ?? []) {
         const reason = invalidReason(span);
         if (reason) {
@@ -121,10 +154,98 @@ export function mapTraceRequest(req: ExportTraceRequest): MappedSpans {
           if (!firstError) firstError = reason;
           continue;
         }
-        // Rows share the resource map object: it is never mutated after this point.
-        rows.push(mapSpan(span, service, resourceAttributes, scopeName, scopeVersion));
+        spans.push(span);
+        scopeOf.push(scope);
       }
     }
   }
-  return { rows, rejected, firstError };
+  const n = spans.length;
+  if (n === 0) return { payload: Buffer.alloc(0), rows: 0, rejected, firstError };
+
+  const w = new NativeWriter(1024 + n * 400);
+  const col = (name: (typeof TRACE_COLUMNS)[number]) => w.column(name, TRACE_NATIVE_TYPES[name]);
+  w.block(TRACE_COLUMNS.length, n);
+  col('Timestamp');
+  for (let i = 0; i < n; i++) writeTime(w, spans[i].startTimeUnixNano);
+  col('TraceId');
+  for (let i = 0; i < n; i++) w.hexId(spans[i].traceId);
+  col('SpanId');
+  for (let i = 0; i < n; i++) w.hexId(spans[i].spanId);
+  col('ParentSpanId');
+  for (let i = 0; i < n; i++) w.hexId(spans[i].parentSpanId);
+  col('TraceState');
+  for (let i = 0; i < n; i++) w.string(spans[i].traceState ?? '');
+  col('SpanName');
+  for (let i = 0; i < n; i++) w.string(spans[i].name ?? '');
+  col('SpanKind');
+  for (let i = 0; i < n; i++) w.string(SPAN_KINDS[spans[i].kind ?? 0] ?? '');
+  col('ServiceName');
+  for (let i = 0; i < n; i++) w.string(scopeOf[i].service);
+  col('ResourceAttributes');
+  const res = new FlatMaps();
+  for (let i = 0; i < n; i++) res.addFlat(scopeOf[i].resourceKeys, scopeOf[i].resourceValues);
+  res.write(w);
+  col('ScopeName');
+  for (let i = 0; i < n; i++) w.string(scopeOf[i].name);
+  col('ScopeVersion');
+  for (let i = 0; i < n; i++) w.string(scopeOf[i].version);
+  col('SpanAttributes');
+  const attrs = new FlatMaps();
+  for (let i = 0; i < n; i++) attrs.add(spans[i].attributes);
+  attrs.write(w);
+  col('Duration');
+  for (let i = 0; i < n; i++) writeDuration(w, spans[i]);
+  col('StatusCode');
+  for (let i = 0; i < n; i++) w.string(STATUS_CODES[spans[i].status?.code ?? 0] ?? '');
+  col('StatusMessage');
+  for (let i = 0; i < n; i++) w.string(spans[i].status?.message ?? '');
+  writeEvents(w, spans, col);
+  writeLinks(w, spans, col);
+  return { payload: w.finish(), rows: n, rejected, firstError };
+}
+
+/** end - start in nanoseconds; a span that ends before it starts gets 0 (the column is UInt64). */
+function writeDuration(w: NativeWriter, span: Span): void {
+  split(span.startTimeUnixNano);
+  const sHi = hi;
+  const sLo = lo;
+  split(span.endTimeUnixNano);
+  if (hi < sHi || (hi === sHi && lo <= sLo)) return w.u64Parts(0, 0);
+  const borrow = lo < sLo ? 1 : 0;
+  w.u64Parts(hi - sHi - borrow, (lo - sLo + 0x1_0000_0000) % 0x1_0000_0000);
+}
+
+type Col = (name: (typeof TRACE_COLUMNS)[number]) => void;
+
+function writeEvents(w: NativeWriter, spans: Span[], col: Col): void {
+  const counts = spans.map((s) => s.events?.length ?? 0);
+  col('Events.Timestamp');
+  w.offsets(counts);
+  for (const s of spans) for (const e of s.events ?? []) writeTime(w, e.timeUnixNano);
+  col('Events.Name');
+  w.offsets(counts);
+  for (const s of spans) for (const e of s.events ?? []) w.string(e.name ?? '');
+  col('Events.Attributes');
+  w.offsets(counts);
+  const maps = new FlatMaps();
+  for (const s of spans) for (const e of s.events ?? []) maps.add(e.attributes);
+  maps.write(w);
+}
+
+function writeLinks(w: NativeWriter, spans: Span[], col: Col): void {
+  const counts = spans.map((s) => s.links?.length ?? 0);
+  col('Links.TraceId');
+  w.offsets(counts);
+  for (const s of spans) for (const l of s.links ?? []) w.hexId(l.traceId);
+  col('Links.SpanId');
+  w.offsets(counts);
+  for (const s of spans) for (const l of s.links ?? []) w.hexId(l.spanId);
+  col('Links.TraceState');
+  w.offsets(counts);
+  for (const s of spans) for (const l of s.links ?? []) w.string(l.traceState ?? '');
+  col('Links.Attributes');
+  w.offsets(counts);
+  const maps = new FlatMaps();
+  for (const s of spans) for (const l of s.links ?? []) maps.add(l.attributes);
+  maps.write(w);
 }

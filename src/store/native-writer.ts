@@ -16,6 +16,7 @@ const UINT64_MAX = (1n << 64n) - 1n;
 const ONE_BYTE_LENGTH_CHARS = 42;
 
 const DECIMAL = /^\d{1,20}$/;
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
 function checkDecimal(s: string, what: string): string {
   if (typeof s !== 'string' || !DECIMAL.test(s)) throw new Error(`invalid ${what}: ${JSON.stringify(s)?.slice(0, 40)}`);
@@ -94,6 +95,32 @@ export class NativeWriter {
     this.pos = this.buf.writeBigInt64LE(v, this.pos);
   }
 
+  /** A UInt64/Int64 from its two 32-bit halves (already range-checked by the caller). */
+  u64Parts(high: number, low: number): void {
+    this.ensure(8);
+    this.buf.writeUInt32LE(low >>> 0, this.pos);
+    this.buf.writeUInt32LE(high >>> 0, this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** An id as lowercase hex String ('' for an absent or all-zero id), without a JS string. */
+  hexId(id: Uint8Array | null | undefined): void {
+    const n = id ? id.length : 0;
+    let zero = true;
+    for (let i = 0; i < n && zero; i++) if (id![i] !== 0) zero = false;
+    if (zero) return this.varint(0);
+    this.varint(n * 2);
+    this.ensure(n * 2);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const v = id![i];
+      b[p++] = HEX[v >> 4];
+      b[p++] = HEX[v & 15];
+    }
+    this.pos = p;
+  }
+
   /** An Array or Map column's cumulative end offsets (UInt64), from each row's length. */
   offsets(lengths: ArrayLike<number>): void {
     this.ensure(lengths.length * 8);
@@ -106,6 +133,10 @@ export class NativeWriter {
       b.writeUInt32LE(Math.floor(end / 0x1_0000_0000), this.pos + 4);
       this.pos += 8;
     }
+  }
+
+  strings(list: readonly string[]): void {
+    for (let i = 0; i < list.length; i++) this.string(list[i]);
   }
 
   /** A Map(String, String) column of `maps`, one per row (or per element, inside an Array). */

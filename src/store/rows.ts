@@ -48,6 +48,32 @@ export const TRACE_COLUMNS = [
   'Links.Attributes',
 ] as const satisfies readonly (keyof OtelTraceRow)[];
 
+/** The Native type each otel_traces column is sent as (the engine converts to the table's types). */
+export const TRACE_NATIVE_TYPES: Readonly<Record<(typeof TRACE_COLUMNS)[number], string>> = {
+  Timestamp: 'DateTime64(9)',
+  TraceId: 'String',
+  SpanId: 'String',
+  ParentSpanId: 'String',
+  TraceState: 'String',
+  SpanName: 'String',
+  SpanKind: 'String',
+  ServiceName: 'String',
+  ResourceAttributes: 'Map(String, String)',
+  ScopeName: 'String',
+  ScopeVersion: 'String',
+  SpanAttributes: 'Map(String, String)',
+  Duration: 'UInt64',
+  StatusCode: 'String',
+  StatusMessage: 'String',
+  'Events.Timestamp': 'Array(DateTime64(9))',
+  'Events.Name': 'Array(String)',
+  'Events.Attributes': 'Array(Map(String, String))',
+  'Links.TraceId': 'Array(String)',
+  'Links.SpanId': 'Array(String)',
+  'Links.TraceState': 'Array(String)',
+  'Links.Attributes': 'Array(Map(String, String))',
+};
+
 const NO_EVENTS: readonly string[] = Object.freeze([]);
 
 /** One JSONCompactEachRow line of otel_traces, columns in TRACE_COLUMNS order. */
@@ -105,10 +131,10 @@ export function encodeTraceRows(rows: readonly OtelTraceRow[]): Buffer {
   const w = new NativeWriter(1024 + n * 400);
   w.block(TRACE_COLUMNS.length, n);
   const strings = (name: (typeof TRACE_COLUMNS)[number]) => {
-    w.column(name, 'String');
+    w.column(name, TRACE_NATIVE_TYPES[name]);
     for (let i = 0; i < n; i++) w.string(rows[i][name] as string);
   };
-  w.column('Timestamp', 'DateTime64(9)');
+  w.column('Timestamp', TRACE_NATIVE_TYPES['Timestamp']);
   for (let i = 0; i < n; i++) w.dateTime64ns(rows[i].Timestamp);
   strings('TraceId');
   strings('SpanId');
@@ -117,34 +143,34 @@ export function encodeTraceRows(rows: readonly OtelTraceRow[]): Buffer {
   strings('SpanName');
   strings('SpanKind');
   strings('ServiceName');
-  w.column('ResourceAttributes', 'Map(String, String)');
+  w.column('ResourceAttributes', TRACE_NATIVE_TYPES['ResourceAttributes']);
   w.maps(rows.map((r) => r.ResourceAttributes));
   strings('ScopeName');
   strings('ScopeVersion');
-  w.column('SpanAttributes', 'Map(String, String)');
+  w.column('SpanAttributes', TRACE_NATIVE_TYPES['SpanAttributes']);
   w.maps(rows.map((r) => r.SpanAttributes));
-  w.column('Duration', 'UInt64');
+  w.column('Duration', TRACE_NATIVE_TYPES['Duration']);
   for (let i = 0; i < n; i++) w.uint64(rows[i].Duration);
   strings('StatusCode');
   strings('StatusMessage');
   // Nested columns are arrays of equal length per row: one offsets column each.
   const eventCounts = Uint32Array.from(rows, (r) => r['Events.Timestamp'].length);
-  w.column('Events.Timestamp', 'Array(DateTime64(9))');
+  w.column('Events.Timestamp', TRACE_NATIVE_TYPES['Events.Timestamp']);
   w.offsets(eventCounts);
   for (const r of rows) for (const t of r['Events.Timestamp']) w.dateTime64ns(t);
-  w.column('Events.Name', 'Array(String)');
+  w.column('Events.Name', TRACE_NATIVE_TYPES['Events.Name']);
   w.offsets(eventCounts);
   for (const r of rows) for (const name of r['Events.Name']) w.string(name);
-  w.column('Events.Attributes', 'Array(Map(String, String))');
+  w.column('Events.Attributes', TRACE_NATIVE_TYPES['Events.Attributes']);
   w.offsets(eventCounts);
   w.maps(rows.flatMap((r) => r['Events.Attributes']));
   const linkCounts = Uint32Array.from(rows, (r) => r['Links.TraceId'].length);
   for (const name of ['Links.TraceId', 'Links.SpanId', 'Links.TraceState'] as const) {
-    w.column(name, 'Array(String)');
+    w.column(name, TRACE_NATIVE_TYPES[name]);
     w.offsets(linkCounts);
     for (const r of rows) for (const v of r[name]) w.string(v);
   }
-  w.column('Links.Attributes', 'Array(Map(String, String))');
+  w.column('Links.Attributes', TRACE_NATIVE_TYPES['Links.Attributes']);
   w.offsets(linkCounts);
   w.maps(rows.flatMap((r) => r['Links.Attributes']));
   return w.finish();

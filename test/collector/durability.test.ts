@@ -7,10 +7,9 @@ import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../src/collector/index.js';
 import { encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
-import { mapTraceRequest } from '../../src/collector/map-spans.js';
 import { decodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
 import { encodeTraceRowsJson } from '../../src/store/rows.js';
-import { MemoryStore, protoRequest, protoSpan, tempDir, waitFor } from './helpers.js';
+import { MemoryStore, mapTraceRequest, protoRequest, protoSpan, tempDir, waitFor } from './helpers.js';
 
 const running: RunningCollector[] = [];
 const dirs: (() => void)[] = [];

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TRACE_COLUMNS } from '../../src/store/rows.js';
+import { encodeTraceRequest } from '../../src/collector/map-spans.js';
+import type { ExportTraceRequest } from '../../src/collector/otlp-model.js';
 import { readNativeBlocks } from './native-reader.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../../src/store/types.js';
 
@@ -25,6 +27,12 @@ function dateTime64ToNanos(s: string): string {
 /** Rows back from the bytes the collector sends a store (encodeTraceRows: Native blocks). */
 export function decodeTraceRows(payload: Buffer): OtelTraceRow[] {
   return readNativeBlocks(payload) as unknown as OtelTraceRow[];
+}
+
+/** encodeTraceRequest's block read back as rows: the column mapping as a user sees it. */
+export function mapTraceRequest(req: ExportTraceRequest): { rows: OtelTraceRow[]; rejected: number; firstError: string } {
+  const { payload, rejected, firstError } = encodeTraceRequest(req);
+  return { rows: decodeTraceRows(payload), rejected, firstError };
 }
 
 /** Rows back from spool records of format 1 (encodeTraceRowsJson: JSONCompactEachRow). */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mapTraceRequest } from '../../src/collector/map-spans.js';
 import { decodeTraceRequestProto, encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
-import { hexBytes, protoRequest, protoSpan } from './helpers.js';
+import { hexBytes, mapTraceRequest, protoRequest, protoSpan } from './helpers.js';
 
 function roundTrip(req: Record<string, unknown>) {
   return mapTraceRequest(decodeTraceRequestProto(encodeTraceRequestProto(req)));
@@ -114,5 +113,53 @@ describe('mapTraceRequest (ClickHouse exporter column mapping)', () => {
   it('clamps a negative duration to 0 (UInt64 column)', () => {
     const { rows } = roundTrip(protoRequest([protoSpan({ startTimeUnixNano: '2000', endTimeUnixNano: '1000' })]));
     expect(rows[0].Duration).toBe('0');
+  });
+
+  it('computes durations across the 32-bit boundary and saturates timestamps past DateTime64(9)', () => {
+    const { rows } = roundTrip(
+      protoRequest([
+        protoSpan({ startTimeUnixNano: '1700000000999999999', endTimeUnixNano: '1700000005000000001' }),
+        protoSpan({ startTimeUnixNano: '4294967295', endTimeUnixNano: '4294967296' }),
+        protoSpan({ startTimeUnixNano: '18446744073709551615', endTimeUnixNano: '18446744073709551615' }),
+      ]),
+    );
+    expect(rows.map((r) => r.Duration)).toEqual(['4000000002', '1', '0']);
+    expect(rows[2].Timestamp).toBe('9223372036854775807');
+  });
+
+  it('keeps a repeated attribute key once: first position, last value (as a map built from the list)', () => {
+    const { rows } = roundTrip(
+      protoRequest([
+        protoSpan({
+          attributes: [
+            { key: 'a', value: { stringValue: '1' } },
+            { key: 'b', value: { stringValue: '2' } },
+            { key: 'a', value: { stringValue: '3' } },
+          ],
+          events: [{ timeUnixNano: '1', name: 'e', attributes: [{ key: 'x', value: { intValue: 1 } }, { key: 'x', value: { intValue: 2 } }] }],
+        }),
+      ]),
+    );
+    expect(Object.entries(rows[0].SpanAttributes)).toEqual([
+      ['a', '3'],
+      ['b', '2'],
+    ]);
+    expect(rows[0]['Events.Attributes']).toEqual([{ x: '2' }]);
+  });
+
+  it('gives each span its own resource and scope when a request carries several', () => {
+    const req = {
+      resourceSpans: ['svc-a', 'svc-b'].map((svc) => ({
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: svc } }] },
+        scopeSpans: ['s1', 's2'].map((scope) => ({ scope: { name: scope, version: '1' }, spans: [protoSpan({ name: `${svc}/${scope}` })] })),
+      })),
+    };
+    const { rows } = roundTrip(req);
+    expect(rows.map((r) => [r.SpanName, r.ServiceName, r.ScopeName, r.ResourceAttributes['service.name']])).toEqual([
+      ['svc-a/s1', 'svc-a', 's1', 'svc-a'],
+      ['svc-a/s2', 'svc-a', 's2', 'svc-a'],
+      ['svc-b/s1', 'svc-b', 's1', 'svc-b'],
+      ['svc-b/s2', 'svc-b', 's2', 'svc-b'],
+    ]);
   });
 });

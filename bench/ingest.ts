@@ -5,7 +5,7 @@
 // (counted in otel_traces): spans/s = acknowledged spans / time until the last one is stored.
 // Senders run in a worker thread so they do not share the collector's event loop.
 //
-//   node --import tsx bench/ingest.ts [--runs 5] [--requests 300] [--concurrency 16] [--spans 512]
+//   node --import tsx bench/ingest.ts [--runs 5] [--requests 1000] [--concurrency 16] [--spans 512]
 //     [--batch-size N] [--flush-interval-ms N] [--eager-flush-rows N] [--max-concurrent-writes N] [--concurrent-write-rows N]
 //     [--decode-threads N]
 //     (collector writer settings)
@@ -30,7 +30,7 @@ const num = (name: string, def: number) => {
   return v;
 };
 const RUNS = num('runs', 5);
-const REQUESTS = num('requests', 300);
+const REQUESTS = num('requests', 1000);
 const CONCURRENCY = num('concurrency', 16);
 const SPANS = num('spans', 512);
 // Writer settings under test (the collector's defaults unless given).

@@ -1,9 +1,10 @@
-// Serialises store rows for chdb's raw insert. JSON escaping makes any string (quotes,
-// newlines, NULs, unicode) safe, and ClickHouse parses "seconds.fraction" into DateTime64
-// exactly, which a nanosecond integer is not (it would be read as seconds).
-// Spans go as JSONCompactEachRow (one JSON array per row, columns named once in the INSERT):
-// one JSON.stringify of a flat array per row, ~30% less JS time and ~15% less engine parsing
-// than JSONEachRow objects for the same rows (bench/ingest.ts, 4096-row batches).
+// Serialises store rows into the payloads stores insert. Spans go as one ClickHouse Native block
+// (columnar, binary: the engine reads it at a fraction of a text format's cost; see
+// native-writer.ts); the collector's hot path writes the same block straight from decoded OTLP
+// (collector/map-spans.ts), this module from row objects (insertTraces, legacy spool segments).
+// JSONCompactEachRow lines remain for spool records written before Native (format 1) and
+// feedback goes as JSONEachRow: JSON escaping makes any string safe, and ClickHouse parses
+// "seconds.fraction" into DateTime64 exactly, which a nanosecond integer is not.
 import { NativeWriter } from './native-writer.js';
 import type { FeedbackRow, OtelTraceRow } from './types.js';
 

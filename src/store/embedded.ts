@@ -6,7 +6,8 @@
 // same folder in one process (one engine, a connection each, running in parallel): inserts
 // get `insertConcurrency` connections of their own, so the collector can keep more than one
 // write in flight and queries (dashboards, report) never wait behind an insert.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
@@ -52,6 +53,7 @@ export class EmbeddedStore implements SpanStore {
   /** Folder of binary payloads being inserted (see insertFile). */
   private readonly spillDir: string;
   private spillSeq = 0;
+  private readonly spillPrefix = `${process.pid}-${randomUUID().slice(0, 8)}`;
 
   private constructor(
     private readonly session: Session,
@@ -82,9 +84,13 @@ export class EmbeddedStore implements SpanStore {
       );
     }
     const store = new EmbeddedStore(session, { ...opts, dataDir: dir });
-    // Payloads of inserts a crash interrupted: their rows are still in the collector's spool.
-    rmSync(store.spillDir, { recursive: true, force: true });
+    // Payloads of inserts a crash interrupted (their rows are still in the collector's spool).
+    // Only one process owns the folder, so files of other pids are leftovers; this process's
+    // own may belong to another store opened on the same folder.
     mkdirSync(store.spillDir, { recursive: true });
+    for (const f of readdirSync(store.spillDir)) {
+      if (!f.startsWith(`${process.pid}-`)) rmSync(join(store.spillDir, f), { force: true });
+    }
     try {
       store.lastMigration = await migrate(
         {
@@ -222,7 +228,7 @@ export class EmbeddedStore implements SpanStore {
   }
 
   private async runFileInsert(session: Session, insertPrefix: string, format: 'Native', payload: Buffer): Promise<void> {
-    const file = join(this.spillDir, `${++this.spillSeq}.${format.toLowerCase()}`);
+    const file = join(this.spillDir, `${this.spillPrefix}-${++this.spillSeq}.${format.toLowerCase()}`);
     await writeFile(file, payload);
     try {
       await session.queryAsync(`${insertPrefix} SELECT * FROM file(${sqlString(file)}, '${format}')`);

@@ -2,6 +2,8 @@
 // Native blocks (the collector's encoding) and as JSONCompactEachRow (the text encoding, parsed
 // by ClickHouse itself) must read back identically, column for column, with the materialized
 // views fed the same way.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore, parseJsonEachRow } from '../../src/store/embedded.js';
 import { encodeTraceRows, encodeTraceRowsJson, TRACE_COLUMNS } from '../../src/store/rows.js';
@@ -120,5 +122,13 @@ describe('Native encoding of otel_traces rows', () => {
     const [row] = awkwardRows('bad');
     expect(() => encodeTraceRows([{ ...row, Timestamp: '17e8' }])).toThrow(/nanosecond timestamp/);
     expect(() => encodeTraceRows([{ ...row, Duration: '-5' }])).toThrow(/UInt64/);
+  });
+
+  it('leaves no payload file behind, after a good insert or a failed one, and stays usable', async () => {
+    const spill = path.join(tmp.dir, 'switchyard-inserts');
+    await store.insertEncoded('traces', encodeTraceRows(awkwardRows('spill')));
+    await expect(store.insertEncoded('traces', Buffer.from('not a native block'))).rejects.toThrow();
+    expect(readdirSync(spill)).toEqual([]);
+    expect(await readBack('spill')).toHaveLength(3);
   });
 });

@@ -41,7 +41,7 @@ export const collectorUsage = `usage: switchyard collector [flags]
   --eager-flush-rows N     rows that start an insert without waiting (SWITCHYARD_COLLECTOR_EAGER_FLUSH_ROWS, default 16384)
   --max-concurrent-writes N  store inserts in flight while healthy (SWITCHYARD_COLLECTOR_MAX_CONCURRENT_WRITES, default 2)
   --concurrent-write-rows N  rows waiting before an extra insert starts (SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS, default 16384)
-  --decode-threads N       worker threads decoding OTLP bodies, 0 = in the request thread (SWITCHYARD_COLLECTOR_DECODE_THREADS, default cores - 1, 1..4)
+  --decode-threads N       worker threads decoding OTLP bodies, 0 = in the request thread (SWITCHYARD_COLLECTOR_DECODE_THREADS, default one per core, at most 4)
   --max-buffered-rows N    acknowledged rows not yet stored before 429 (SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS, default 100000)
   --max-spool-bytes N      write-ahead spool bound before 503 (SWITCHYARD_COLLECTOR_MAX_SPOOL_BYTES, default 1 GiB)
   --clickhouse-http-port N embedded mode: ClickHouse HTTP interface port (default 8123, 127.0.0.1)

@@ -17,6 +17,10 @@ export interface DecodeTask {
   enc: Encoding;
   body: Uint8Array;
 }
+/** Sent once by a worker when it takes tasks (its modules can take a while to load under load). */
+export interface DecodeReady {
+  ready: true;
+}
 export type DecodeReply = { id: number; result: DecodeResult; failure?: undefined } | { id: number; failure: string; result?: undefined };
 
 interface Pending {
@@ -27,6 +31,7 @@ interface Pending {
 interface Thread {
   worker: Worker;
   pending: Map<number, Pending>;
+  ready: boolean;
 }
 
 function startWorker(): Worker {
@@ -47,15 +52,23 @@ export class DecodePool {
     for (let i = 0; i < threads; i++) this.threads.push(this.spawn());
   }
 
-  /** Threads alive now. */
+  /** Threads alive and taking tasks now. */
   get size(): number {
-    return this.threads.length;
+    return this.threads.filter((t) => t.ready).length;
+  }
+
+  /** Resolves once every thread takes tasks (or `timeoutMs` passed); true when all do. */
+  async ready(timeoutMs = 10_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.threads.some((t) => !t.ready) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    return this.threads.every((t) => t.ready);
   }
 
   decode(enc: Encoding, body: Uint8Array): Promise<DecodeResult> {
-    if (this.threads.length === 0 || this.closed) return Promise.resolve().then(() => decodeExport(enc, body));
-    let t = this.threads[0];
-    for (const o of this.threads) if (o.pending.size < t.pending.size) t = o;
+    let t: Thread | undefined;
+    if (!this.closed) for (const o of this.threads) if (o.ready && (!t || o.pending.size < t.pending.size)) t = o;
+    // No worker ready (starting, replaced, or closed): decode here rather than wait for one.
+    if (!t) return Promise.resolve().then(() => decodeExport(enc, body));
     const id = this.nextId++;
     const thread = t;
     return new Promise<DecodeResult>((resolve, reject) => {
@@ -64,16 +77,22 @@ export class DecodePool {
     });
   }
 
-  async close(): Promise<void> {
+  /** Stops the workers; waits at most `boundMs` (a worker still loading its modules may not stop at once). */
+  async close(boundMs = 1000): Promise<void> {
     this.closed = true;
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((r) => (timer = setTimeout(r, boundMs).unref()));
+    // They are unref'd: one that outlives the bound does not keep the process alive.
+    await Promise.race([Promise.all(this.threads.map((t) => t.worker.terminate().catch(() => 0))), bound]);
+    clearTimeout(timer);
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: startWorker(), pending: new Map() };
+    const thread: Thread = { worker: startWorker(), pending: new Map(), ready: false };
     const started = Date.now();
     thread.worker.unref();
-    thread.worker.on('message', (m: DecodeReply) => {
+    thread.worker.on('message', (m: DecodeReply | DecodeReady) => {
+      if ('ready' in m) return void (thread.ready = true);
       const p = thread.pending.get(m.id);
       if (!p) return;
       thread.pending.delete(m.id);

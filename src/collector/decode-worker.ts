@@ -2,7 +2,7 @@
 // encoding spans (most of the ingest CPU in JS) use another core than HTTP and the spool.
 import { parentPort } from 'node:worker_threads';
 import { decodeExport } from './decode-job.js';
-import type { DecodeReply, DecodeTask } from './decode-pool.js';
+import type { DecodeReady, DecodeReply, DecodeTask } from './decode-pool.js';
 
 parentPort!.on('message', (task: DecodeTask) => {
   let reply: DecodeReply;
@@ -17,3 +17,5 @@ parentPort!.on('message', (task: DecodeTask) => {
   }
   parentPort!.postMessage(reply);
 });
+// Tasks go here only from now on: until then the pool decodes in the request thread.
+parentPort!.postMessage({ ready: true } satisfies DecodeReady);

@@ -4,16 +4,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeExport } from '../../src/collector/decode-job.js';
 import { DecodePool } from '../../src/collector/decode-pool.js';
 import { encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
-import { decodeTraceRows, protoRequest, protoSpan } from './helpers.js';
+import { decodeTraceRows, protoRequest, protoSpan, waitFor } from './helpers.js';
 
 const pools: DecodePool[] = [];
 afterEach(async () => {
   for (const p of pools.splice(0)) await p.close();
 });
 
-function pool(threads: number): DecodePool {
+async function pool(threads: number): Promise<DecodePool> {
   const p = new DecodePool(threads);
   pools.push(p);
+  expect(await p.ready()).toBe(true);
+  expect(p.size).toBe(threads);
   return p;
 }
 
@@ -23,10 +25,17 @@ const body = () =>
   );
 
 describe('decode pool', () => {
+  it('decodes in the request thread until a worker is ready', async () => {
+    const p = new DecodePool(1);
+    pools.push(p);
+    expect(p.size).toBe(0); // still loading its modules
+    expect(await p.decode('proto', body())).toMatchObject({ ok: true, rows: 2, rejected: 1 });
+  });
+
   it('decodes on a worker exactly as in the request thread', async () => {
     const b = body();
     const inline = decodeExport('proto', b);
-    const viaWorker = await pool(1).decode('proto', b);
+    const viaWorker = await (await pool(1)).decode('proto', b);
     expect(viaWorker).toMatchObject({ ok: true, rows: 2, rejected: 1, firstError: 'trace_id is all zeroes' });
     if (!viaWorker.ok || !inline.ok) throw new Error('unreachable');
     expect(Buffer.from(viaWorker.payload)).toEqual(Buffer.from(inline.payload));
@@ -34,16 +43,15 @@ describe('decode pool', () => {
   });
 
   it('answers a bad body with the reason the 400 carries', async () => {
-    const r = await pool(1).decode('proto', new Uint8Array([0x0a, 0xff, 0xff]));
+    const r = await (await pool(1)).decode('proto', new Uint8Array([0x0a, 0xff, 0xff]));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(/^invalid ExportTraceServiceRequest protobuf: /);
-    const j = await pool(1).decode('json', Buffer.from('{"resourceSpans": 7}'));
+    const j = await (await pool(1)).decode('json', Buffer.from('{"resourceSpans": 7}'));
     expect(j.ok).toBe(false);
   });
 
   it('keeps answering when its worker dies: in-flight tasks fail, later ones decode', async () => {
-    const p = pool(1);
-    await p.decode('proto', body()); // the worker is up
+    const p = await pool(1);
     const threads = (p as unknown as { threads: { worker: { terminate(): Promise<number> } }[] }).threads;
     const inFlight = p.decode('proto', body());
     await threads[0].worker.terminate();
@@ -51,8 +59,7 @@ describe('decode pool', () => {
     expect(p.size).toBe(0);
     // No thread alive: decoded in the request thread meanwhile, then a new worker takes over.
     expect(await p.decode('proto', body())).toMatchObject({ ok: true, rows: 2 });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(p.size).toBe(1);
+    await waitFor(() => p.size === 1);
     expect(await p.decode('proto', body())).toMatchObject({ ok: true, rows: 2 });
   });
 });

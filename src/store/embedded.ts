@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import { Limiter } from './limiter.js';
 import { migrate, type MigrateResult } from './migrate.js';
-import { ENCODED, encodeFeedbackRows, encodeTraceRows, type EncodedKind } from './rows.js';
+import { columnList, ENCODED, encodeFeedbackRows, encodeTraceRows, type EncodedKind } from './rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
 
 export interface EmbeddedOptions {
@@ -145,17 +145,7 @@ export class EmbeddedStore implements SpanStore {
       opts.params && Object.keys(opts.params).length > 0
         ? this.session.queryBindAsync(sql, opts.params, { format })
         : this.session.queryAsync(sql, { format });
-    const other = opts.database && opts.database !== this.database ? checkDatabaseName(opts.database) : undefined;
-    // Switching database is session state: do it inside one limiter slot and always switch back.
-    const r = await this.limiter.run(async () => {
-      if (!other) return exec();
-      await this.session.queryAsync(`USE ${other}`);
-      try {
-        return await exec();
-      } finally {
-        await this.session.queryAsync(`USE ${this.database}`);
-      }
-    });
+    const r = await this.limiter.run(() => this.inDatabase(this.session, opts.database, exec));
     return { bytes: r.bytes(), rowsRead: r.rowsRead, bytesRead: r.bytesRead, elapsedSeconds: r.elapsed };
   }
 
@@ -184,18 +174,8 @@ export class EmbeddedStore implements SpanStore {
    */
   async insertFile(insertPrefix: string, format: 'Native', payload: Buffer, opts: { database?: string } = {}): Promise<void> {
     this.assertOpen();
-    const other = opts.database && opts.database !== this.database ? checkDatabaseName(opts.database) : undefined;
     await this.insertLimiter.run(() =>
-      this.withInserter(async (session) => {
-        if (!other) return this.runFileInsert(session, insertPrefix, format, payload);
-        // Unqualified names resolve in `database`: session state, switched back in the same slot.
-        await session.queryAsync(`USE ${other}`);
-        try {
-          await this.runFileInsert(session, insertPrefix, format, payload);
-        } finally {
-          await session.queryAsync(`USE ${this.database}`);
-        }
-      }),
+      this.withInserter((session) => this.inDatabase(session, opts.database, () => this.runFileInsert(session, insertPrefix, format, payload))),
     );
   }
 
@@ -205,16 +185,24 @@ export class EmbeddedStore implements SpanStore {
     format: 'JSONEachRow' | 'JSONCompactEachRow' | 'Native',
     columns: readonly string[] | undefined,
   ): Promise<void> {
-    this.assertOpen();
     const target = `${this.database}.${table}`;
-    // Resolves after the rows (and every materialized view fed by them) are in the tables.
+    // Either resolves after the rows (and every materialized view fed by them) are in the tables.
+    if (format === 'Native') return this.insertFile(`INSERT INTO ${target}${columnList(columns)}`, format, payload);
+    this.assertOpen();
     await this.insertLimiter.run(() =>
-      this.withInserter(async (session) => {
-        if (format !== 'Native') return void (await session.insert({ table: target, values: payload, format, columns }));
-        const cols = columns ? ` (${columns.map((c) => `\`${c}\``).join(', ')})` : '';
-        await this.runFileInsert(session, `INSERT INTO ${target}${cols}`, format, payload);
-      }),
+      this.withInserter(async (session) => void (await session.insert({ table: target, values: payload, format, columns }))),
     );
+  }
+
+  /** Runs `fn` with unqualified names resolving in `database` on this connection (session state: switched back after). */
+  private async inDatabase<T>(session: Session, database: string | undefined, fn: () => Promise<T>): Promise<T> {
+    if (!database || database === this.database) return fn();
+    await session.queryAsync(`USE ${checkDatabaseName(database)}`);
+    try {
+      return await fn();
+    } finally {
+      await session.queryAsync(`USE ${this.database}`);
+    }
   }
 
   private async withInserter<T>(fn: (session: Session) => Promise<T>): Promise<T> {

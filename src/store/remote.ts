@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { migrate, type MigrateResult } from './migrate.js';
-import { ENCODED, encodeFeedbackRows, encodeTraceRows, type EncodedKind } from './rows.js';
+import { columnList, ENCODED, encodeFeedbackRows, encodeTraceRows, type EncodedKind } from './rows.js';
 import { inspectQuery } from './sql-guard.js';
 import type { RenderOptions } from './template.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
@@ -43,9 +43,8 @@ export class RemoteStore implements SpanStore {
     const { table, format, columns } = ENCODED[kind];
     // The bytes go to the server as they are: client.insert() would JSON-encode each chunk of a
     // JSON-format stream, so this is a raw INSERT … FORMAT with the payload as its body.
-    const cols = columns ? ` (${columns.map((c) => `\`${c}\``).join(', ')})` : '';
     const r = await this.client.exec({
-      query: `INSERT INTO ${this.database}.${table}${cols} FORMAT ${format}`,
+      query: `INSERT INTO ${this.database}.${table}${columnList(columns)} FORMAT ${format}`,
       values: Readable.from([payload], { objectMode: false }),
       // Answer only once the rows are written (no async_insert), so a resolved promise means
       // they are in the table.

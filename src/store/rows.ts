@@ -2,20 +2,11 @@
 // (columnar, binary: the engine reads it at a fraction of a text format's cost; see
 // native-writer.ts); the collector's hot path writes the same block straight from decoded OTLP
 // (collector/map-spans.ts), this module from row objects (insertTraces, legacy spool segments).
-// JSONCompactEachRow lines remain for spool records written before Native (format 1) and
-// feedback goes as JSONEachRow: JSON escaping makes any string safe, and ClickHouse parses
-// "seconds.fraction" into DateTime64 exactly, which a nanosecond integer is not.
+// Spool records written before Native (format 1) hold JSONCompactEachRow lines: stores still
+// insert them ('tracesJson'). Feedback goes as JSONEachRow: JSON escaping makes any string safe,
+// and ClickHouse parses "seconds.fraction" into DateTime64 exactly.
 import { NativeWriter } from './native-writer.js';
 import type { FeedbackRow, OtelTraceRow } from './types.js';
-
-const NANOS = /^\d{1,20}$/;
-
-/** '1700000000123456789' (ns since epoch) -> '1700000000.123456789'. */
-export function nanosToDateTime64(ns: string): string {
-  if (!NANOS.test(ns)) throw new Error(`invalid nanosecond timestamp: ${JSON.stringify(ns).slice(0, 40)}`);
-  const padded = ns.length >= 10 ? ns : ns.padStart(10, '0');
-  return `${padded.slice(0, -9) || '0'}.${padded.slice(-9)}`;
-}
 
 function millisToDateTime64(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) throw new Error(`invalid millisecond timestamp: ${ms}`);
@@ -23,7 +14,7 @@ function millisToDateTime64(ms: number): string {
   return `${Math.floor(whole / 1000)}.${String(whole % 1000).padStart(3, '0')}`;
 }
 
-/** otel_traces columns in the order traceRowCompact writes them. */
+/** otel_traces columns in the order the span encodings write them. */
 export const TRACE_COLUMNS = [
   'Timestamp',
   'TraceId',
@@ -75,37 +66,6 @@ export const TRACE_NATIVE_TYPES: Readonly<Record<(typeof TRACE_COLUMNS)[number],
   'Links.Attributes': 'Array(Map(String, String))',
 };
 
-const NO_EVENTS: readonly string[] = Object.freeze([]);
-
-/** One JSONCompactEachRow line of otel_traces, columns in TRACE_COLUMNS order. */
-export function traceRowCompact(r: OtelTraceRow): string {
-  const ev = r['Events.Timestamp'];
-  return JSON.stringify([
-    nanosToDateTime64(r.Timestamp),
-    r.TraceId,
-    r.SpanId,
-    r.ParentSpanId,
-    r.TraceState,
-    r.SpanName,
-    r.SpanKind,
-    r.ServiceName,
-    r.ResourceAttributes,
-    r.ScopeName,
-    r.ScopeVersion,
-    r.SpanAttributes,
-    r.Duration,
-    r.StatusCode,
-    r.StatusMessage,
-    ev.length === 0 ? NO_EVENTS : ev.map(nanosToDateTime64),
-    r['Events.Name'],
-    r['Events.Attributes'],
-    r['Links.TraceId'],
-    r['Links.SpanId'],
-    r['Links.TraceState'],
-    r['Links.Attributes'],
-  ]);
-}
-
 export function feedbackRowJson(row: FeedbackRow): string {
   return JSON.stringify({ ...row, Timestamp: millisToDateTime64(row.Timestamp) });
 }
@@ -115,11 +75,6 @@ export function toJsonLines<T>(rows: readonly T[], line: (row: T) => string): Bu
   const lines = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i++) lines[i] = line(rows[i]);
   return Buffer.from(lines.join('\n') + '\n', 'utf8');
-}
-
-/** otel_traces rows as JSONCompactEachRow lines (TRACE_COLUMNS): spool records written before Native. */
-export function encodeTraceRowsJson(rows: readonly OtelTraceRow[]): Buffer {
-  return toJsonLines(rows, traceRowCompact);
 }
 
 /**
@@ -180,6 +135,11 @@ export function encodeTraceRows(rows: readonly OtelTraceRow[]): Buffer {
 /** llm_feedback rows as the bytes insertEncoded('feedback', …) takes (JSONEachRow). */
 export function encodeFeedbackRows(rows: readonly FeedbackRow[]): Buffer {
   return toJsonLines(rows, feedbackRowJson);
+}
+
+/** ' (`a`, `b`)' for an INSERT's column list ('' without columns). */
+export function columnList(columns: readonly string[] | undefined): string {
+  return columns ? ` (${columns.map((c) => `\`${c}\``).join(', ')})` : '';
 }
 
 /** Which rows an encoded payload holds, and its ClickHouse input format. */

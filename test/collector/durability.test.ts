@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../src/collector/index.js';
 import { encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
 import { decodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
-import { encodeTraceRowsJson } from '../../src/store/rows.js';
+import { encodeTraceRowsJson } from '../store/json-rows.js';
 import { MemoryStore, mapTraceRequest, protoRequest, protoSpan, tempDir, waitFor } from './helpers.js';
 
 const running: RunningCollector[] = [];

@@ -6,9 +6,10 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore, parseJsonEachRow } from '../../src/store/embedded.js';
-import { encodeTraceRows, encodeTraceRowsJson, TRACE_COLUMNS } from '../../src/store/rows.js';
+import { encodeTraceRows, TRACE_COLUMNS } from '../../src/store/rows.js';
 import type { OtelTraceRow } from '../../src/store/types.js';
 import { tempDataDir } from './helpers.js';
+import { encodeTraceRowsJson } from './json-rows.js';
 import { requestSpans } from './spans.js';
 
 let store: EmbeddedStore;

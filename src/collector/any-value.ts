@@ -122,25 +122,3 @@ export function anyValueAsString(v: AnyValue | null | undefined): string {
       return '';
   }
 }
-
-/** Flattens an attribute list to the exporter's Map(String, String) form. */
-export function attributesToMap(kvs: KeyValue[] | null | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!kvs) return out;
-  for (let i = 0; i < kvs.length; i++) {
-    const kv = kvs[i];
-    const key = kv.key;
-    if (key === '__proto__') setKey(out, key, anyValueAsString(kv.value));
-    else out[key] = anyValueAsString(kv.value);
-  }
-  return out;
-}
-
-/** Plain assignment, except that a "__proto__" key stays data instead of a prototype. */
-export function setKey(obj: Record<string, string>, key: string, value: string): void {
-  if (key === '__proto__') {
-    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    obj[key] = value;
-  }
-}

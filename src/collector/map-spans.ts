@@ -199,8 +199,7 @@ export function encodeTraceRequest(req: ExportTraceRequest): EncodedSpans {
   for (let i = 0; i < n; i++) w.string(STATUS_CODES[spans[i].status?.code ?? 0] ?? '');
   col('StatusMessage');
   for (let i = 0; i < n; i++) w.string(spans[i].status?.message ?? '');
-  writeEvents(w, spans, col);
-  writeLinks(w, spans, col);
+  writeEventsAndLinks(w, spans, col);
   return { payload: w.finish(), rows: n, rejected, firstError };
 }
 
@@ -217,35 +216,27 @@ function writeDuration(w: NativeWriter, span: Span): void {
 
 type Col = (name: (typeof TRACE_COLUMNS)[number]) => void;
 
-function writeEvents(w: NativeWriter, spans: Span[], col: Col): void {
-  const counts = spans.map((s) => s.events?.length ?? 0);
-  col('Events.Timestamp');
-  w.offsets(counts);
-  for (const s of spans) for (const e of s.events ?? []) writeTime(w, e.timeUnixNano);
-  col('Events.Name');
-  w.offsets(counts);
-  for (const s of spans) for (const e of s.events ?? []) w.string(e.name ?? '');
-  col('Events.Attributes');
-  w.offsets(counts);
-  const maps = new FlatMaps();
-  for (const s of spans) for (const e of s.events ?? []) maps.add(e.attributes);
-  maps.write(w);
-}
-
-function writeLinks(w: NativeWriter, spans: Span[], col: Col): void {
-  const counts = spans.map((s) => s.links?.length ?? 0);
-  col('Links.TraceId');
-  w.offsets(counts);
-  for (const s of spans) for (const l of s.links ?? []) w.hexId(l.traceId);
-  col('Links.SpanId');
-  w.offsets(counts);
-  for (const s of spans) for (const l of s.links ?? []) w.hexId(l.spanId);
-  col('Links.TraceState');
-  w.offsets(counts);
-  for (const s of spans) for (const l of s.links ?? []) w.string(l.traceState ?? '');
-  col('Links.Attributes');
-  w.offsets(counts);
-  const maps = new FlatMaps();
-  for (const s of spans) for (const l of s.links ?? []) maps.add(l.attributes);
-  maps.write(w);
+/** The Events.* and Links.* columns: arrays of per-span lists, one offsets column each. */
+function writeEventsAndLinks(w: NativeWriter, spans: Span[], col: Col): void {
+  const array = <T>(name: Parameters<Col>[0], counts: number[], list: (s: Span) => readonly T[] | null | undefined, write: (x: T) => void) => {
+    col(name);
+    w.offsets(counts);
+    for (const s of spans) for (const x of list(s) ?? []) write(x);
+  };
+  const attributeMaps = <T extends { attributes?: KeyValue[] | null }>(name: Parameters<Col>[0], counts: number[], list: (s: Span) => readonly T[] | null | undefined) => {
+    const maps = new FlatMaps();
+    array(name, counts, list, (x) => maps.add(x.attributes));
+    maps.write(w);
+  };
+  const events = (s: Span) => s.events;
+  const eventCounts = spans.map((s) => s.events?.length ?? 0);
+  array('Events.Timestamp', eventCounts, events, (e) => writeTime(w, e.timeUnixNano));
+  array('Events.Name', eventCounts, events, (e) => w.string(e.name ?? ''));
+  attributeMaps('Events.Attributes', eventCounts, events);
+  const links = (s: Span) => s.links;
+  const linkCounts = spans.map((s) => s.links?.length ?? 0);
+  array('Links.TraceId', linkCounts, links, (l) => w.hexId(l.traceId));
+  array('Links.SpanId', linkCounts, links, (l) => w.hexId(l.spanId));
+  array('Links.TraceState', linkCounts, links, (l) => w.string(l.traceState ?? ''));
+  attributeMaps('Links.Attributes', linkCounts, links);
 }

@@ -33,6 +33,8 @@ const StatusType = root.lookupType('google.rpc.Status');
 
 /** Throws (protobufjs' error) when the bytes are not a valid ExportTraceServiceRequest. */
 export function decodeTraceRequestProto(body: Uint8Array): ExportTraceRequest {
+  // A body that crossed threads is a plain Uint8Array: as a Buffer, strings are read with Node's
+  // native UTF-8 decoder instead of protobufjs' JS fallback (~2x the decode cost).
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   return RequestType.decode(new InterningReader(buf)) as unknown as ExportTraceRequest;
 }

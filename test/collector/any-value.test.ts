@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anyValueAsString, attributesToMap, int64, uint64 } from '../../src/collector/any-value.js';
+import { anyValueAsString, int64, uint64 } from '../../src/collector/any-value.js';
 import { decodeTraceRequestProto, encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
 import type { AnyValue } from '../../src/collector/otlp-model.js';
 
@@ -48,12 +48,6 @@ describe('anyValueAsString (pcommon Value.AsString)', () => {
 
   it('yields "" for a container holding NaN, as json.Marshal fails on it', () => {
     expect(anyValueAsString(viaProto({ arrayValue: { values: [{ doubleValue: Number.NaN }] } }))).toBe('');
-  });
-
-  it('keeps a "__proto__" attribute key as data', () => {
-    const m = attributesToMap([{ key: '__proto__', value: { value: 'stringValue', stringValue: 'x' } }]);
-    expect(Object.keys(m)).toEqual(['__proto__']);
-    expect(m.__proto__).toBe('x');
   });
 
   it('converts 64-bit halves exactly', () => {

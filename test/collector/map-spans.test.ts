@@ -162,4 +162,11 @@ describe('mapTraceRequest (ClickHouse exporter column mapping)', () => {
       ['svc-b/s2', 'svc-b', 's2', 'svc-b'],
     ]);
   });
+
+  it('keeps a "__proto__" attribute key as data', () => {
+    const { rows } = roundTrip(protoRequest([protoSpan({ attributes: [{ key: '__proto__', value: { stringValue: 'x' } }] })]));
+    const m = rows[0].SpanAttributes;
+    expect(Object.keys(m)).toEqual(['__proto__']);
+    expect(m.__proto__).toBe('x');
+  });
 });

@@ -54,10 +54,10 @@ function decoderFor(type: string): Decoder {
       const total = n === 0 ? 0 : ends[n - 1];
       const keys = Array.from({ length: total }, () => r.string());
       const values = Array.from({ length: total }, () => r.string());
+      // fromEntries defines own properties: a "__proto__" key stays data.
       return ends.map((end, i) => {
-        const m: Record<string, string> = {};
-        for (let j = i === 0 ? 0 : ends[i - 1]; j < end; j++) m[keys[j]] = values[j];
-        return m;
+        const from = i === 0 ? 0 : ends[i - 1];
+        return Object.fromEntries(keys.slice(from, end).map((k, j) => [k, values[from + j]]));
       });
     };
   }

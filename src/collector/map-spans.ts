@@ -6,7 +6,7 @@
 // bytes, malformed parent/link ids) are not stored; they are counted for partial_success.
 // The decoded messages are written straight into the block's columns, without a row object
 // per span: this is the collector's hottest path (bench/ingest.ts).
-import { NativeWriter } from '../store/native-writer.js';
+import { LowCardinalityColumn, NativeWriter } from '../store/native-writer.js';
 import { TRACE_COLUMNS, TRACE_NATIVE_TYPES } from '../store/rows.js';
 import { anyValueAsString } from './any-value.js';
 import type { ExportTraceRequest, Int64, KeyValue, Span } from './otlp-model.js';
@@ -56,45 +56,79 @@ function serviceName(attrs: KeyValue[] | null | undefined): string {
 }
 
 /**
- * Attribute lists flattened into one keys and one values column, with a count per list. A key
- * repeated within a list keeps its first position and its last value (as a map built from it).
+ * Attribute lists flattened into one keys column (LowCardinality: dictionary indexes) and one
+ * values column, with a count per list. A key repeated within a list keeps its first position
+ * and its last value (as a map built from it).
  */
 class FlatMaps {
   readonly counts: number[] = [];
-  readonly keys: string[] = [];
+  readonly keys = new LowCardinalityColumn();
   readonly values: string[] = [];
+  // Per key index: the list that last used it and where its value is (duplicate check in O(1)).
+  private lastList = new Int32Array(64);
+  private valueAt = new Int32Array(64);
+  private lists = 0;
+  // The last resource list added with addFlat and its key indexes.
+  private flatKeys: readonly string[] | undefined;
+  private flatIds: number[] = [];
 
   add(kvs: KeyValue[] | null | undefined): void {
-    const start = this.keys.length;
+    const start = this.values.length;
+    const list = ++this.lists;
     if (kvs) {
       for (let i = 0; i < kvs.length; i++) {
-        const key = kvs[i].key ?? '';
+        const id = this.keys.id(kvs[i].key ?? '');
         const value = anyValueAsString(kvs[i].value);
-        let j = start;
-        while (j < this.keys.length && this.keys[j] !== key) j++;
-        if (j < this.keys.length) this.values[j] = value;
-        else {
-          this.keys.push(key);
-          this.values.push(value);
+        if (id >= this.lastList.length) this.grow(id);
+        if (this.lastList[id] === list) {
+          this.values[this.valueAt[id]] = value;
+          continue;
         }
+        this.lastList[id] = list;
+        this.valueAt[id] = this.values.length;
+        this.keys.push(id);
+        this.values.push(value);
       }
     }
-    this.counts.push(this.keys.length - start);
+    this.counts.push(this.values.length - start);
   }
 
   /** Adds a list flattened once before (a resource's attributes, shared by its spans). */
   addFlat(keys: readonly string[], values: readonly string[]): void {
-    for (let i = 0; i < keys.length; i++) {
-      this.keys.push(keys[i]);
+    if (keys !== this.flatKeys) {
+      this.flatKeys = keys;
+      this.flatIds = keys.map((k) => this.keys.id(k));
+    }
+    const ids = this.flatIds;
+    for (let i = 0; i < ids.length; i++) {
+      this.keys.push(ids[i]);
       this.values.push(values[i]);
     }
-    this.counts.push(keys.length);
+    this.counts.push(ids.length);
   }
 
+  /** The keys added so far, as strings. */
+  keyList(): string[] {
+    const { ids, dictionary } = this.keys;
+    return Array.from(ids.subarray(0, this.keys.length), (id) => dictionary[id]);
+  }
+
+  /** The Map(LowCardinality(String), String) data, after its prefix. */
   write(w: NativeWriter): void {
     w.offsets(this.counts);
-    w.strings(this.keys);
+    w.lowCardinality(this.keys);
     w.strings(this.values);
+  }
+
+  private grow(id: number): void {
+    let size = this.lastList.length * 2;
+    while (size <= id) size *= 2;
+    const last = new Int32Array(size);
+    last.set(this.lastList);
+    const at = new Int32Array(size);
+    at.set(this.valueAt);
+    this.lastList = last;
+    this.valueAt = at;
   }
 }
 
@@ -139,10 +173,11 @@ export function encodeTraceRequest(req: ExportTraceRequest): EncodedSpans {
     const resAttrs = rs.resource?.attributes;
     const flat = new FlatMaps();
     flat.add(resAttrs);
+    const resourceKeys = flat.keyList();
     for (const ss of rs.scopeSpans ?? []) {
       const scope: Scope = {
         service: serviceName(resAttrs),
-        resourceKeys: flat.keys,
+        resourceKeys,
         resourceValues: flat.values,
         name: ss.scope?.name ?? '',
         version: ss.scope?.version ?? '',
@@ -175,13 +210,18 @@ export function encodeTraceRequest(req: ExportTraceRequest): EncodedSpans {
   for (let i = 0; i < n; i++) w.hexId(spans[i].parentSpanId);
   col('TraceState');
   for (let i = 0; i < n; i++) w.string(spans[i].traceState ?? '');
-  col('SpanName');
-  for (let i = 0; i < n; i++) w.string(spans[i].name ?? '');
-  col('SpanKind');
-  for (let i = 0; i < n; i++) w.string(SPAN_KINDS[spans[i].kind ?? 0] ?? '');
-  col('ServiceName');
-  for (let i = 0; i < n; i++) w.string(scopeOf[i].service);
+  const lowCardinality = (name: 'SpanName' | 'SpanKind' | 'ServiceName' | 'StatusCode', value: (i: number) => string) => {
+    col(name);
+    w.lowCardinalityPrefix();
+    const lc = new LowCardinalityColumn();
+    for (let i = 0; i < n; i++) lc.add(value(i));
+    w.lowCardinality(lc);
+  };
+  lowCardinality('SpanName', (i) => spans[i].name ?? '');
+  lowCardinality('SpanKind', (i) => SPAN_KINDS[spans[i].kind ?? 0] ?? '');
+  lowCardinality('ServiceName', (i) => scopeOf[i].service);
   col('ResourceAttributes');
+  w.lowCardinalityPrefix();
   const res = new FlatMaps();
   for (let i = 0; i < n; i++) res.addFlat(scopeOf[i].resourceKeys, scopeOf[i].resourceValues);
   res.write(w);
@@ -190,13 +230,13 @@ export function encodeTraceRequest(req: ExportTraceRequest): EncodedSpans {
   col('ScopeVersion');
   for (let i = 0; i < n; i++) w.string(scopeOf[i].version);
   col('SpanAttributes');
+  w.lowCardinalityPrefix();
   const attrs = new FlatMaps();
   for (let i = 0; i < n; i++) attrs.add(spans[i].attributes);
   attrs.write(w);
   col('Duration');
   for (let i = 0; i < n; i++) writeDuration(w, spans[i]);
-  col('StatusCode');
-  for (let i = 0; i < n; i++) w.string(STATUS_CODES[spans[i].status?.code ?? 0] ?? '');
+  lowCardinality('StatusCode', (i) => STATUS_CODES[spans[i].status?.code ?? 0] ?? '');
   col('StatusMessage');
   for (let i = 0; i < n; i++) w.string(spans[i].status?.message ?? '');
   writeEventsAndLinks(w, spans, col);
@@ -218,20 +258,24 @@ type Col = (name: (typeof TRACE_COLUMNS)[number]) => void;
 
 /** The Events.* and Links.* columns: arrays of per-span lists, one offsets column each. */
 function writeEventsAndLinks(w: NativeWriter, spans: Span[], col: Col): void {
-  const array = <T>(name: Parameters<Col>[0], counts: number[], list: (s: Span) => readonly T[] | null | undefined, write: (x: T) => void) => {
+  // Array(LowCardinality(...)) and Array(Map(LowCardinality(String), ...)): the prefix goes first.
+  const array = <T>(name: Parameters<Col>[0], counts: number[], list: (s: Span) => readonly T[] | null | undefined, write: (x: T) => void, lcPrefix = false) => {
     col(name);
+    if (lcPrefix) w.lowCardinalityPrefix();
     w.offsets(counts);
     for (const s of spans) for (const x of list(s) ?? []) write(x);
   };
   const attributeMaps = <T extends { attributes?: KeyValue[] | null }>(name: Parameters<Col>[0], counts: number[], list: (s: Span) => readonly T[] | null | undefined) => {
     const maps = new FlatMaps();
-    array(name, counts, list, (x) => maps.add(x.attributes));
+    array(name, counts, list, (x) => maps.add(x.attributes), true);
     maps.write(w);
   };
   const events = (s: Span) => s.events;
   const eventCounts = spans.map((s) => s.events?.length ?? 0);
   array('Events.Timestamp', eventCounts, events, (e) => writeTime(w, e.timeUnixNano));
-  array('Events.Name', eventCounts, events, (e) => w.string(e.name ?? ''));
+  const names = new LowCardinalityColumn();
+  array('Events.Name', eventCounts, events, (e) => names.add(e.name ?? ''), true);
+  w.lowCardinality(names);
   attributeMaps('Events.Attributes', eventCounts, events);
   const links = (s: Span) => s.links;
   const linkCounts = spans.map((s) => s.links?.length ?? 0);

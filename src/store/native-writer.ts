@@ -6,9 +6,13 @@
 // - String: varint byte length + UTF-8 bytes; UInt64/Int64/DateTime64: 8 bytes little-endian;
 // - Array(T): one cumulative UInt64 end offset per row, then every element as a column of T;
 // - Map(K, V) = Array(Tuple(K, V)): the offsets, then all keys, then all values.
-// Types are written without LowCardinality: the engine converts String into the table's
-// LowCardinality(String) columns on insert, and encoding LowCardinality's dictionaries here
-// would gain nothing the engine does not already do.
+// - LowCardinality(String): a UInt64 serialization version (1) before anything else of the
+//   column, even before an enclosing Array's or Map's offsets; then, unless the column has no
+//   rows, UInt64 flags (additional keys, update dictionary, index width), the dictionary (count
+//   + Strings, the default '' first), the row count and one index per row (as the engine writes
+//   it: SerializationLowCardinality). Sent this way the repeated names and attribute keys cost
+//   one byte a value instead of their text, and the engine skips converting String columns
+//   into the table's LowCardinality ones (half the bytes, ~0.7 µs less per row, bench/ingest.ts).
 
 const INT64_MAX = (1n << 63n) - 1n;
 const UINT64_MAX = (1n << 64n) - 1n;
@@ -21,6 +25,44 @@ const HEX = Buffer.from('0123456789abcdef', 'latin1');
 function checkDecimal(s: string, what: string): string {
   if (typeof s !== 'string' || !DECIMAL.test(s)) throw new Error(`invalid ${what}: ${JSON.stringify(s)?.slice(0, 40)}`);
   return s;
+}
+
+// SerializationLowCardinality's version and flags.
+const LC_SHARED_DICTIONARIES_WITH_ADDITIONAL_KEYS = 1;
+const LC_HAS_ADDITIONAL_KEYS = 1 << 9;
+const LC_NEED_UPDATE_DICTIONARY = 1 << 10;
+
+/** One block's values of a LowCardinality(String) column: a dictionary and an index per value. */
+export class LowCardinalityColumn {
+  /** Distinct values in order of first use; index 0 is the default '', as the engine has it. */
+  readonly dictionary: string[] = [''];
+  ids = new Uint32Array(256);
+  length = 0;
+  private readonly index = new Map<string, number>([['', 0]]);
+
+  /** The dictionary index of `s`, added when new. */
+  id(s: string): number {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.dictionary.length;
+      this.index.set(s, i);
+      this.dictionary.push(s);
+    }
+    return i;
+  }
+
+  push(id: number): void {
+    if (this.length === this.ids.length) {
+      const next = new Uint32Array(this.ids.length * 2);
+      next.set(this.ids);
+      this.ids = next;
+    }
+    this.ids[this.length++] = id;
+  }
+
+  add(s: string): void {
+    this.push(this.id(s));
+  }
 }
 
 export type StringMap = Readonly<Record<string, string>>;
@@ -135,11 +177,44 @@ export class NativeWriter {
     }
   }
 
+  /** A UInt64 below 2^53. */
+  u64(n: number): void {
+    this.u64Parts(Math.floor(n / 0x1_0000_0000), n >>> 0);
+  }
+
+  /** The state prefix of a LowCardinality column: written before its data (and any enclosing offsets). */
+  lowCardinalityPrefix(): void {
+    this.u64(LC_SHARED_DICTIONARIES_WITH_ADDITIONAL_KEYS);
+  }
+
+  /** A LowCardinality(String) column's data (after its prefix): the dictionary, then the indexes. */
+  lowCardinality(col: LowCardinalityColumn): void {
+    const n = col.length;
+    if (n === 0) return; // the engine writes nothing past the prefix for no rows
+    const dict = col.dictionary;
+    const width = dict.length <= 0x100 ? 0 : dict.length <= 0x10000 ? 1 : 2;
+    this.u64(LC_HAS_ADDITIONAL_KEYS | LC_NEED_UPDATE_DICTIONARY | width);
+    this.u64(dict.length);
+    this.strings(dict);
+    this.u64(n);
+    const ids = col.ids;
+    this.ensure(n << width);
+    const b = this.buf;
+    let p = this.pos;
+    if (width === 0) for (let i = 0; i < n; i++) b[p++] = ids[i];
+    else if (width === 1) for (let i = 0; i < n; i++, p += 2) b.writeUInt16LE(ids[i], p);
+    else for (let i = 0; i < n; i++, p += 4) b.writeUInt32LE(ids[i], p);
+    this.pos = p;
+  }
+
   strings(list: readonly string[]): void {
     for (let i = 0; i < list.length; i++) this.string(list[i]);
   }
 
-  /** A Map(String, String) column of `maps`, one per row (or per element, inside an Array). */
+  /**
+   * A Map(LowCardinality(String), String) column of `maps`, one per row (or per element, inside
+   * an Array), after its prefix (lowCardinalityPrefix, which the caller writes first).
+   */
   maps(maps: readonly StringMap[]): void {
     const keys = new Array<string[]>(maps.length);
     const lengths = new Uint32Array(maps.length);
@@ -156,7 +231,9 @@ export class NativeWriter {
       lengths[i] = prevKeys.length;
     }
     this.offsets(lengths);
-    for (const ks of keys) for (const k of ks) this.string(k);
+    const lc = new LowCardinalityColumn();
+    for (const ks of keys) for (const k of ks) lc.add(k);
+    this.lowCardinality(lc);
     for (let i = 0; i < maps.length; i++) {
       const m = maps[i];
       for (const k of keys[i]) this.string(m[k]);

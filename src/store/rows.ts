@@ -5,7 +5,7 @@
 // Spool records written before Native (format 1) hold JSONCompactEachRow lines: stores still
 // insert them ('tracesJson'). Feedback goes as JSONEachRow: JSON escaping makes any string safe,
 // and ClickHouse parses "seconds.fraction" into DateTime64 exactly.
-import { NativeWriter } from './native-writer.js';
+import { LowCardinalityColumn, NativeWriter } from './native-writer.js';
 import type { FeedbackRow, OtelTraceRow } from './types.js';
 
 function millisToDateTime64(ms: number): string {
@@ -40,30 +40,33 @@ export const TRACE_COLUMNS = [
   'Links.Attributes',
 ] as const satisfies readonly (keyof OtelTraceRow)[];
 
-/** The Native type each otel_traces column is sent as (the engine converts to the table's types). */
+/**
+ * The Native type each otel_traces column is sent as: the table's own types (so the engine
+ * converts nothing), without its codecs.
+ */
 export const TRACE_NATIVE_TYPES: Readonly<Record<(typeof TRACE_COLUMNS)[number], string>> = {
   Timestamp: 'DateTime64(9)',
   TraceId: 'String',
   SpanId: 'String',
   ParentSpanId: 'String',
   TraceState: 'String',
-  SpanName: 'String',
-  SpanKind: 'String',
-  ServiceName: 'String',
-  ResourceAttributes: 'Map(String, String)',
+  SpanName: 'LowCardinality(String)',
+  SpanKind: 'LowCardinality(String)',
+  ServiceName: 'LowCardinality(String)',
+  ResourceAttributes: 'Map(LowCardinality(String), String)',
   ScopeName: 'String',
   ScopeVersion: 'String',
-  SpanAttributes: 'Map(String, String)',
+  SpanAttributes: 'Map(LowCardinality(String), String)',
   Duration: 'UInt64',
-  StatusCode: 'String',
+  StatusCode: 'LowCardinality(String)',
   StatusMessage: 'String',
   'Events.Timestamp': 'Array(DateTime64(9))',
-  'Events.Name': 'Array(String)',
-  'Events.Attributes': 'Array(Map(String, String))',
+  'Events.Name': 'Array(LowCardinality(String))',
+  'Events.Attributes': 'Array(Map(LowCardinality(String), String))',
   'Links.TraceId': 'Array(String)',
   'Links.SpanId': 'Array(String)',
   'Links.TraceState': 'Array(String)',
-  'Links.Attributes': 'Array(Map(String, String))',
+  'Links.Attributes': 'Array(Map(LowCardinality(String), String))',
 };
 
 export function feedbackRowJson(row: FeedbackRow): string {
@@ -86,47 +89,63 @@ export function encodeTraceRows(rows: readonly OtelTraceRow[]): Buffer {
   const n = rows.length;
   const w = new NativeWriter(1024 + n * 400);
   w.block(TRACE_COLUMNS.length, n);
-  const strings = (name: (typeof TRACE_COLUMNS)[number]) => {
-    w.column(name, TRACE_NATIVE_TYPES[name]);
-    for (let i = 0; i < n; i++) w.string(rows[i][name] as string);
+  const col = (name: (typeof TRACE_COLUMNS)[number]) => w.column(name, TRACE_NATIVE_TYPES[name]);
+  const strings = (name: 'TraceId' | 'SpanId' | 'ParentSpanId' | 'TraceState' | 'ScopeName' | 'ScopeVersion' | 'StatusMessage') => {
+    col(name);
+    for (let i = 0; i < n; i++) w.string(rows[i][name]);
   };
-  w.column('Timestamp', TRACE_NATIVE_TYPES['Timestamp']);
+  const lowCardinality = (name: 'SpanName' | 'SpanKind' | 'ServiceName' | 'StatusCode') => {
+    col(name);
+    w.lowCardinalityPrefix();
+    const lc = new LowCardinalityColumn();
+    for (let i = 0; i < n; i++) lc.add(rows[i][name]);
+    w.lowCardinality(lc);
+  };
+  const maps = (name: 'ResourceAttributes' | 'SpanAttributes') => {
+    col(name);
+    w.lowCardinalityPrefix();
+    w.maps(rows.map((r) => r[name]));
+  };
+  col('Timestamp');
   for (let i = 0; i < n; i++) w.dateTime64ns(rows[i].Timestamp);
   strings('TraceId');
   strings('SpanId');
   strings('ParentSpanId');
   strings('TraceState');
-  strings('SpanName');
-  strings('SpanKind');
-  strings('ServiceName');
-  w.column('ResourceAttributes', TRACE_NATIVE_TYPES['ResourceAttributes']);
-  w.maps(rows.map((r) => r.ResourceAttributes));
+  lowCardinality('SpanName');
+  lowCardinality('SpanKind');
+  lowCardinality('ServiceName');
+  maps('ResourceAttributes');
   strings('ScopeName');
   strings('ScopeVersion');
-  w.column('SpanAttributes', TRACE_NATIVE_TYPES['SpanAttributes']);
-  w.maps(rows.map((r) => r.SpanAttributes));
-  w.column('Duration', TRACE_NATIVE_TYPES['Duration']);
+  maps('SpanAttributes');
+  col('Duration');
   for (let i = 0; i < n; i++) w.uint64(rows[i].Duration);
-  strings('StatusCode');
+  lowCardinality('StatusCode');
   strings('StatusMessage');
   // Nested columns are arrays of equal length per row: one offsets column each.
   const eventCounts = Uint32Array.from(rows, (r) => r['Events.Timestamp'].length);
-  w.column('Events.Timestamp', TRACE_NATIVE_TYPES['Events.Timestamp']);
+  col('Events.Timestamp');
   w.offsets(eventCounts);
   for (const r of rows) for (const t of r['Events.Timestamp']) w.dateTime64ns(t);
-  w.column('Events.Name', TRACE_NATIVE_TYPES['Events.Name']);
+  col('Events.Name');
+  w.lowCardinalityPrefix();
   w.offsets(eventCounts);
-  for (const r of rows) for (const name of r['Events.Name']) w.string(name);
-  w.column('Events.Attributes', TRACE_NATIVE_TYPES['Events.Attributes']);
+  const names = new LowCardinalityColumn();
+  for (const r of rows) for (const name of r['Events.Name']) names.add(name);
+  w.lowCardinality(names);
+  col('Events.Attributes');
+  w.lowCardinalityPrefix();
   w.offsets(eventCounts);
   w.maps(rows.flatMap((r) => r['Events.Attributes']));
   const linkCounts = Uint32Array.from(rows, (r) => r['Links.TraceId'].length);
   for (const name of ['Links.TraceId', 'Links.SpanId', 'Links.TraceState'] as const) {
-    w.column(name, TRACE_NATIVE_TYPES[name]);
+    col(name);
     w.offsets(linkCounts);
     for (const r of rows) for (const v of r[name]) w.string(v);
   }
-  w.column('Links.Attributes', TRACE_NATIVE_TYPES['Links.Attributes']);
+  col('Links.Attributes');
+  w.lowCardinalityPrefix();
   w.offsets(linkCounts);
   w.maps(rows.flatMap((r) => r['Links.Attributes']));
   return w.finish();

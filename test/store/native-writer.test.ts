@@ -107,6 +107,31 @@ describe('Native encoding of otel_traces rows', () => {
     expect(new Set(back.map((r) => r.TraceId)).size).toBe(3);
   });
 
+  it('reads back LowCardinality columns whose dictionaries need 1-, 2- and 4-byte indexes', async () => {
+    const [, client] = awkwardRows('wide-dict');
+    // 300 span names (> 256: 2-byte indexes); 70,000 distinct attribute keys (> 65,536: 4 bytes).
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      ...client,
+      SpanId: `1${i.toString(16).padStart(15, '0')}`,
+      SpanName: `op-${i}`,
+      SpanAttributes: Object.fromEntries(Array.from({ length: i < 100 ? 700 : 1 }, (_, k) => [`k.${i}.${k}`, `v${k}`])),
+      'Events.Timestamp': [client.Timestamp],
+      'Events.Name': [i % 2 ? 'retry' : ''],
+      'Events.Attributes': [{}],
+    }));
+    await store.insertEncoded('traces', encodeTraceRows(rows));
+    const back = await readBack('wide-dict');
+    expect(back).toHaveLength(300);
+    const bySpan = new Map(back.map((r) => [r.SpanId, r]));
+    for (const row of rows) {
+      const got = bySpan.get(row.SpanId)!;
+      expect(got.SpanName).toBe(row.SpanName);
+      expect(got.SpanAttributes).toEqual(row.SpanAttributes);
+      expect(got['Events.Name']).toEqual(row['Events.Name']);
+      expect(got.StatusCode).toBe(row.StatusCode);
+    }
+  });
+
   it('feeds llm_attempts like the text encoding does', async () => {
     const q = (tag: string) =>
       store.query(

@@ -16,7 +16,11 @@ export class BodyError extends Error {
   }
 }
 
-/** Reads the raw body, failing with 413 as soon as it passes `limit` bytes. */
+/**
+ * Reads the raw body, failing with 413 as soon as it passes `limit` bytes. The Buffer owns its
+ * whole ArrayBuffer (never a slice of a socket read or of Node's pool), so the decode pool can
+ * move it to a worker instead of copying it.
+ */
 export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -43,7 +47,10 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
     req.on('end', () => {
       if (done) return;
       done = true;
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      const body = Buffer.allocUnsafeSlow(size);
+      let at = 0;
+      for (const c of chunks) at += c.copy(body, at);
+      resolve(body);
     });
     req.on('error', fail);
     req.on('aborted', () => fail(new Error('request aborted')));

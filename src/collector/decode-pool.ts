@@ -1,8 +1,9 @@
 // Runs decodeExport on worker threads (or inline with 0 threads). Tasks go to the thread with
 // the fewest in flight; a thread that dies fails its tasks (answered 500, the sender retries)
 // and is replaced after a pause that grows while replacements keep dying; with no thread
-// alive, requests decode inline rather than fail. Bodies and payloads are copied across (a few hundred KB per request:
-// microseconds, against the milliseconds of decoding them).
+// alive, requests decode inline rather than fail. A body the caller owns outright moves to the
+// worker and the encoded payload moves back (transferred, not copied): a few hundred KB per
+// request each way, which as copies also kept the garbage collector busy.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -64,7 +65,11 @@ export class DecodePool {
     return this.threads.every((t) => t.ready);
   }
 
-  decode(enc: Encoding, body: Uint8Array): Promise<DecodeResult> {
+  /**
+   * `transfer`: the caller hands `body` over (it owns its whole ArrayBuffer and will not read it
+   * again); it is moved to the worker instead of copied.
+   */
+  decode(enc: Encoding, body: Uint8Array, { transfer = false } = {}): Promise<DecodeResult> {
     let t: Thread | undefined;
     if (!this.closed) for (const o of this.threads) if (o.ready && (!t || o.pending.size < t.pending.size)) t = o;
     // No worker ready (starting, replaced, or closed): decode here rather than wait for one.
@@ -73,7 +78,8 @@ export class DecodePool {
     const thread = t;
     return new Promise<DecodeResult>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, enc, body } satisfies DecodeTask);
+      const movable = transfer && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.byteLength > 0;
+      thread.worker.postMessage({ id, enc, body } satisfies DecodeTask, movable ? [body.buffer as ArrayBuffer] : []);
     });
   }
 

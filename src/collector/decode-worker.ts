@@ -6,13 +6,17 @@ import type { DecodeReady, DecodeReply, DecodeTask } from './decode-pool.js';
 
 parentPort!.on('message', (task: DecodeTask) => {
   let reply: DecodeReply;
+  const moved: ArrayBuffer[] = [];
   try {
-    reply = { id: task.id, result: decodeExport(task.enc, task.body) };
+    const result = decodeExport(task.enc, task.body);
+    // The payload is a NativeWriter's own buffer (never pooled): moved, not copied.
+    if (result.ok && result.payload.byteLength > 0) moved.push(result.payload.buffer as ArrayBuffer);
+    reply = { id: task.id, result };
   } catch (err) {
     // A bug, not a bad body: the pool answers 500 for it.
     reply = { id: task.id, failure: (err as Error)?.message ?? String(err) };
   }
-  parentPort!.postMessage(reply);
+  parentPort!.postMessage(reply, moved);
 });
 // Tasks go here only from now on: until then the pool decodes in the request thread.
 parentPort!.postMessage({ ready: true } satisfies DecodeReady);

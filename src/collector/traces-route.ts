@@ -58,8 +58,9 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, de
     return sendStatus(res, 415, 'json', INVALID_ARGUMENT, `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/x-protobuf or application/json)`);
   }
   let body: Buffer;
+  let raw: Buffer;
   try {
-    const raw = await readRawBody(req, deps.maxBodyBytes);
+    raw = await readRawBody(req, deps.maxBodyBytes);
     body = await decodeContentEncoding(raw, req.headers['content-encoding'], deps.maxBodyBytes);
   } catch (err) {
     if (err instanceof BodyError) {
@@ -72,7 +73,8 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, de
 
   let decoded;
   try {
-    decoded = await deps.decoder.decode(enc, body);
+    // A body read as it came (not decompressed) is ours alone: the pool may move it.
+    decoded = await deps.decoder.decode(enc, body, { transfer: body === raw });
   } catch (err) {
     logger.error('decoding an export request failed', { error: (err as Error).message });
     return sendStatus(res, 500, enc, INTERNAL, 'internal error while decoding spans');

@@ -72,7 +72,8 @@ export class NativeWriter {
   private pos = 0;
 
   constructor(sizeHint = 4096) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, sizeHint));
+    // Never from Node's shared pool: finish()'s view can be transferred to another thread.
+    this.buf = Buffer.allocUnsafeSlow(Math.max(64, sizeHint));
   }
 
   /** Starts a block: column count, row count. */
@@ -240,16 +241,22 @@ export class NativeWriter {
     }
   }
 
-  /** The block's bytes (a view of the writer's buffer; the writer must not be reused). */
+  /**
+   * The block's bytes: a view of the writer's own ArrayBuffer (transferable; the writer must not
+   * be reused), copied to its size when the size hint left most of the buffer unused.
+   */
   finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    if (this.pos >= this.buf.length / 2) return this.buf.subarray(0, this.pos);
+    const exact = Buffer.allocUnsafeSlow(this.pos);
+    this.buf.copy(exact, 0, 0, this.pos);
+    return exact;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }

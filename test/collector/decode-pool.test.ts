@@ -42,6 +42,25 @@ describe('decode pool', () => {
     expect(decodeTraceRows(Buffer.from(viaWorker.payload)).map((r) => r.SpanName)).toEqual(['chat gpt-4o', 'ü ✓']);
   });
 
+  it('moves a body it is handed over to the worker, copies one it is not, and decodes both alike', async () => {
+    const p = await pool(1);
+    const b = body();
+    const inline = decodeExport('proto', b);
+    if (!inline.ok) throw new Error('unreachable');
+    const owned = Buffer.allocUnsafeSlow(b.length);
+    owned.set(b);
+    const moved = await p.decode('proto', owned, { transfer: true });
+    expect(owned.byteLength).toBe(0); // detached: it went to the worker
+    // A view into a larger buffer is not the caller's to give away: copied, left intact.
+    const shared = Buffer.concat([Buffer.alloc(8), b]).subarray(8);
+    const copied = await p.decode('proto', shared, { transfer: true });
+    expect(shared.byteLength).toBe(b.length);
+    for (const r of [moved, copied]) {
+      if (!r.ok) throw new Error('unreachable');
+      expect(Buffer.from(r.payload)).toEqual(Buffer.from(inline.payload));
+    }
+  });
+
   it('answers a bad body with the reason the 400 carries', async () => {
     const r = await (await pool(1)).decode('proto', new Uint8Array([0x0a, 0xff, 0xff]));
     expect(r.ok).toBe(false);

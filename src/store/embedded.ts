@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { Session } from 'chdb';
 import { Limiter } from './limiter.js';
 import { migrate, type MigrateResult } from './migrate.js';
+import { mergeNativeBlocks } from './native-merge.js';
 import { columnList, ENCODED, encodeFeedbackRows, encodeTraceRows, type EncodedKind } from './rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from './types.js';
 
@@ -129,6 +130,8 @@ export class EmbeddedStore implements SpanStore {
   async insertEncoded(kind: EncodedKind, payload: Buffer): Promise<void> {
     if (payload.length === 0) return;
     const { table, format, columns } = ENCODED[kind];
+    // A spool segment holds one block per export request: inserted as one (native-merge.ts).
+    if (format === 'Native') payload = mergeNativeBlocks(payload);
     await this.insert(table, payload, format, columns);
   }
 

@@ -191,21 +191,58 @@ export class NativeWriter {
   /** A LowCardinality(String) column's data (after its prefix): the dictionary, then the indexes. */
   lowCardinality(col: LowCardinalityColumn): void {
     const n = col.length;
-    if (n === 0) return; // the engine writes nothing past the prefix for no rows
-    const dict = col.dictionary;
-    const width = dict.length <= 0x100 ? 0 : dict.length <= 0x10000 ? 1 : 2;
-    this.u64(LC_HAS_ADDITIONAL_KEYS | LC_NEED_UPDATE_DICTIONARY | width);
-    this.u64(dict.length);
-    this.strings(dict);
-    this.u64(n);
+    const width = this.lowCardinalityHeader(col.dictionary, n);
     const ids = col.ids;
-    this.ensure(n << width);
+    this.ensure(n * width);
     const b = this.buf;
     let p = this.pos;
-    if (width === 0) for (let i = 0; i < n; i++) b[p++] = ids[i];
-    else if (width === 1) for (let i = 0; i < n; i++, p += 2) b.writeUInt16LE(ids[i], p);
-    else for (let i = 0; i < n; i++, p += 4) b.writeUInt32LE(ids[i], p);
+    if (width === 1) for (let i = 0; i < n; i++) b[p++] = ids[i];
+    else if (width === 2) for (let i = 0; i < n; i++, p += 2) b.writeUInt16LE(ids[i], p);
+    else if (width === 4) for (let i = 0; i < n; i++, p += 4) b.writeUInt32LE(ids[i], p);
     this.pos = p;
+  }
+
+  /**
+   * The head of a LowCardinality column's data: flags, dictionary, row count. Returns the width
+   * in bytes of each index to follow (lowCardinalityIndex); 0 for no rows (nothing is written).
+   */
+  lowCardinalityHeader(dictionary: readonly string[], rows: number): number {
+    if (rows === 0) return 0; // the engine writes nothing past the prefix for no rows
+    const code = dictionary.length <= 0x100 ? 0 : dictionary.length <= 0x10000 ? 1 : 2;
+    this.u64(LC_HAS_ADDITIONAL_KEYS | LC_NEED_UPDATE_DICTIONARY | code);
+    this.u64(dictionary.length);
+    this.strings(dictionary);
+    this.u64(rows);
+    return 1 << code;
+  }
+
+  lowCardinalityIndex(id: number, width: number): void {
+    this.ensure(width);
+    if (width === 1) this.buf[this.pos] = id;
+    else if (width === 2) this.buf.writeUInt16LE(id, this.pos);
+    else this.buf.writeUInt32LE(id, this.pos);
+    this.pos += width;
+  }
+
+  /**
+   * Makes room for `n` bytes the caller fills itself in `buffer` (valid until the next write),
+   * from the returned position on.
+   */
+  reserve(n: number): number {
+    this.ensure(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Bytes copied as they are (from another Native payload). */
+  raw(src: Buffer, start: number, end: number): void {
+    this.ensure(end - start);
+    this.pos += src.copy(this.buf, this.pos, start, end);
   }
 
   strings(list: readonly string[]): void {

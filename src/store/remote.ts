@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { migrate, type MigrateResult } from './migrate.js';
+import { mergeNativeBlocks } from './native-merge.js';
 import { columnList, ENCODED, encodeFeedbackRows, encodeTraceRows, type EncodedKind } from './rows.js';
 import { inspectQuery } from './sql-guard.js';
 import type { RenderOptions } from './template.js';
@@ -41,6 +42,8 @@ export class RemoteStore implements SpanStore {
   async insertEncoded(kind: EncodedKind, payload: Buffer): Promise<void> {
     if (payload.length === 0) return;
     const { table, format, columns } = ENCODED[kind];
+    // A spool segment holds one block per export request: inserted as one (native-merge.ts).
+    if (format === 'Native') payload = mergeNativeBlocks(payload);
     // The bytes go to the server as they are: client.insert() would JSON-encode each chunk of a
     // JSON-format stream, so this is a raw INSERT … FORMAT with the payload as its body.
     const r = await this.client.exec({

@@ -187,6 +187,11 @@ function writeData(t: TypeNode, parts: Part[], src: Buffer, w: NativeWriter): vo
   let base = 0;
   for (const p of parts) {
     if (p.kind !== 'offsets') continue;
+    if (base === 0) {
+      w.raw(src, p.start, p.start + p.rows * 8);
+      base += p.total;
+      continue;
+    }
     const out = w.reserve(p.rows * 8);
     const to = new DataView(w.buffer.buffer, w.buffer.byteOffset + out, p.rows * 8);
     const from = new DataView(src.buffer, src.byteOffset + p.start, p.rows * 8);
@@ -210,11 +215,13 @@ function writeLowCardinality(parts: Part[], src: Buffer, w: NativeWriter): void 
   const ids = new Map<string, number>([['', 0]]);
   const dictionary = [''];
   let rows = 0;
-  const remaps: Uint32Array[] = [];
+  // Per block: its index → the united one (undefined when that is the identity).
+  const remaps: (Uint32Array | undefined)[] = [];
   for (const p of parts) {
     if (p.kind !== 'lowCardinality') continue;
     rows += p.rows;
     const remap = new Uint32Array(p.dictionary.length);
+    let identity = true;
     p.dictionary.forEach((s, i) => {
       let id = ids.get(s);
       if (id === undefined) {
@@ -223,8 +230,9 @@ function writeLowCardinality(parts: Part[], src: Buffer, w: NativeWriter): void 
         dictionary.push(s);
       }
       remap[i] = id;
+      if (id !== i) identity = false;
     });
-    remaps.push(remap);
+    remaps.push(identity ? undefined : remap);
   }
   const width = w.lowCardinalityHeader(dictionary, rows);
   if (width === 0) return;
@@ -232,9 +240,14 @@ function writeLowCardinality(parts: Part[], src: Buffer, w: NativeWriter): void 
   for (const p of parts) {
     if (p.kind !== 'lowCardinality') continue;
     const remap = remaps[k++];
+    if (!remap && p.width === width) {
+      // Blocks from one sender mostly list the same values in the same order: indexes as they are.
+      w.raw(src, p.start, p.start + p.rows * width);
+      continue;
+    }
     const out = w.reserve(p.rows * width);
     const b = w.buffer;
-    if (p.width === 1 && width === 1) {
+    if (remap && p.width === 1 && width === 1) {
       // The common case (small dictionaries): one byte in, one byte out.
       for (let i = 0; i < p.rows; i++) {
         const id = remap[src[p.start + i]];
@@ -245,8 +258,8 @@ function writeLowCardinality(parts: Part[], src: Buffer, w: NativeWriter): void 
     }
     for (let i = 0, from = p.start, to = out; i < p.rows; i++, from += p.width, to += width) {
       const old = p.width === 1 ? src[from] : p.width === 2 ? src[from] | (src[from + 1] << 8) : src.readUInt32LE(from);
-      if (old >= remap.length) throw new UnsupportedPayload('LowCardinality index past its dictionary');
-      const id = remap[old];
+      if (old >= p.dictionary.length) throw new UnsupportedPayload('LowCardinality index past its dictionary');
+      const id = remap ? remap[old] : old;
       b[to] = id;
       if (width > 1) b[to + 1] = id >>> 8;
       if (width > 2) {

@@ -59,6 +59,9 @@ describe('mergeNativeBlocks', () => {
     expect(blockCount(segment)).toBe(3);
     expect(blockCount(merged)).toBe(1);
     expect(readNativeBlocks(merged)).toEqual(readNativeBlocks(segment));
+    // Blocks with the very same dictionaries (one sender's steady state) take the copying path.
+    const same = Buffer.concat([requestBlock('same', 4, 6), requestBlock('same', 4, 6), requestBlock('same', 4, 2)]);
+    expect(readNativeBlocks(mergeNativeBlocks(same))).toEqual(readNativeBlocks(same));
   });
 
   it('stores the same rows on the real engine as the blocks inserted one by one', async () => {

@@ -255,6 +255,9 @@ async function storedSpans(store: SpanStore): Promise<number> {
 async function oneRun(store: SpanStore, bodies: Uint8Array[], requests: number): Promise<RunResult> {
   const spoolDir = mkdtempSync(path.join(os.tmpdir(), 'sy-bench-spool-'));
   const collector = await startCollector({ store, spoolDir, host: '127.0.0.1', port: 0, ...writerFlags });
+  // Steady state: a collector just started decodes in its request thread until its workers have
+  // loaded (~0.8 s under tsx, longer under load), which would weigh ~10 % of a run.
+  await collector.decodersReady();
   let sampling = true;
   let maxUnstored = 0;
   // Acknowledged rows not yet stored, sampled through the collector's own gauge: a metrics

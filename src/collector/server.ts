@@ -64,6 +64,11 @@ export interface RunningCollector {
   url: string;
   /** Prometheus text of GET /metrics (also handy in tests). */
   metricsText(): Promise<string>;
+  /**
+   * Resolves once every decode worker takes requests (or after `timeoutMs`; true when all do).
+   * Until then exports are decoded in the request thread: accepted at once, just slower.
+   */
+  decodersReady(timeoutMs?: number): Promise<boolean>;
   /** Stops accepting, flushes buffered rows (store, else spool), closes the server. */
   close(): Promise<void>;
 }
@@ -208,6 +213,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     port,
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     metricsText: () => metrics.registry.metrics(),
+    decodersReady: (timeoutMs?: number) => decoder.ready(timeoutMs),
     close() {
       closed ??= (async () => {
         closing = true;

@@ -47,6 +47,19 @@ describe('OTLP/HTTP receiver', () => {
     expect(store.traces[0].ServiceName).toBe('test-svc');
   });
 
+  it('decodes on its worker once decodersReady resolves: a large body moved there stores every span', async () => {
+    const store = new MemoryStore();
+    await start(store, { decodeThreads: 1 });
+    expect(await collector!.decodersReady()).toBe(true);
+    // ~300 KB: many socket reads, copied into one buffer that moves to the worker.
+    const spans = Array.from({ length: 2000 }, (_, i) => protoSpan({ name: `big-${i}`, attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(100) } }] }));
+    const res = await post('/v1/traces', encodeTraceRequestProto(protoRequest(spans)), PROTO);
+    expect(res.status).toBe(200);
+    await waitFor(() => store.traces.length === 2000);
+    expect(store.traces.map((r) => r.SpanName)).toEqual(spans.map((s) => s.name));
+    expect(store.traces.every((r) => r.SpanAttributes.pad === 'x'.repeat(100))).toBe(true);
+  });
+
   it('accepts gzip-compressed protobuf', async () => {
     const store = new MemoryStore();
     await start(store);

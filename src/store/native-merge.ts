@@ -6,6 +6,7 @@
 // united with their indexes remapped: a pass over the bytes, no value decoded but the
 // dictionaries. Blocks whose columns differ, or a type this module does not know, leave the
 // payload as it is (the engine takes several blocks just as well).
+import { NativeFormatError, NativeReader } from './native-reader.js';
 import { NativeWriter } from './native-writer.js';
 
 type TypeNode =
@@ -48,52 +49,7 @@ function parseType(t: string): TypeNode {
   return node;
 }
 
-class Reader {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
-  varint(): number {
-    let n = 0;
-    let mul = 1;
-    for (;;) {
-      const b = this.buf[this.pos++];
-      if (b === undefined) throw new UnsupportedPayload('truncated');
-      n += (b & 0x7f) * mul;
-      if (b < 0x80) return n;
-      mul *= 128;
-    }
-  }
-  string(): string {
-    const len = this.varint();
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return s;
-  }
-  skipStrings(n: number): void {
-    const buf = this.buf;
-    let pos = this.pos;
-    for (let i = 0; i < n; i++) {
-      const b = buf[pos];
-      // Lengths under 128 (nearly all) are one byte.
-      if (b < 0x80) pos += 1 + b;
-      else {
-        this.pos = pos;
-        const len = this.varint();
-        pos = this.pos + len;
-      }
-    }
-    this.pos = pos;
-  }
-  u64(): number {
-    const v = this.buf.readUInt32LE(this.pos) + this.buf.readUInt32LE(this.pos + 4) * 0x1_0000_0000;
-    this.pos += 8;
-    return v;
-  }
-  check(): void {
-    if (this.pos > this.buf.length) throw new UnsupportedPayload('truncated');
-  }
-}
-
-function readPrefix(t: TypeNode, r: Reader): void {
+function readPrefix(t: TypeNode, r: NativeReader): void {
   if (t.kind === 'lowCardinality') {
     if (r.u64() !== 1) throw new UnsupportedPayload('LowCardinality serialization version');
   } else if (t.kind === 'array') readPrefix(t.of, r);
@@ -103,7 +59,7 @@ function readPrefix(t: TypeNode, r: Reader): void {
   }
 }
 
-function readData(t: TypeNode, r: Reader, rows: number): Part {
+function readData(t: TypeNode, r: NativeReader, rows: number): Part {
   const start = r.pos;
   switch (t.kind) {
     case 'string':
@@ -140,7 +96,7 @@ function readData(t: TypeNode, r: Reader, rows: number): Part {
 }
 
 function readBlocks(buf: Buffer): { blocks: Block[]; types: TypeNode[]; names: string[] } {
-  const r = new Reader(buf);
+  const r = new NativeReader(buf);
   const blocks: Block[] = [];
   let types: TypeNode[] = [];
   let names: string[] = [];
@@ -276,7 +232,7 @@ export function mergeNativeBlocks(payload: Buffer): Buffer {
   try {
     parsed = readBlocks(payload);
   } catch (err) {
-    if (err instanceof UnsupportedPayload) return payload;
+    if (err instanceof UnsupportedPayload || err instanceof NativeFormatError) return payload;
     throw err;
   }
   const { blocks, types, names } = parsed;
@@ -297,7 +253,7 @@ export function mergeNativeBlocks(payload: Buffer): Buffer {
     }
     return w.finish();
   } catch (err) {
-    if (err instanceof UnsupportedPayload) return payload;
+    if (err instanceof UnsupportedPayload || err instanceof NativeFormatError) return payload;
     throw err;
   }
 }

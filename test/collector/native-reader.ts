@@ -3,36 +3,7 @@
 // Map(LowCardinality(String), String) and Arrays of them). Values come back as the OtelTraceRow shapes: decimal strings for 64-bit numbers.
 // The engine itself is the real check of the encoding (test/store/native-writer.test.ts);
 // this lets the in-memory store double see rows without one.
-
-class Reader {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
-  get done(): boolean {
-    return this.pos >= this.buf.length;
-  }
-  varint(): number {
-    let n = 0;
-    let mul = 1;
-    for (;;) {
-      const b = this.buf[this.pos++];
-      if (b === undefined) throw new Error('truncated varint');
-      n += (b & 0x7f) * mul;
-      if (b < 0x80) return n;
-      mul *= 128;
-    }
-  }
-  string(): string {
-    const len = this.varint();
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return s;
-  }
-  u64(): bigint {
-    const v = this.buf.readBigUInt64LE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-}
+import { NativeReader as Reader } from '../../src/store/native-reader.js';
 
 // A column's decoder: `prefix` reads the state prefix (LowCardinality's version, written before
 // everything else of the column, enclosing offsets included), `data` its values.
@@ -45,11 +16,11 @@ const noPrefix = () => undefined;
 /** LowCardinality(String) data: flags, dictionary, row count, indexes (nothing for no rows). */
 function lowCardinalityStrings(r: Reader, n: number): string[] {
   if (n === 0) return [];
-  const flags = Number(r.u64());
+  const flags = Number(r.u64Big());
   const width = 1 << (flags & 0xff);
   if (!(flags & (1 << 9))) throw new Error('native-reader: LowCardinality without additional keys');
-  const dict = Array.from({ length: Number(r.u64()) }, () => r.string());
-  const rows = Number(r.u64());
+  const dict = Array.from({ length: Number(r.u64Big()) }, () => r.string());
+  const rows = Number(r.u64Big());
   if (rows !== n) throw new Error(`native-reader: LowCardinality has ${rows} rows, expected ${n}`);
   return Array.from({ length: n }, () => {
     const buf = r.buf;
@@ -61,21 +32,21 @@ function lowCardinalityStrings(r: Reader, n: number): string[] {
 }
 
 function lcVersion(r: Reader): void {
-  const v = r.u64();
+  const v = r.u64Big();
   if (v !== 1n) throw new Error(`native-reader: LowCardinality serialization version ${v}`);
 }
 
 function decoderFor(type: string): Decoder {
   if (type === 'String') return { prefix: noPrefix, data: (r, n) => Array.from({ length: n }, () => r.string()) };
   if (type === 'LowCardinality(String)') return { prefix: lcVersion, data: lowCardinalityStrings };
-  if (type === 'UInt64' || type === 'DateTime64(9)') return { prefix: noPrefix, data: (r, n) => Array.from({ length: n }, () => r.u64().toString()) };
+  if (type === 'UInt64' || type === 'DateTime64(9)') return { prefix: noPrefix, data: (r, n) => Array.from({ length: n }, () => r.u64Big().toString()) };
   const array = /^Array\((.*)\)$/.exec(type);
   if (array) {
     const inner = decoderFor(array[1]);
     return {
       prefix: inner.prefix,
       data: (r, n) => {
-        const ends = Array.from({ length: n }, () => Number(r.u64()));
+        const ends = Array.from({ length: n }, () => Number(r.u64Big()));
         const values = inner.data(r, n === 0 ? 0 : ends[n - 1]);
         return ends.map((end, i) => values.slice(i === 0 ? 0 : ends[i - 1], end));
       },
@@ -85,7 +56,7 @@ function decoderFor(type: string): Decoder {
   if (map) {
     const keyDecoder = decoderFor(map[1]);
     return { prefix: keyDecoder.prefix, data: (r, n) => {
-      const ends = Array.from({ length: n }, () => Number(r.u64()));
+      const ends = Array.from({ length: n }, () => Number(r.u64Big()));
       const total = n === 0 ? 0 : ends[n - 1];
       const keys = keyDecoder.data(r, total) as string[];
       const values = Array.from({ length: total }, () => r.string());

@@ -212,10 +212,7 @@ export function encodeTraceRequest(req: ExportTraceRequest): EncodedSpans {
   for (let i = 0; i < n; i++) w.string(spans[i].traceState ?? '');
   const lowCardinality = (name: 'SpanName' | 'SpanKind' | 'ServiceName' | 'StatusCode', value: (i: number) => string) => {
     col(name);
-    w.lowCardinalityPrefix();
-    const lc = new LowCardinalityColumn();
-    for (let i = 0; i < n; i++) lc.add(value(i));
-    w.lowCardinality(lc);
+    w.lowCardinalityStrings(n, value);
   };
   lowCardinality('SpanName', (i) => spans[i].name ?? '');
   lowCardinality('SpanKind', (i) => SPAN_KINDS[spans[i].kind ?? 0] ?? '');

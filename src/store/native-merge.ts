@@ -7,7 +7,7 @@
 // dictionaries. Blocks whose columns differ, or a type this module does not know, leave the
 // payload as it is (the engine takes several blocks just as well).
 import { NativeFormatError, NativeReader } from './native-reader.js';
-import { NativeWriter } from './native-writer.js';
+import { lowCardinalityIndexWidth, NativeWriter } from './native-writer.js';
 
 type TypeNode =
   | { kind: 'string' | 'fixed8' | 'lowCardinality' }
@@ -22,12 +22,8 @@ type Part =
 
 interface Block {
   rows: number;
-  /** `name\ttype` of each column, in order. */
-  header: string[];
   columns: Part[];
 }
-
-class UnsupportedPayload extends Error {}
 
 const typeCache = new Map<string, TypeNode>();
 
@@ -42,16 +38,16 @@ function parseType(t: string): TypeNode {
     const inner = t.slice(4, -1);
     // Key types here are String or LowCardinality(String): no comma inside them.
     const comma = inner.indexOf(', ');
-    if (comma < 0) throw new UnsupportedPayload(t);
+    if (comma < 0) throw new NativeFormatError(t);
     node = { kind: 'map', key: parseType(inner.slice(0, comma)), value: parseType(inner.slice(comma + 2)) };
-  } else throw new UnsupportedPayload(t);
+  } else throw new NativeFormatError(t);
   typeCache.set(t, node);
   return node;
 }
 
 function readPrefix(t: TypeNode, r: NativeReader): void {
   if (t.kind === 'lowCardinality') {
-    if (r.u64() !== 1) throw new UnsupportedPayload('LowCardinality serialization version');
+    if (r.u64() !== 1) throw new NativeFormatError('LowCardinality serialization version');
   } else if (t.kind === 'array') readPrefix(t.of, r);
   else if (t.kind === 'map') {
     readPrefix(t.key, r);
@@ -73,12 +69,12 @@ function readData(t: TypeNode, r: NativeReader, rows: number): Part {
     case 'lowCardinality': {
       if (rows === 0) return { kind: 'lowCardinality', rows, dictionary: [], width: 0, start };
       const flags = r.u64();
-      if ((flags & ~0xff) !== ((1 << 9) | (1 << 10))) throw new UnsupportedPayload('LowCardinality flags');
+      if ((flags & ~0xff) !== ((1 << 9) | (1 << 10))) throw new NativeFormatError('LowCardinality flags');
       const width = 1 << (flags & 0xff);
       const keys = r.u64();
       const dictionary = new Array<string>(keys);
       for (let i = 0; i < keys; i++) dictionary[i] = r.string();
-      if (r.u64() !== rows) throw new UnsupportedPayload('LowCardinality row count');
+      if (r.u64() !== rows) throw new NativeFormatError('LowCardinality row count');
       const at = r.pos;
       r.pos += rows * width;
       r.check();
@@ -88,7 +84,7 @@ function readData(t: TypeNode, r: NativeReader, rows: number): Part {
     case 'map': {
       r.pos += rows * 8;
       r.check();
-      const total = rows === 0 ? 0 : r.buf.readUInt32LE(r.pos - 8) + r.buf.readUInt32LE(r.pos - 4) * 0x1_0000_0000;
+      const total = rows === 0 ? 0 : r.u64At(r.pos - 8);
       const nested = t.kind === 'array' ? [readData(t.of, r, total)] : [readData(t.key, r, total), readData(t.value, r, total)];
       return { kind: 'offsets', start, rows, total, nested };
     }
@@ -118,8 +114,8 @@ function readBlocks(buf: Buffer): { blocks: Block[]; types: TypeNode[]; names: s
     if (blocks.length === 0) {
       types = blockTypes;
       names = header;
-    } else if (header.length !== names.length || header.some((h, i) => h !== names[i])) throw new UnsupportedPayload('blocks differ');
-    blocks.push({ rows, header, columns });
+    } else if (header.length !== names.length || header.some((h, i) => h !== names[i])) throw new NativeFormatError('blocks differ');
+    blocks.push({ rows, columns });
   }
   return { blocks, types, names };
 }
@@ -168,13 +164,12 @@ function writeData(t: TypeNode, parts: Part[], src: Buffer, w: NativeWriter): vo
 }
 
 function writeLowCardinality(parts: Part[], src: Buffer, w: NativeWriter): void {
+  const lcParts = parts.filter((p): p is Extract<Part, { kind: 'lowCardinality' }> => p.kind === 'lowCardinality');
   const ids = new Map<string, number>([['', 0]]);
   const dictionary = [''];
   let rows = 0;
   // Per block: its index → the united one (undefined when that is the identity).
-  const remaps: (Uint32Array | undefined)[] = [];
-  for (const p of parts) {
-    if (p.kind !== 'lowCardinality') continue;
+  const remaps = lcParts.map((p) => {
     rows += p.rows;
     const remap = new Uint32Array(p.dictionary.length);
     let identity = true;
@@ -188,42 +183,26 @@ function writeLowCardinality(parts: Part[], src: Buffer, w: NativeWriter): void 
       remap[i] = id;
       if (id !== i) identity = false;
     });
-    remaps.push(identity ? undefined : remap);
+    return identity ? undefined : remap;
+  });
+  const width = lowCardinalityIndexWidth(dictionary.length);
+  if (remaps.every((r) => r === undefined) && lcParts.every((p) => p.rows === 0 || p.width === width)) {
+    // Blocks from one sender mostly list the same values in the same order: indexes as they are.
+    w.lowCardinalityHeader(dictionary, rows);
+    for (const p of lcParts) w.raw(src, p.start, p.start + p.rows * width);
+    return;
   }
-  const width = w.lowCardinalityHeader(dictionary, rows);
-  if (width === 0) return;
-  let k = 0;
-  for (const p of parts) {
-    if (p.kind !== 'lowCardinality') continue;
-    const remap = remaps[k++];
-    if (!remap && p.width === width) {
-      // Blocks from one sender mostly list the same values in the same order: indexes as they are.
-      w.raw(src, p.start, p.start + p.rows * width);
-      continue;
+  const united = new Uint32Array(rows);
+  let at = 0;
+  lcParts.forEach((p, k) => {
+    const remap = remaps[k];
+    for (let i = 0, from = p.start; i < p.rows; i++, from += p.width) {
+      const old = p.width === 1 ? src[from] : p.width === 2 ? src.readUInt16LE(from) : src.readUInt32LE(from);
+      if (old >= p.dictionary.length) throw new NativeFormatError('LowCardinality index past its dictionary');
+      united[at++] = remap ? remap[old] : old;
     }
-    const out = w.reserve(p.rows * width);
-    const b = w.buffer;
-    if (remap && p.width === 1 && width === 1) {
-      // The common case (small dictionaries): one byte in, one byte out.
-      for (let i = 0; i < p.rows; i++) {
-        const id = remap[src[p.start + i]];
-        if (id === undefined) throw new UnsupportedPayload('LowCardinality index past its dictionary');
-        b[out + i] = id;
-      }
-      continue;
-    }
-    for (let i = 0, from = p.start, to = out; i < p.rows; i++, from += p.width, to += width) {
-      const old = p.width === 1 ? src[from] : p.width === 2 ? src[from] | (src[from + 1] << 8) : src.readUInt32LE(from);
-      if (old >= p.dictionary.length) throw new UnsupportedPayload('LowCardinality index past its dictionary');
-      const id = remap ? remap[old] : old;
-      b[to] = id;
-      if (width > 1) b[to + 1] = id >>> 8;
-      if (width > 2) {
-        b[to + 2] = id >>> 16;
-        b[to + 3] = id >>> 24;
-      }
-    }
-  }
+  });
+  w.lowCardinalityIds(dictionary, united, rows);
 }
 
 /** `payload` as one Native block when it holds several of the same columns; else unchanged. */
@@ -232,7 +211,7 @@ export function mergeNativeBlocks(payload: Buffer): Buffer {
   try {
     parsed = readBlocks(payload);
   } catch (err) {
-    if (err instanceof UnsupportedPayload || err instanceof NativeFormatError) return payload;
+    if (err instanceof NativeFormatError) return payload;
     throw err;
   }
   const { blocks, types, names } = parsed;
@@ -253,7 +232,7 @@ export function mergeNativeBlocks(payload: Buffer): Buffer {
     }
     return w.finish();
   } catch (err) {
-    if (err instanceof UnsupportedPayload || err instanceof NativeFormatError) return payload;
+    if (err instanceof NativeFormatError) return payload;
     throw err;
   }
 }

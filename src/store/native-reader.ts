@@ -40,9 +40,13 @@ export class NativeReader {
   }
   /** A UInt64 as a number (exact below 2^53: counts and offsets). */
   u64(): number {
-    const v = this.buf.readUInt32LE(this.pos) + this.buf.readUInt32LE(this.pos + 4) * 0x1_0000_0000;
+    const v = this.u64At(this.pos);
     this.pos += 8;
     return v;
+  }
+  /** The UInt64 at `at`, as a number, without moving. */
+  u64At(at: number): number {
+    return this.buf.readUInt32LE(at) + this.buf.readUInt32LE(at + 4) * 0x1_0000_0000;
   }
   u64Big(): bigint {
     const v = this.buf.readBigUInt64LE(this.pos);

@@ -32,6 +32,11 @@ const LC_SHARED_DICTIONARIES_WITH_ADDITIONAL_KEYS = 1;
 const LC_HAS_ADDITIONAL_KEYS = 1 << 9;
 const LC_NEED_UPDATE_DICTIONARY = 1 << 10;
 
+/** Bytes per index of a LowCardinality column with a dictionary of `size` values (UInt8/16/32). */
+export function lowCardinalityIndexWidth(size: number): 1 | 2 | 4 {
+  return size <= 0x100 ? 1 : size <= 0x10000 ? 2 : 4;
+}
+
 /** One block's values of a LowCardinality(String) column: a dictionary and an index per value. */
 export class LowCardinalityColumn {
   /** Distinct values in order of first use; index 0 is the default '', as the engine has it. */
@@ -188,40 +193,43 @@ export class NativeWriter {
     this.u64(LC_SHARED_DICTIONARIES_WITH_ADDITIONAL_KEYS);
   }
 
+  /** A whole top-level LowCardinality(String) column (prefix and data) of `rows` values. */
+  lowCardinalityStrings(rows: number, valueAt: (i: number) => string): void {
+    this.lowCardinalityPrefix();
+    const lc = new LowCardinalityColumn();
+    for (let i = 0; i < rows; i++) lc.add(valueAt(i));
+    this.lowCardinality(lc);
+  }
+
   /** A LowCardinality(String) column's data (after its prefix): the dictionary, then the indexes. */
   lowCardinality(col: LowCardinalityColumn): void {
-    const n = col.length;
-    const width = this.lowCardinalityHeader(col.dictionary, n);
-    const ids = col.ids;
-    this.ensure(n * width);
+    this.lowCardinalityIds(col.dictionary, col.ids, col.length);
+  }
+
+  /** LowCardinality data from a dictionary and the first `rows` of `ids` (indexes into it). */
+  lowCardinalityIds(dictionary: readonly string[], ids: Uint32Array, rows: number): void {
+    const width = this.lowCardinalityHeader(dictionary, rows);
+    this.ensure(rows * width);
     const b = this.buf;
     let p = this.pos;
-    if (width === 1) for (let i = 0; i < n; i++) b[p++] = ids[i];
-    else if (width === 2) for (let i = 0; i < n; i++, p += 2) b.writeUInt16LE(ids[i], p);
-    else if (width === 4) for (let i = 0; i < n; i++, p += 4) b.writeUInt32LE(ids[i], p);
+    if (width === 1) for (let i = 0; i < rows; i++) b[p++] = ids[i];
+    else if (width === 2) for (let i = 0; i < rows; i++, p += 2) b.writeUInt16LE(ids[i], p);
+    else if (width === 4) for (let i = 0; i < rows; i++, p += 4) b.writeUInt32LE(ids[i], p);
     this.pos = p;
   }
 
   /**
    * The head of a LowCardinality column's data: flags, dictionary, row count. Returns the width
-   * in bytes of each index to follow (lowCardinalityIndex); 0 for no rows (nothing is written).
+   * in bytes of each index to follow; 0 for no rows (nothing is written).
    */
   lowCardinalityHeader(dictionary: readonly string[], rows: number): number {
     if (rows === 0) return 0; // the engine writes nothing past the prefix for no rows
-    const code = dictionary.length <= 0x100 ? 0 : dictionary.length <= 0x10000 ? 1 : 2;
-    this.u64(LC_HAS_ADDITIONAL_KEYS | LC_NEED_UPDATE_DICTIONARY | code);
+    const width = lowCardinalityIndexWidth(dictionary.length);
+    this.u64(LC_HAS_ADDITIONAL_KEYS | LC_NEED_UPDATE_DICTIONARY | (width === 1 ? 0 : width === 2 ? 1 : 2));
     this.u64(dictionary.length);
     this.strings(dictionary);
     this.u64(rows);
-    return 1 << code;
-  }
-
-  lowCardinalityIndex(id: number, width: number): void {
-    this.ensure(width);
-    if (width === 1) this.buf[this.pos] = id;
-    else if (width === 2) this.buf.writeUInt16LE(id, this.pos);
-    else this.buf.writeUInt32LE(id, this.pos);
-    this.pos += width;
+    return width;
   }
 
   /**

@@ -96,10 +96,7 @@ export function encodeTraceRows(rows: readonly OtelTraceRow[]): Buffer {
   };
   const lowCardinality = (name: 'SpanName' | 'SpanKind' | 'ServiceName' | 'StatusCode') => {
     col(name);
-    w.lowCardinalityPrefix();
-    const lc = new LowCardinalityColumn();
-    for (let i = 0; i < n; i++) lc.add(rows[i][name]);
-    w.lowCardinality(lc);
+    w.lowCardinalityStrings(n, (i) => rows[i][name]);
   };
   const maps = (name: 'ResourceAttributes' | 'SpanAttributes') => {
     col(name);

@@ -19,7 +19,6 @@ const RESOURCE_EXHAUSTED = 8;
 const INTERNAL = 13;
 const UNAVAILABLE = 14;
 
-
 export interface TracesRouteDeps {
   writer: DurableWriter<OtelTraceRow>;
   /** Decodes, maps and encodes bodies (on worker threads when it has them). */

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { FileConfig, TargetSpec } from './schema.js';
 import { ConfigError, formatPath, fromZod } from './errors.js';
 import { interpolate } from './interpolate.js';
+import { checkInlineEndpoints } from './inline-targets.js';
 
 export interface LoadedConfig {
   file: FileConfig;
@@ -25,6 +26,10 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   if (!parsed.success) throw fromZod(parsed.error);
   const file = parsed.data;
   for (const [id, cfg] of Object.entries(file.configs)) checkProviderRefs(cfg, file, ['configs', id]);
+  if (file.server.inline_configs === 'off' && file.default_config === undefined) {
+    // With "off" a request cannot choose a config, so every request would be refused.
+    throw new ConfigError('server.inline_configs: "off" needs default_config (requests cannot choose a config)');
+  }
   return { file, source, loadedAt: Date.now() };
 }
 
@@ -38,11 +43,15 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
   return parseConfigText(text, path, env);
 }
 
-/** Validates an inline routing config (x-switchyard-config JSON) against the loaded file. */
+/**
+ * Validates an inline routing config (x-switchyard-config JSON) against the loaded file. Unlike
+ * the file's own configs, it may not point a configured provider at another endpoint.
+ */
 export function parseInlineRouting(json: unknown, file: FileConfig): TargetSpec {
   const parsed = TargetSpec.safeParse(json);
   if (!parsed.success) throw fromZod(parsed.error, 'config');
   checkProviderRefs(parsed.data, file, ['config']);
+  checkInlineEndpoints(parsed.data, file, ['config']);
   return parsed.data;
 }
 
@@ -57,7 +66,7 @@ export function providerRef(target: TargetSpec): { slug?: string; type?: string 
 function checkProviderRefs(t: TargetSpec, file: FileConfig, path: PropertyKey[]): void {
   const ref = providerRef(t);
   if (ref) {
-    const known = ref.slug !== undefined && ref.slug in file.providers;
+    const known = ref.slug !== undefined && Object.hasOwn(file.providers, ref.slug);
     if (!known && ref.type === undefined) {
       throw new ConfigError(`${formatPath([...path, 'provider'])}: unknown provider "@${ref.slug}" (not under "providers")`);
     }

@@ -154,6 +154,8 @@ export const ServerSpec = z
     max_body_bytes: z.number().int().positive().default(10 * 1024 * 1024),
     /** Overall request deadline (ms) bounding retries, fallbacks and waits together. */
     deadline_ms: z.number().int().positive().default(120_000),
+    /** What x-switchyard-config may carry: allow (ids and inline JSON), ids_only, off (header refused). */
+    inline_configs: z.enum(['allow', 'ids_only', 'off']).default('allow'),
   })
   .strict();
 
@@ -172,7 +174,7 @@ export const FileConfig = z
     /** provider → model → prices; merged over the built-in table. */
     pricing: z.record(z.string(), z.record(z.string(), PriceSpec)).optional(),
     telemetry: TelemetrySpec.default({ enabled: true, capture_content: false, redact_patterns: [] }),
-    server: ServerSpec.default({ max_body_bytes: 10 * 1024 * 1024, deadline_ms: 120_000 }),
+    server: ServerSpec.default({ max_body_bytes: 10 * 1024 * 1024, deadline_ms: 120_000, inline_configs: 'allow' }),
     breaker: BreakerSpec.default({ failure_threshold: 5, cooldown_ms: 30_000 }),
     /** Where the sidecar forwards POST /v1/feedback; default: OTEL_EXPORTER_OTLP_ENDPOINT's host. */
     collector_url: z.string().url().optional(),

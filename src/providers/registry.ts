@@ -1,5 +1,5 @@
 // Provider types → adapters, and target → resolved provider (endpoint + credentials).
-import type { FileConfig, TargetSpec } from '../config/schema.js';
+import type { FileConfig, ProviderSpec, TargetSpec } from '../config/schema.js';
 import { providerRef } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import { AnthropicAdapter } from './anthropic/adapter.js';
@@ -10,7 +10,7 @@ import { GeminiAdapter } from './gemini/adapter.js';
 import { PresetAdapter } from './presets/adapter.js';
 import { PRESETS } from './presets/table.js';
 import { VertexAdapter } from './vertex/adapter.js';
-import type { ProviderAdapter, ResolvedProvider } from './types.js';
+import type { ProviderAdapter, ResolvedProvider, UpstreamRequest } from './types.js';
 
 const adapters = new Map<string, ProviderAdapter>([
   ['openai', new OpenAIAdapter('openai', 'https://api.openai.com/v1')],
@@ -44,18 +44,31 @@ export class UnknownProviderError extends Error {
 
 /**
  * Resolves a leaf target. `simulatedUrls` maps simulated provider slugs to their running servers.
+ *
+ * Credentials go only where the operator sent them: a target whose endpoint is its own (an inline
+ * provider type with custom_host, or custom_host away from its provider entry's endpoint, wherever
+ * the target came from) gets the target's own api_key and nothing else: not the entry's key,
+ * headers or token settings, and not the host's ambient credentials (AWS chain, Google ADC).
  */
 export function resolveProvider(target: TargetSpec, file: FileConfig, simulatedUrls: ReadonlyMap<string, string>): { adapter: ProviderAdapter; provider: ResolvedProvider } {
   const ref = providerRef(target);
   if (!ref) throw new UnknownProviderError('target has no provider');
-  const spec = ref.slug !== undefined ? file.providers[ref.slug] : undefined;
+  const spec = ref.slug !== undefined && Object.hasOwn(file.providers, ref.slug) ? file.providers[ref.slug] : undefined;
   const type = spec?.type ?? ref.type;
   if (!type) throw new UnknownProviderError(`unknown provider "@${ref.slug}"`);
   const adapter = adapters.get(type);
   if (!adapter) throw new UnknownProviderError(`unknown provider "${ref.type ?? ref.slug}" (known types: ${knownProviderTypes().join(', ')})`);
   const slug = spec ? ref.slug! : type;
-  const baseUrl = target.custom_host ?? spec?.base_url ?? (type === 'simulated' ? simulatedUrls.get(slug) : undefined) ?? adapter.defaultBaseUrl;
+  const configured = spec?.base_url ?? (type === 'simulated' ? simulatedUrls.get(slug) : undefined) ?? adapter.defaultBaseUrl;
+  const baseUrl = target.custom_host ?? configured;
   if (!baseUrl) throw new UnknownProviderError(`provider "${slug}" (${type}) needs a base_url`);
+  const ownEndpoint = target.custom_host !== undefined && (!spec || !sameEndpoint(target.custom_host, configured));
+  if (ownEndpoint) {
+    return {
+      adapter: ownCredentialsOnly(adapter),
+      provider: { slug, type, baseUrl, apiKey: target.api_key, headers: {}, spec: spec ? withoutCredentials(spec) : { type } },
+    };
+  }
   return {
     adapter,
     provider: {
@@ -67,6 +80,55 @@ export function resolveProvider(target: TargetSpec, file: FileConfig, simulatedU
       spec: spec ?? { type },
     },
   };
+}
+
+function sameEndpoint(a: string, b: string): boolean {
+  const norm = (u: string) => {
+    try {
+      return new URL(u).href.replace(/\/+$/, '');
+    } catch {
+      return u.replace(/\/+$/, '');
+    }
+  };
+  return b !== '' && norm(a) === norm(b);
+}
+
+/**
+ * Provider entry fields that shape a request without being secrets; everything else (api_key,
+ * headers, azure_ad_token, entra, AWS keys and profile, Vertex credentials and access_token, and
+ * any field an adapter adds later) stays with the entry's own endpoint.
+ */
+const SHAPE_FIELDS = ['type', 'base_url', 'api_version', 'resource_name', 'deployment', 'deployments', 'region', 'project', 'location', 'simulated'];
+
+// Same object per entry, so adapters' per-spec option cache keeps working.
+const stripped = new WeakMap<ProviderSpec, ProviderSpec>();
+
+function withoutCredentials(spec: ProviderSpec): ProviderSpec {
+  let s = stripped.get(spec);
+  if (!s) {
+    s = Object.fromEntries(Object.entries(spec).filter(([k]) => SHAPE_FIELDS.includes(k))) as ProviderSpec;
+    stripped.set(spec, s);
+  }
+  return s;
+}
+
+const guarded = new WeakMap<ProviderAdapter, ProviderAdapter>();
+
+/**
+ * The adapter with its async auth (SigV4, OAuth tokens) run only when the target brought its own
+ * api_key: without one, adapters would fall back to the host's ambient credentials.
+ */
+function ownCredentialsOnly(adapter: ProviderAdapter): ProviderAdapter {
+  const authorize = adapter.authorize;
+  if (!authorize) return adapter;
+  let g = guarded.get(adapter);
+  if (!g) {
+    g = Object.create(adapter, {
+      authorize: { value: (req: UpstreamRequest, p: ResolvedProvider, signal: AbortSignal) => (p.apiKey ? authorize.call(adapter, req, p, signal) : Promise.resolve(req)) },
+    }) as ProviderAdapter;
+    guarded.set(adapter, g);
+  }
+  return g;
 }
 
 /**

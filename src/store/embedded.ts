@@ -42,6 +42,12 @@ export interface QueryOptions {
   database?: string;
 }
 
+/** One engine connection: one query at a time, its own session settings. */
+export interface EngineConnection {
+  run(sql: string, opts: QueryOptions): Promise<QueryResult>;
+  close(): Promise<void>;
+}
+
 export class EmbeddedStore implements SpanStore {
   readonly database: string;
   readonly dataDir: string;
@@ -59,6 +65,7 @@ export class EmbeddedStore implements SpanStore {
   private constructor(
     private readonly session: Session,
     opts: EmbeddedOptions,
+    private readonly connect: () => Session,
   ) {
     this.database = opts.database ?? 'switchyard';
     this.dataDir = opts.dataDir;
@@ -84,7 +91,7 @@ export class EmbeddedStore implements SpanStore {
         { cause: err },
       );
     }
-    const store = new EmbeddedStore(session, { ...opts, dataDir: dir });
+    const store = new EmbeddedStore(session, { ...opts, dataDir: dir }, connect);
     // Payloads of inserts a crash interrupted (their rows are still in the collector's spool).
     // Only one process owns the folder, so files of other pids are leftovers; this process's
     // own may belong to another store opened on the same folder.
@@ -150,6 +157,43 @@ export class EmbeddedStore implements SpanStore {
         : this.session.queryAsync(sql, { format });
     const r = await this.limiter.run(() => this.inDatabase(this.session, opts.database, exec));
     return { bytes: r.bytes(), rowsRead: r.rowsRead, bytesRead: r.bytesRead, elapsedSeconds: r.elapsed };
+  }
+
+  /**
+   * A connection of its own on this engine with `settings` applied in order as session settings.
+   * The HTTP interface reads through such connections: `readonly=1` set last makes the engine
+   * itself refuse writes, setting changes and table functions that reach files or hosts.
+   */
+  async openConnection(settings: ReadonlyArray<readonly [string, string | number]>): Promise<EngineConnection> {
+    this.assertOpen();
+    const session = this.connect();
+    try {
+      await session.queryAsync(`USE ${this.database}`);
+      for (const [name, value] of settings) {
+        checkSettingName(name);
+        await session.queryAsync(`SET ${name} = ${typeof value === 'number' ? String(value) : sqlString(value)}`);
+      }
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+    const limiter = new Limiter(1);
+    return {
+      run: async (sql, opts) => {
+        this.assertOpen();
+        const format = opts.format ?? 'TabSeparated';
+        const exec = () =>
+          opts.params && Object.keys(opts.params).length > 0
+            ? session.queryBindAsync(sql, opts.params, { format })
+            : session.queryAsync(sql, { format });
+        const r = await limiter.run(() => this.inDatabase(session, opts.database, exec));
+        return { bytes: r.bytes(), rowsRead: r.rowsRead, bytesRead: r.bytesRead, elapsedSeconds: r.elapsed };
+      },
+      close: async () => {
+        await limiter.idle();
+        session.close();
+      },
+    };
   }
 
   async ping(): Promise<boolean> {
@@ -256,8 +300,12 @@ function checkDatabaseName(name: string): string {
   return name;
 }
 
+function checkSettingName(name: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid setting name: ${name}`);
+}
+
 /** A ClickHouse string literal. */
-function sqlString(s: string): string {
+export function sqlString(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 

@@ -1,16 +1,21 @@
 // Serves the embedded store over the ClickHouse HTTP interface (default 127.0.0.1:8123) so
 // Grafana's ClickHouse datasource, @clickhouse/client and the CLI read it like a server.
 // Read-only unless `readonly: false`; GET requests are always read-only, as on a server.
+// Reads run on connections of their own whose session settings the engine enforces: readonly=1
+// and the limits of query-limits.ts; engine-guard.ts refuses what readonly leaves open.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { EmbeddedStore } from './embedded.js';
+import { EmbeddedStore, type EngineConnection } from './embedded.js';
+import { ConnectionPool } from './connection-pool.js';
+import { guardQuery, loadGuardCatalog } from './engine-guard.js';
 import { toErrorReply } from './http-errors.js';
 import { parseRequest, readBody } from './http-request.js';
 import { bindParams } from './query-params.js';
-import { ClickHouseError, inspectQuery, READONLY_ERROR, readOnlyVerdict } from './sql-guard.js';
+import { checkUrlSettings, readerSettings, resolveLimits, writerSettings, type QueryLimits } from './query-limits.js';
+import { ClickHouseError, inspectQuery, READONLY_ERROR } from './sql-guard.js';
 import type { SpanStore } from './types.js';
 import { logger } from '../logger.js';
 
@@ -22,6 +27,8 @@ export interface ClickHouseHttpOptions {
   /** Default true: only SELECT-like statements. */
   readonly?: boolean;
   displayName?: string;
+  /** Limits on every query (defaults, then SWITCHYARD_CH_* variables, then these). */
+  limits?: Partial<QueryLimits>;
 }
 
 // An INSERT whose data (the request body) is Native: the prefix before FORMAT, run over the body.
@@ -56,6 +63,12 @@ export async function startClickHouseHttp(
   const readonly = opts.readonly ?? true;
   const displayName = opts.displayName ?? 'switchyard';
   const timezone = (await store.query('SELECT timezone()', 'TabSeparated')).trim() || 'UTC';
+  const limits = resolveLimits(opts.limits);
+  const readers: EngineConnection[] = [];
+  for (let i = 0; i < limits.max_concurrent_queries; i++) readers.push(await store.openConnection(readerSettings(limits)));
+  const writer = readonly ? undefined : await store.openConnection(writerSettings(limits));
+  const catalog = await loadGuardCatalog(readers[0]);
+  const pool = new ConnectionPool(readers, limits.max_queued_queries);
 
   const baseHeaders = (queryId: string): Record<string, string> => ({
     'X-ClickHouse-Server-Display-Name': displayName,
@@ -90,16 +103,18 @@ export async function startClickHouseHttp(
       }
       const shape = inspectQuery(parsed.query);
       const database = parsed.database ?? (req.headers['x-clickhouse-database'] as string | undefined);
-      if (readonly || req.method === 'GET' || parsed.readonlyRequested) {
-        const verdict = readOnlyVerdict(shape);
-        if (verdict === 'unknown') await store.run(`EXPLAIN AST ${shape.sql}`, { database }); // throws the parse error
-        if (verdict !== 'read') throw READONLY_ERROR();
-      }
+      checkUrlSettings(parsed.fields, limits);
+      const writable = writer !== undefined && req.method !== 'GET' && !parsed.readonlyRequested;
       const isRead = READ_KINDS.has(shape.kind);
       const format = shape.format ?? parsed.defaultFormat ?? 'TabSeparated';
       const bound = bindParams(shape.sql, parsed.params);
+      const queryOpts = { format, params: bound.params, database };
       const started = process.hrtime.bigint();
-      const result = await store.run(bound.sql, { format, params: bound.params, database });
+      const run = async (conn: EngineConnection) => {
+        await guardQuery(conn, catalog, bound.sql, queryOpts, writable);
+        return conn.run(bound.sql, queryOpts);
+      };
+      const result = writable && writer ? await run(writer) : await pool.run(run);
       const elapsedNs = process.hrtime.bigint() - started;
       const headers: Record<string, string> = {
         ...baseHeaders(queryId),
@@ -159,6 +174,11 @@ export async function startClickHouseHttp(
     send(res, 404, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Exception-Code': '1' }, reply.body);
   });
   server.keepAliveTimeout = 10_000;
+  // Slow clients (slowloris): the request head within 10 s, the whole request within 60 s (results
+  // may stream longer), checked every second instead of Node's 30 s (see src/http-limits.ts).
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  Object.assign(server, { connectionsCheckingInterval: 1_000 });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -175,6 +195,8 @@ export async function startClickHouseHttp(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+      }).then(async () => {
+        await Promise.all([...readers, ...(writer ? [writer] : [])].map((c) => c.close()));
       }),
   };
 }

@@ -18,6 +18,8 @@ export interface ParsedRequest {
   /** Client asked for readonly (readonly=1|2 parameter). */
   readonlyRequested: boolean;
   compressResponse: boolean;
+  /** Every URL and form field, for the settings check (query-limits.ts). */
+  fields: ReadonlyMap<string, string>;
 }
 
 const decoders: Record<string, (b: Buffer) => Promise<Buffer>> = {
@@ -89,5 +91,6 @@ export function parseRequest(url: URL, body: Buffer, contentType: string | undef
     params,
     readonlyRequested: readonly !== undefined && readonly !== '0',
     compressResponse: fields.get('enable_http_compression') === '1',
+    fields,
   };
 }

@@ -1,6 +1,6 @@
-// Query classification for the HTTP interface: one statement per request (as ClickHouse's HTTP
-// interface requires), read-only unless configured otherwise, and the output format a query asks
-// for with a trailing FORMAT clause.
+// Query shape for the HTTP interface: one statement per request (as ClickHouse's HTTP interface
+// requires; the engine confirms it, see engine-guard.ts) and the output format a query asks for
+// with a trailing FORMAT clause. What a query may touch is decided by the engine, not here.
 import { scanSql } from './sql-lexer.js';
 
 export class ClickHouseError extends Error {
@@ -14,16 +14,6 @@ export class ClickHouseError extends Error {
 }
 
 const READ_KEYWORDS = new Set(['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN', 'CHECK']);
-
-// Functions that read or write the local file system or reach other hosts. In readonly mode they
-// are refused: the embedded engine runs with this process's rights, and ClickHouse's own
-// readonly setting does not stop them.
-const OUTSIDE_WORLD = new RegExp(
-  String.raw`\b(file|fileCluster|url|urlCluster|s3|s3Cluster|gcs|hdfs|hdfsCluster|azureBlobStorage|azureBlobStorageCluster|` +
-    String.raw`remote|remoteSecure|cluster|clusterAllReplicas|mysql|postgresql|sqlite|mongodb|redis|jdbc|odbc|executable|` +
-    String.raw`executablePool|deltaLake|hudi|iceberg\w*|arrowFlight|ytsaurus|input|loop)\s*\(`,
-  'i',
-);
 
 export interface QueryShape {
   /** The single statement, without a trailing ';'. */
@@ -55,22 +45,3 @@ export function inspectQuery(text: string): QueryShape {
 }
 
 export const READONLY_ERROR = () => new ClickHouseError(164, 'READONLY', 'switchyard: Cannot execute query in readonly mode');
-
-/**
- * 'read' when the statement only reads the database; 'write' when it certainly does not;
- * 'unknown' when its first word is no statement keyword we know (then the caller lets the
- * engine parse it, so a typo gets the server's SYNTAX_ERROR rather than READONLY).
- */
-export function readOnlyVerdict(shape: QueryShape): 'read' | 'write' | 'unknown' {
-  const { masked } = scanSql(shape.sql);
-  if (READ_KEYWORDS.has(shape.kind)) {
-    return /\bINTO\s+OUTFILE\b/i.test(masked) || OUTSIDE_WORLD.test(masked) ? 'write' : 'read';
-  }
-  return WRITE_KEYWORDS.has(shape.kind) ? 'write' : 'unknown';
-}
-
-const WRITE_KEYWORDS = new Set([
-  'INSERT', 'CREATE', 'DROP', 'ALTER', 'TRUNCATE', 'RENAME', 'ATTACH', 'DETACH', 'OPTIMIZE', 'SYSTEM', 'KILL',
-  'SET', 'USE', 'GRANT', 'REVOKE', 'DELETE', 'UPDATE', 'EXCHANGE', 'UNDROP', 'BACKUP', 'RESTORE', 'MOVE',
-  'REPLACE', 'BEGIN', 'COMMIT', 'ROLLBACK', 'WATCH', 'UNDO',
-]);

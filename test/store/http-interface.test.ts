@@ -184,7 +184,7 @@ describe('raw HTTP', () => {
     expect(await multi.text()).toMatch(/Multi-statements are not allowed.*\(SYNTAX_ERROR\)/);
   });
 
-  it('rejects writes and escapes to the outside world with READONLY (164) unless configured', async () => {
+  it('rejects writes (READONLY, 164) and escapes to the outside world (READONLY or ACCESS_DENIED, 497)', async () => {
     for (const sql of [
       'DROP TABLE llm_feedback',
       "INSERT INTO llm_feedback (TraceId, Value) VALUES ('x', 1)",
@@ -194,9 +194,11 @@ describe('raw HTTP', () => {
       "SELECT 1 INTO OUTFILE '/tmp/x.csv'",
     ]) {
       const r = await fetch(base(), { method: 'POST', body: sql });
-      expect(r.status, sql).toBe(500); // ClickHouse answers READONLY with 500
-      expect(r.headers.get('x-clickhouse-exception-code'), sql).toBe('164');
-      expect(await r.text()).toMatch(/^Code: 164\. DB::Exception: .*\(READONLY\)/);
+      // READONLY (164, answered with 500 as a server does) from the engine, or ACCESS_DENIED (497, 403)
+      // from the guard for what readonly leaves open (engine-guard.ts).
+      const code = r.headers.get('x-clickhouse-exception-code');
+      expect([['164', 500], ['497', 403]], sql).toContainEqual([code, r.status]);
+      expect(await r.text()).toMatch(/^Code: (164|497)\. DB::Exception: .*\((READONLY|ACCESS_DENIED)\)/);
     }
     const stillThere = await fetch(`${base()}/?query=${encodeURIComponent("EXISTS TABLE llm_feedback")}`);
     expect(await stillThere.text()).toBe('1\n');

@@ -5,6 +5,7 @@ import { FileConfig, TargetSpec } from './schema.js';
 import { ConfigError, formatPath, fromZod } from './errors.js';
 import { interpolate } from './interpolate.js';
 import { checkInlineEndpoints } from './inline-targets.js';
+import { checkRoutingPolicy, resolveVirtualKeyTargets } from '../policy/check.js';
 
 export interface LoadedConfig {
   file: FileConfig;
@@ -25,7 +26,10 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   const parsed = FileConfig.safeParse(interpolated);
   if (!parsed.success) throw fromZod(parsed.error);
   const file = parsed.data;
-  for (const [id, cfg] of Object.entries(file.configs)) checkProviderRefs(cfg, file, ['configs', id]);
+  for (const [id, cfg] of Object.entries(file.configs)) {
+    file.configs[id] = checkRoutingPolicy(resolveVirtualKeyTargets(cfg, file, ['configs', id]), ['configs', id]);
+    checkProviderRefs(file.configs[id], file, ['configs', id]);
+  }
   if (file.server.inline_configs === 'off' && file.default_config === undefined) {
     // With "off" a request cannot choose a config, so every request would be refused.
     throw new ConfigError('server.inline_configs: "off" needs default_config (requests cannot choose a config)');
@@ -50,9 +54,10 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
 export function parseInlineRouting(json: unknown, file: FileConfig): TargetSpec {
   const parsed = TargetSpec.safeParse(json);
   if (!parsed.success) throw fromZod(parsed.error, 'config');
-  checkProviderRefs(parsed.data, file, ['config']);
-  checkInlineEndpoints(parsed.data, file, ['config']);
-  return parsed.data;
+  const routing = checkRoutingPolicy(resolveVirtualKeyTargets(parsed.data, file, ['config']), ['config']);
+  checkProviderRefs(routing, file, ['config']);
+  checkInlineEndpoints(routing, file, ['config']);
+  return routing;
 }
 
 /** "@slug" must name a provider of the file; a bare name may be a slug or an inline provider type. */

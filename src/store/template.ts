@@ -6,6 +6,8 @@
 //   {{engine_unsharded:KIND}}    like engine, but every node of the cluster is a replica of one copy
 //   {{distributed:NAME:KEY}}     (a whole statement) nothing on a single node; on a cluster a Distributed
 //                                table NAME over NAME_local sharded by KEY
+//   {{drop_distributed:NAME}}    (a whole statement) nothing on a single node; on a cluster drops the
+//                                Distributed table NAME (recreated by {{distributed}} after a change)
 //   {{ttl:EXPR}}                 '' or 'TTL EXPR + toIntervalDay(N)' (the exporter's TTL form)
 import { z } from 'zod';
 
@@ -52,6 +54,8 @@ export function render(template: string, input: RenderOptions = {}): string {
           `ENGINE = Distributed('${cluster}', '${db}', '${table}_local', ${key.join(':')})`
         );
       }
+      case 'drop_distributed':
+        return cluster ? `DROP TABLE IF EXISTS ${o.database}.${need(arg, whole)} ON CLUSTER '${cluster}' SYNC` : '';
       case 'ttl':
         return o.ttlDays ? `TTL ${need(arg, whole)} + toIntervalDay(${o.ttlDays})` : '';
       default:

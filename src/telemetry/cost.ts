@@ -16,3 +16,21 @@ export function costUsd(usage: Usage, price: PriceSpec): number {
   else micro += output * price.output;
   return micro / 1e6;
 }
+
+/**
+ * Cost of one finished attempt as its span records it: priced when it answered or the provider
+ * reported input usage (a failed attempt the provider billed), at the response model's price
+ * when known. undefined = unknown price. The budget stage settles with this same function, so
+ * budgets and ClickHouse's CostUSD agree.
+ */
+export function attemptCostUsd(
+  end: { outcome: string; usage?: Usage; responseModel?: string },
+  providerName: string,
+  model: string,
+  price: (provider: string, model: string | undefined) => PriceSpec | undefined,
+): { priced: false } | { priced: true; usd: number | undefined } {
+  const u = end.usage;
+  if (end.outcome !== 'ok' && u?.input_tokens === undefined) return { priced: false };
+  const p = price(providerName, end.responseModel ?? model) ?? price(providerName, model);
+  return { priced: true, usd: p && u ? costUsd(u, p) : undefined };
+}

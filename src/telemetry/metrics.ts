@@ -13,6 +13,7 @@ export interface GatewayMetrics {
   retries: Counter;
   fallbacks: Counter;
   rescued: Counter;
+  policyFailOpen: Counter;
   droppedSpans: Counter;
 }
 
@@ -37,6 +38,7 @@ export function createMetrics(meter: Meter): GatewayMetrics {
     retries: meter.createCounter('switchyard.retries', { description: 'Attempts that retried the same target' }),
     fallbacks: meter.createCounter('switchyard.fallbacks', { description: 'Attempts that moved on to another target' }),
     rescued: meter.createCounter('switchyard.rescued', { description: 'Requests answered after an earlier attempt failed' }),
+    policyFailOpen: meter.createCounter('switchyard.policy.fail_open', { description: 'Requests served unmetered because the shared state store did not answer (state.on_store_error: fail_open)' }),
     droppedSpans: meter.createCounter('switchyard.telemetry.dropped_spans', { description: 'Spans dropped because the export queue was full' }),
   };
 }

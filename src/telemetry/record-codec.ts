@@ -48,6 +48,9 @@ export class RecordEncoder {
     for (const at of r.attempts) this.attempt(at);
     d.push(r.backoffs.length);
     for (const b of r.backoffs) d.push(b.time, b.waitMs, b.afterAttempt, this.s(b.reason));
+    const attrs = r.attributes ? Object.keys(r.attributes) : [];
+    d.push(attrs.length);
+    for (const k of attrs) d.push(this.s(k), r.attributes![k]);
   }
 
   /** The batch so far (and the strings it introduced); starts a new one. */
@@ -159,11 +162,17 @@ export class RecordDecoder {
     for (let n = this.num(); n > 0; n--) attempts.push(this.attempt());
     const backoffs: BackoffRecord[] = [];
     for (let n = this.num(); n > 0; n--) backoffs.push({ time: this.num(), waitMs: this.num(), afterAttempt: this.num(), reason: this.str() as BackoffRecord['reason'] });
+    let attributes: RequestRecord['attributes'];
+    for (let n = this.num(); n > 0; n--) {
+      const k = this.str()!;
+      (attributes ??= {})[k] = this.raw() as string | number | boolean;
+    }
     // Only defined fields, as the recorder builds them.
     const r: RequestRecord = { op, route, traceId, spanId, start, end, switchyardTraceId, metadata, configId, strategy, status, retries, rescued, attemptCount, attempts, backoffs };
     if (parentSpanId !== undefined) r.parent = traceState !== undefined ? { spanId: parentSpanId, traceFlags: traceFlags!, traceState } : { spanId: parentSpanId, traceFlags: traceFlags! };
     if (errorType !== undefined) r.errorType = errorType;
     if (streamError !== undefined) r.streamError = streamError;
+    if (attributes !== undefined) r.attributes = attributes;
     if (providerName !== undefined) r.answered = responseModel !== undefined ? { providerName, model: model!, target: target!, responseModel } : { providerName, model: model!, target: target! };
     return r;
   }

@@ -61,6 +61,8 @@ export interface RequestRecord {
   attemptCount: number;
   attempts: AttemptSpanRecord[];
   backoffs: BackoffRecord[];
+  /** Policy stages' request-span attributes. */
+  attributes?: Record<string, string | number | boolean>;
 }
 
 export function nowMs(): EpochMs {

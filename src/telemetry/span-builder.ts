@@ -2,7 +2,7 @@
 // attempt, GenAI v1.41 attribute names) and metric points, through the real SDK.
 import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
-import { costUsd } from './cost.js';
+import { attemptCostUsd } from './cost.js';
 import type { CounterBatch, GatewayMetrics, MetricAttributeSets, ModelAttributeSets } from './metrics.js';
 import type { PriceSpec } from '../config/schema.js';
 import type { AttemptSpanRecord, RequestRecord } from './records.js';
@@ -96,6 +96,10 @@ export function buildRequest(deps: BuilderDeps, rec: RequestRecord): void {
     'error.type': failed ? (rec.streamError ?? rec.errorType ?? String(rec.status)) : undefined,
   });
   if (meta) span.setAttributes(meta);
+  if (rec.attributes) {
+    span.setAttributes(rec.attributes);
+    if (rec.attributes['switchyard.policy.fail_open'] === true) deps.counters.add(deps.metrics.policyFailOpen);
+  }
   if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
   span.end(rec.end);
   if (rec.rescued) deps.counters.add(deps.metrics.rescued);
@@ -145,10 +149,10 @@ function buildAttempt(deps: BuilderDeps, rec: RequestRecord, at: AttemptSpanReco
   }
   let cost: number | undefined;
   let costUnknown: true | undefined;
-  if (r.outcome === 'ok' || u?.input_tokens !== undefined) {
-    const price = deps.price(info.providerName, r.responseModel ?? info.model) ?? deps.price(info.providerName, info.model);
-    if (price && u) {
-      cost = costUsd(u, price);
+  const priced = attemptCostUsd(r, info.providerName, info.model, deps.price);
+  if (priced.priced) {
+    if (priced.usd !== undefined) {
+      cost = priced.usd;
       totals.cost += cost;
     } else {
       // Unknown price: no cost recorded (not 0), flagged so dashboards can count the gap.

@@ -13,6 +13,8 @@ export interface RequestSummary {
   status: number;
   result?: ExecResult;
   errorType?: string;
+  /** Request-span attributes the policy stages added (switchyard.virtual_key, switchyard.budget.*). */
+  attributes?: Record<string, string | number | boolean>;
 }
 
 export interface RequestTelemetry {

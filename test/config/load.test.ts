@@ -66,7 +66,6 @@ configs:
       strategy: { mode: 'fallback', on_status_codes: [429, 500] },
       retry: { attempts: 3, on_status_codes: [429] },
       request_timeout: 10000,
-      cache: { mode: 'simple' },
       targets: [
         { provider: 'openai', api_key: 'sk-x', override_params: { model: 'gpt-4o' } },
         { provider: 'anthropic', api_key: 'sk-y', custom_host: 'https://proxy.example.com/v1', override_params: { model: 'claude-sonnet-4-6' } },
@@ -74,6 +73,13 @@ configs:
     };
     const c = parseConfigText(JSON.stringify({ configs: { pk: portkey } }), 'p.json', {});
     expect(c.file.configs.pk.targets).toHaveLength(2);
+  });
+
+  it('refuses a policy it does not implement yet, naming it, instead of ignoring it', () => {
+    const withCache = { configs: { pk: { cache: { mode: 'simple' }, provider: 'openai', api_key: 'sk-x' } } };
+    expect(() => parseConfigText(JSON.stringify(withCache), 'p.json', {})).toThrow(/configs\.pk\.cache: response caching is not implemented yet/);
+    const nested = { configs: { pk: { strategy: { mode: 'fallback' }, targets: [{ provider: 'openai', api_key: 'k', output_guardrails: ['g'] }] } } };
+    expect(() => parseConfigText(JSON.stringify(nested), 'p.json', {})).toThrow(/configs\.pk\.targets\[0\]\.output_guardrails: output guardrails is not implemented yet/);
   });
 });
 

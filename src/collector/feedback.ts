@@ -1,8 +1,8 @@
 // POST /v1/feedback body: validated with zod and turned into an `llm_feedback` row. Feedback
 // is accepted whether or not the trace's spans have arrived yet (the join happens in SQL).
-import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { FeedbackRow } from '../store/types.js';
+import { bearerAuthorized } from './ingest-auth.js';
 
 export const feedbackBody = z.object({
   trace_id: z
@@ -49,10 +49,5 @@ export function parseFeedback(text: string, now = Date.now()): FeedbackParse {
 
 /** Bearer-token check in constant time; true when no token is configured. */
 export function feedbackAuthorized(expected: string | undefined, authorization: string | undefined): boolean {
-  if (!expected) return true;
-  const m = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
-  if (!m) return false;
-  const got = Buffer.from(m[1].trim());
-  const want = Buffer.from(expected);
-  return got.length === want.length && timingSafeEqual(got, want);
+  return bearerAuthorized(expected, authorization);
 }

@@ -1,5 +1,6 @@
 // `switchyard collector` settings from flags and environment, validated with zod.
 // Flags win over environment; everything has a default.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { flagString } from '../args.js';
@@ -24,9 +25,14 @@ const schema = z.object({
   maxSpoolBytes: positiveInt,
   closeTimeoutMs: positiveInt,
   feedbackToken: z.string().min(1).optional(),
+  ingestToken: z.string().min(1).optional(),
+  headersTimeoutMs: positiveInt,
+  requestTimeoutMs: positiveInt,
+  keepAliveTimeoutMs: positiveInt,
+  maxHeaderBytes: z.coerce.number().int().min(1024),
   clickhouseHttpHost: z.string().min(1),
   clickhouseHttpPort: port,
-});
+}).refine((o) => o.headersTimeoutMs <= o.requestTimeoutMs, { path: ['headersTimeoutMs'], message: 'must not exceed --request-timeout-ms' });
 
 export type CollectorCliOptions = z.infer<typeof schema>;
 
@@ -45,6 +51,12 @@ export const collectorUsage = `usage: switchyard collector [flags]
   --max-buffered-rows N    acknowledged rows not yet stored before 429 (SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS, default 100000)
   --max-spool-bytes N      write-ahead spool bound before 503 (SWITCHYARD_COLLECTOR_MAX_SPOOL_BYTES, default 1 GiB)
   --clickhouse-http-port N embedded mode: ClickHouse HTTP interface port (default 8123, 127.0.0.1)
+  --headers-timeout-ms N   a request's head must arrive within this (SWITCHYARD_COLLECTOR_HEADERS_TIMEOUT_MS, default 10000)
+  --request-timeout-ms N   a whole request must arrive within this (SWITCHYARD_COLLECTOR_REQUEST_TIMEOUT_MS, default 30000)
+  --keep-alive-timeout-ms N  idle keep-alive connections close after this (SWITCHYARD_COLLECTOR_KEEP_ALIVE_TIMEOUT_MS, default 65000)
+  --max-header-bytes N     larger request heads get 431 (SWITCHYARD_COLLECTOR_MAX_HEADER_BYTES, default 16384)
+  --token-file FILE        read the ingest token from FILE (instead of SWITCHYARD_COLLECTOR_TOKEN)
+  env SWITCHYARD_COLLECTOR_TOKEN: bearer token required on POST /v1/traces (and feedback, unless it has its own)
   env SWITCHYARD_FEEDBACK_TOKEN: bearer token required on POST /v1/feedback
   env CLICKHOUSE_URL (+ CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE): use a server`;
 
@@ -72,6 +84,11 @@ export function resolveCollectorOptions(
     closeTimeoutMs: pick('close-timeout-ms', 'SWITCHYARD_COLLECTOR_CLOSE_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.closeTimeoutMs,
     // A secret on the command line shows in `ps`: the token comes from the environment only.
     feedbackToken: env.SWITCHYARD_FEEDBACK_TOKEN || undefined,
+    ingestToken: ingestToken(flagString(flags, 'token-file'), env),
+    headersTimeoutMs: pick('headers-timeout-ms', 'SWITCHYARD_COLLECTOR_HEADERS_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs: pick('request-timeout-ms', 'SWITCHYARD_COLLECTOR_REQUEST_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.requestTimeoutMs,
+    keepAliveTimeoutMs: pick('keep-alive-timeout-ms', 'SWITCHYARD_COLLECTOR_KEEP_ALIVE_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.keepAliveTimeoutMs,
+    maxHeaderBytes: pick('max-header-bytes', 'SWITCHYARD_COLLECTOR_MAX_HEADER_BYTES') ?? COLLECTOR_DEFAULTS.maxHeaderBytes,
     clickhouseHttpHost: pick('clickhouse-http-host', 'SWITCHYARD_CLICKHOUSE_HTTP_HOST') ?? '127.0.0.1',
     clickhouseHttpPort: pick('clickhouse-http-port', 'SWITCHYARD_CLICKHOUSE_HTTP_PORT') ?? 8123,
   };
@@ -83,4 +100,19 @@ export function resolveCollectorOptions(
     throw new Error(`invalid --${field}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/** The OTLP ingest token: a file (a mounted Secret; a flag naming the secret itself would show
+ *  in `ps`) or SWITCHYARD_COLLECTOR_TOKEN. */
+function ingestToken(file: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (file === undefined) return env.SWITCHYARD_COLLECTOR_TOKEN || undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`invalid --token-file: ${(err as Error).message}`);
+  }
+  const token = text.trim();
+  if (!token) throw new Error(`invalid --token-file: ${file} is empty`);
+  return token;
 }

@@ -5,11 +5,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { applyServerLimits, DEFAULT_SERVER_LIMITS } from '../http-limits.js';
 import { logger } from '../logger.js';
 import { encodeFeedbackRows, encodeTraceRows, type EncodedKind } from '../store/rows.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../store/types.js';
 import { handleFeedback, sendError, sendJson } from './feedback-route.js';
 import { DecodePool } from './decode-pool.js';
+import { otlpAuthorized } from './ingest-auth.js';
 import { createCollectorMetrics } from './metrics.js';
 import { Spool } from './spool.js';
 import { handleTraces } from './traces-route.js';
@@ -26,6 +28,9 @@ function spanPayloadKind(format: number): EncodedKind {
   return kind;
 }
 
+// Feedback bodies are a trace id, a score and a little metadata (the sidecar enforces the same).
+const FEEDBACK_MAX_BODY_BYTES = 64 * 1024;
+
 export interface CollectorOptions {
   store: SpanStore;
   /** Spool folder; spans and feedback get a subfolder each. */
@@ -40,6 +45,14 @@ export interface CollectorOptions {
   eagerFlushRows?: number;
   /** When set, POST /v1/feedback requires `Authorization: Bearer <token>`. */
   feedbackToken?: string;
+  /** When set, OTLP ingest (POST /v1/traces) requires `Authorization: Bearer <token>`, and so does
+   *  feedback when `feedbackToken` is not set. */
+  ingestToken?: string;
+  /** Slow clients (src/http-limits.ts): the request head, then the whole request, within these. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  maxHeaderBytes?: number;
   /** Acknowledged rows not yet stored, per writer, before senders get 429 (store up). */
   maxBufferedRows?: number;
   /** Spool (write-ahead log) size bound per writer; past it senders get 503. */
@@ -78,6 +91,11 @@ export const COLLECTOR_DEFAULTS = {
   port: 4318,
   // The OpenTelemetry Collector's default max_request_body_size.
   maxBodyBytes: 20 * 1024 * 1024,
+  // OTel SDK exporters give up on a request after 10 s, so 30 s for one is already generous.
+  headersTimeoutMs: DEFAULT_SERVER_LIMITS.headersTimeoutMs,
+  requestTimeoutMs: DEFAULT_SERVER_LIMITS.requestTimeoutMs,
+  keepAliveTimeoutMs: DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs,
+  maxHeaderBytes: DEFAULT_SERVER_LIMITS.maxHeaderBytes,
   // A segment of the write-ahead spool is one insert: large ones cost ClickHouse far less per
   // row (bench/ingest.ts). The interval bounds the visibility delay at light load.
   batchSize: 65_536,
@@ -156,6 +174,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     }
     if (pathname === '/v1/traces') {
       if (req.method !== 'POST') return [pathname, methodNotAllowed(req, res, 'POST')];
+      if (!otlpAuthorized(o.ingestToken, req, res)) return [pathname, 401];
       return [pathname, await handleTraces(req, res, { writer: spanWriter, decoder, metrics: metrics.spans, maxBodyBytes: o.maxBodyBytes, ...retryAfter })];
     }
     if (pathname === '/v1/feedback') {
@@ -165,8 +184,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         await handleFeedback(req, res, {
           writer: feedbackWriter,
           metrics: metrics.feedback,
-          token: o.feedbackToken,
-          maxBodyBytes: o.maxBodyBytes,
+          token: o.feedbackToken ?? o.ingestToken,
+          maxBodyBytes: Math.min(o.maxBodyBytes, FEEDBACK_MAX_BODY_BYTES),
           ...retryAfter,
         }),
       ];
@@ -180,6 +199,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       res.end(text);
       return [pathname, 200];
     }
+    if (pathname === '/healthz' || pathname === '/metrics') return [pathname, methodNotAllowed(req, res, pathname === '/healthz' ? 'GET, HEAD' : 'GET')];
     req.resume();
     return ['other', sendError(res, 404, 'invalid_request_error', 'not_found', `no route for ${req.method} ${pathname}`)];
   }
@@ -188,14 +208,21 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     route(req, res)
       .then(([name, status]) => metrics.httpRequests.inc({ route: knownRoute(name), status: String(status) }))
       .catch((err: unknown) => {
+        const route = knownRoute((req.url ?? '').split('?')[0]);
+        // A client that went away mid-body (or sent a malformed one, answered by clientError
+        // below) is no collector failure.
+        if (req.socket.destroyed) return void metrics.httpRequests.inc({ route, status: 'aborted' });
         logger.error('collector request failed', { path: req.url, error: (err as Error)?.message ?? String(err) });
         if (!res.headersSent) sendError(res, 500, 'api_error', 'internal_error', 'internal error');
         else res.destroy();
-        metrics.httpRequests.inc({ route: knownRoute(req.url ?? ''), status: '500' });
+        metrics.httpRequests.inc({ route, status: '500' });
       });
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  applyServerLimits(
+    server,
+    { headersTimeoutMs: o.headersTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs, maxHeaderBytes: o.maxHeaderBytes },
+    (status, code, message) => ({ error: { message, type: 'invalid_request_error', code, status } }),
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -8,6 +8,7 @@ import { logger } from '../logger.js';
 import { EmbeddedStore } from '../store/embedded.js';
 import { startClickHouseHttp } from '../store/http-interface.js';
 import { openStore } from '../store/open.js';
+import { isLoopback } from './common.js';
 
 export async function run(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
@@ -23,6 +24,9 @@ export async function run(argv: string[]): Promise<void> {
     process.exit(2);
   }
 
+  if (!o.ingestToken && !isLoopback(o.host)) {
+    logger.warn('collector accepts spans from anyone who can reach it: set SWITCHYARD_COLLECTOR_TOKEN (and the same on the sidecars) or restrict the network', { host: o.host });
+  }
   const store = await openStore({ dataDir: o.dataDir });
   const collector = await startCollector({ ...o, store });
   let chHttp: { port: number; close(): Promise<void> } | undefined;

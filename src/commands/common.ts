@@ -56,3 +56,8 @@ export function onShutdown(fn: () => Promise<void>): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
+
+/** True for addresses only this machine can reach (a non-loopback listener deserves auth). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

@@ -11,7 +11,7 @@ import { startClickHouseHttp } from '../store/http-interface.js';
 import { openStore } from '../store/open.js';
 import type { SpanStore } from '../store/types.js';
 import { createTelemetry } from '../telemetry/setup.js';
-import { portFrom } from './common.js';
+import { isLoopback, portFrom } from './common.js';
 
 export interface DevStack {
   sidecar: Sidecar;
@@ -53,11 +53,14 @@ export async function startDevStack(o: DevStackOptions): Promise<DevStack> {
     ? // Our collector takes traces and feedback, not metrics: /metrics serves them in dev.
       await createTelemetry({ otlpMetrics: false, captureContent: o.config.file.telemetry.capture_content, redactPatterns: o.config.file.telemetry.redact_patterns, pricing: o.config.file.pricing, serviceName: process.env.OTEL_SERVICE_NAME ?? 'switchyard-dev' })
     : undefined;
+  // Everything else in dev binds 127.0.0.1 (collector, ClickHouse interface); --host moves the sidecar only.
+  const host = flagString(flags, 'host') ?? '127.0.0.1';
+  if (!isLoopback(host)) logger.warn('sidecar listens beyond this machine: anyone who can reach it calls providers with the configured keys', { host });
   const sidecar = new Sidecar({
     config: o.config,
     configPath: o.configPath,
     telemetry,
-    host: flagString(flags, 'host') ?? '127.0.0.1',
+    host,
     port: o.sidecarPort ?? portFrom(flags, 'SWITCHYARD_PORT', 8790),
     watchConfig: o.configPath !== undefined,
   });

@@ -6,11 +6,13 @@ export const statusTypes: Record<number, string> = {
   401: 'authentication_error',
   403: 'permission_error',
   404: 'not_found_error',
+  405: 'invalid_request_error',
   408: 'timeout_error',
   412: 'budget_exceeded',
   413: 'request_too_large',
   415: 'invalid_request_error',
   429: 'rate_limit_error',
+  431: 'invalid_request_error',
   446: 'guardrail_error',
   502: 'bad_gateway',
   503: 'service_unavailable',
@@ -43,5 +45,7 @@ export function sendError(res: ServerResponse, err: HttpError, extraHeaders: Rec
     res.end();
     return;
   }
-  writeJson(res, err.status, errorJson(err.status, err.message, err.code, err.type), extraHeaders);
+  // A 413 closes the connection: the rest of an oversized body is not worth reading.
+  const headers = err.status === 413 ? { ...extraHeaders, connection: 'close' } : extraHeaders;
+  writeJson(res, err.status, errorJson(err.status, err.message, err.code, err.type), headers);
 }

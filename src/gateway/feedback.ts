@@ -30,7 +30,8 @@ export function feedbackHandler(url: () => string) {
     }
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      const token = process.env.SWITCHYARD_FEEDBACK_TOKEN;
+      // The collector takes its ingest token on feedback when no feedback token of its own is set.
+      const token = process.env.SWITCHYARD_FEEDBACK_TOKEN || process.env.SWITCHYARD_COLLECTOR_TOKEN;
       if (token) headers.authorization = `Bearer ${token}`;
       const up = await request(url(), { method: 'POST', headers, body: JSON.stringify(parsed.data), dispatcher: upstreamDispatcher(), signal: AbortSignal.timeout(5_000) });
       const text = await up.body.text();

@@ -3,6 +3,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LoadedConfig } from '../config/load.js';
+import type { FileConfig } from '../config/schema.js';
+import { applyServerLimits, type ServerLimits } from '../http-limits.js';
 import { ConfigHolder } from '../config/store.js';
 import { SimulatorPool } from '../providers/simulated/pool.js';
 import { checkProviders } from '../providers/registry.js';
@@ -14,6 +16,26 @@ import { collectorFeedbackUrl, feedbackHandler } from './feedback.js';
 import { modelsHandler, notFound } from './handlers.js';
 import { routeRequests } from './server.js';
 import { logger } from '../logger.js';
+
+// Feedback bodies are a trace id, a score and a little metadata: no reason to take megabytes.
+const FEEDBACK_MAX_BODY_BYTES = 64 * 1024;
+
+// Known paths and their methods: the wrong method is a 405 naming these, not a 404.
+const ROUTE_METHODS: Record<string, string> = {
+  '/healthz': 'GET, HEAD',
+  '/readyz': 'GET, HEAD',
+  '/metrics': 'GET, HEAD',
+  '/v1/models': 'GET, HEAD',
+  '/v1/feedback': 'POST',
+  '/v1/chat/completions': 'POST',
+  '/v1/completions': 'POST',
+  '/v1/embeddings': 'POST',
+};
+
+/** The config's `server:` listener settings as http-limits wants them. */
+export function sidecarLimits(s: FileConfig['server']): ServerLimits {
+  return { headersTimeoutMs: s.headers_timeout_ms, requestTimeoutMs: s.request_timeout_ms, keepAliveTimeoutMs: s.keep_alive_timeout_ms, maxHeaderBytes: s.max_header_bytes };
+}
 
 export interface SidecarOptions {
   config: LoadedConfig;
@@ -50,9 +72,10 @@ export class Sidecar {
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
-    const limit = this.opts.config.file.server.max_body_bytes;
-    // Parse every POST body as JSON whatever its content-type: SDKs and curl differ.
-    app.use(express.json({ limit, type: () => true, strict: false }));
+    const limit = Math.min(this.opts.config.file.server.max_body_bytes, FEEDBACK_MAX_BODY_BYTES);
+    // Only feedback has a body here (the completion routes read theirs in server.ts), so only it
+    // parses one: an unknown path is a 404 whatever its body. Any content-type: SDKs and curl differ.
+    const json = express.json({ limit, type: () => true, strict: false });
     app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
     app.get('/readyz', (_req, res) => void res.json({ status: 'ready', config: this.config.current.source, loaded_at: new Date(this.config.current.loadedAt).toISOString() }));
     app.get('/metrics', async (_req, res) => {
@@ -60,16 +83,21 @@ export class Sidecar {
       res.type(m.contentType).send(m.body);
     });
     app.get('/v1/models', modelsHandler(this));
-    app.post('/v1/feedback', feedbackHandler(() => collectorFeedbackUrl(this.config.current.file.collector_url)));
+    app.post('/v1/feedback', json, feedbackHandler(() => collectorFeedbackUrl(this.config.current.file.collector_url)));
+    for (const [path, allow] of Object.entries(ROUTE_METHODS)) {
+      app.all(path, (req, res) => void res.status(405).set('allow', allow).json(errorJson(405, `${req.method} is not allowed on ${path}; use ${allow}`, 'method_not_allowed')));
+    }
     app.use(notFound);
     app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
       if (res.headersSent) return void res.end();
-      if (err.type === 'entity.too.large') return void res.status(413).json(errorJson(413, `request body is larger than the limit of ${limit} bytes`, 'body_too_large'));
+      // Stop reading an oversized body: the connection closes after the answer.
+      if (err.type === 'entity.too.large') return void res.status(413).set('connection', 'close').json(errorJson(413, `request body is larger than the limit of ${limit} bytes`, 'body_too_large'));
       if (err.type === 'entity.parse.failed') return void res.status(400).json(errorJson(400, `request body is not valid JSON: ${err.message}`, 'invalid_json'));
       if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return void res.status(415).json(errorJson(415, err.message, 'unsupported_encoding'));
       const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
       if (status === 500) logger.error('unhandled error', { error: err.message });
-      res.status(status).json(errorJson(status, status === 500 ? 'internal error' : err.message, 'internal_error'));
+      // 4xx from the body reader (a body that does not decompress, a wrong length): the client's fault.
+      res.status(status).json(errorJson(status, status === 500 ? 'internal error' : err.message, status === 500 ? 'internal_error' : 'invalid_body'));
     });
     return app;
   }
@@ -78,12 +106,13 @@ export class Sidecar {
     await this.simulators.sync(this.config.current.file);
     if (this.opts.watchConfig) this.config.watch();
     this.server = createServer(routeRequests(this, this.app));
+    // Slow or malformed clients: bounded, and answered in the one error shape (http-limits.ts).
+    applyServerLimits(this.server, sidecarLimits(this.config.current.file.server), (status, code, message) => errorJson(status, message, code));
     this.server.listen(this.opts.port ?? 8790, this.opts.host ?? '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
       this.server!.once('listening', resolve);
       this.server!.once('error', reject);
     });
-    this.server.keepAliveTimeout = 65_000;
     return (this.server.address() as AddressInfo).port;
   }
 

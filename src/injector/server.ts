@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
+import { applyServerLimits } from '../http-limits.js';
 import { logger } from '../logger.js';
 import type { InjectScope } from './decide.js';
 import type { InjectorOptions } from './options.js';
@@ -11,6 +12,12 @@ import { handleReview } from './review.js';
 
 // The API server caps a request at 3 MiB; a little headroom for the review envelope.
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+// The API server calls with a 10 s webhook timeout (timeoutSeconds) and small headers: anything
+// slower or bigger is not the API server. It retries on a fresh connection when an idle one closes.
+const LIMITS = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16 * 1024 };
+// A TLS handshake is bounded too (Node's default is 120 s): the slowloris of HTTPS listeners.
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const ROUTES: Record<string, InjectScope> = { '/mutate': 'annotation', '/mutate/namespace': 'namespace' };
 
@@ -125,7 +132,7 @@ export async function startInjectorServer(opts: InjectorServerOptions): Promise<
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${path}`);
   }
 
-  const server = https.createServer({ cert: opts.cert, key: opts.key, minVersion: 'TLSv1.2' }, (req, res) => {
+  const server = https.createServer({ cert: opts.cert, key: opts.key, minVersion: 'TLSv1.2', handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, (req, res) => {
     route(req, res).catch((err: unknown) => {
       const httpErr =
         err instanceof HttpError ? err : new HttpError(500, 'internal_error', err instanceof Error ? err.message : String(err));
@@ -134,7 +141,7 @@ export async function startInjectorServer(opts: InjectorServerOptions): Promise<
       else res.destroy();
     });
   });
-  server.requestTimeout = 10_000;
+  applyServerLimits(server, LIMITS, (status, code, message) => ({ error: { message, type: 'invalid_request_error', code, status } }));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -68,10 +68,24 @@ export function buildResource(env: NodeJS.ProcessEnv, serviceName: string): Reso
     .merge(detectResources({ detectors: [envDetector] }));
 }
 
+/**
+ * `Authorization: Bearer $SWITCHYARD_COLLECTOR_TOKEN` for the collector's ingest auth. The
+ * exporters merge these over OTEL_EXPORTER_OTLP_HEADERS / OTEL_EXPORTER_OTLP_<SIGNAL>_HEADERS,
+ * which keep working; an Authorization header set there wins (it was written for this exporter).
+ */
+export function otlpAuthHeaders(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): Record<string, string> | undefined {
+  const token = env.SWITCHYARD_COLLECTOR_TOKEN;
+  if (!token) return undefined;
+  const standard = `${env.OTEL_EXPORTER_OTLP_HEADERS ?? ''},${env[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`] ?? ''}`;
+  if (/(^|,)\s*authorization\s*=/i.test(standard)) return undefined;
+  return { authorization: `Bearer ${token}` };
+}
+
 /** http/protobuf is OTLP's default and costs less CPU than JSON; OTEL_EXPORTER_OTLP_PROTOCOL picks. */
 function traceExporter(env: NodeJS.ProcessEnv): SpanExporter {
   const proto = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
-  return proto === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
+  const config = { headers: otlpAuthHeaders(env, 'TRACES') };
+  return proto === 'http/json' ? new OTLPJsonTraceExporter(config) : new OTLPProtoTraceExporter(config);
 }
 
 export function createPipeline(opts: PipelineOptions = {}): Pipeline {
@@ -81,7 +95,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   // every attribute set once per reader on every record.
   const wantOtlp = opts.otlpMetrics !== false && !opts.metricReaders;
   const delta = (env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE ?? 'cumulative').toLowerCase() !== 'cumulative';
-  const otlpReader = wantOtlp ? new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000) }) : undefined;
+  const otlpReader = wantOtlp ? new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ headers: otlpAuthHeaders(env, 'METRICS') }), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000) }) : undefined;
   const prom: MetricReader = otlpReader && !delta ? otlpReader : new PrometheusExporter({ preventServerStart: true });
   const readers: MetricReader[] = [...new Set([prom, ...(otlpReader ? [otlpReader] : [])]), ...(opts.metricReaders ?? [])];
   const meterProvider = new MeterProvider({ resource, readers });

@@ -1,6 +1,7 @@
 // The routing config file's schema. Routing configs follow Portkey's Config shape so a Portkey
 // gateway config object is a valid routing config; our additions are optional fields.
 import { z } from 'zod';
+import { StateSpec, VirtualKeySpec } from '../policy/config.js';
 
 export const providerTypes = ['openai', 'openai-compatible', 'anthropic', 'simulated'] as const;
 // Later provider adapters register more types; the schema accepts any non-empty string and
@@ -156,6 +157,8 @@ export const ServerSpec = z
     deadline_ms: z.number().int().positive().default(120_000),
     /** What x-switchyard-config may carry: allow (ids and inline JSON), ids_only, off (header refused). */
     inline_configs: z.enum(['allow', 'ids_only', 'off']).default('allow'),
+    /** With any virtual_keys defined, every request must present one (default true). */
+    require_virtual_key: z.boolean().default(true),
     /** Slow clients (src/http-limits.ts): the request head, then the whole request, must arrive
      *  within these; responses (streams) are not bounded by them. Read at start-up. */
     headers_timeout_ms: z.number().int().positive().default(10_000),
@@ -183,6 +186,10 @@ export const FileConfig = z
     telemetry: TelemetrySpec.default({ enabled: true, capture_content: false, redact_patterns: [] }),
     server: ServerSpec.prefault({}), // every default above applies
     breaker: BreakerSpec.default({ failure_threshold: 5, cooldown_ms: 30_000 }),
+    /** Keys apps present instead of provider keys (src/policy/keys). */
+    virtual_keys: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, 'virtual key names use letters, digits, . _ -'), VirtualKeySpec).default({}),
+    /** Where rate and budget counters live: one sidecar's memory, or a Redis a fleet shares. */
+    state: StateSpec.prefault({}),
     /** Where the sidecar forwards POST /v1/feedback; default: OTEL_EXPORTER_OTLP_ENDPOINT's host. */
     collector_url: z.string().url().optional(),
   })

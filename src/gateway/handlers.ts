@@ -2,7 +2,10 @@
 import type { Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Operation } from '../providers/types.js';
-import { execute } from '../routing/executor.js';
+import { PolicyError } from '../policy/errors.js';
+import { describeSelf } from '../policy/keys/self.js';
+import type { PipelineContext } from '../policy/pipeline.js';
+import { UsageTally } from '../policy/usage.js';
 import { AbortReason } from '../routing/outcome.js';
 import { parseBody } from './bodies.js';
 import { readJsonBody } from './body.js';
@@ -19,7 +22,9 @@ export function completionHandler(sc: Sidecar, op: Operation, route: string) {
     let traceId = tel.traceId;
     let configId = '';
     let metadata: Record<string, string> = {};
-    const traceHeader = () => ({ 'x-switchyard-trace-id': traceId });
+    let ctx: PipelineContext | undefined;
+    // The policy stages' headers (RateLimit-*) and the trace id, on every answer.
+    const responseHeaders = () => ({ ...ctx?.responseHeaders, 'x-switchyard-trace-id': traceId });
     try {
       traceId = header(req.headers, 'trace-id') || tel.traceId;
       metadata = parseMetadata(header(req.headers, 'metadata'));
@@ -35,27 +40,46 @@ export function completionHandler(sc: Sidecar, op: Operation, route: string) {
       res.on('close', () => {
         if (!res.writableFinished) client.abort(new AbortReason('client'));
       });
-      const result = await execute(
-        {
-          op,
-          body,
-          stream,
-          includeUsage: (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true,
-          metadata,
-          routing: sel.routing,
-          deadlineAt: Date.now() + deadlineMs,
-          clientSignal: client.signal,
-          sink: stream ? new SseSink(res, traceHeader) : undefined,
+      const policy = sc.policy.current;
+      const deadlineAt = Date.now() + deadlineMs;
+      const usage = new UsageTally(policy.price);
+      ctx = {
+        op,
+        headers: req.headers,
+        file,
+        body,
+        routing: sel.routing,
+        configId,
+        metadata,
+        deadlineAt,
+        exec: {
+          request: {
+            op,
+            body,
+            stream,
+            includeUsage: (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true,
+            metadata,
+            routing: sel.routing,
+            deadlineAt,
+            clientSignal: client.signal,
+            sink: stream ? new SseSink(res, responseHeaders) : undefined,
+          },
+          env: { file, health: sc.health, simulatedUrls: sc.simulators.urls },
         },
-        { file, health: sc.health, simulatedUrls: sc.simulators.urls, observer: tel.observer },
-      );
-      tel.finish({ switchyardTraceId: traceId, configId, strategy: sel.routing.strategy?.mode ?? 'single', metadata, status: result.status, result });
+        observer: usage.wrap(tel.observer),
+        usage,
+        price: policy.price,
+        attributes: {},
+        responseHeaders: {},
+      };
+      const result = await policy.run(ctx);
+      tel.finish({ switchyardTraceId: traceId, configId, strategy: sel.routing.strategy?.mode ?? 'single', metadata, status: result.status, result, attributes: ctx.attributes });
       if (result.streamed || res.headersSent) return;
-      writeJson(res, result.status, result.body, { ...result.headers, ...traceHeader() });
+      writeJson(res, result.status, result.body, { ...result.headers, ...responseHeaders() });
     } catch (e) {
       const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`, 'internal_error');
-      tel.finish({ switchyardTraceId: traceId, configId, strategy: '', metadata, status: err.status, errorType: err.code ?? err.type });
-      sendError(res, err, traceHeader());
+      tel.finish({ switchyardTraceId: traceId, configId, strategy: '', metadata, status: err.status, errorType: err.code ?? err.type, attributes: ctx?.attributes });
+      sendError(res, err, { ...(err instanceof PolicyError ? err.headers : {}), ...responseHeaders() });
     }
   };
 }
@@ -72,6 +96,18 @@ export function modelsHandler(sc: Sidecar) {
     };
     for (const cfg of Object.values(file.configs)) walk(cfg);
     res.json({ object: 'list', data: [...seen].map(([id, owner]) => ({ id, object: 'model', created: 0, owned_by: owner })) });
+  };
+}
+
+export function keysSelfHandler(sc: Sidecar) {
+  return (req: Request, res: Response): void => {
+    describeSelf(sc.policy.current, sc.policy.stateStore, req.headers).then(
+      (body) => void res.json(body),
+      (e: unknown) => {
+        const err = e instanceof HttpError ? e : new HttpError(503, 'the policy state store is unavailable', 'state_store_unavailable');
+        sendError(res, err);
+      },
+    );
   };
 }
 

@@ -9,11 +9,14 @@ import { ConfigHolder } from '../config/store.js';
 import { SimulatorPool } from '../providers/simulated/pool.js';
 import { checkProviders } from '../providers/registry.js';
 import { HealthRegistry } from '../routing/health.js';
+import { buildPolicy } from '../policy/build.js';
+import { PolicyRuntime } from '../policy/runtime.js';
+import { MemoryStateStore } from '../policy/state/memory.js';
 import type { Telemetry } from '../telemetry/types.js';
 import { noopTelemetry } from '../telemetry/noop.js';
 import { errorJson } from './errors.js';
 import { collectorFeedbackUrl, feedbackHandler } from './feedback.js';
-import { modelsHandler, notFound } from './handlers.js';
+import { keysSelfHandler, modelsHandler, notFound } from './handlers.js';
 import { routeRequests } from './server.js';
 import { logger } from '../logger.js';
 
@@ -26,6 +29,7 @@ const ROUTE_METHODS: Record<string, string> = {
   '/readyz': 'GET, HEAD',
   '/metrics': 'GET, HEAD',
   '/v1/models': 'GET, HEAD',
+  '/v1/keys/self': 'GET, HEAD',
   '/v1/feedback': 'POST',
   '/v1/chat/completions': 'POST',
   '/v1/completions': 'POST',
@@ -51,18 +55,26 @@ export class Sidecar {
   readonly health: HealthRegistry;
   readonly simulators = new SimulatorPool();
   readonly telemetry: Telemetry;
+  /** Virtual keys, rate limits and budgets: the request pipeline's stages and their state store. */
+  readonly policy: PolicyRuntime;
   readonly app: express.Express;
   private server?: Server;
 
   constructor(private readonly opts: SidecarOptions) {
     checkProviders(opts.config.file);
-    this.config = new ConfigHolder(opts.config, opts.configPath, (c) => checkProviders(c.file));
+    // A reload whose providers or policy do not build is refused; the last good config keeps serving.
+    this.config = new ConfigHolder(opts.config, opts.configPath, (c) => {
+      checkProviders(c.file);
+      buildPolicy(c.file, new MemoryStateStore());
+    });
+    this.policy = new PolicyRuntime(opts.config.file);
     const b = opts.config.file.breaker;
     this.health = new HealthRegistry(b.failure_threshold, b.cooldown_ms);
     this.telemetry = opts.telemetry ?? noopTelemetry;
     this.config.onChange((c) => {
       this.health.configure(c.file.breaker.failure_threshold, c.file.breaker.cooldown_ms);
       this.telemetry.setPricing?.(c.file.pricing);
+      void this.policy.update(c.file).catch((e) => logger.error('policy state store failed to open; keeping the last one', { error: (e as Error).message }));
       void this.simulators.sync(c.file).catch((e) => logger.error('simulated providers failed to start', { error: (e as Error).message }));
     });
     this.app = this.buildApp();
@@ -83,6 +95,7 @@ export class Sidecar {
       res.type(m.contentType).send(m.body);
     });
     app.get('/v1/models', modelsHandler(this));
+    app.get('/v1/keys/self', keysSelfHandler(this));
     app.post('/v1/feedback', json, feedbackHandler(() => collectorFeedbackUrl(this.config.current.file.collector_url)));
     for (const [path, allow] of Object.entries(ROUTE_METHODS)) {
       app.all(path, (req, res) => void res.status(405).set('allow', allow).json(errorJson(405, `${req.method} is not allowed on ${path}; use ${allow}`, 'method_not_allowed')));
@@ -104,6 +117,7 @@ export class Sidecar {
 
   async listen(): Promise<number> {
     await this.simulators.sync(this.config.current.file);
+    await this.policy.start(this.config.current.file);
     if (this.opts.watchConfig) this.config.watch();
     this.server = createServer(routeRequests(this, this.app));
     // Slow or malformed clients: bounded, and answered in the one error shape (http-limits.ts).
@@ -123,5 +137,6 @@ export class Sidecar {
       await new Promise<void>((r) => this.server!.close(() => r()));
     }
     await this.simulators.close();
+    await this.policy.close();
   }
 }

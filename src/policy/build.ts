@@ -7,7 +7,7 @@ import { createIdentifyStage } from './keys/identify.js';
 import { KeyRegistry } from './keys/registry.js';
 import { createBudgetStage } from './limits/budget-stage.js';
 import { createRateLimitStage } from './limits/rate-stage.js';
-import { compose, type Next, type PipelineContext, type Stage } from './pipeline.js';
+import { compose, executeTerminal, type PipelineContext, type Stage } from './pipeline.js';
 import type { StateStore } from './state/types.js';
 import type { PriceFn } from './usage.js';
 
@@ -15,8 +15,8 @@ export interface Policy {
   readonly stages: readonly Stage[];
   readonly keys: KeyRegistry;
   readonly price: PriceFn;
-  /** Runs the stages around `terminal` (the executor). */
-  run(ctx: PipelineContext, terminal: Next): Promise<ExecResult>;
+  /** Runs the stages around the executor. */
+  run(ctx: PipelineContext): Promise<ExecResult>;
 }
 
 export function buildPolicy(file: FileConfig, store: StateStore): Policy {
@@ -24,15 +24,6 @@ export function buildPolicy(file: FileConfig, store: StateStore): Policy {
   const onError = file.state.on_store_error;
   const stages: Stage[] = [createIdentifyStage(keys, file.server.require_virtual_key), createRateLimitStage(store, onError), createBudgetStage(store, onError)];
   const price = priceLookup(mergePrices(builtinPrices, file.pricing));
-  // Composed once per terminal: the executor is the only one, so cache it.
-  let composed: { terminal: Next; next: Next } | undefined;
-  return {
-    stages,
-    keys,
-    price,
-    run(ctx, terminal) {
-      if (composed?.terminal !== terminal) composed = { terminal, next: compose(stages, terminal) };
-      return composed.next(ctx);
-    },
-  };
+  const run = compose(stages, executeTerminal);
+  return { stages, keys, price, run };
 }

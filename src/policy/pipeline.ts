@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FileConfig, TargetSpec } from '../config/schema.js';
 import type { Operation } from '../providers/types.js';
-import type { ExecResult } from '../routing/executor.js';
+import { execute, type ExecEnv, type ExecRequest, type ExecResult } from '../routing/executor.js';
 import type { RequestObserver } from '../routing/observer.js';
 import type { VirtualKey } from './keys/registry.js';
 import type { PriceFn, UsageTally } from './usage.js';
@@ -20,6 +20,8 @@ export interface PipelineContext {
   readonly configId: string;
   readonly metadata: Record<string, string>;
   readonly deadlineAt: number;
+  /** What the executor runs (terminal stage), its observer aside. */
+  readonly exec: { request: ExecRequest; env: Omit<ExecEnv, 'observer'> };
   /** The executor's observer; a stage may wrap it to see every attempt (budget settles from usage). */
   observer: RequestObserver;
   /** What the attempts consumed so far (tokens, cost), fed by `observer`. */
@@ -48,3 +50,6 @@ export function compose(stages: readonly Stage[], terminal: Next): Next {
     return (ctx) => s.handle(ctx, next);
   }, terminal);
 }
+
+/** The terminal stage: the one executor, observed through whatever the stages wrapped. */
+export const executeTerminal: Next = (ctx) => execute(ctx.exec.request, { ...ctx.exec.env, observer: ctx.observer });

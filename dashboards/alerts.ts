@@ -19,7 +19,8 @@ export interface AlertSpec {
   query: string;
   /** Seconds of data the query sees (relativeTimeRange.from). */
   windowSeconds: number;
-  op: 'gt' | 'lt';
+  /** Grafana threshold evaluator: value > / < / >= threshold. */
+  op: 'gt' | 'lt' | 'gte';
   threshold: number;
   for: string;
   severity: 'page' | 'ticket';
@@ -104,6 +105,22 @@ export const ALERTS: AlertSpec[] = [
     summary: '{{ humanizePercentage $values.B.Value }} of feedback on {{ $labels.provider }} {{ $labels.model }} is negative',
     description: 'Over 30 minutes, more than 25% of the (weighted) feedback on answers from {{ $labels.provider }} {{ $labels.model }} was negative.',
     anchor: 'llm-negative-feedback-share-high',
+  },
+  {
+    uid: 'switchyard-budget-burn',
+    title: 'LLM budget 80% used',
+    query: 'budget_burn',
+    windowSeconds: 300,
+    op: 'gte',
+    threshold: 0.8,
+    for: '1m',
+    severity: 'ticket',
+    noDataState: 'OK',
+    summary: 'Virtual key {{ $labels.virtual_key }} has used {{ humanizePercentage $values.B.Value }} of a budget',
+    description:
+      'A request of virtual key {{ $labels.virtual_key }} in the last 5 minutes found one of its budgets (the key\'s own, its config\'s or a metadata budget) ' +
+      'at least 80% used, counting reservations in flight. At 100% the sidecar refuses the key\'s requests with 412 until the budget period ends.',
+    anchor: 'llm-budget-80-used',
   },
   {
     uid: 'switchyard-no-data',

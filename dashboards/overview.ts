@@ -1,5 +1,5 @@
-// "LLM overview": traffic, errors, latency, resilience (rescues, retries, fallbacks), tokens, cost
-// and feedback, filtered by service, provider and model.
+// "LLM overview": traffic, errors, latency, resilience (rescues, retries, fallbacks), tokens, cost,
+// feedback and spend per virtual key, filtered by service, provider and model.
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
@@ -94,7 +94,20 @@ export function buildOverview(): dashboard.Dashboard {
     .withPanel(series(ids, 'Tokens per model', 'overview/tokens_by_model', 'short', 'Input and output tokens per answering model.'))
     .withPanel(series(ids, 'Cost per model', 'overview/cost_by_model', 'currencyUSD', 'Spend per answering model (models without a price add nothing).'))
     .withPanel(rows(ids, 'Cost per user and feature', 'overview/cost_by_user_feature', 'From the user and feature keys of x-switchyard-metadata.').withOverride({ matcher: { id: 'byName', options: 'cost_usd' }, properties: [{ id: 'unit', value: 'currencyUSD' }] }))
-    .withPanel(rows(ids, 'Feedback score per model', 'overview/feedback_by_model', 'POST /v1/feedback values (-10..10) received in the range, per answering model.').withOverride(percent('negative_share')));
+    .withPanel(rows(ids, 'Feedback score per model', 'overview/feedback_by_model', 'POST /v1/feedback values (-10..10) received in the range, per answering model.').withOverride(percent('negative_share')))
+    .withPanel(
+      rows(
+        ids,
+        'Spend by virtual key',
+        'overview/spend_by_virtual_key',
+        'Per virtual key over the range: requests, those the policy refused (401/403/412/429 before any attempt), cost, tokens, and the fullest budget its requests reserved against (peak). ' +
+          'Requests without a key come under (no key). Whole days come from the daily rollup llm_spend_1d. Not filtered by service, provider or model.',
+        24,
+      )
+        .withOverride({ matcher: { id: 'byName', options: 'virtual_key' }, properties: [{ id: 'mappings', value: [{ type: 'special', options: { match: 'empty', result: { text: '(no key)' } } }] }] })
+        .withOverride({ matcher: { id: 'byName', options: 'cost_usd' }, properties: [{ id: 'unit', value: 'currencyUSD' }] })
+        .withOverride(percent('peak_budget_usage')),
+    );
 
   return b.build();
 }

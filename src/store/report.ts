@@ -1,6 +1,7 @@
 // The `switchyard report` summary: the overview dashboard's key panels (summary, P95 latency and
-// TTFT per provider/model, top failing targets, cost per model, feedback) over a window. It takes a query function so the CLI (HTTP to a
-// server or to the embedded interface) and `switchyard demo` (in-process) print the same thing.
+// TTFT per provider/model, top failing targets, cost per model, spend per virtual key, feedback)
+// over a window. It takes a query function so the CLI (HTTP to a server or to the embedded
+// interface) and `switchyard demo` (in-process) print the same thing.
 import { renderPanelQuery } from '../dashboards/queries.js';
 import { textTable, type Cell } from './text-table.js';
 
@@ -36,12 +37,13 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
   const to = new Date(Math.ceil(Date.now() / 1000) * 1000);
   const from = new Date(to.getTime() - parseSince(since) * 1000);
   const panel = (name: string) => query(renderPanelQuery(`overview/${name}`, { from, to, intervalMs: WHOLE_WINDOW_MS }));
-  const [summary, latency, ttft, failing, cost, feedback] = await Promise.all([
+  const [summary, latency, ttft, failing, cost, spend, feedback] = await Promise.all([
     panel('summary'),
     panel('latency_by_model'),
     panel('ttft_by_model'),
     panel('top_failing_targets'),
     panel('cost_by_model'),
+    panel('spend_by_virtual_key'),
     panel('feedback_by_model'),
   ]);
   const pct = (v: unknown) => (v === null || v === undefined || Number.isNaN(Number(v)) ? null : `${(Number(v) * 100).toFixed(1)}%`);
@@ -78,6 +80,24 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
   );
   out.push('', 'Cost per model (USD)');
   out.push(cost.length === 0 ? '  (no requests)' : textTable(['model', 'cost usd'], cost.map((r) => [String(r.model), fixed(r.cost_usd, 6)])));
+  // Only where virtual keys are in use: without any, the one row would be every request under ''.
+  if (spend.some((r) => String(r.virtual_key ?? '') !== '')) {
+    out.push('', 'Spend per virtual key');
+    out.push(
+      textTable(
+        ['virtual key', 'requests', 'refused', 'cost usd', 'input tokens', 'output tokens', 'peak budget'],
+        spend.map((r) => [
+          String(r.virtual_key ?? '') || '(no key)',
+          num(r.requests),
+          num(r.refused),
+          fixed(r.cost_usd, 6),
+          num(r.input_tokens),
+          num(r.output_tokens),
+          pct(r.peak_budget_usage),
+        ]),
+      ),
+    );
+  }
   out.push('', 'Feedback per model');
   out.push(
     feedback.length === 0

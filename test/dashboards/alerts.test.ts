@@ -1,6 +1,7 @@
 // Every alert rule of rules.yaml evaluated like Grafana does (A: the ClickHouse query over the rule's
 // relative time range, B: reduce last, C: threshold) on the real engine: quiet on healthy traffic,
-// firing on a seeded degradation; and the gray-failure rule fires within 2 minutes of a slowdown.
+// firing on a seeded degradation (the budget-burn rule: from 80 % of a budget, not at 70 %); and the
+// gray-failure rule fires within 2 minutes of a slowdown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandQuery } from '../../src/dashboards/macros.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../../src/store/types.js';
@@ -34,7 +35,15 @@ async function evaluate(r: any, now: number): Promise<Series[]> {
   return f.rows
     .map((row) => ({ labels: labels.map((l) => `${l.name}=${row[l.name]}`).join(','), value: num(row[numeric[0].name]) }))
     .filter((s) => s.value !== null) // reduce with mode dropNN
-    .map((s) => ({ ...s, firing: type === 'gt' ? s.value! > params[0] : s.value! < params[0] }));
+    .map((s) => ({ ...s, firing: compare(type, s.value!, params[0]) }));
+}
+
+/** Grafana's threshold evaluators the rules use. */
+function compare(type: string, value: number, threshold: number): boolean {
+  if (type === 'gt') return value > threshold;
+  if (type === 'lt') return value < threshold;
+  if (type === 'gte') return value >= threshold;
+  throw new Error(`evaluator ${type} not modelled here`);
 }
 
 /** An hour of traffic ending at `end`; when degraded, the last minutes go wrong in every way. */
@@ -55,7 +64,9 @@ function scenario(tag: string, end: number, degraded: boolean): { rows: OtelTrac
         : [{ provider: 'openai', model: 'gpt-4o', durationMs: slow ? 10_000 + (i % 5) * 100 : 800 + (i % 8) * 100, costUsd }];
     const id = `${tag}-${i}`;
     if (!failed && !rescued && t >= end - 25 * MIN) okIds.push(id);
-    rows.push(...spans({ atMs: t, requestTraceId: id, serviceName: 'checkout', attempts }));
+    // checkout calls with a virtual key whose budget reaches 70 % (healthy) or 80 % (degraded) in the last 5 minutes
+    const budgetUsage = t >= end - 5 * MIN ? (degraded ? 0.8 : 0.7) : 0.5;
+    rows.push(...spans({ atMs: t, requestTraceId: id, serviceName: 'checkout', virtualKey: 'support-chat', budgetUsage, attempts }));
   }
   // billing: a quiet service, which goes silent 10 minutes before the end when degraded
   for (let t = end - 60 * MIN; t < (degraded ? end - 10 * MIN : end); t += 10_000)
@@ -83,6 +94,7 @@ const EXPECTED: Record<string, string> = {
   'switchyard-cost-burn': 'service=checkout',
   'switchyard-negative-feedback': 'provider=openai,model=gpt-4o',
   'switchyard-no-data': 'service=billing',
+  'switchyard-budget-burn': 'virtual_key=support-chat',
 };
 
 describe('alert rules on the real engine', () => {
@@ -115,6 +127,43 @@ describe('alert rules on the real engine', () => {
     expect(healthy).toBeGreaterThan(3.6 * 0.98);
     expect(healthy).toBeLessThanOrEqual(3.6);
     expect(await value('switchyard-cost-burn', DEGRADED_END, 'service=checkout')).toBeGreaterThan(60);
+    expect(await value('switchyard-budget-burn', HEALTHY_END, 'virtual_key=support-chat')).toBe(0.7);
+    expect(await value('switchyard-budget-burn', DEGRADED_END, 'virtual_key=support-chat')).toBe(0.8);
+    // billing calls without a key and without a budget
+    expect(await value('switchyard-budget-burn', HEALTHY_END, 'virtual_key=(no key)')).toBe(0);
+  });
+
+  it('budget burn: fires from 80 % of a budget used, not below; a budget refusal (412) counts as full', async () => {
+    const r = rule('switchyard-budget-burn');
+    expect(r.data[2].model.conditions[0].evaluator).toEqual({ type: 'gte', params: [0.8] });
+    const at = Date.UTC(2026, 1, 4, 12, 0, 0);
+    const call = (virtualKey: string | undefined, budgetUsage: number, ago: number) =>
+      spans({ atMs: at - ago, virtualKey, budgetUsage, attempts: [{ provider: 'openai', model: 'gpt-4o', durationMs: 500, costUsd: 0.01 }] });
+    await store.insertTraces([
+      ...call('at-80', 0.3, 4 * MIN),
+      ...call('at-80', 0.8, 2 * MIN),
+      ...call('at-70', 0.7, MIN),
+      ...call('just-under', 0.7999, MIN),
+      ...call('over', 1.05, MIN), // reservations in flight can take usage past 100 %
+      ...call('was-full', 0.95, 6 * MIN), // before the 5-minute window
+      ...call('was-full', 0.1, MIN), // a new budget period
+      ...call(undefined, 0.85, MIN), // a config budget, no key
+      ...call('locked', 0.79, 3 * MIN),
+      // exhausted: refused before any attempt, no usage on the span
+      ...spans({ atMs: at - MIN, virtualKey: 'locked', status: 412, attempts: [] }),
+      ...spans({ atMs: at - MIN, virtualKey: 'rate-limited', status: 429, attempts: [] }),
+    ]);
+    const series = await evaluate(r, at);
+    expect(Object.fromEntries(series.map((s) => [s.labels, [s.value, s.firing]]))).toEqual({
+      'virtual_key=at-80': [0.8, true],
+      'virtual_key=at-70': [0.7, false],
+      'virtual_key=just-under': [0.7999, false],
+      'virtual_key=over': [1.05, true],
+      'virtual_key=was-full': [0.1, false],
+      'virtual_key=(no key)': [0.85, true],
+      'virtual_key=locked': [1, true],
+      'virtual_key=rate-limited': [0, false],
+    });
   });
 
   it('no data at all leaves the no-data rule with nothing to compare (noDataState: Alerting)', async () => {

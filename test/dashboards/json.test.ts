@@ -117,9 +117,9 @@ describe('alert rules file', () => {
     expect(seconds(group.interval)).toBeLessThanOrEqual(60);
   });
 
-  it('covers latency, errors, rescues, cost, feedback and missing data', () => {
+  it('covers latency, errors, rescues, cost, budgets, feedback and missing data', () => {
     expect(Object.keys(byUid).sort()).toEqual(
-      ['switchyard-cost-burn', 'switchyard-error-rate', 'switchyard-negative-feedback', 'switchyard-no-data', 'switchyard-p95-latency', 'switchyard-rescue-rate'].sort(),
+      ['switchyard-budget-burn', 'switchyard-cost-burn', 'switchyard-error-rate', 'switchyard-negative-feedback', 'switchyard-no-data', 'switchyard-p95-latency', 'switchyard-rescue-rate'].sort(),
     );
   });
 

@@ -24,6 +24,15 @@ export interface SeedRequest {
   /** 'short' = exporter spelling (Client, Error); 'enum' = SPAN_KIND_CLIENT, STATUS_CODE_ERROR. */
   spelling?: 'short' | 'enum';
   serviceName?: string;
+  /** switchyard.virtual_key on the request span (the key's name); absent when not given. */
+  virtualKey?: string;
+  /** switchyard.budget.usage on the request span (fullest budget reserved against, 0..1+). */
+  budgetUsage?: number;
+  /**
+   * The request's HTTP status (default: 200 when an attempt answered, else the last attempt's
+   * status or 503). With no attempts, a policy refusal: 401, 403, 412 or 429.
+   */
+  status?: number;
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -115,7 +124,7 @@ export function requestSpans(req: SeedRequest): OtelTraceRow[] {
     'switchyard.strategy': 'fallback',
     'switchyard.attempts': String(req.attempts.length),
     'switchyard.rescued': String(okRequest && firstFailed),
-    'http.response.status_code': String(okRequest ? 200 : (req.attempts.at(-1)?.status ?? 503)),
+    'http.response.status_code': String(req.status ?? (okRequest ? 200 : (req.attempts.at(-1)?.status ?? 503))),
     'http.request.method': 'POST',
   };
   if (known.length > 0) serverAttrs['switchyard.cost_usd'] = String(known.reduce((s, c) => s + c, 0));
@@ -126,6 +135,8 @@ export function requestSpans(req: SeedRequest): OtelTraceRow[] {
     serverAttrs['gen_ai.usage.input_tokens'] = String(inTok);
     serverAttrs['gen_ai.usage.output_tokens'] = String(outTok);
   }
+  if (req.virtualKey !== undefined) serverAttrs['switchyard.virtual_key'] = req.virtualKey;
+  if (req.budgetUsage !== undefined) serverAttrs['switchyard.budget.usage'] = String(req.budgetUsage);
   for (const [k, v] of Object.entries(req.metadata ?? {})) serverAttrs[`switchyard.metadata.${k}`] = v;
   rows.unshift({
     ...base(),

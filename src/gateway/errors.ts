@@ -40,12 +40,13 @@ export function writeJson(res: ServerResponse, status: number, body: unknown, he
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, err: HttpError, extraHeaders: Record<string, string> = {}): void {
+/** `body`: the route's own error shape (the Messages route answers Anthropic's). */
+export function sendError(res: ServerResponse, err: HttpError, extraHeaders: Record<string, string> = {}, body: unknown = errorJson(err.status, err.message, err.code, err.type)): void {
   if (res.headersSent) {
     res.end();
     return;
   }
   // A 413 closes the connection: the rest of an oversized body is not worth reading.
   const headers = err.status === 413 ? { ...extraHeaders, connection: 'close' } : extraHeaders;
-  writeJson(res, err.status, errorJson(err.status, err.message, err.code, err.type), headers);
+  writeJson(res, err.status, body, headers);
 }

@@ -4,8 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Operation } from '../providers/types.js';
 import { PolicyError } from '../policy/errors.js';
 import { describeSelf } from '../policy/keys/self.js';
-import type { PipelineContext } from '../policy/pipeline.js';
+import type { PipelineContext, SpanValue } from '../policy/pipeline.js';
 import { UsageTally } from '../policy/usage.js';
+import type { ExecRequest, StreamSink } from '../routing/executor.js';
 import { AbortReason } from '../routing/outcome.js';
 import { parseBody } from './bodies.js';
 import { readJsonBody } from './body.js';
@@ -15,27 +16,78 @@ import { selectRouting } from './select-routing.js';
 import { SseSink } from './sse-sink.js';
 import type { Sidecar } from './sidecar.js';
 
+/**
+ * What differs between routes that run the pipeline: the body's wire format in, the answer's out.
+ * The pipeline, policy stages and executor always see the OpenAI-shaped internal body.
+ */
+export interface RouteWire {
+  /** Validates the parsed JSON body; answers the internal body and what the executor needs besides. */
+  parse(raw: unknown, req: IncomingMessage): WireRequest;
+  sink(res: ServerResponse, headers: () => Record<string, string>): StreamSink;
+  /** The body of a non-streamed answer or executor failure (`body` as the executor made it). */
+  answer(status: number, body: Record<string, unknown> | undefined): unknown;
+  /** The body of a failure the gateway answers itself (bad input, policy refusals). */
+  error(err: HttpError): unknown;
+}
+
+export interface WireRequest {
+  body: Record<string, unknown>;
+  stream: boolean;
+  includeUsage: boolean;
+  adapt?: ExecRequest['adapt'];
+}
+
+/** OpenAI's wire format: the body is already the internal one. */
+export function openAIWire(op: Operation): RouteWire {
+  return {
+    parse(raw) {
+      const body = parseBody(op, raw);
+      return {
+        body,
+        stream: op !== 'embeddings' && body.stream === true,
+        includeUsage: (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true,
+      };
+    },
+    sink: (res, headers) => new SseSink(res, headers),
+    answer: (_status, body) => body,
+    error: (err) => errorJson(err.status, err.message, err.code, err.type),
+  };
+}
+
+/** The caller's id for this turn (x-switchyard-span-id / x-portkey-span-id), as a request-span attribute. */
+function requestAttributes(headers: IncomingMessage['headers']): Record<string, SpanValue> {
+  const spanId = header(headers, 'span-id');
+  return spanId ? { 'switchyard.span_id': spanId.slice(0, 256) } : {};
+}
+
 /** The completion routes, served on node:http directly (see server.ts for why). */
 export function completionHandler(sc: Sidecar, op: Operation, route: string) {
+  return serveRequest(sc, op, route, openAIWire(op));
+}
+
+/** parse → select routing → the policy pipeline (the executor last) → write, in the route's wire format. */
+export function serveRequest(sc: Sidecar, op: Operation, route: string, wire: RouteWire) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const tel = sc.telemetry.startRequest(op, route, req.headers);
     let traceId = tel.traceId;
     let configId = '';
     let metadata: Record<string, string> = {};
     let ctx: PipelineContext | undefined;
+    const attributes = requestAttributes(req.headers);
     // The policy stages' headers (RateLimit-*) and the trace id, on every answer.
     const responseHeaders = () => ({ ...ctx?.responseHeaders, 'x-switchyard-trace-id': traceId });
     try {
       traceId = header(req.headers, 'trace-id') || tel.traceId;
       metadata = parseMetadata(header(req.headers, 'metadata'));
       const deadlineHeader = parseDeadline(header(req.headers, 'deadline-ms'));
-      const body = parseBody(op, await readJsonBody(req, sc.config.current.file.server.max_body_bytes));
+      const parsed = wire.parse(await readJsonBody(req, sc.config.current.file.server.max_body_bytes), req);
+      const body = parsed.body;
       const file = sc.config.current.file;
       const sel = selectRouting(file, header(req.headers, 'config'), body.model);
       configId = sel.configId;
       if (sel.model !== body.model) body.model = sel.model;
       const deadlineMs = Math.min(file.server.deadline_ms, sel.routing.deadline_ms ?? Infinity, deadlineHeader ?? Infinity);
-      const stream = op !== 'embeddings' && body.stream === true;
+      const stream = parsed.stream;
       const client = new AbortController();
       res.on('close', () => {
         if (!res.writableFinished) client.abort(new AbortReason('client'));
@@ -57,29 +109,30 @@ export function completionHandler(sc: Sidecar, op: Operation, route: string) {
             op,
             body,
             stream,
-            includeUsage: (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true,
+            includeUsage: parsed.includeUsage,
             metadata,
             routing: sel.routing,
             deadlineAt,
             clientSignal: client.signal,
-            sink: stream ? new SseSink(res, responseHeaders) : undefined,
+            sink: stream ? wire.sink(res, responseHeaders) : undefined,
+            adapt: parsed.adapt,
           },
           env: { file, health: sc.health, simulatedUrls: sc.simulators.urls },
         },
         observer: usage.wrap(tel.observer),
         usage,
         price: policy.price,
-        attributes: {},
+        attributes,
         responseHeaders: {},
       };
       const result = await policy.run(ctx);
       tel.finish({ switchyardTraceId: traceId, configId, strategy: sel.routing.strategy?.mode ?? 'single', metadata, status: result.status, result, attributes: ctx.attributes });
       if (result.streamed || res.headersSent) return;
-      writeJson(res, result.status, result.body, { ...result.headers, ...responseHeaders() });
+      writeJson(res, result.status, wire.answer(result.status, result.body), { ...result.headers, ...responseHeaders() });
     } catch (e) {
       const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`, 'internal_error');
-      tel.finish({ switchyardTraceId: traceId, configId, strategy: '', metadata, status: err.status, errorType: err.code ?? err.type, attributes: ctx?.attributes });
-      sendError(res, err, { ...(err instanceof PolicyError ? err.headers : {}), ...responseHeaders() });
+      tel.finish({ switchyardTraceId: traceId, configId, strategy: '', metadata, status: err.status, errorType: err.code ?? err.type, attributes });
+      sendError(res, err, { ...(err instanceof PolicyError ? err.headers : {}), ...responseHeaders() }, wire.error(err));
     }
   };
 }

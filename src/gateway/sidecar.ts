@@ -34,6 +34,7 @@ const ROUTE_METHODS: Record<string, string> = {
   '/v1/chat/completions': 'POST',
   '/v1/completions': 'POST',
   '/v1/embeddings': 'POST',
+  '/v1/messages': 'POST',
 };
 
 /** The config's `server:` listener settings as http-limits wants them. */

@@ -2,7 +2,7 @@
 // backoff inside the request deadline, and commits a stream to the client at its first chunk.
 import type { Dispatcher } from 'undici';
 import type { FileConfig, TargetSpec } from '../config/schema.js';
-import type { Operation, ProviderError } from '../providers/types.js';
+import type { Operation, ProviderAdapter, ProviderError } from '../providers/types.js';
 import { resolveProvider } from '../providers/registry.js';
 import { backoffMs, DEFAULT_RETRY_STATUS } from './backoff.js';
 import { decide } from './decide.js';
@@ -32,6 +32,8 @@ export interface ExecRequest {
   deadlineAt: number;
   clientSignal: AbortSignal;
   sink?: StreamSink;
+  /** Swaps a target's adapter for this request (POST /v1/messages: Anthropic in and out). */
+  adapt?(adapter: ProviderAdapter): ProviderAdapter;
 }
 
 export interface ExecEnv {
@@ -195,7 +197,8 @@ export class Execution {
     } catch (e) {
       return { ok: false, outcome: 'http_error', status: 400, error: { message: (e as Error).message, type: 'invalid_request_error', code: 'unknown_provider' } };
     }
-    const { adapter, provider } = resolved;
+    const { provider } = resolved;
+    const adapter = this.req.adapt ? this.req.adapt(resolved.adapter) : resolved.adapter;
     const model = leafModel(settings, this.req.body.model);
     if (!adapter.supports(this.req.op)) {
       return { ok: false, outcome: 'http_error', status: 400, error: { message: `provider "${provider.slug}" (${adapter.name}) does not support ${this.req.op}`, type: 'invalid_request_error', code: 'unsupported_operation' } };

@@ -10,6 +10,11 @@ import type { ContentCapture } from './content.js';
 import { nowMs, type AttemptSpanRecord, type ParentRecord, type RequestRecord } from './records.js';
 import type { RequestSummary, RequestTelemetry } from './types.js';
 
+function loggingDisabled(h: IncomingHttpHeaders): boolean {
+  const v = h['x-switchyard-disable-logging'] ?? h['x-portkey-disable-logging'];
+  return (Array.isArray(v) ? v[0] : v)?.trim().toLowerCase() === 'true';
+}
+
 export interface RecordSink {
   submit(record: RequestRecord): void;
 }
@@ -32,6 +37,8 @@ export class RequestRecorder implements RequestTelemetry, RequestObserver {
     headers: IncomingHttpHeaders,
     private readonly capture?: ContentCapture,
   ) {
+    // x-switchyard-disable-logging / x-portkey-disable-logging: true: no content for this request.
+    if (capture && loggingDisabled(headers)) this.capture = undefined;
     // W3C traceparent/tracestate continue the caller's trace; without them a new trace starts.
     const sc = headers.traceparent ? trace.getSpanContext(propagation.extract(ROOT_CONTEXT, headers)) : undefined;
     if (sc && isSpanContextValid(sc)) {

@@ -17,7 +17,8 @@ export class AnthropicAdapter implements ProviderAdapter {
     return op === 'chat';
   }
 
-  private headers(p: ResolvedProvider): Record<string, string> {
+  /** The headers every request to Anthropic carries (version, key, the entry's own). */
+  requestHeaders(p: ResolvedProvider): Record<string, string> {
     const h: Record<string, string> = {
       'content-type': 'application/json',
       'anthropic-version': (p.spec.api_version as string | undefined) ?? ANTHROPIC_VERSION,
@@ -29,7 +30,7 @@ export class AnthropicAdapter implements ProviderAdapter {
 
   buildRequest(op: Operation, body: Record<string, unknown>, p: ResolvedProvider): UpstreamRequest {
     if (op !== 'chat') throw new UnsupportedRequestError(`anthropic does not support ${op}`);
-    return { url: joinUrl(p.baseUrl, '/messages'), method: 'POST', headers: this.headers(p), body: JSON.stringify(toAnthropicRequest(body)) };
+    return { url: joinUrl(p.baseUrl, '/messages'), method: 'POST', headers: this.requestHeaders(p), body: JSON.stringify(toAnthropicRequest(body)) };
   }
 
   parseResponse(_op: Operation, json: unknown): ParsedResponse {
@@ -48,6 +49,6 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   modelsRequest(p: ResolvedProvider): UpstreamRequest {
-    return { url: joinUrl(p.baseUrl, '/models'), method: 'GET', headers: this.headers(p) };
+    return { url: joinUrl(p.baseUrl, '/models'), method: 'GET', headers: this.requestHeaders(p) };
   }
 }

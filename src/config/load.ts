@@ -27,7 +27,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   if (!parsed.success) throw fromZod(parsed.error);
   const file = parsed.data;
   for (const [id, cfg] of Object.entries(file.configs)) {
-    file.configs[id] = checkRoutingPolicy(resolveVirtualKeyTargets(cfg, file, ['configs', id]), ['configs', id]);
+    file.configs[id] = checkRoutingPolicy(resolveVirtualKeyTargets(cfg, file, ['configs', id]), ['configs', id], file.guardrails);
     checkProviderRefs(file.configs[id], file, ['configs', id]);
   }
   if (file.server.inline_configs === 'off' && file.default_config === undefined) {
@@ -54,7 +54,7 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
 export function parseInlineRouting(json: unknown, file: FileConfig): TargetSpec {
   const parsed = TargetSpec.safeParse(json);
   if (!parsed.success) throw fromZod(parsed.error, 'config');
-  const routing = checkRoutingPolicy(resolveVirtualKeyTargets(parsed.data, file, ['config']), ['config']);
+  const routing = checkRoutingPolicy(resolveVirtualKeyTargets(parsed.data, file, ['config']), ['config'], file.guardrails);
   checkProviderRefs(routing, file, ['config']);
   checkInlineEndpoints(routing, file, ['config']);
   return routing;

@@ -190,6 +190,8 @@ export const FileConfig = z
     virtual_keys: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, 'virtual key names use letters, digits, . _ -'), VirtualKeySpec).default({}),
     /** Where rate and budget counters live: one sidecar's memory, or a Redis a fleet shares. */
     state: StateSpec.prefault({}),
+    /** Guardrails by id (Portkey's), named by routing configs' input_guardrails/output_guardrails (src/policy/guardrails). */
+    guardrails: z.record(z.string(), z.unknown()).optional(),
     /** Where the sidecar forwards POST /v1/feedback; default: OTEL_EXPORTER_OTLP_ENDPOINT's host. */
     collector_url: z.string().url().optional(),
   })

@@ -27,6 +27,9 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+
+  /** Top-level fields written beside "error" (a guardrail's 446 carries hook_results). */
+  extra?: Record<string, unknown>;
 }
 
 export function errorJson(status: number, message: string, code: string | null = null, type?: string): Record<string, unknown> {
@@ -48,5 +51,5 @@ export function sendError(res: ServerResponse, err: HttpError, extraHeaders: Rec
   }
   // A 413 closes the connection: the rest of an oversized body is not worth reading.
   const headers = err.status === 413 ? { ...extraHeaders, connection: 'close' } : extraHeaders;
-  writeJson(res, err.status, body, headers);
+  writeJson(res, err.status, err.extra && typeof body === 'object' && body !== null ? { ...body, ...err.extra } : body, headers);
 }

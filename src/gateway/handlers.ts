@@ -126,12 +126,12 @@ export function serveRequest(sc: Sidecar, op: Operation, route: string, wire: Ro
         responseHeaders: {},
       };
       const result = await policy.run(ctx);
-      tel.finish({ switchyardTraceId: traceId, configId, strategy: sel.routing.strategy?.mode ?? 'single', metadata, status: result.status, result, attributes: ctx.attributes });
+      tel.finish({ switchyardTraceId: traceId, configId, strategy: sel.routing.strategy?.mode ?? 'single', metadata, status: result.status, result, attributes: ctx.attributes, events: ctx.events });
       if (result.streamed || res.headersSent) return;
       writeJson(res, result.status, wire.answer(result.status, result.body), { ...result.headers, ...responseHeaders() });
     } catch (e) {
       const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`, 'internal_error');
-      tel.finish({ switchyardTraceId: traceId, configId, strategy: '', metadata, status: err.status, errorType: err.code ?? err.type, attributes });
+      tel.finish({ switchyardTraceId: traceId, configId, strategy: '', metadata, status: err.status, errorType: err.code ?? err.type, attributes, events: ctx?.events });
       sendError(res, err, { ...(err instanceof PolicyError ? err.headers : {}), ...responseHeaders() }, wire.error(err));
     }
   };

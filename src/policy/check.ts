@@ -1,28 +1,30 @@
 // Load-time checks of the policy a routing config asks for. A config's policy is never
-// ignored silently: budgets are validated here, and a policy we do not implement yet is a load
-// error naming it. Portkey-style `virtual_key: <name>` targets resolve to the key's provider.
+// ignored silently: budgets and guardrails are validated here, and a policy we do not implement
+// yet is a load error naming it. Portkey-style `virtual_key: <name>` targets resolve to the key's provider.
 import type { FileConfig, TargetSpec } from '../config/schema.js';
 import { ConfigError, formatPath, fromZod } from '../config/errors.js';
 import { ConfigBudgetSpec, MetadataBudgetSpec } from './config.js';
+import { GUARDRAIL_KEYS, normaliseGuardrails, setGuardrails } from './guardrails/config.js';
 import { z } from 'zod';
 
 // Policy fields of Portkey's config shape (and the seed's) that Switchyard does not act on yet.
 const NOT_YET: Record<string, string> = {
   cache: 'response caching',
-  guardrails: 'guardrails',
-  input_guardrails: 'input guardrails',
-  output_guardrails: 'output guardrails',
-  before_request_hooks: 'request hooks (guardrails)',
-  after_request_hooks: 'response hooks (guardrails)',
   hedge: 'hedged requests',
 };
 
-/** Validates budgets and refuses unimplemented policy; returns the config with parsed budgets. */
-export function checkRoutingPolicy(cfg: TargetSpec, path: PropertyKey[]): TargetSpec {
+/**
+ * Validates budgets and guardrails and refuses unimplemented policy; returns the config with
+ * parsed budgets and its guardrails normalised (guardrailsOf). `guardrailDefs`: the file's
+ * top-level `guardrails:` map, which Portkey-style configs name by id.
+ */
+export function checkRoutingPolicy(cfg: TargetSpec, path: PropertyKey[], guardrailDefs?: Record<string, unknown>): TargetSpec {
   const walk = (t: TargetSpec, p: PropertyKey[], top: boolean) => {
     for (const field of Object.keys(NOT_YET)) {
       if (t[field] !== undefined) throw new ConfigError(`${formatPath([...p, field])}: ${NOT_YET[field]} is not implemented yet; remove "${field}" (a config's policy is never ignored silently)`);
     }
+    const nestedGuardrail = top ? undefined : GUARDRAIL_KEYS.find((k) => t[k] !== undefined);
+    if (nestedGuardrail) throw new ConfigError(`${formatPath([...p, nestedGuardrail])}: guardrails on a target are not implemented; put them on the routing config's top level`);
     if (!top && (t.budget !== undefined || t.budgets !== undefined)) {
       throw new ConfigError(`${formatPath([...p, t.budget !== undefined ? 'budget' : 'budgets'])}: budgets belong on a routing config's top level, not on a target`);
     }
@@ -40,6 +42,7 @@ export function checkRoutingPolicy(cfg: TargetSpec, path: PropertyKey[]): Target
     if (!r.success) throw fromZod(r.error, formatPath([...path, 'budgets']));
     out.budgets = r.data;
   }
+  setGuardrails(out, normaliseGuardrails(cfg, path, guardrailDefs));
   return out;
 }
 

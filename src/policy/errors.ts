@@ -46,3 +46,11 @@ export class PolicyStoreUnavailableError extends PolicyError {
     super(503, 'the shared policy state store (state.store) is unavailable; limits cannot be checked (state.on_store_error: fail_closed)', 'state_store_unavailable');
   }
 }
+
+/** A guardrail denied the request (input) or every answer (output): 446 with hook_results, never the matched text. */
+export class GuardrailBlockedError extends PolicyError {
+  constructor(message: string, hookResults: Record<string, unknown>) {
+    super(446, message, 'guardrail_denied');
+    this.extra = { hook_results: hookResults };
+  }
+}

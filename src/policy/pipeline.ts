@@ -6,6 +6,7 @@ import type { FileConfig, TargetSpec } from '../config/schema.js';
 import type { Operation } from '../providers/types.js';
 import { execute, type ExecEnv, type ExecRequest, type ExecResult } from '../routing/executor.js';
 import type { RequestObserver } from '../routing/observer.js';
+import type { EventRecord } from '../telemetry/records.js';
 import type { VirtualKey } from './keys/registry.js';
 import type { PriceFn, UsageTally } from './usage.js';
 
@@ -34,6 +35,8 @@ export interface PipelineContext {
   readonly attributes: Record<string, SpanValue>;
   /** Response headers the stages add (RateLimit-*), on success and error alike. */
   readonly responseHeaders: Record<string, string>;
+  /** Request-span events the stages add (one per guardrail check). */
+  events?: EventRecord[];
 }
 
 export type Next = (ctx: PipelineContext) => Promise<ExecResult>;

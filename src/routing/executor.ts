@@ -18,9 +18,15 @@ export interface StreamSink {
   readonly closed: boolean;
   start(headers: Record<string, string>): void;
   write(chunk: Json): Promise<void>;
-  end(): void;
+  /** May return a promise (a held stream flushes what it held); the executor awaits it. */
+  end(): void | Promise<void>;
   fail(error: Json): void;
 }
+
+/** What output guardrails judge: a non-stream answer's body, or the stream the sink holds. */
+export type Answer = { kind: 'json'; body: Json } | { kind: 'stream' };
+/** ok: the answer counts. Otherwise a failed attempt (outcome `guardrail`, 446): `retry` lets the routing go on. */
+export type Verdict = { ok: true } | { ok: false; retry: boolean; message: string };
 
 export interface ExecRequest {
   op: Operation;
@@ -32,6 +38,8 @@ export interface ExecRequest {
   deadlineAt: number;
   clientSignal: AbortSignal;
   sink?: StreamSink;
+  /** Output guardrails: each answer is judged before it counts (src/policy/guardrails). */
+  judge?(answer: Answer, attempt: number): Verdict | Promise<Verdict>;
   /** Swaps a target's adapter for this request (POST /v1/messages: Anthropic in and out). */
   adapt?(adapter: ProviderAdapter): ProviderAdapter;
 }
@@ -72,6 +80,8 @@ interface Failed {
   outcome: Outcome;
   status: number;
   error: ProviderError;
+  /** A guardrail denied the answer: no retry, no fallback. */
+  stop?: boolean;
 }
 interface Done {
   ok: true;
@@ -181,8 +191,10 @@ export class Execution {
       const r = await this.runNode(child, [...path, i], inherit(settings, child));
       if (r.ok) return r;
       last = r;
-      if (r.outcome === 'cancelled' || this.streamed) return r;
+      if (r.outcome === 'cancelled' || this.streamed || r.stop) return r;
       if (Date.now() >= this.req.deadlineAt) return r;
+      // An answer a `retry` guardrail refused goes on to the next target, whatever the statuses listed.
+      if (r.outcome === 'guardrail') continue;
       // Fallback on the listed statuses, or on any failure when none are listed (Portkey's rule).
       if (fallbackOn && !fallbackOn.includes(r.status)) return r;
     }
@@ -255,14 +267,31 @@ export class Execution {
       if (r.ok) {
         this.env.health.success(key);
         this.answered = { target, providerSlug: provider.slug, providerName: adapter.name, model, responseModel: undefined };
+        let refused: Failed;
         if (r.kind === 'json') {
-          this.record(target, provider.slug, model, r, performance.now() - started);
-          this.answered.responseModel = r.parsed.responseModel;
-          this.okBody = r.parsed.body;
-          obs.end({ outcome: 'ok', status: 200, usage: r.parsed.usage, responseModel: r.parsed.responseModel, responseId: r.parsed.responseId, finishReasons: r.parsed.finishReasons, output: r.parsed.body });
-          return { ok: true };
+          const p = r.parsed;
+          const v = this.req.judge ? await this.req.judge({ kind: 'json', body: p.body }, this.attempts.length) : undefined;
+          if (!v || v.ok) {
+            this.record(target, provider.slug, model, r, performance.now() - started);
+            this.answered.responseModel = p.responseModel;
+            this.okBody = p.body;
+            obs.end({ outcome: 'ok', status: 200, usage: p.usage, responseModel: p.responseModel, responseId: p.responseId, finishReasons: p.finishReasons, output: p.body });
+            return { ok: true };
+          }
+          refused = guardrailFailure(v);
+          this.answered = undefined;
+          this.record(target, provider.slug, model, refused, performance.now() - started);
+          // The provider answered (and billed): usage counts, the outcome says why it did not.
+          obs.end({ outcome: 'guardrail', status: 446, usage: p.usage, responseModel: p.responseModel, responseId: p.responseId, finishReasons: p.finishReasons, errorType: 'guardrail', errorMessage: v.message });
+        } else {
+          const s = await this.pumpStream(r, obs, target, provider.slug, model, started);
+          if (s.ok || s.outcome !== 'guardrail') return s;
+          refused = s;
         }
-        return this.pumpStream(r, obs, target, provider.slug, model, started);
+        // A refused answer: again on this target while its retries last (no wait: nothing is overloaded), then the next.
+        if (refused.stop || i >= maxRetries || Date.now() >= this.req.deadlineAt) return refused;
+        this.retries++;
+        continue;
       }
       this.record(target, provider.slug, model, r, performance.now() - started);
       obs.end({ outcome: r.outcome, status: r.status, errorType: r.outcome === 'http_error' ? String(r.status) : r.outcome, errorMessage: r.error.message });
@@ -321,8 +350,17 @@ export class Execution {
       end('cancelled', 499, { message: 'client disconnected', type: 'cancelled' });
       return { ok: true };
     }
+    const v = this.req.judge ? await this.req.judge({ kind: 'stream' }, this.attempts.length) : undefined;
+    if (v && !v.ok) {
+      // The sink held the stream: the client saw none of it, so the request can still go on or answer 446.
+      const refused = guardrailFailure(v);
+      this.streamed = false;
+      this.answered = undefined;
+      end('guardrail', 446, refused.error);
+      return refused;
+    }
     end('ok', 200);
-    sink.end();
+    await sink.end();
     return { ok: true };
   }
 
@@ -336,6 +374,10 @@ export class Execution {
       duration_ms: Math.round(ms * 10) / 10,
     });
   }
+}
+
+function guardrailFailure(v: Extract<Verdict, { ok: false }>): Failed {
+  return { ok: false, outcome: 'guardrail', status: 446, error: { message: v.message, type: 'guardrail_error', code: 'guardrail_denied' }, stop: !v.retry };
 }
 
 export function execute(req: ExecRequest, env: ExecEnv): Promise<ExecResult> {

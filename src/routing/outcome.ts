@@ -1,5 +1,5 @@
 // Attempt outcomes and the classification of transport failures.
-export type Outcome = 'ok' | 'http_error' | 'timeout' | 'connect_error' | 'stream_cut' | 'invalid_response' | 'cancelled';
+export type Outcome = 'ok' | 'http_error' | 'timeout' | 'connect_error' | 'stream_cut' | 'invalid_response' | 'cancelled' | 'guardrail';
 
 /** Why our own abort fired: the attempt's timer, the overall deadline, or the client leaving. */
 export class AbortReason extends Error {

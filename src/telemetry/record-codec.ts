@@ -51,6 +51,13 @@ export class RecordEncoder {
     const attrs = r.attributes ? Object.keys(r.attributes) : [];
     d.push(attrs.length);
     for (const k of attrs) d.push(this.s(k), r.attributes![k]);
+    const events = r.events ?? [];
+    d.push(events.length);
+    for (const e of events) {
+      const ks = Object.keys(e.attributes);
+      d.push(this.s(e.name), e.time, ks.length);
+      for (const k of ks) d.push(this.s(k), e.attributes[k]);
+    }
   }
 
   /** The batch so far (and the strings it introduced); starts a new one. */
@@ -167,12 +174,24 @@ export class RecordDecoder {
       const k = this.str()!;
       (attributes ??= {})[k] = this.raw() as string | number | boolean;
     }
+    let events: RequestRecord['events'];
+    for (let n = this.num(); n > 0; n--) {
+      const name = this.str()!;
+      const time = this.num();
+      const attrs: Record<string, string | number | boolean> = {};
+      for (let m = this.num(); m > 0; m--) {
+        const k = this.str()!;
+        attrs[k] = this.raw() as string | number | boolean;
+      }
+      (events ??= []).push({ name, time, attributes: attrs });
+    }
     // Only defined fields, as the recorder builds them.
     const r: RequestRecord = { op, route, traceId, spanId, start, end, switchyardTraceId, metadata, configId, strategy, status, retries, rescued, attemptCount, attempts, backoffs };
     if (parentSpanId !== undefined) r.parent = traceState !== undefined ? { spanId: parentSpanId, traceFlags: traceFlags!, traceState } : { spanId: parentSpanId, traceFlags: traceFlags! };
     if (errorType !== undefined) r.errorType = errorType;
     if (streamError !== undefined) r.streamError = streamError;
     if (attributes !== undefined) r.attributes = attributes;
+    if (events !== undefined) r.events = events;
     if (providerName !== undefined) r.answered = responseModel !== undefined ? { providerName, model: model!, target: target!, responseModel } : { providerName, model: model!, target: target! };
     return r;
   }

@@ -95,6 +95,7 @@ export class RequestRecorder implements RequestTelemetry, RequestObserver {
     if (this.parent) rec.parent = this.parent;
     if (s.errorType !== undefined) rec.errorType = s.errorType;
     if (s.attributes && Object.keys(s.attributes).length > 0) rec.attributes = s.attributes;
+    if (s.events && s.events.length > 0) rec.events = s.events;
     if (r?.streamError !== undefined) rec.streamError = r.streamError;
     const a = r?.answered;
     if (a) rec.answered = a.responseModel ? { providerName: a.providerName, model: a.model, target: a.target, responseModel: a.responseModel } : { providerName: a.providerName, model: a.model, target: a.target };

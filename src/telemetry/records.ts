@@ -63,6 +63,14 @@ export interface RequestRecord {
   backoffs: BackoffRecord[];
   /** Policy stages' request-span attributes. */
   attributes?: Record<string, string | number | boolean>;
+  /** Policy stages' request-span events (one per guardrail check). */
+  events?: EventRecord[];
+}
+
+export interface EventRecord {
+  name: string;
+  time: EpochMs;
+  attributes: Record<string, string | number | boolean>;
 }
 
 export function nowMs(): EpochMs {

@@ -100,6 +100,7 @@ export function buildRequest(deps: BuilderDeps, rec: RequestRecord): void {
     span.setAttributes(rec.attributes);
     if (rec.attributes['switchyard.policy.fail_open'] === true) deps.counters.add(deps.metrics.policyFailOpen);
   }
+  if (rec.events) for (const e of rec.events) span.addEvent(e.name, e.attributes, e.time);
   if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
   span.end(rec.end);
   if (rec.rescued) deps.counters.add(deps.metrics.rescued);

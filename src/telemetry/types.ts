@@ -4,6 +4,7 @@ import type { Operation } from '../providers/types.js';
 import type { RequestObserver } from '../routing/observer.js';
 import type { ExecResult } from '../routing/executor.js';
 import type { PriceTable } from './pricing.js';
+import type { EventRecord } from './records.js';
 
 export interface RequestSummary {
   switchyardTraceId: string;
@@ -15,6 +16,8 @@ export interface RequestSummary {
   errorType?: string;
   /** Request-span attributes the policy stages added (switchyard.virtual_key, switchyard.budget.*). */
   attributes?: Record<string, string | number | boolean>;
+  /** Request-span events the policy stages added (switchyard.guardrail, one per check). */
+  events?: EventRecord[];
 }
 
 export interface RequestTelemetry {

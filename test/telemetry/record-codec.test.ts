@@ -20,6 +20,10 @@ const full: Full<RequestRecord> = {
   configId: 'default', strategy: 'fallback', status: 502, errorType: 'connect_error', streamError: 'stream_cut', retries: 2, rescued: true,
   answered, attemptCount: 3, attempts: [attempt, { spanId: 'c7ad6b7169203331', info: { ...info, attempt: 0, resendCount: 0, stream: false }, start: 1_700_000_000_001 }], backoffs: [backoff, { ...backoff, reason: 'backoff' }],
   attributes: { 'switchyard.virtual_key': 'support-chat', 'switchyard.budget.reserved_usd': 0.0125, 'switchyard.policy.fail_open': true },
+  events: [
+    { name: 'switchyard.guardrail', time: 1_700_000_000_000.5, attributes: { 'switchyard.guardrail.check': 'default.contains', 'switchyard.guardrail.verdict': 'fail', 'switchyard.guardrail.duration_ms': 0.02 } },
+    { name: 'switchyard.guardrail', time: 1_700_000_000_001, attributes: {} },
+  ],
 };
 // The smallest record the recorder makes: no parent, no answer, no attempts, optional fields absent.
 const minimal: RequestRecord = { op: 'embeddings', route: '/v1/embeddings', traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), start: 1, end: 2, switchyardTraceId: 'a'.repeat(32), metadata: {}, configId: 'd', strategy: 'single', status: 400, retries: 0, rescued: false, attemptCount: 0, attempts: [], backoffs: [] };

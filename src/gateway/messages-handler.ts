@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { messagesToChat } from '../providers/anthropic/inbound.js';
-import { messagesAdapter, SSE_FRAMES, type MessagesRequest } from '../providers/anthropic/messages-route.js';
+import { countTokensAdapter, messagesAdapter, SSE_FRAMES, type MessagesRequest } from '../providers/anthropic/messages-route.js';
 import type { StreamSink } from '../routing/executor.js';
 import { HttpError } from './errors.js';
 import { serveRequest, type RouteWire } from './handlers.js';
@@ -53,8 +53,10 @@ const MessagesBody = z
   })
   .passthrough();
 
+const CountTokensBody = MessagesBody.omit({ max_tokens: true, stream: true });
+
 /** Validates a Messages request as Anthropic's API does: 400 invalid_request_error naming the field. */
-export function parseMessagesBody(raw: unknown): Json {
+export function parseMessagesBody(raw: unknown, schema: z.ZodTypeAny = MessagesBody): Json {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new HttpError(400, 'request body must be a JSON object', 'invalid_body');
   const msgs = (raw as Json).messages;
   if (Array.isArray(msgs)) {
@@ -68,7 +70,7 @@ export function parseMessagesBody(raw: unknown): Json {
       });
     });
   }
-  const r = MessagesBody.safeParse(raw);
+  const r = schema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
     // Anthropic's spelling of a path: messages.0.content, not messages[0].content.
@@ -184,6 +186,21 @@ export const messagesWire: RouteWire = {
   answer: (status, body) => (status >= 400 ? toAnthropicError(status, body) : body),
   error: (err) => ({ type: 'error', error: { type: anthropicErrorType(err.status, err.type), message: err.message, code: err.code, attempts: [] } }),
 };
+
+/** count_tokens: the same body without max_tokens, answered by an Anthropic target as it is. */
+export const countTokensWire: RouteWire = {
+  ...messagesWire,
+  parse(raw, req) {
+    const native = parseMessagesBody(raw, CountTokensBody);
+    const internal = messagesToChat(native);
+    const m: MessagesRequest = { native, internal, version: headerValue(req.headers['anthropic-version']), beta: headerValue(req.headers['anthropic-beta']) };
+    return { body: internal, stream: false, includeUsage: false, adapt: (a) => countTokensAdapter(a, m) };
+  },
+};
+
+export function countTokensHandler(sc: Sidecar) {
+  return serveRequest(sc, 'chat', '/v1/messages/count_tokens', countTokensWire);
+}
 
 export function messagesHandler(sc: Sidecar) {
   return serveRequest(sc, 'chat', '/v1/messages', messagesWire);

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type express from 'express';
 import type { Operation } from '../providers/types.js';
 import { completionHandler } from './handlers.js';
-import { messagesHandler } from './messages-handler.js';
+import { countTokensHandler, messagesHandler } from './messages-handler.js';
 import type { Sidecar } from './sidecar.js';
 
 const hot: Record<string, Operation> = {
@@ -17,7 +17,7 @@ const hot: Record<string, Operation> = {
 
 export function routeRequests(sc: Sidecar, app: express.Express): (req: IncomingMessage, res: ServerResponse) => void {
   const handlers = new Map(Object.entries(hot).map(([path, op]) => [path, completionHandler(sc, op, path)]));
-  handlers.set('/v1/messages', messagesHandler(sc));
+  handlers.set('/v1/messages', messagesHandler(sc)).set('/v1/messages/count_tokens', countTokensHandler(sc));
   return (req, res) => {
     if (req.method === 'POST') {
       const q = req.url!.indexOf('?');

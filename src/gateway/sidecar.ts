@@ -35,6 +35,7 @@ const ROUTE_METHODS: Record<string, string> = {
   '/v1/completions': 'POST',
   '/v1/embeddings': 'POST',
   '/v1/messages': 'POST',
+  '/v1/messages/count_tokens': 'POST',
 };
 
 /** The config's `server:` listener settings as http-limits wants them. */

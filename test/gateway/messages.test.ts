@@ -360,3 +360,30 @@ describe('telemetry', () => {
     }
   });
 });
+
+describe('count_tokens', () => {
+  it('goes to the Anthropic target as it came and answers as Anthropic did', async () => {
+    const params = { model: 'claude-sonnet-4-6', system: 'Be brief.', messages: [{ role: 'user' as const, content: 'how many tokens is this?' }] };
+    const r = await client.messages.countTokens(params);
+    expect(r.input_tokens).toBeGreaterThan(0);
+    expect(ant.requests[0].path).toBe('/v1/messages/count_tokens');
+    expect(ant.requests[0].body).toEqual(params);
+    const direct = await (await rawPost(`${ant.url}/v1/messages/count_tokens`, params)).json();
+    expect(r).toEqual(direct);
+  });
+
+  it('falls back past a non-Anthropic target; with none, a 400 in Anthropic shape', async () => {
+    const r = await client.messages.countTokens({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-switchyard-config': JSON.stringify({ strategy: { mode: 'fallback' }, targets: [{ provider: '@oai' }, { provider: '@ant' }] }) } });
+    expect(r.input_tokens).toBeGreaterThan(0);
+    expect(oai.requests).toHaveLength(0);
+    const e = (await client.messages.countTokens({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, via('openai')).catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
+    expect(e.status).toBe(400);
+    expect((e.error as any).error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/count_tokens/) });
+  });
+
+  it('validates like the API (messages required)', async () => {
+    const e = (await client.messages.countTokens({ model: 'x' } as any).catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
+    expect(e.status).toBe(400);
+    expect((e.error as any).error.message).toMatch(/messages: Field required/);
+  });
+});

@@ -152,3 +152,36 @@ class SynthesizedStream implements StreamTranslator {
 export function messagesAdapter(adapter: ProviderAdapter, m: MessagesRequest): ProviderAdapter {
   return adapter instanceof AnthropicAdapter ? passthrough(adapter, m) : overChat(adapter, m);
 }
+
+/**
+ * POST /v1/messages/count_tokens: the client's body as it came to an Anthropic target's
+ * count_tokens endpoint, its answer ({input_tokens}) back as it is. Other providers have no such
+ * endpoint: their attempt is a 400 and the routing goes on to the next target.
+ */
+export function countTokensAdapter(adapter: ProviderAdapter, m: MessagesRequest): ProviderAdapter {
+  if (!(adapter instanceof AnthropicAdapter)) {
+    return Object.create(adapter, {
+      buildRequest: {
+        value(): UpstreamRequest {
+          throw new UnsupportedRequestError(`count_tokens is served by Anthropic targets only (this target is ${adapter.name})`);
+        },
+      },
+    }) as ProviderAdapter;
+  }
+  return Object.create(adapter, {
+    buildRequest: {
+      value(_op: Operation, body: Json, p: ResolvedProvider): UpstreamRequest {
+        const headers = adapter.requestHeaders(p);
+        if (m.version) headers['anthropic-version'] = m.version;
+        if (m.beta) headers['anthropic-beta'] = m.beta;
+        return { url: joinUrl(p.baseUrl, '/messages/count_tokens'), method: 'POST', headers, body: JSON.stringify({ ...m.native, model: body.model }) };
+      },
+    },
+    parseResponse: {
+      value(_op: Operation, json: unknown): ParsedResponse {
+        if (!json || typeof json !== 'object' || typeof (json as Json).input_tokens !== 'number') throw new TypeError('count_tokens answer has no input_tokens');
+        return { body: json as Json, usage: {} };
+      },
+    },
+  }) as ProviderAdapter;
+}

@@ -5,6 +5,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { chat, post, sseData, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
@@ -266,5 +267,57 @@ describe('streams', () => {
     expect(verdict.hook_results.after_request_hooks[0]).toMatchObject({ id: 'output.0', verdict: false, deny: false });
     const { server } = await spans();
     expect(server[0].attributes['switchyard.guardrails.verdict']).toBe('failed');
+  });
+});
+
+describe('POST /v1/messages (Anthropic in and out)', () => {
+  let ant: FakeServer;
+  let ms: TestSidecar;
+  beforeAll(async () => {
+    ant = await startFakeAnthropic({ apiKey: 'sk-ant' });
+    ms = await startSidecar(`
+providers:
+  ant: {type: anthropic, api_key: sk-ant, base_url: "${ant.url}/v1"}
+  oai: {type: openai, api_key: sk-a, base_url: "${fake.url}/v1"}
+configs:
+  block: {provider: "@ant", guardrails: {input: [{type: contains, deny: [password]}], output: [{type: pii, kinds: [ssn], action: block}]}}
+  redact-ant: {provider: "@ant", guardrails: {output: [{type: pii, kinds: [ssn], action: redact}]}}
+  redact-in: {provider: "@oai", override_params: {model: gpt-4o}, guardrails: {input: [{type: pii, action: redact}]}}
+default_config: block
+`);
+  });
+  afterAll(async () => {
+    await ms?.close();
+    await ant?.close();
+  });
+  const msg = (text: string, extra: Record<string, unknown> = {}) => ({ model: 'claude-sonnet-4-6', max_tokens: 100, messages: [{ role: 'user', content: text }], ...extra });
+
+  it('input and output checks read Anthropic messages and answers; errors keep hook_results', async () => {
+    const a = await post(`${ms.url}/v1/messages`, msg('my password is x'));
+    expect(a.status).toBe(446);
+    expect(a.json.type).toBe('error');
+    expect(a.json.hook_results.before_request_hooks[0]).toMatchObject({ verdict: false });
+    expect(ant.requests).toHaveLength(0);
+    const b = await post(`${ms.url}/v1/messages`, msg(`repeat ${SSN}`));
+    expect(b.status).toBe(446);
+    expect(b.text).not.toContain('6789');
+    expect(b.json.hook_results.after_request_hooks[0]).toMatchObject({ verdict: false, deny: true });
+    const s = await post(`${ms.url}/v1/messages`, msg(`repeat ${SSN}`, { stream: true }));
+    expect(s.status).toBe(446);
+    expect(s.text).not.toContain('6789');
+    expect((await post(`${ms.url}/v1/messages`, msg('repeat nothing'))).status).toBe(200);
+  });
+
+  it('redacts an Anthropic answer; refuses what this route cannot redact instead of passing it on', async () => {
+    const r = await post(`${ms.url}/v1/messages`, msg(`repeat ${SSN}`), { 'x-switchyard-config': 'redact-ant' });
+    expect(r.status).toBe(200);
+    expect(r.json.content[0].text).toBe('Hello from fake-anthropic: repeat [REDACTED:ssn]');
+    const s = await post(`${ms.url}/v1/messages`, msg(`repeat ${SSN}`, { stream: true }), { 'x-switchyard-config': 'redact-ant' });
+    expect(s.status).toBe(446);
+    expect(s.text).not.toContain('6789');
+    fake.reset();
+    const i = await post(`${ms.url}/v1/messages`, msg(`my ssn ${SSN}`), { 'x-switchyard-config': 'redact-in' });
+    expect(i.status).toBe(446);
+    expect(fake.requests).toHaveLength(0);
   });
 });

@@ -7,6 +7,8 @@ import type { TargetSpec } from '../../src/config/schema.js';
 import { guardrailsOf } from '../../src/policy/guardrails/config.js';
 import { findPii, luhn, redactPii, validIban, validSsn } from '../../src/policy/guardrails/pii.js';
 import { runPhase } from '../../src/policy/guardrails/run.js';
+import { HeldSink, WatchSink } from '../../src/policy/guardrails/stream.js';
+import { StreamFailure } from '../../src/routing/attempt.js';
 import { inputSlots, outputSlots } from '../../src/policy/guardrails/subject.js';
 import type { Guardrail, Subject } from '../../src/policy/guardrails/types.js';
 import type { EventRecord } from '../../src/telemetry/records.js';
@@ -269,5 +271,75 @@ describe('what checks see', () => {
     const o = runPhase(s.output, outputSlots(body), 'gpt-4o', {}, []);
     expect(o.denied).toBe(true);
     expect(o.verdicts).toEqual([{ id: 'output.0', verdict: false, action: 'block', deny: true, checks: [{ id: 'pii', verdict: false, execution_time: expect.any(Number) }], execution_time: expect.any(Number) }]);
+  });
+});
+
+describe('stream sinks', () => {
+  class Recorder {
+    frames: unknown[] = [];
+    started = 0;
+    failed?: unknown;
+    ended = false;
+    get closed() {
+      return this.ended;
+    }
+    start() {
+      this.started++;
+    }
+    async write(c: Record<string, unknown>) {
+      this.frames.push(c);
+    }
+    end() {
+      this.ended = true;
+    }
+    fail(e: Record<string, unknown>) {
+      this.failed = e;
+      this.ended = true;
+    }
+  }
+  const chunk = (content: string) => ({ choices: [{ index: 0, delta: { content } }] });
+
+  it('a held stream over its bound fails with a guardrail error frame and writes none of the held text', async () => {
+    const inner = new Recorder();
+    const held = new HeldSink(inner, 1000);
+    held.start({});
+    let thrown: unknown;
+    try {
+      for (let i = 0; i < 100; i++) await held.write(chunk('x'.repeat(50)));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(StreamFailure);
+    expect((thrown as StreamFailure).failure).toMatchObject({ outcome: 'guardrail', status: 446, error: { code: 'guardrail_buffer_exceeded' } });
+    expect(inner.started).toBe(0);
+    held.fail({ error: { status: 446 } });
+    expect(inner.started).toBe(1);
+    expect(inner.frames).toEqual([]);
+    expect(inner.failed).toEqual({ error: { status: 446 } });
+  });
+
+  it('a held stream flushes on end, redactions written back across chunk boundaries', async () => {
+    const inner = new Recorder();
+    const held = new HeldSink(inner, 1 << 20);
+    held.start({ a: '1' });
+    for (const c of ['my ss', 'n is 123-4', '5-6789', ' ok']) await held.write(chunk(c));
+    expect(inner.started).toBe(0);
+    const { slots, commit } = held.assembled.slots();
+    slots[0].set(redactPii(slots[0].get()));
+    commit();
+    await held.end();
+    expect(inner.frames.map((f) => (f as ReturnType<typeof chunk>).choices[0].delta.content).join('')).toBe('my ssn is [REDACTED:ssn] ok');
+    expect(inner.ended).toBe(true);
+  });
+
+  it('a watched stream passes chunks through at once and writes its verdict frame before the end', async () => {
+    const inner = new Recorder();
+    const w = new WatchSink(inner, 1 << 20, (s) => ({ seen: s.assembled.slots().slots[0].get() }));
+    await w.write(chunk('a'));
+    expect(inner.frames).toHaveLength(1);
+    await w.write(chunk('b'));
+    await w.end();
+    expect(inner.frames.at(-1)).toEqual({ seen: 'ab' });
+    expect(inner.ended).toBe(true);
   });
 });

@@ -60,6 +60,12 @@ export function createGuardrailStage(opts: GuardrailStageOptions = {}): Stage {
           verdict('denied');
           throw new GuardrailBlockedError(o.message!, rv.hookResults());
         }
+        if (o.redacted && ctx.exec.request.adapt) {
+          // A route that swaps adapters (POST /v1/messages) may send the client's own body to the
+          // provider, not the redacted one: refuse rather than pass the text on unredacted.
+          verdict('denied');
+          throw new GuardrailBlockedError('input redaction is not supported on this route yet; the request was refused instead of sent unredacted', rv.hookResults());
+        }
       }
       if (set.output.length) installOutput(ctx, set, rv, bufferBytes);
       else if (rv.before?.warned && ctx.exec.request.stream && ctx.exec.request.sink) {
@@ -109,6 +115,11 @@ function installOutput(ctx: PipelineContext, set: GuardrailSet, rv: RequestVerdi
       if (answer.kind !== 'stream') return { ok: true };
       const { slots, commit } = held.assembled.slots();
       const o = runPhase(set.output, slots, modelOf(undefined), ctx.metadata, events, attempt);
+      if (o.redacted && held.nativeFrames) {
+        // The route writes its own frames as they came: a redaction could not reach them, so refuse.
+        o.denied = true;
+        o.message = 'the answer needed redaction, which this route cannot apply to a stream; refused instead';
+      }
       record(o);
       const v = judged(o);
       if (!v.ok) held.discard();

@@ -11,6 +11,9 @@ import type { Slot } from './subject.js';
 
 type Json = Record<string, unknown>;
 
+/** POST /v1/messages chunks carry Anthropic's SSE frames under this key (providers/anthropic/messages-route.ts SSE_FRAMES). */
+const NATIVE_FRAMES = 'anthropic_sse';
+
 export class ForwardingSink implements StreamSink {
   constructor(protected readonly inner: StreamSink) {}
   get closed(): boolean {
@@ -98,6 +101,8 @@ export class HeldSink extends ForwardingSink {
   assembled = new Assembled(true);
   /** A final frame before [DONE] (warn verdicts). */
   trailer?: Json;
+  /** The chunks carry the route's own frames (POST /v1/messages), written as they are: text in `choices` cannot be rewritten. */
+  nativeFrames = false;
 
   constructor(inner: StreamSink, private readonly maxBytes: number) {
     super(inner);
@@ -109,6 +114,7 @@ export class HeldSink extends ForwardingSink {
   }
 
   override async write(chunk: Json): Promise<void> {
+    if (typeof chunk[NATIVE_FRAMES] === 'string') this.nativeFrames = true;
     // Text dominates a chunk; the frame's fixed part is counted roughly.
     const before = this.assembled.bytes;
     this.assembled.add(chunk);

@@ -56,8 +56,31 @@ export function inputSlots(body: Json): Slot[] {
   return out;
 }
 
+/** A tool_use block's input object, seen as its JSON text (redaction keeps the JSON valid). */
+function inputObjectSlot(block: Json): Slot {
+  return {
+    get: () => JSON.stringify(block.input ?? {}),
+    set: (v) => {
+      try {
+        block.input = JSON.parse(v);
+      } catch {
+        block.input = {};
+      }
+    },
+  };
+}
+
 export function outputSlots(body: Json): Slot[] {
   const out: Slot[] = [];
+  // An Anthropic message (POST /v1/messages answers in Anthropic's shape): text and tool_use blocks.
+  if (body.type === 'message' && Array.isArray(body.content)) {
+    for (const b of body.content) {
+      if (!isObj(b)) continue;
+      if (b.type === 'text' && typeof b.text === 'string') out.push(prop(b, 'text'));
+      else if (b.type === 'tool_use') out.push(inputObjectSlot(b));
+    }
+    return out;
+  }
   if (!Array.isArray(body.choices)) return out;
   for (const ch of body.choices) {
     if (!isObj(ch)) continue;

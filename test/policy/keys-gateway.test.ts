@@ -58,6 +58,14 @@ afterAll(async () => {
 });
 
 const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
+const self = (k: string) => fetch(`${sc.url}/v1/keys/self`, { headers: bearer(k) }).then((r) => r.json());
+async function until(ok: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('identify', () => {
   it('accepts the key from each header an SDK or proxy sends, and sends the provider its real key', async () => {
@@ -133,23 +141,51 @@ describe('rate limits', () => {
 
 describe('budgets', () => {
   it('admits at most the budget\'s worth of 100 concurrent requests, and never settles past it', async () => {
-    fake.setDefault({ delayHeadersMs: 1500 }); // every reservation is made before any settles
+    // Admitted requests hang at the provider until every one of the 100 has been answered 412
+    // or reached it: all reservations are made while none has settled, whatever the machine's load.
+    fake.reset();
+    fake.setDefault({ hang: true });
+    const client = new AbortController();
+    let refused = 0;
+    let first412: Awaited<ReturnType<typeof post>> | undefined;
+    const replies = Array.from({ length: 100 }, () =>
+      post(`${sc.url}/v1/chat/completions`, BODY, bearer(VK.budget), client.signal).then(
+        (r) => {
+          if (r.status === 412) {
+            refused++;
+            first412 ??= r;
+          }
+        },
+        () => undefined,
+      ),
+    );
     try {
-      const replies = await Promise.all(Array.from({ length: 100 }, () => post(`${sc.url}/v1/chat/completions`, BODY, bearer(VK.budget))));
-      const ok = replies.filter((r) => r.status === 200).length;
-      expect(ok).toBeLessThanOrEqual(10);
-      expect(ok).toBeGreaterThanOrEqual(9);
-      const refused = replies.filter((r) => r.status === 412);
-      expect(refused.length).toBe(100 - ok);
-      expect(refused[0].json.error).toMatchObject({ status: 412, code: 'budget_exceeded' });
+      const deadline = Date.now() + 20_000;
+      while (refused + fake.requests.length < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(fake.requests).toHaveLength(10);
+      expect(refused).toBe(90);
+      expect(first412!.json.error).toMatchObject({ status: 412, code: 'budget_exceeded' });
     } finally {
+      // The clients give up: their reservations are released (nothing was billed).
+      client.abort();
       fake.setDefault(undefined);
+      await Promise.all(replies);
     }
-    const self = await fetch(`${sc.url}/v1/keys/self`, { headers: bearer(VK.budget) }).then((r) => r.json());
-    expect(self.name).toBe('budget');
-    expect(self.budget.reserved).toBe(0);
-    expect(self.budget.used).toBeGreaterThan(0);
-    expect(self.budget.used).toBeLessThanOrEqual(self.budget.limit);
+    await until(async () => (await self(VK.budget)).budget.reserved === 0);
+    // Now sequentially until the budget refuses: with max_tokens set, the actual cost never
+    // exceeds the reservation, so the settled spend never passes the limit.
+    let admitted = 0;
+    for (let i = 0; i < 20; i++) {
+      const r = await post(`${sc.url}/v1/chat/completions`, BODY, bearer(VK.budget));
+      if (r.status === 412) break;
+      expect(r.status).toBe(200);
+      admitted++;
+    }
+    const after = await self(VK.budget);
+    expect(admitted).toBeGreaterThanOrEqual(10);
+    expect(after.budget.reserved).toBe(0);
+    expect(after.budget.used).toBeGreaterThan(0);
+    expect(after.budget.used).toBeLessThanOrEqual(after.budget.limit);
   });
 
   it('without max_tokens, overspends by at most one request beyond its reservation', async () => {

@@ -6,12 +6,14 @@ import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeBedrock } from '../fakes/bedrock.js';
+import { startFakeGemini } from '../fakes/gemini.js';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
 let oai: FakeServer;
 let ant: FakeServer;
 let br: FakeServer;
+let gem: FakeServer;
 let sc: TestSidecar;
 let client: Anthropic;
 
@@ -22,16 +24,19 @@ beforeAll(async () => {
   oai = await startFakeOpenAI({ apiKey: 'sk-openai-test' });
   ant = await startFakeAnthropic({ apiKey: 'sk-ant-test' });
   br = await startFakeBedrock({ region: 'eu-west-1', apiKey: 'bedrock-api-key-1' });
+  gem = await startFakeGemini({ apiKey: 'gem-key' });
   sc = await startSidecar(
     `
 providers:
   oai: {type: openai, api_key: sk-openai-test, base_url: "${oai.url}/v1"}
   ant: {type: anthropic, api_key: sk-ant-test, base_url: "${ant.url}/v1"}
   br: {type: bedrock, base_url: "${br.url}", region: eu-west-1, api_key: bedrock-api-key-1}
+  gem: {type: gemini, api_key: gem-key, base_url: "${gem.url}/v1beta"}
 configs:
   anthropic: {provider: "@ant"}
   openai: {provider: "@oai", override_params: {model: gpt-4o}}
   bedrock: {provider: "@br", override_params: {model: "${NOVA}"}}
+  gemini: {provider: "@gem", override_params: {model: gemini-2.5-flash}}
   fallback:
     strategy: {mode: fallback}
     targets: [{provider: "@ant"}, {provider: "@oai", override_params: {model: gpt-4o}}]
@@ -44,12 +49,13 @@ server: {max_body_bytes: 100000}
 });
 afterAll(async () => {
   await sc.close();
-  await Promise.all([oai.close(), ant.close(), br.close()]);
+  await Promise.all([oai.close(), ant.close(), br.close(), gem.close()]);
 });
 beforeEach(() => {
   oai.reset();
   ant.reset();
   br.reset();
+  gem.reset();
   sc.spans!.reset();
 });
 
@@ -228,6 +234,53 @@ describe('to Bedrock: translated through the existing adapter', () => {
     const m = await client.messages.stream({ model: 'x', max_tokens: 200, messages: [{ role: 'user', content: 'stream me please' }] }, via('bedrock')).finalMessage();
     expect((m.content[0] as Anthropic.TextBlock).text).toContain('fake-bedrock');
     expect(m.stop_reason).toBe('end_turn');
+  });
+});
+
+describe('to Gemini: translated through the existing adapter', () => {
+  it('non-stream with a tool call, and stream', async () => {
+    const r = await client.messages.create({ model: 'x', max_tokens: 200, system: 'Be brief.', messages: [{ role: 'user', content: 'weather?' }], tools: [weather], tool_choice: { type: 'any' } }, via('gemini'));
+    expect(r.stop_reason).toBe('tool_use');
+    expect(r.content.find((b) => b.type === 'tool_use')).toMatchObject({ name: 'get_weather', input: { city: expect.any(String) } });
+    expect(gem.requests[0].body.systemInstruction).toBeDefined();
+    const m = await client.messages.stream({ model: 'x', max_tokens: 200, messages: [{ role: 'user', content: 'stream me please' }] }, via('gemini')).finalMessage();
+    expect((m.content[0] as Anthropic.TextBlock).text.length).toBeGreaterThan(0);
+    expect(m.usage.output_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe('content blocks to an OpenAI target', () => {
+  it('images (base64 and URL), text and PDF documents, thinking dropped', async () => {
+    await client.messages.create(
+      {
+        model: 'x',
+        max_tokens: 50,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'what are these?' },
+              { type: 'image', source: { type: 'url', url: 'https://example.com/cat.png' } },
+              { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+              { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain words' } },
+              { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' }, title: 'a.pdf' },
+            ],
+          },
+          { role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm', signature: 'sig' }, { type: 'text', text: 'ok' }] },
+          { role: 'user', content: 'and?' },
+        ],
+      },
+      via('openai'),
+    );
+    const [user, assistant] = oai.requests[0].body.messages;
+    expect(user.content).toEqual([
+      { type: 'text', text: 'what are these?' },
+      { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+      { type: 'text', text: 'plain words' },
+      { type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0=' } },
+    ]);
+    expect(assistant).toEqual({ role: 'assistant', content: 'ok' });
   });
 });
 

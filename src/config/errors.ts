@@ -11,10 +11,15 @@ export class ConfigError extends Error {
   }
 }
 
+// Keys written as they are; any other key (empty, with whitespace, quotes, brackets or control
+// characters, e.g. a YAML collection used as a key) is quoted so the path stays on one line.
+const PLAIN_KEY = /^[^\s"'[\]\\\u0000-\u001f\u007f]+$/;
+
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
+    else if (!PLAIN_KEY.test(String(p))) out += `[${JSON.stringify(String(p))}]`;
     else out += out ? `.${String(p)}` : String(p);
   }
   return out || '(root)';

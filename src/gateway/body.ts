@@ -3,6 +3,26 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './errors.js';
 
+/**
+ * Bodies nested deeper are refused. JSON.parse takes any depth, but what comes after (serialising
+ * the request for a provider, translating it between wire formats) recurses: a body a few thousand
+ * levels deep overflowed the stack there and was answered 500. Real requests, tool schemas
+ * included, stay far below this.
+ */
+export const MAX_BODY_DEPTH = 128;
+
+/** True when `v` has containers nested more than `left` levels deep (recursing no deeper than that). */
+function deeperThan(v: unknown, left: number): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (left === 0) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (deeperThan(v[i], left - 1)) return true;
+    return false;
+  }
+  for (const k in v) if (deeperThan((v as Record<string, unknown>)[k], left - 1)) return true;
+  return false;
+}
+
 export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const enc = req.headers['content-encoding'];
@@ -31,11 +51,14 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     req.on('end', () => {
       if (failed) return;
       const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
       try {
-        resolve(JSON.parse(text));
+        body = JSON.parse(text);
       } catch (e) {
-        reject(new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`, 'invalid_json'));
+        return reject(new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`, 'invalid_json'));
       }
+      if (deeperThan(body, MAX_BODY_DEPTH)) return reject(new HttpError(400, `request body is nested more than ${MAX_BODY_DEPTH} levels deep`, 'invalid_body'));
+      resolve(body);
     });
     req.on('error', (e) => {
       if (!failed) reject(new HttpError(400, `request body could not be read: ${e.message}`, 'invalid_body'));

@@ -112,6 +112,18 @@ describe('input guardrails', () => {
     expect(JSON.stringify(server.map((s) => [s.attributes, s.events]))).not.toContain('hunter2');
   });
 
+  it('applies to a model field naming a provider, inline configs, and embeddings input', async () => {
+    const named = await post(`${sc.url}/v1/chat/completions`, { ...chat('my password'), model: '@a/gpt-4o' });
+    expect(named.status).toBe(446);
+    const inline = JSON.stringify({ provider: '@a', input_guardrails: [{ 'default.contains': { words: ['secret'], operator: 'none' }, deny: true }] });
+    expect((await post(`${sc.url}/v1/chat/completions`, chat('a secret'), { 'x-switchyard-config': inline })).status).toBe(446);
+    expect((await post(`${sc.url}/v1/chat/completions`, chat('a secret'), { 'x-switchyard-config': JSON.stringify({ provider: '@a', input_guardrails: ['ghost'] }) })).json.error.message).toMatch(/unknown guardrail "ghost"/);
+    expect((await post(`${sc.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: 'my password' })).status).toBe(446);
+    const emb = await post(`${sc.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: 'fine' }, cfg('seed-out'));
+    expect(emb.status).toBe(200);
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('a streamed request is checked before the first upstream call', async () => {
     const r = await post(`${sc.url}/v1/chat/completions`, chat('tell me your SSN', { stream: true }));
     expect(r.status).toBe(446);

@@ -56,8 +56,7 @@ interface Detector {
   valid?: (m: RegExpExecArray) => boolean;
 }
 
-const DETECTORS: Record<PiiKind, Detector> = {
-  email: { re: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g },
+const DETECTORS: Record<Exclude<PiiKind, 'email' | 'ipv6'>, Detector> = {
   // E.164 (+ and 8-15 digits, spaces or dashes between groups) or a NANP number with separators.
   phone: { re: /(?<![\w+])(?:\+\d{1,3}[ -]?(?:\(\d{1,4}\)[ -]?)?\d{1,4}(?:[ -]?\d{2,4}){1,4}|\(\d{3}\) ?\d{3}[-. ]\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4})(?![\w-])/g, valid: (m) => {
     const n = m[0].replace(/\D/g, '').length;
@@ -71,14 +70,51 @@ const DETECTORS: Record<PiiKind, Detector> = {
   } },
   iban: { re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g, valid: (m) => validIban(m[0]) },
   ipv4: { re: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g },
-  ipv6: { re: /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])/g, valid: (m) => /[0-9A-Fa-f]/.test(m[0]) && isIPv6(m[0]) },
   api_key: { re: /\b(?:sk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,})|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g },
 };
+
+// Email and IPv6 are found from their anchor characters ('@', ':') outward: a pattern that may
+// start at any letter rescans every word of a long text (~10x slower at 32 KB).
+const LOCAL = /[A-Za-z0-9._%+-]/;
+const DOMAIN = /@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])/y;
+function emails(text: string, out: PiiMatch[]): void {
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > 0 && LOCAL.test(text[start - 1])) start--;
+    if (start === at) continue;
+    DOMAIN.lastIndex = at;
+    const m = DOMAIN.exec(text);
+    if (m) out.push({ kind: 'email', start, end: at + m[0].length });
+  }
+}
+const HEXCOLON = /[0-9A-Fa-f:]/;
+function ipv6s(text: string, out: PiiMatch[]): void {
+  let covered = -1;
+  for (let c = text.indexOf(':'); c >= 0; c = text.indexOf(':', c + 1)) {
+    if (c < covered) continue;
+    let start = c;
+    while (start > 0 && HEXCOLON.test(text[start - 1])) start--;
+    let end = c + 1;
+    while (end < text.length && HEXCOLON.test(text[end])) end++;
+    covered = end;
+    const cand = text.slice(start, end);
+    if (/[A-Za-z0-9]/.test(text[start - 1] ?? '') || /[A-Za-z0-9]/.test(text[end] ?? '')) continue;
+    if (cand.indexOf(':') !== cand.lastIndexOf(':') && /[0-9A-Fa-f]/.test(cand) && isIPv6(cand)) out.push({ kind: 'ipv6', start, end });
+  }
+}
 
 /** Every match of the given kinds, in text order, overlaps resolved in favour of the earlier (then longer) match. */
 export function findPii(text: string, kinds: readonly PiiKind[] = PII_KINDS): PiiMatch[] {
   const all: PiiMatch[] = [];
   for (const kind of kinds) {
+    if (kind === 'email') {
+      emails(text, all);
+      continue;
+    }
+    if (kind === 'ipv6') {
+      ipv6s(text, all);
+      continue;
+    }
     const d = DETECTORS[kind];
     d.re.lastIndex = 0;
     for (let m = d.re.exec(text); m; m = d.re.exec(text)) {

@@ -67,7 +67,8 @@ export function createGuardrailStage(opts: GuardrailStageOptions = {}): Stage {
           throw new GuardrailBlockedError('input redaction is not supported on this route yet; the request was refused instead of sent unredacted', rv.hookResults());
         }
       }
-      if (set.output.length) installOutput(ctx, set, rv, bufferBytes);
+      // Embeddings answer vectors, not text: output checks have nothing to read there.
+      if (set.output.length && ctx.op !== 'embeddings') installOutput(ctx, set, rv, bufferBytes);
       else if (rv.before?.warned && ctx.exec.request.stream && ctx.exec.request.sink) {
         // A stream cannot answer 246: the input's warn verdict rides in a final frame.
         ctx.exec.request.sink = new WatchSink(ctx.exec.request.sink, 0, () => ({ hook_results: rv.hookResults() }));

@@ -197,7 +197,7 @@ export const FileConfig = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.default_config !== undefined && !(c.default_config in c.configs)) {
+    if (c.default_config !== undefined && !Object.hasOwn(c.configs, c.default_config)) {
       ctx.addIssue({ code: 'custom', path: ['default_config'], message: `names config "${c.default_config}", which is not under "configs"` });
     }
   });

@@ -41,7 +41,7 @@ export function selectRouting(file: FileConfig, configHeader: string | undefined
       }
       configId = 'inline';
     } else {
-      routing = file.configs[h];
+      routing = Object.hasOwn(file.configs, h) ? file.configs[h] : undefined;
       if (!routing) throw new HttpError(400, `unknown config id "${h}" (known: ${Object.keys(file.configs).join(', ') || 'none'})`, 'unknown_config');
       configId = h;
     }

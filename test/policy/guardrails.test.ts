@@ -343,3 +343,18 @@ describe('stream sinks', () => {
     expect(inner.ended).toBe(true);
   });
 });
+
+describe('examples/guardrails.yaml', () => {
+  it('loads, and normalises each config as documented', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../examples/guardrails.yaml', import.meta.url), 'utf8');
+    const c = parseConfigText(text, 'guardrails.yaml', { OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' }).file.configs;
+    const brief = (id: string) => {
+      const s = guardrailsOf(c[id] as TargetSpec)!;
+      return { input: s.input.map((g) => `${g.id}:${g.action}`), output: s.output.map((g) => `${g.id}:${g.action}`) };
+    };
+    expect(brief('default')).toEqual({ input: ['input.0:block'], output: ['output.0:block', 'output.1:retry'] });
+    expect(brief('portkey')).toEqual({ input: ['needs-user:warn', 'input.1:block'], output: ['no-card-numbers:block', 'json-answer:block'] });
+    expect(brief('scrub')).toEqual({ input: ['input.0:redact'], output: ['output.0:redact'] });
+  });
+});

@@ -4,7 +4,6 @@
 // connection, never a crash: every answer is a result or one of ClickHouse's own errors, and the
 // interface still answers afterwards.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -13,7 +12,7 @@ import { allSelected, listQueries, loadQuery } from '../../src/dashboards/querie
 import { expandQuery } from '../../src/dashboards/macros.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { startClickHouseHttp } from '../../src/store/http-interface.js';
-import { tempDataDir } from '../store/helpers.js';
+import { countingListener, tempDataDir } from '../store/helpers.js';
 import { fuzz, fuzzSettings } from './mutate.js';
 
 const settings = fuzzSettings();
@@ -23,18 +22,13 @@ const scratch = mkdtempSync(join(tmpdir(), 'sy-ch-fuzz-'));
 const secret = join(scratch, 'secret.txt');
 let store: EmbeddedStore;
 let iface: Awaited<ReturnType<typeof startClickHouseHttp>>;
-let listener: Server;
+let listener: Awaited<ReturnType<typeof countingListener>>;
 let port = 0;
-let connections = 0;
 
 beforeAll(async () => {
   writeFileSync(secret, `${MARKER}\n`);
-  listener = createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
-  port = (listener.address() as { port: number }).port;
+  listener = await countingListener();
+  port = listener.port;
   store = await EmbeddedStore.open({ dataDir: tmp.dir });
   iface = await startClickHouseHttp({ store, port: 0, limits: { max_execution_time: 2 } });
 });
@@ -42,7 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await iface?.close();
   await store?.close();
-  await new Promise<void>((r) => (listener ? listener.close(() => r()) : r()));
+  await listener?.close();
   tmp.cleanup();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -112,7 +106,7 @@ describe('ClickHouse interface query fuzzing', () => {
     );
     expect(existsSync(join(scratch, 'out.txt'))).toBe(false);
     expect(readdirSync(scratch)).toEqual(['secret.txt']);
-    expect(connections).toBe(0);
+    expect(listener.connections()).toBe(0);
     const alive = await fetch(`http://127.0.0.1:${iface.port}/?query=SELECT%2042`);
     expect(await alive.text()).toBe('42\n');
     // The corpus reaches both outcomes, or it tests little.

@@ -1,6 +1,7 @@
 // Shared helpers for the store tests: a temp data folder per test file, a seeded PRNG, and
 // the quantile truth the sketches are checked against.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -44,4 +45,22 @@ export function minuteFloor(ms: number): number {
 /** 'YYYY-MM-DD HH:MM:SS' in UTC, as ClickHouse prints DateTime. */
 export function chDateTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/**
+ * A TCP listener on 127.0.0.1 that counts and drops connections: the "outside host" that
+ * escape attempts aim at (url(), remote(), …), so a test can assert nothing ever reached it.
+ */
+export async function countingListener(): Promise<{ port: number; connections(): number; close(): Promise<void> }> {
+  let n = 0;
+  const server = createServer((s) => {
+    n++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    connections: () => n,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

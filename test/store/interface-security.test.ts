@@ -2,7 +2,6 @@
 // enforced by the engine (readonly=1 connections plus the engine's own parse for what readonly
 // leaves open), limits on every query, and ingestion unharmed by a long read.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,16 +12,15 @@ import { EmbeddedStore } from '../../src/store/embedded.js';
 import { guardQuery, loadGuardCatalog } from '../../src/store/engine-guard.js';
 import { readerSettings, resolveLimits } from '../../src/store/query-limits.js';
 import { startClickHouseHttp } from '../../src/store/http-interface.js';
-import { tempDataDir } from './helpers.js';
+import { countingListener, tempDataDir } from './helpers.js';
 import { requestSpans } from './spans.js';
 
 const MARKER = `switchyard-secret-${process.pid}-${Date.now()}`;
 let store: EmbeddedStore;
 let ro: Awaited<ReturnType<typeof startClickHouseHttp>>;
 let rw: Awaited<ReturnType<typeof startClickHouseHttp>>;
-let listener: Server;
+let listener: Awaited<ReturnType<typeof countingListener>>;
 let listenerPort = 0;
-let connections = 0;
 const tmp = tempDataDir('iface-sec');
 const scratch = mkdtempSync(join(tmpdir(), 'sy-iface-sec-'));
 const secret = join(scratch, 'secret.txt');
@@ -31,12 +29,8 @@ const post = (port: number, sql: string, search = '') => fetch(`http://127.0.0.1
 
 beforeAll(async () => {
   writeFileSync(secret, `${MARKER}\n`);
-  listener = createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
-  listenerPort = (listener.address() as { port: number }).port;
+  listener = await countingListener();
+  listenerPort = listener.port;
   store = await EmbeddedStore.open({ dataDir: tmp.dir });
   await store.insertTraces(requestSpans({ atMs: Date.now(), attempts: [{ provider: 'openai', model: 'gpt-4o', durationMs: 100 }] }));
   ro = await startClickHouseHttp({ store, port: 0 });
@@ -47,7 +41,7 @@ afterAll(async () => {
   await ro?.close();
   await rw?.close();
   await store?.close();
-  await new Promise<void>((r) => (listener ? listener.close(() => r()) : r()));
+  await listener?.close();
   tmp.cleanup();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -133,7 +127,7 @@ describe('the read-only interface', () => {
       expect(Number(r.headers.get('x-clickhouse-exception-code')), sql).toBeGreaterThan(0);
     }
     for (const f of ['o1.txt', 'o2.csv', 'o3.txt', 'o4.txt', 'o5.gz', 'w.csv']) expect(existsSync(out(f)), f).toBe(false);
-    expect(connections).toBe(0);
+    expect(listener.connections()).toBe(0);
     expect(await store.query('SELECT count() FROM llm_feedback', 'TabSeparated')).toBe(before);
   });
 
@@ -190,7 +184,7 @@ describe('the read-only interface', () => {
     }
     expect(existsSync(out('w2.csv'))).toBe(false);
     expect(existsSync(out('o6.txt'))).toBe(false);
-    expect(connections).toBe(0);
+    expect(listener.connections()).toBe(0);
   });
 });
 
@@ -207,7 +201,7 @@ describe('each layer on its own', () => {
       ]) {
         await expect(conn.run(sql, {}), sql).rejects.toThrow(/Code: 164\..*READONLY/);
       }
-      expect(connections).toBe(0);
+      expect(listener.connections()).toBe(0);
     } finally {
       await conn.close();
     }

@@ -7,6 +7,7 @@ import { UnsupportedRequestError, type Operation, type ParsedResponse, type Prov
 import { joinUrl } from '../openai/adapter.js';
 import { AnthropicAdapter } from './adapter.js';
 import { chatToMessage, MessageEventWriter } from './inbound.js';
+import { finishReason, usageFromAnthropic, type AnthropicUsage } from './response.js';
 import { AnthropicStreamTranslator } from './stream.js';
 
 type Json = Record<string, unknown>;
@@ -48,8 +49,11 @@ function passthrough(inner: AnthropicAdapter, m: MessagesRequest): ProviderAdapt
       },
     },
     parseResponse: {
-      value(op: Operation, json: unknown): ParsedResponse {
-        return { ...inner.parseResponse(op, json), body: json as Json };
+      value(_op: Operation, json: unknown): ParsedResponse {
+        // The answer goes back as it is: only what spans and budgets need is read from it.
+        const j = json as Json;
+        if (!j || typeof j !== 'object' || j.type !== 'message' || !Array.isArray(j.content)) throw new TypeError('response is not an Anthropic message');
+        return { body: j, usage: usageFromAnthropic(j.usage as AnthropicUsage), responseModel: j.model as string, responseId: j.id as string, finishReasons: [finishReason(j.stop_reason)] };
       },
     },
     streamTranslator: {

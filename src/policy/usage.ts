@@ -13,8 +13,6 @@ export class UsageTally {
   costUsd = 0;
   /** Attempts whose cost could not be priced (unknown model price). */
   unpriced = 0;
-  /** Attempts started and not yet ended (a cancelled client leaves some). */
-  open = 0;
 
   constructor(private readonly price: PriceFn) {}
 
@@ -28,11 +26,9 @@ export class UsageTally {
       backoff: (w, a, r) => inner.backoff(w, a, r),
       attemptStart: (info: AttemptInfo) => {
         const obs = inner.attemptStart(info);
-        this.open++;
         return {
           firstChunk: (ms) => obs.firstChunk(ms),
           end: (end: AttemptEnd) => {
-            this.open--;
             this.add(info, end);
             obs.end(end);
           },

@@ -20,6 +20,7 @@ const VK = {
   expired: 'vk-expired-0123456789abcdef',
   off: 'vk-disabled-0123456789abcdef',
   mini: 'vk-mini-only-0123456789abcdef',
+  tpm: 'vk-tokens-0123456789abcdefgh',
 };
 // gpt-4o at the built-in price: $2.50 in / $10 out per 1M tokens.
 const PRICE = { input: 2.5e-6, output: 10e-6 };
@@ -46,6 +47,7 @@ virtual_keys:
   expired: {key: ${VK.expired}, expires_at: "2020-01-01T00:00:00Z"}
   off: {key: ${VK.off}, disabled: true}
   mini: {key: ${VK.mini}, models: ["gpt-4o-mini"]}
+  tpm: {key: ${VK.tpm}, rate_limit: {tokens_per_minute: 200}}
 `;
 
 beforeAll(async () => {
@@ -136,6 +138,29 @@ describe('rate limits', () => {
     expect(Number(last.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(last.headers.get('retry-after'))).toBeLessThanOrEqual(20);
     expect(last.headers.get('ratelimit-remaining')).toBe('0');
+  });
+});
+
+describe('tokens per minute', () => {
+  it('charges the input estimate up front and corrects it with the actual usage after', async () => {
+    const first = await post(`${sc.url}/v1/chat/completions`, chat('count me'), bearer(VK.tpm));
+    expect(first.status).toBe(200);
+    const est1 = estimateInputTokens(chat('count me'));
+    expect(Number(first.headers.get('ratelimit-remaining'))).toBe(200 - est1);
+    const used1 = first.json.usage.prompt_tokens + first.json.usage.completion_tokens;
+    expect(used1).not.toBe(est1);
+    const second = await post(`${sc.url}/v1/chat/completions`, chat('and me'), bearer(VK.tpm));
+    const est2 = estimateInputTokens(chat('and me'));
+    // The first request now counts with what it used, not what was estimated (a token or two
+    // may have flowed back in meanwhile: 200 a minute is one every 0.3 s).
+    const remaining = Number(second.headers.get('ratelimit-remaining'));
+    expect(remaining).toBeGreaterThanOrEqual(200 - used1 - est2);
+    expect(remaining).toBeLessThanOrEqual(200 - used1 - est2 + 2);
+    // A request that needs more than the limit can never pass, and says so.
+    const huge = await post(`${sc.url}/v1/chat/completions`, chat('x'.repeat(4000)), bearer(VK.tpm));
+    expect(huge.status).toBe(429);
+    expect(huge.json.error.message).toMatch(/needs more tokens than the limit of 200 per minute/);
+    expect(huge.headers.get('retry-after')).toBeNull();
   });
 });
 

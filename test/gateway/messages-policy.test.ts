@@ -19,6 +19,10 @@ providers:
   ant: {type: anthropic, api_key: sk-ant-real, base_url: "${ant.url}/v1"}
 configs:
   main: {provider: "@ant"}
+  guarded:
+    provider: "@ant"
+    guardrails:
+      input: [{type: contains, deny: ["password"], flags: [IGNORECASE], action: block, message: "no secrets please"}]
 default_config: main
 virtual_keys:
   ok: {key: ${VK.ok}}
@@ -61,5 +65,23 @@ describe('virtual keys on /v1/messages', () => {
     expect(e).toBeInstanceOf(Anthropic.RateLimitError);
     expect((e.error as any).error.type).toBe('rate_limit_error');
     expect(Number(e.headers?.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('guardrails on /v1/messages', () => {
+  it('an input guardrail that blocks → 446 in Anthropic shape with hook_results; nothing reaches the provider', async () => {
+    const before = ant.requests.length;
+    const e = (await sdk(VK.ok)
+      .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 20, system: 'Be brief.', messages: [{ role: 'user', content: 'my Password is hunter2' }] }, { headers: { 'x-switchyard-config': 'guarded' } })
+      .catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
+    expect(e.status).toBe(446);
+    const body = e.error as any;
+    expect(body.type).toBe('error');
+    expect(body.error).toMatchObject({ type: 'guardrail_error', message: 'no secrets please' });
+    expect(body.hook_results).toBeDefined();
+    expect(JSON.stringify(body)).not.toContain('hunter2');
+    expect(ant.requests.length).toBe(before);
+    const ok = await sdk(VK.ok).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] }, { headers: { 'x-switchyard-config': 'guarded' } });
+    expect(ok.type).toBe('message');
   });
 });

@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<void
   report: () => import('./commands/report.js'),
   migrate: () => import('./commands/migrate.js'),
   injector: () => import('./commands/injector.js'),
+  keys: () => import('./commands/keys.js'),
 };
 
 const usage = `usage: switchyard <command> [flags]
@@ -23,6 +24,7 @@ commands:
   report      terminal summary from the ClickHouse views
   migrate     apply the ClickHouse schema to CLICKHOUSE_URL
   injector    Kubernetes mutating admission webhook
+  keys        keys create NAME: mint a virtual key and its config entry
 
 common flags: --config FILE (or SWITCHYARD_CONFIG), --port N (or SWITCHYARD_PORT)`;
 

@@ -61,7 +61,7 @@ for (const [id, parameters] of CHECKS) {
   const row: number[] = [];
   for (const size of [1024, 32 * 1024]) {
     const t = text(size);
-    const s: Subject = { parts: [t], text: t, model: 'gpt-4o', metadata: { user: 'u' } };
+    const s: Subject = { parts: [t], text: t, model: 'gpt-4o', metadata: { user: 'u' }, phase: 'input' };
     const times: number[] = [];
     for (let i = 0; i < N + 200; i++) {
       const t0 = performance.now();
@@ -92,7 +92,7 @@ for (let i = 0; i < N + 200; i++) {
   const body = { messages: [{ role: 'system', content: chatText.slice(0, 200) }, { role: 'user', content: chatText.slice(200, 600) }, { role: 'assistant', content: chatText.slice(600, 800) }, { role: 'user', content: chatText.slice(800) }] };
   const events: EventRecord[] = [];
   const t0 = performance.now();
-  runPhase(set.input, inputSlots(body), 'gpt-4o', { user: 'u' }, events);
+  await runPhase(set.input, inputSlots(body), { model: 'gpt-4o', metadata: { user: 'u' }, body }, events);
   if (i >= 200) times.push((performance.now() - t0) * 1000);
 }
 console.log(`\ninput stage, 5 checks, 1 KB chat: p50 ${pct(times, 50).toFixed(1)} µs, p99 ${pct(times, 99).toFixed(1)} µs`);

@@ -1,7 +1,9 @@
 // Guardrails without a sidecar: the three config shapes normalised to one model, load errors by
 // path, every check's pass and fail cases from its parameters, the PII corpus, and the stage
 // with a fake `next`.
-import { describe, expect, it } from 'vitest';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
 import type { TargetSpec } from '../../src/config/schema.js';
 import { guardrailsOf } from '../../src/policy/guardrails/config.js';
@@ -10,7 +12,7 @@ import { runPhase } from '../../src/policy/guardrails/run.js';
 import { HeldSink, WatchSink } from '../../src/policy/guardrails/stream.js';
 import { StreamFailure } from '../../src/routing/attempt.js';
 import { inputSlots, outputSlots } from '../../src/policy/guardrails/subject.js';
-import type { Guardrail, Subject } from '../../src/policy/guardrails/types.js';
+import type { CheckResult, Guardrail, Subject } from '../../src/policy/guardrails/types.js';
 import type { EventRecord } from '../../src/telemetry/records.js';
 
 const PROVIDERS = { p: { type: 'openai', api_key: 'sk-x', base_url: 'http://127.0.0.1:1/v1' } };
@@ -19,16 +21,20 @@ function load(cfg: Record<string, unknown>, extra: Record<string, unknown> = {})
   return parseConfigText(JSON.stringify({ providers: PROVIDERS, configs: { c: { provider: '@p', ...cfg } }, ...extra }), 'g.json', {});
 }
 const setOf = (cfg: Record<string, unknown>, extra: Record<string, unknown> = {}) => guardrailsOf(load(cfg, extra).file.configs.c as TargetSpec)!;
-const subj = (text: string, over: Partial<Subject> = {}): Subject => ({ parts: [text], text, model: 'gpt-4o', metadata: {}, ...over });
+const subj = (text: string, over: Partial<Subject> = {}): Subject => ({ parts: [text], text, model: 'gpt-4o', metadata: {}, phase: 'output', ...over });
+const sync = (r: CheckResult | Promise<CheckResult>): CheckResult => {
+  if (r instanceof Promise) throw new Error('expected a synchronous check');
+  return r;
+};
 /** The one check of a seed-shaped item, run on text. */
 function seed(item: Record<string, unknown>, phase: 'input' | 'output' = 'output') {
   const g = setOf({ guardrails: { [phase]: [item] } })[phase][0];
-  return (text: string, over: Partial<Subject> = {}) => g.checks[0].run(subj(text, over)).verdict;
+  return (text: string, over: Partial<Subject> = {}) => sync(g.checks[0].run(subj(text, over))).verdict;
 }
 /** A Portkey check by id and parameters. */
 function pk(id: string, parameters: Record<string, unknown>) {
   const g = setOf({ output_guardrails: [{ checks: [{ id, parameters }] }] }).output[0];
-  return (text: string, over: Partial<Subject> = {}) => g.checks[0].run(subj(text, over)).verdict;
+  return (text: string, over: Partial<Subject> = {}) => sync(g.checks[0].run(subj(text, over))).verdict;
 }
 
 describe('config shapes', () => {
@@ -77,7 +83,8 @@ describe('config shapes', () => {
     [{ input_guardrails: ['ghost'] }, /configs\.c\.input_guardrails\[0\]: unknown guardrail "ghost"/],
     [{ before_request_hooks: [{ checks: [{ id: 'default.notNull' }], async: true }] }, /before_request_hooks\[0\]\.async: async guardrails .* are not implemented/],
     [{ after_request_hooks: [{ checks: [{ id: 'default.notNull' }], on_fail: { feedback: { value: -1 } } }] }, /after_request_hooks\[0\]\.on_fail\.feedback: feedback on guardrail verdicts is not implemented yet/],
-    [{ after_request_hooks: [{ checks: [{ id: 'default.webhook', parameters: { webhookURL: 'http://x' } }] }] }, /checks\[0\]\.id: default\.webhook: webhook checks are not implemented yet/],
+    [{ after_request_hooks: [{ checks: [{ id: 'default.validUrls', parameters: {} }] }] }, /checks\[0\]\.id: default\.validUrls: URL checks are not implemented yet/],
+    [{ after_request_hooks: [{ checks: [{ id: 'default.webhook', parameters: { webhookURL: 'file:///etc/passwd' } }] }] }, /parameters\.webhookURL: must be an http\(s\) URL/],
     [{ before_request_hooks: [{ type: 'mutator', checks: [{ id: 'default.notNull' }] }] }, /before_request_hooks\[0\]\.type: hooks of type "mutator" are not implemented/],
     [{ output_guardrails: [{ checks: [{ id: 'default.wordCount', parameters: { minWords: 1, maxWordz: 3 } }] }] }, /parameters\.maxWordz: default\.wordCount has no parameter "maxWordz"/],
     [{ guardrails: { input: [{ type: 'contains', deny: ['x'], flags: ['VERBOSE'] }] } }, /flags\[0\]: unknown regex flag "VERBOSE"/],
@@ -90,7 +97,7 @@ describe('config shapes', () => {
   it('refuses guardrails on a nested target, and a Portkey config key it does not act on', () => {
     const nested = { strategy: { mode: 'fallback' }, targets: [{ provider: '@p', input_guardrails: ['g'] }] };
     expect(() => parseConfigText(JSON.stringify({ providers: PROVIDERS, configs: { c: nested } }), 'g.json', {})).toThrow(/configs\.c\.targets\[0\]\.input_guardrails: guardrails on a target are not implemented/);
-    expect(() => load({ cache: { mode: 'simple' } })).toThrow(/configs\.c\.cache: response caching is not implemented yet/);
+    expect(() => load({ hedge: { delay_ms: 100 } })).toThrow(/configs\.c\.hedge: hedged requests is not implemented yet/);
   });
 });
 
@@ -245,7 +252,7 @@ describe('pii', () => {
 });
 
 describe('what checks see', () => {
-  it('input: message texts, text parts, tool results and tool-call arguments; redact rewrites them in place', () => {
+  it('input: message texts, text parts, tool results and tool-call arguments; redact rewrites them in place', async () => {
     const body = {
       messages: [
         { role: 'system', content: 'be nice' },
@@ -256,7 +263,7 @@ describe('what checks see', () => {
     };
     const s = setOf({ guardrails: { input: [{ type: 'pii', action: 'redact' }] } });
     const events: EventRecord[] = [];
-    const o = runPhase(s.input, inputSlots(body), 'gpt-4o', {}, events);
+    const o = await runPhase(s.input, inputSlots(body), { model: 'gpt-4o', metadata: {} }, events);
     expect(o).toMatchObject({ denied: false, redacted: true });
     expect(JSON.stringify(body)).not.toMatch(/4111|6789|jane@/);
     expect(body.messages[2].tool_calls![0].function.arguments).toBe('{"ssn":"[REDACTED:ssn]"}');
@@ -265,10 +272,10 @@ describe('what checks see', () => {
     expect(JSON.stringify(events)).not.toContain('4111');
   });
 
-  it('output: answer text and tool-call arguments', () => {
+  it('output: answer text and tool-call arguments', async () => {
     const body = { choices: [{ index: 0, message: { role: 'assistant', content: 'ok', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"to":"123-45-6789"}' } }] } }] };
     const s = setOf({ guardrails: { output: [{ type: 'pii', kinds: ['ssn'], action: 'block' }] } });
-    const o = runPhase(s.output, outputSlots(body), 'gpt-4o', {}, []);
+    const o = await runPhase(s.output, outputSlots(body), { model: 'gpt-4o', metadata: {} }, []);
     expect(o.denied).toBe(true);
     expect(o.verdicts).toEqual([{ id: 'output.0', verdict: false, action: 'block', deny: true, checks: [{ id: 'pii', verdict: false, execution_time: expect.any(Number) }], execution_time: expect.any(Number) }]);
   });
@@ -356,5 +363,73 @@ describe('examples/guardrails.yaml', () => {
     expect(brief('default')).toEqual({ input: ['input.0:block'], output: ['output.0:block', 'output.1:retry'] });
     expect(brief('portkey')).toEqual({ input: ['needs-user:warn', 'input.1:block'], output: ['no-card-numbers:block', 'json-answer:block'] });
     expect(brief('scrub')).toEqual({ input: ['input.0:redact'], output: ['output.0:redact'] });
+  });
+});
+
+describe('default.webhook', () => {
+  let server: Server;
+  let url = '';
+  const seen: Array<{ headers: IncomingHttpHeaders; body: any }> = [];
+  let reply: (body: any) => { status?: number; delayMs?: number; json?: unknown } = () => ({ json: { verdict: true } });
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => (raw += c));
+      req.on('end', () => {
+        const body = JSON.parse(raw);
+        seen.push({ headers: req.headers, body });
+        const r = reply(body);
+        const t = setTimeout(() => {
+          res.writeHead(r.status ?? 200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(r.json ?? {}));
+        }, r.delayMs ?? 0);
+        res.on('close', () => clearTimeout(t));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const hook = (parameters: Record<string, unknown>, deny = true) => setOf({ before_request_hooks: [{ id: 'wh', checks: [{ id: 'default.webhook', parameters: { webhookURL: url, ...parameters } }], deny }] }).input;
+  const chatBody = () => ({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello there' }] });
+
+  it('POSTs the request context with the configured headers and takes the verdict', async () => {
+    seen.length = 0;
+    reply = (b) => ({ json: { verdict: !JSON.stringify(b).includes('forbidden') } });
+    const g = hook({ headers: { authorization: 'Bearer wh-token' } });
+    const ok = await runPhase(g, inputSlots(chatBody()), { model: 'gpt-4o', metadata: { user: 'u' }, body: chatBody() }, []);
+    expect(ok.denied).toBe(false);
+    expect(seen[0].headers.authorization).toBe('Bearer wh-token');
+    expect(seen[0].body).toMatchObject({ eventType: 'beforeRequestHook', metadata: { user: 'u' }, request: { json: { messages: [{ content: 'hello there' }] } } });
+    const b = { ...chatBody(), messages: [{ role: 'user', content: 'forbidden words' }] };
+    const no = await runPhase(g, inputSlots(b), { model: 'gpt-4o', metadata: {}, body: b }, []);
+    expect(no.denied).toBe(true);
+    expect(no.verdicts[0].checks[0]).toMatchObject({ id: 'default.webhook', verdict: false });
+  });
+
+  it('applies transformed messages from the answer', async () => {
+    reply = () => ({ json: { verdict: true, transformedData: { request: { json: { messages: [{ role: 'user', content: 'rewritten' }] } } } } });
+    const b = chatBody();
+    await runPhase(hook({}), inputSlots(b), { model: 'gpt-4o', metadata: {}, body: b }, []);
+    expect(b.messages).toEqual([{ role: 'user', content: 'rewritten' }]);
+  });
+
+  it('a timeout or an error fails open by default and closed with failOnError, saying so in hook_results', async () => {
+    reply = () => ({ delayMs: 1000, json: { verdict: true } });
+    const t0 = Date.now();
+    const open = await runPhase(hook({ timeout: 100 }), inputSlots(chatBody()), { model: 'gpt-4o', metadata: {}, body: chatBody() }, []);
+    expect(Date.now() - t0).toBeLessThan(900);
+    expect(open.denied).toBe(false);
+    expect(open.verdicts[0].checks[0]).toMatchObject({ verdict: true, error: 'webhook did not answer within 100 ms (fail-open: the check passes)' });
+    const closed = await runPhase(hook({ timeout: 100, failOnError: true }), inputSlots(chatBody()), { model: 'gpt-4o', metadata: {}, body: chatBody() }, []);
+    expect(closed.denied).toBe(true);
+    expect(closed.verdicts[0].checks[0].error).toMatch(/fail-closed/);
+    reply = () => ({ status: 500 });
+    const err = await runPhase(hook({ failOnError: true }), inputSlots(chatBody()), { model: 'gpt-4o', metadata: {}, body: chatBody() }, []);
+    expect(err.verdicts[0].checks[0]).toMatchObject({ verdict: false, error: 'webhook answered HTTP 500 (fail-closed: the check fails)' });
+    reply = () => ({ json: { ok: true } });
+    const bad = await runPhase(hook({}), inputSlots(chatBody()), { model: 'gpt-4o', metadata: {}, body: chatBody() }, []);
+    expect(bad.verdicts[0].checks[0].error).toMatch(/no boolean "verdict" \(fail-open/);
   });
 });

@@ -6,13 +6,14 @@
 //  - Portkey's   `before_request_hooks` / `after_request_hooks`: [{id, checks: [{id, parameters}],
 //    deny, async, on_fail, on_success}].
 // An unknown check id or action, a regex that does not compile, a parameter a check does not
-// know, or a feature not acted on (async hooks, verdict feedback, webhooks) is a load error
+// know, or a feature not acted on (async hooks, verdict feedback, validUrls) is a load error
 // naming its path: a guardrail is never ignored silently.
 import type { TargetSpec } from '../../config/schema.js';
 import { jsonKeys, jsonSchema } from './json.js';
 import { fail, isObject, only, regexFlags, strings, type Params, type Path } from './params.js';
 import { pii } from './pii.js';
 import { modelWhitelist, requiredMetadataKeys } from './request.js';
+import { webhook } from './webhook.js';
 import { allLowercase, allUppercase, characterCount, contains, endsWith, notNull, regexDeny, regexMatch, sentenceCount, wordCount } from './text.js';
 import type { Action, Check, Guardrail, GuardrailSet, Phase } from './types.js';
 
@@ -33,12 +34,12 @@ export const CHECKS: Record<string, Factory> = {
   'default.notNull': notNull,
   'default.modelWhitelist': modelWhitelist,
   'default.requiredMetadataKeys': requiredMetadataKeys,
+  'default.webhook': webhook,
   pii,
 };
 
 /** Check ids we know but do not run yet: refused at load, never passed through. */
 const NOT_YET: Record<string, string> = {
-  'default.webhook': 'webhook checks are not implemented yet',
   'default.validUrls': "URL checks are not implemented yet (Portkey's reach each URL over the network)",
 };
 

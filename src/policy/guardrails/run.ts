@@ -20,14 +20,24 @@ export interface PhaseOutcome {
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-function subject(slots: readonly Slot[], model: string, metadata: Record<string, string>): Subject {
-  const parts = slots.map((s) => s.get());
-  return { parts, text: parts.join('\n'), model, metadata };
+/** What the checks of one phase read besides the text slots. */
+export interface PhaseContext {
+  model: string;
+  metadata: Record<string, string>;
+  body?: Record<string, unknown>;
+  request?: Record<string, unknown>;
 }
 
-export function runPhase(guardrails: readonly Guardrail[], slots: readonly Slot[], model: string, metadata: Record<string, string>, events: EventRecord[], attempt?: number): PhaseOutcome {
+function subject(slots: readonly Slot[], pc: PhaseContext, phase: Guardrail['phase']): Subject {
+  const parts = slots.map((s) => s.get());
+  return { parts, text: parts.join('\n'), model: pc.model, metadata: pc.metadata, phase, body: pc.body, request: pc.request };
+}
+
+export async function runPhase(guardrails: readonly Guardrail[], slots: readonly Slot[], pc: PhaseContext, events: EventRecord[], attempt?: number): Promise<PhaseOutcome> {
   const out: PhaseOutcome = { verdicts: [], denied: false, retry: false, warned: false, redacted: false };
-  let s = subject(slots, model, metadata);
+  if (guardrails.length === 0) return out;
+  const phase = guardrails[0].phase;
+  let s = subject(slots, pc, phase);
   for (const g of guardrails) {
     const gStart = performance.now();
     const v: GuardrailVerdict = { id: g.id, verdict: true, action: g.action, deny: g.action === 'block', checks: [], execution_time: 0 };
@@ -36,7 +46,8 @@ export function runPhase(guardrails: readonly Guardrail[], slots: readonly Slot[
       const t0 = performance.now();
       let r: CheckResult;
       try {
-        r = c.run(s);
+        const x = c.run(s);
+        r = x instanceof Promise ? await x : x;
       } catch (e) {
         // A check that throws fails (closed), and says so without the text.
         r = { verdict: false, error: `check failed to run: ${(e as Error).name}` };
@@ -73,7 +84,7 @@ export function runPhase(guardrails: readonly Guardrail[], slots: readonly Slot[
         slot.set(t);
       }
       out.redacted = true;
-      s = subject(slots, model, metadata);
+      s = subject(slots, pc, phase);
     }
   }
   return out;

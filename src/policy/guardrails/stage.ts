@@ -53,7 +53,7 @@ export function createGuardrailStage(opts: GuardrailStageOptions = {}): Stage {
       const verdict = (v: 'passed' | 'failed' | 'denied') => (ctx.attributes['switchyard.guardrails.verdict'] = v);
 
       if (set.input.length) {
-        const o = runPhase(set.input, inputSlots(ctx.body), model, ctx.metadata, events);
+        const o = await runPhase(set.input, inputSlots(ctx.body), { model, metadata: ctx.metadata, body: ctx.body }, events);
         rv.before = o;
         rv.note(o);
         if (o.denied) {
@@ -112,10 +112,10 @@ function installOutput(ctx: PipelineContext, set: GuardrailSet, rv: RequestVerdi
   if (req.stream && req.sink && holds) {
     const held = new HeldSink(req.sink, bufferBytes);
     req.sink = held;
-    req.judge = (answer: Answer, attempt: number) => {
+    req.judge = async (answer: Answer, attempt: number): Promise<Verdict> => {
       if (answer.kind !== 'stream') return { ok: true };
       const { slots, commit } = held.assembled.slots();
-      const o = runPhase(set.output, slots, modelOf(undefined), ctx.metadata, events, attempt);
+      const o = await runPhase(set.output, slots, { model: modelOf(undefined), metadata: ctx.metadata, body: { choices: [{ message: { content: slots.map((x) => x.get()).join('') } }] }, request: ctx.body }, events, attempt);
       if (o.redacted && held.nativeFrames) {
         // The route writes its own frames as they came: a redaction could not reach them, so refuse.
         o.denied = true;
@@ -134,20 +134,23 @@ function installOutput(ctx: PipelineContext, set: GuardrailSet, rv: RequestVerdi
   }
   if (req.stream && req.sink) {
     // Warn only: nothing to hold; the verdict rides in a final frame.
-    req.sink = new WatchSink(req.sink, bufferBytes, (w) => {
+    req.sink = new WatchSink(req.sink, bufferBytes, async (w) => {
       let o: PhaseOutcome;
       if (w.overflow) {
         const verdicts = set.output.map((g) => ({ id: g.id, verdict: false, action: g.action, deny: false, checks: g.checks.map((c) => ({ id: c.id, verdict: false, execution_time: 0, error: 'the answer exceeded the guardrails buffer and was not checked' })), execution_time: 0 }));
         o = { verdicts, denied: false, retry: false, warned: true, redacted: false };
-      } else o = runPhase(set.output, w.assembled.slots().slots, modelOf(undefined), ctx.metadata, events);
+      } else {
+        const slots = w.assembled.slots().slots;
+        o = await runPhase(set.output, slots, { model: modelOf(undefined), metadata: ctx.metadata, body: { choices: [{ message: { content: slots.map((x) => x.get()).join('') } }] }, request: ctx.body }, events);
+      }
       record(o);
       return o.warned || rv.before?.warned ? trailer() : undefined;
     });
     return;
   }
-  req.judge = (answer: Answer, attempt: number) => {
+  req.judge = async (answer: Answer, attempt: number): Promise<Verdict> => {
     if (answer.kind !== 'json') return { ok: true };
-    const o = runPhase(set.output, outputSlots(answer.body), modelOf(answer.body), ctx.metadata, events, attempt);
+    const o = await runPhase(set.output, outputSlots(answer.body), { model: modelOf(answer.body), metadata: ctx.metadata, body: answer.body, request: ctx.body }, events, attempt);
     record(o);
     return judged(o);
   };

@@ -167,7 +167,7 @@ export class WatchSink extends ForwardingSink {
     inner: StreamSink,
     private readonly maxBytes: number,
     /** The verdict at the end; answers the final frame to write, if any. */
-    private readonly verdict: (w: WatchSink) => Json | undefined,
+    private readonly verdict: (w: WatchSink) => Json | undefined | Promise<Json | undefined>,
   ) {
     super(inner);
   }
@@ -184,7 +184,7 @@ export class WatchSink extends ForwardingSink {
   }
 
   override async end(): Promise<void> {
-    const frame = this.verdict(this);
+    const frame = await this.verdict(this);
     if (frame && !this.inner.closed) await this.inner.write(frame);
     return this.inner.end();
   }

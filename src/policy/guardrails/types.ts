@@ -14,6 +14,11 @@ export interface Subject {
   /** The model the request asked for (after "@slug/" is removed) or the provider answered with. */
   model: string;
   metadata: Record<string, string>;
+  phase: Phase;
+  /** The request body (input) or the answer's body (output; for a held stream, its text assembled). */
+  body?: Record<string, unknown>;
+  /** Set for output checks: the request they answer. */
+  request?: Record<string, unknown>;
 }
 
 export interface CheckResult {
@@ -26,7 +31,7 @@ export interface CheckResult {
 export interface Check {
   /** Portkey's id where one exists (default.contains), ours otherwise (pii). */
   readonly id: string;
-  run(s: Subject): CheckResult;
+  run(s: Subject): CheckResult | Promise<CheckResult>;
   /** For checks that locate what they deny (pii, deny lists): the text with every match replaced. */
   redact?(text: string): string;
 }

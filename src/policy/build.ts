@@ -3,6 +3,7 @@
 import type { FileConfig } from '../config/schema.js';
 import type { ExecResult } from '../routing/executor.js';
 import { builtinPrices, mergePrices, priceLookup } from '../telemetry/pricing.js';
+import { createCacheStage } from './cache/stage.js';
 import { createGuardrailStage } from './guardrails/stage.js';
 import { createIdentifyStage } from './keys/identify.js';
 import { KeyRegistry } from './keys/registry.js';
@@ -23,7 +24,7 @@ export interface Policy {
 export function buildPolicy(file: FileConfig, store: StateStore): Policy {
   const keys = new KeyRegistry(file.virtual_keys);
   const onError = file.state.on_store_error;
-  const stages: Stage[] = [createIdentifyStage(keys, file.server.require_virtual_key), createRateLimitStage(store, onError), createBudgetStage(store, onError), createGuardrailStage()];
+  const stages: Stage[] = [createIdentifyStage(keys, file.server.require_virtual_key), createRateLimitStage(store, onError), createBudgetStage(store, onError), createGuardrailStage(), createCacheStage(store)];
   const price = priceLookup(mergePrices(builtinPrices, file.pricing));
   const run = compose(stages, executeTerminal);
   return { stages, keys, price, run };

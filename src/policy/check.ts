@@ -5,11 +5,11 @@ import type { FileConfig, TargetSpec } from '../config/schema.js';
 import { ConfigError, formatPath, fromZod } from '../config/errors.js';
 import { ConfigBudgetSpec, MetadataBudgetSpec } from './config.js';
 import { GUARDRAIL_KEYS, normaliseGuardrails, setGuardrails } from './guardrails/config.js';
+import { parseCache, setCache } from './cache/config.js';
 import { z } from 'zod';
 
 // Policy fields of Portkey's config shape (and the seed's) that Switchyard does not act on yet.
 const NOT_YET: Record<string, string> = {
-  cache: 'response caching',
   hedge: 'hedged requests',
 };
 
@@ -25,6 +25,7 @@ export function checkRoutingPolicy(cfg: TargetSpec, path: PropertyKey[], guardra
     }
     const nestedGuardrail = top ? undefined : GUARDRAIL_KEYS.find((k) => t[k] !== undefined);
     if (nestedGuardrail) throw new ConfigError(`${formatPath([...p, nestedGuardrail])}: guardrails on a target are not implemented; put them on the routing config's top level`);
+    if (!top && t.cache !== undefined) throw new ConfigError(`${formatPath([...p, 'cache'])}: a cache belongs on a routing config's top level, not on a target`);
     if (!top && (t.budget !== undefined || t.budgets !== undefined)) {
       throw new ConfigError(`${formatPath([...p, t.budget !== undefined ? 'budget' : 'budgets'])}: budgets belong on a routing config's top level, not on a target`);
     }
@@ -43,6 +44,7 @@ export function checkRoutingPolicy(cfg: TargetSpec, path: PropertyKey[], guardra
     out.budgets = r.data;
   }
   setGuardrails(out, normaliseGuardrails(cfg, path, guardrailDefs));
+  if (cfg.cache !== undefined) setCache(out, parseCache(cfg.cache, path));
   return out;
 }
 

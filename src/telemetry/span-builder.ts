@@ -82,7 +82,8 @@ export function buildRequest(deps: BuilderDeps, rec: RequestRecord): void {
     'switchyard.attempts': rec.attemptCount,
     'switchyard.retries': rec.retries,
     'switchyard.rescued': rec.rescued,
-    'switchyard.cache_status': 'DISABLED',
+    // The cache stage's status (src/policy/cache); DISABLED when the request never reached it.
+    'switchyard.cache_status': rec.attributes?.['switchyard.cache_status'] ?? 'DISABLED',
     'http.response.status_code': rec.status,
     'gen_ai.provider.name': ans?.providerName,
     'gen_ai.request.model': ans?.model,

@@ -206,6 +206,7 @@ describe('budgets', () => {
       expect(r.status).toBe(200);
       admitted++;
     }
+    await until(async () => (await self(VK.budget)).budget.reserved === 0); // settles land after the answers
     const after = await self(VK.budget);
     expect(admitted).toBeGreaterThanOrEqual(10);
     expect(after.budget.reserved).toBe(0);
@@ -222,7 +223,8 @@ describe('budgets', () => {
       expect(r.status).toBe(200);
       const u = r.json.usage;
       costs.push(u.prompt_tokens * PRICE.input + u.completion_tokens * PRICE.output);
-      const used = (await fetch(`${sc.url}/v1/keys/self`, { headers: bearer(VK.loose) }).then((x) => x.json())).budget.used;
+      await until(async () => (await self(VK.loose)).budget.reserved === 0);
+      const used = (await self(VK.loose)).budget.used;
       expect(used).toBeCloseTo(last + costs[costs.length - 1], 9);
       last = used;
     }

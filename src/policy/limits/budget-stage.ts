@@ -94,8 +94,10 @@ export function createBudgetStage(store: StateStore, onStoreError: OnStoreError,
       } finally {
         // What the attempts cost, failed ones the provider billed included; a cancelled client
         // settles what its attempts reported.
+        // Not awaited: the answer does not wait for the store; until the settle lands, the
+        // budget holds the reservation in place of the actual cost.
         const spentNano = usdToNano(ctx.usage.costUsd);
-        await Promise.all(
+        void Promise.all(
           held.map((h) =>
             afterwards('budget settle', () =>
               store.settle(h.b.key, { windowId: h.windowId, windowEndsAt: h.windowEndsAt, reservationId: h.id, actual: h.b.unit === 'usd' ? spentNano : ctx.usage.tokens }),

@@ -33,31 +33,26 @@ export function createRateLimitStage(store: StateStore, onStoreError: OnStoreErr
     async handle(ctx: PipelineContext, next) {
       const rl = ctx.key?.spec.rate_limit;
       if (!ctx.key || !rl) return next(ctx);
-      const rpmKey = `vk:${ctx.key.name}:rpm`;
-      const tpmKey = `vk:${ctx.key.name}:tpm`;
-      let rpmTaken = false;
-      if (rl.requests_per_minute) {
-        const limit = rl.requests_per_minute;
-        const d = await admitWith(onStoreError, ctx, () => store.rateLimit(rpmKey, { limit, periodMs: MINUTE, cost: 1 }));
-        if (d && !d.allowed) throw refuse('requests', d);
-        if (d) Object.assign(ctx.responseHeaders, headers(d));
-        rpmTaken = d !== undefined;
+      const rpm = rl.requests_per_minute ? { key: `vk:${ctx.key.name}:rpm`, limit: rl.requests_per_minute, cost: 1 } : undefined;
+      const tpm = rl.tokens_per_minute ? { key: `vk:${ctx.key.name}:tpm`, limit: rl.tokens_per_minute, cost: estimateInputTokens(ctx.body) } : undefined;
+      // Both limits in one wait (parallel round trips); a limit that admitted while the other
+      // refused is refunded, so a refused request counts against neither.
+      const take = (l: typeof rpm) => (l ? admitWith(onStoreError, ctx, () => store.rateLimit(l.key, { limit: l.limit, periodMs: MINUTE, cost: l.cost })) : Promise.resolve(undefined));
+      const [r, t] = await Promise.all([take(rpm), take(tpm)]);
+      const refusedBy = r && !r.allowed ? { what: 'requests', d: r } : t && !t.allowed ? { what: 'tokens', d: t } : undefined;
+      if (refusedBy) {
+        const refunds = [r?.allowed && rpm ? rpm : undefined, t?.allowed && tpm ? tpm : undefined].filter((l) => l !== undefined);
+        await Promise.all(refunds.map((l) => afterwards('rate refund', () => store.rateAdjust(l.key, { limit: l.limit, periodMs: MINUTE, delta: -l.cost }))));
+        throw refuse(refusedBy.what, refusedBy.d);
       }
-      if (!rl.tokens_per_minute) return next(ctx);
-      const limit = rl.tokens_per_minute;
-      const charged = estimateInputTokens(ctx.body);
-      const d = await admitWith(onStoreError, ctx, () => store.rateLimit(tpmKey, { limit, periodMs: MINUTE, cost: charged }));
-      if (d && !d.allowed) {
-        // The request is refused: it does not count against requests per minute either.
-        if (rpmTaken) await afterwards('rate refund', () => store.rateAdjust(rpmKey, { limit: rl.requests_per_minute!, periodMs: MINUTE, delta: -1 }));
-        throw refuse('tokens', d);
-      }
-      if (!rl.requests_per_minute && d) Object.assign(ctx.responseHeaders, headers(d));
+      const shown = r ?? t;
+      if (shown) Object.assign(ctx.responseHeaders, headers(shown));
       try {
         return await next(ctx);
       } finally {
-        const delta = ctx.usage.tokens - charged;
-        if (d && delta !== 0) await afterwards('token usage correction', () => store.rateAdjust(tpmKey, { limit, periodMs: MINUTE, delta }));
+        // After the answer is decided, without holding it: never fails the response.
+        const delta = tpm && t ? ctx.usage.tokens - tpm.cost : 0;
+        if (delta !== 0) void afterwards('token usage correction', () => store.rateAdjust(tpm!.key, { limit: tpm!.limit, periodMs: MINUTE, delta }));
       }
     },
   };

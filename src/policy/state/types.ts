@@ -145,7 +145,11 @@ export function isStateStoreUnavailable(e: unknown): e is StateStoreUnavailable 
   return e instanceof StateStoreUnavailable;
 }
 
-/** How long a settled reservation id is remembered, so that a repeated settle is a no-op. */
-export const SETTLED_ID_KEEP_MS = 10 * 60_000;
+/**
+ * How long a settled reservation id is remembered past its reservation's expiry, so that a
+ * repeated settle is a no-op. Short: the sidecar settles once, and every id held costs memory
+ * (~0.5 KB in the memory store) for its reservation's life plus this.
+ */
+export const SETTLED_ID_KEEP_MS = 60_000;
 /** Budget window counters live this long past their window's end (late settles still land). */
 export const WINDOW_GRACE_MS = 60 * 60_000;

@@ -60,13 +60,14 @@ describe('traced multi-turn conversation through /v1/messages', () => {
     let feedback: Record<string, any>[] = [];
     for (;;) {
       await stack.sidecar.telemetry.flush();
-      rows = await q(`SELECT Provider, Model, Metadata['user'] AS user, Metadata['feature'] AS feature, Ok FROM llm_requests WHERE RequestTraceId = '${traceId}' ORDER BY Timestamp`);
+      rows = await q(`SELECT Provider, Model, Metadata['user'] AS user, Metadata['feature'] AS feature, CallerSpanId AS turn, Ok FROM llm_requests WHERE RequestTraceId = '${traceId}' ORDER BY Timestamp`);
       feedback = await q(`SELECT count() AS n, any(f.Value) AS value FROM llm_feedback AS f INNER JOIN llm_requests AS r ON f.TraceId = r.RequestTraceId WHERE f.TraceId = '${traceId}'`);
       if ((rows.length >= 2 && Number(feedback[0]?.n) >= 2) || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(rows).toHaveLength(2);
     for (const r of rows) expect(r).toMatchObject({ Provider: 'anthropic', Model: 'claude-sonnet-4-6', user: 'alice', feature: 'support' });
+    expect(rows.map((r) => r.turn).sort()).toEqual(['turn-1', 'turn-2']); // the caller's span id, in llm_requests
     expect(Number(feedback[0].n)).toBe(2); // one feedback row joined to both turns
     expect(Number(feedback[0].value)).toBe(8);
     const spans = await q(

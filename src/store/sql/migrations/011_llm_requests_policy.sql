@@ -1,11 +1,13 @@
 -- The policy layer on llm_requests: which virtual key called (its name, never the secret), the
--- guardrails' verdict, and how full the fullest budget the request was reserved against was
--- (used + reserved over the limit, 0 when none applied). The view is recreated to fill them;
+-- guardrails' verdict, how full the fullest budget the request was reserved against was
+-- (used + reserved over the limit, 0 when none applied), and the caller's own id for this
+-- turn (x-switchyard-span-id / x-portkey-span-id). The view is recreated to fill them;
 -- spans inserted between its DROP and CREATE (only while this migration runs) miss llm_requests.
 ALTER TABLE {{database}}.{{local:llm_requests}}{{on_cluster}}
     ADD COLUMN IF NOT EXISTS VirtualKey LowCardinality(String) AFTER CacheStatus,
     ADD COLUMN IF NOT EXISTS GuardrailVerdict LowCardinality(String) AFTER VirtualKey,
-    ADD COLUMN IF NOT EXISTS BudgetUsage Float32 AFTER GuardrailVerdict;
+    ADD COLUMN IF NOT EXISTS BudgetUsage Float32 AFTER GuardrailVerdict,
+    ADD COLUMN IF NOT EXISTS CallerSpanId String CODEC(ZSTD(1)) AFTER BudgetUsage;
 
 {{drop_distributed:llm_requests}};
 
@@ -37,6 +39,7 @@ AS SELECT
     SpanAttributes['switchyard.virtual_key'] AS VirtualKey,
     SpanAttributes['switchyard.guardrails.verdict'] AS GuardrailVerdict,
     toFloat32OrZero(SpanAttributes['switchyard.budget.usage']) AS BudgetUsage,
+    SpanAttributes['switchyard.span_id'] AS CallerSpanId,
     CAST(mapApply((k, v) -> (substring(k, 21), v),
                   mapFilter((k, v) -> startsWith(k, 'switchyard.metadata.'), SpanAttributes)), 'Map(String, String)') AS Metadata,
     ServiceName

@@ -123,6 +123,22 @@ export const ALERTS: AlertSpec[] = [
     anchor: 'llm-budget-80-used',
   },
   {
+    uid: 'switchyard-guardrail-denials',
+    title: 'LLM guardrail denials high',
+    query: 'guardrail_denials',
+    windowSeconds: 300,
+    op: 'gt',
+    threshold: 0.2,
+    for: '2m',
+    severity: 'ticket',
+    noDataState: 'OK',
+    summary: 'Guardrails denied {{ humanizePercentage $values.B.Value }} of the guarded requests of {{ $labels.service }}',
+    description:
+      'Over 5 minutes, more than 20% of the requests of {{ $labels.service }} that ran guardrails were denied with 446 (an input check, or every answer, failed a blocking guardrail). ' +
+      'Either callers send what a guardrail refuses (abuse, a leaking client) or a guardrail or model changed and now refuses ordinary traffic.',
+    anchor: 'llm-guardrail-denials-high',
+  },
+  {
     uid: 'switchyard-no-data',
     title: 'No LLM data from sidecars',
     query: 'no_data',

@@ -107,6 +107,16 @@ export function buildOverview(): dashboard.Dashboard {
         .withOverride({ matcher: { id: 'byName', options: 'virtual_key' }, properties: [{ id: 'mappings', value: [{ type: 'special', options: { match: 'empty', result: { text: '(no key)' } } }] }] })
         .withOverride({ matcher: { id: 'byName', options: 'cost_usd' }, properties: [{ id: 'unit', value: 'currencyUSD' }] })
         .withOverride(percent('peak_budget_usage')),
+    )
+    .withPanel(
+      rows(
+        ids,
+        'Guardrails by check',
+        'overview/guardrails_by_check',
+        'Per guardrail and check over the range (by the hour, from llm_guardrails_1h): checks run, failures, denials (block: refused with 446), attempts refused for a retry, the failure share and the mean time per check. ' +
+          'Filtered by service only. Never the text checked.',
+        24,
+      ).withOverride(percent('failure_share')),
     );
 
   return b.build();

@@ -1,5 +1,5 @@
 // The `switchyard report` summary: the overview dashboard's key panels (summary, P95 latency and
-// TTFT per provider/model, top failing targets, cost per model, spend per virtual key, feedback)
+// TTFT per provider/model, top failing targets, cost per model, spend per virtual key, guardrails, feedback)
 // over a window. It takes a query function so the CLI (HTTP to a server or to the embedded
 // interface) and `switchyard demo` (in-process) print the same thing.
 import { renderPanelQuery } from '../dashboards/queries.js';
@@ -37,13 +37,14 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
   const to = new Date(Math.ceil(Date.now() / 1000) * 1000);
   const from = new Date(to.getTime() - parseSince(since) * 1000);
   const panel = (name: string) => query(renderPanelQuery(`overview/${name}`, { from, to, intervalMs: WHOLE_WINDOW_MS }));
-  const [summary, latency, ttft, failing, cost, spend, feedback] = await Promise.all([
+  const [summary, latency, ttft, failing, cost, spend, guardrails, feedback] = await Promise.all([
     panel('summary'),
     panel('latency_by_model'),
     panel('ttft_by_model'),
     panel('top_failing_targets'),
     panel('cost_by_model'),
     panel('spend_by_virtual_key'),
+    panel('guardrails_by_check'),
     panel('feedback_by_model'),
   ]);
   const pct = (v: unknown) => (v === null || v === undefined || Number.isNaN(Number(v)) ? null : `${(Number(v) * 100).toFixed(1)}%`);
@@ -95,6 +96,16 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
           num(r.output_tokens),
           pct(r.peak_budget_usage),
         ]),
+      ),
+    );
+  }
+  // Only where guardrails ran (by the hour: the hour the window starts in counts whole).
+  if (guardrails.length > 0) {
+    out.push('', 'Guardrails by check');
+    out.push(
+      textTable(
+        ['guardrail', 'check', 'phase', 'action', 'checks', 'failures', 'denials', 'retries', 'failure share', 'avg ms'],
+        guardrails.map((r) => [String(r.guardrail), String(r.check_id), String(r.phase), String(r.action), num(r.checks), num(r.failures), num(r.denials), num(r.retries), pct(r.failure_share), fixed(r.avg_ms, 3)]),
       ),
     );
   }

@@ -66,7 +66,10 @@ function scenario(tag: string, end: number, degraded: boolean): { rows: OtelTrac
     if (!failed && !rescued && t >= end - 25 * MIN) okIds.push(id);
     // checkout calls with a virtual key whose budget reaches 70 % (healthy) or 80 % (degraded) in the last 5 minutes
     const budgetUsage = t >= end - 5 * MIN ? (degraded ? 0.8 : 0.7) : 0.5;
-    rows.push(...spans({ atMs: t, requestTraceId: id, serviceName: 'checkout', virtualKey: 'support-chat', budgetUsage, attempts }));
+    // checkout's guardrails deny 5% of its requests, half of them in the degraded last 5 minutes (only
+    // the verdict attribute is seeded: the other rules' numbers stay as they were)
+    const guardrailVerdict = (bad ? i % 2 === 0 : i % 20 === 0) ? 'denied' : 'passed';
+    rows.push(...spans({ atMs: t, requestTraceId: id, serviceName: 'checkout', virtualKey: 'support-chat', budgetUsage, guardrailVerdict, attempts }));
   }
   // billing: a quiet service, which goes silent 10 minutes before the end when degraded
   for (let t = end - 60 * MIN; t < (degraded ? end - 10 * MIN : end); t += 10_000)
@@ -95,6 +98,7 @@ const EXPECTED: Record<string, string> = {
   'switchyard-negative-feedback': 'provider=openai,model=gpt-4o',
   'switchyard-no-data': 'service=billing',
   'switchyard-budget-burn': 'virtual_key=support-chat',
+  'switchyard-guardrail-denials': 'service=checkout',
 };
 
 describe('alert rules on the real engine', () => {
@@ -128,6 +132,8 @@ describe('alert rules on the real engine', () => {
     expect(healthy).toBeLessThanOrEqual(3.6);
     expect(await value('switchyard-cost-burn', DEGRADED_END, 'service=checkout')).toBeGreaterThan(60);
     expect(await value('switchyard-budget-burn', HEALTHY_END, 'virtual_key=support-chat')).toBe(0.7);
+    expect(await value('switchyard-guardrail-denials', HEALTHY_END, 'service=checkout')).toBeCloseTo(0.05, 2);
+    expect(await value('switchyard-guardrail-denials', DEGRADED_END, 'service=checkout')).toBeCloseTo(0.5, 2);
     expect(await value('switchyard-budget-burn', DEGRADED_END, 'virtual_key=support-chat')).toBe(0.8);
     // billing calls without a key and without a budget
     expect(await value('switchyard-budget-burn', HEALTHY_END, 'virtual_key=(no key)')).toBe(0);

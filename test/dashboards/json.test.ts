@@ -119,7 +119,7 @@ describe('alert rules file', () => {
 
   it('covers latency, errors, rescues, cost, budgets, feedback and missing data', () => {
     expect(Object.keys(byUid).sort()).toEqual(
-      ['switchyard-budget-burn', 'switchyard-cost-burn', 'switchyard-error-rate', 'switchyard-negative-feedback', 'switchyard-no-data', 'switchyard-p95-latency', 'switchyard-rescue-rate'].sort(),
+      ['switchyard-budget-burn', 'switchyard-cost-burn', 'switchyard-error-rate', 'switchyard-guardrail-denials', 'switchyard-negative-feedback', 'switchyard-no-data', 'switchyard-p95-latency', 'switchyard-rescue-rate'].sort(),
     );
   });
 

@@ -28,6 +28,8 @@ export interface SeedRequest {
   virtualKey?: string;
   /** switchyard.budget.usage on the request span (fullest budget reserved against, 0..1+). */
   budgetUsage?: number;
+  /** switchyard.guardrails.verdict on the request span (passed, failed, denied); absent when not given. */
+  guardrailVerdict?: string;
   /**
    * The request's HTTP status (default: 200 when an attempt answered, else the last attempt's
    * status or 503). With no attempts, a policy refusal: 401, 403, 412 or 429.
@@ -137,6 +139,7 @@ export function requestSpans(req: SeedRequest): OtelTraceRow[] {
   }
   if (req.virtualKey !== undefined) serverAttrs['switchyard.virtual_key'] = req.virtualKey;
   if (req.budgetUsage !== undefined) serverAttrs['switchyard.budget.usage'] = String(req.budgetUsage);
+  if (req.guardrailVerdict !== undefined) serverAttrs['switchyard.guardrails.verdict'] = req.guardrailVerdict;
   for (const [k, v] of Object.entries(req.metadata ?? {})) serverAttrs[`switchyard.metadata.${k}`] = v;
   rows.unshift({
     ...base(),

@@ -287,7 +287,14 @@ describe('streams', () => {
 
 describe('budgets and telemetry', () => {
   const bearer = { authorization: `Bearer ${VK.budget}` };
-  const used = async () => (await fetch(`${sc.url}/v1/keys/self`, { headers: bearer }).then((r) => r.json())).budget.used as number;
+  /** Settled spend, once every reservation has settled (settles land just after the answers). */
+  const used = async () => {
+    for (let i = 0; ; i++) {
+      const b = (await fetch(`${sc.url}/v1/keys/self`, { headers: bearer }).then((r) => r.json())).budget;
+      if (b.reserved === 0 || i > 100) return b.used as number;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
 
   it('a hit costs nothing: the key budget settles 0', async () => {
     const body = fresh({ max_tokens: 30 });

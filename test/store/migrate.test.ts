@@ -25,7 +25,7 @@ afterAll(async () => {
 const CONTRACT_OBJECTS = [
   'otel_traces', 'otel_traces_trace_id_ts', 'otel_traces_trace_id_ts_mv',
   'llm_attempts', 'llm_requests', 'llm_feedback',
-  'llm_latency_1m', 'llm_rescued_1m', 'llm_cost_1h', 'llm_feedback_scores', 'llm_spend_1d', 'llm_guardrails_1h',
+  'llm_latency_1m', 'llm_rescued_1m', 'llm_cost_1h', 'llm_feedback_scores', 'llm_spend_1d', 'llm_guardrails_1h', 'llm_cache_1h',
 ];
 
 describe('migrations on chdb', () => {
@@ -119,7 +119,7 @@ describe('cluster render', () => {
     // llm_requests' is created again after 011 adds columns to its local table.
     const names = [...new Set(dist.map((s) => /CREATE TABLE IF NOT EXISTS sy\.(\w+) /.exec(s)?.[1]))].sort();
     expect(names).toEqual([
-      'llm_attempts', 'llm_cost_1h_state', 'llm_feedback', 'llm_guardrails_1h_state', 'llm_latency_1h_state', 'llm_latency_1m_state', 'llm_requests',
+      'llm_attempts', 'llm_cache_1h_state', 'llm_cost_1h_state', 'llm_feedback', 'llm_guardrails_1h_state', 'llm_latency_1h_state', 'llm_latency_1m_state', 'llm_requests',
       'llm_rescued_1m_state', 'llm_spend_1d_state', 'otel_traces', 'otel_traces_trace_id_ts',
     ]);
     const creates = stmts.map((s, i) => (s.includes('CREATE TABLE IF NOT EXISTS sy.llm_requests ON') ? i : -1)).filter((i) => i >= 0);
@@ -131,13 +131,13 @@ describe('cluster render', () => {
 
   it('feeds materialized views from local tables into local tables, and reads views from Distributed ones', () => {
     const mvs = stmts.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(mvs).toHaveLength(10); // llm_requests_mv twice: 011 recreates it
+    expect(mvs).toHaveLength(11); // llm_requests_mv twice: 011 recreates it
     for (const s of mvs) {
       expect(s).toMatch(/\sTO sy\.\w+_local\b/);
       expect(s).toMatch(/FROM sy\.\w+_local\b/);
     }
     const views = stmts.filter((s) => s.startsWith('CREATE VIEW'));
-    expect(views).toHaveLength(7);
+    expect(views).toHaveLength(8);
     for (const s of views) expect(s).not.toMatch(/_local\b/);
   });
 

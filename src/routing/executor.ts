@@ -191,7 +191,8 @@ export class Execution {
       const r = await this.runNode(child, [...path, i], inherit(settings, child));
       if (r.ok) return r;
       last = r;
-      if (r.outcome === 'cancelled' || this.streamed || r.stop) return r;
+      // A denying guardrail stops here, unless the strategy lists 446 (Portkey's way to fall back on it).
+      if (r.outcome === 'cancelled' || this.streamed || (r.stop && !fallbackOn?.includes(446))) return r;
       if (Date.now() >= this.req.deadlineAt) return r;
       // An answer a `retry` guardrail refused goes on to the next target, whatever the statuses listed.
       if (r.outcome === 'guardrail') continue;
@@ -289,7 +290,8 @@ export class Execution {
           refused = s;
         }
         // A refused answer: again on this target while its retries last (no wait: nothing is overloaded), then the next.
-        if (refused.stop || i >= maxRetries || Date.now() >= this.req.deadlineAt) return refused;
+        // A denying one only when the target's retry lists 446 explicitly (Portkey's way to retry on it).
+        if ((refused.stop && !retry?.on_status_codes?.includes(446)) || i >= maxRetries || Date.now() >= this.req.deadlineAt) return refused;
         this.retries++;
         continue;
       }

@@ -61,6 +61,12 @@ configs:
   pk-ids:
     provider: "@a"
     output_guardrails: [pii-guard]
+  pk-446:
+    strategy: {mode: fallback, on_status_codes: [446, 503]}
+    targets:
+      - {provider: "@a", override_params: {max_tokens: 3}, retry: {attempts: 1, on_status_codes: [446]}}
+      - {provider: "@a"}
+    after_request_hooks: [{id: long-enough, checks: [{id: default.wordCount, parameters: {minWords: 6}}], deny: true}]
 default_config: seed-in
 `;
 
@@ -204,6 +210,20 @@ describe('output guardrails', () => {
     expect(r.json.error.attempts.map((a: { error_type: string }) => a.error_type)).toEqual(['guardrail', 'guardrail']);
     expect(r.headers.get('x-switchyard-retry-count')).toBe('1');
     expect(r.json.hook_results.after_request_hooks[0]).toMatchObject({ id: 'output.0', verdict: false, action: 'retry' });
+  });
+
+  it("Portkey's way: a denying guardrail retries and falls back where retry and strategy list 446", async () => {
+    const r = await post(`${sc.url}/v1/chat/completions`, chat('please say at least six words here'), cfg('pk-446'));
+    expect(r.status).toBe(200);
+    expect(r.json.error).toBeUndefined();
+    expect(r.headers.get('x-switchyard-attempts')).toBe('3');
+    expect(r.headers.get('x-switchyard-target')).toBe('1');
+    const { client } = await spans();
+    expect(client.map((s) => [s.attributes['switchyard.target'], s.attributes['switchyard.outcome']])).toEqual([
+      ['0', 'guardrail'],
+      ['0', 'guardrail'],
+      ['1', 'ok'],
+    ]);
   });
 
   it('warn → 246 with the answer and hook_results', async () => {

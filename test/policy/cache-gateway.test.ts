@@ -21,6 +21,7 @@ configs:
   short: {provider: "@a", cache: {mode: simple, max_age: 1}}
   tiny: {provider: "@a", cache: {mode: simple, max_bytes: 6000}}
   off: {provider: "@a"}
+  guarded: {provider: "@a", cache: {mode: simple}, guardrails: {output: [{type: contains, deny: ["forbidden"], action: block}]}}
 default_config: main
 server: {require_virtual_key: false}
 virtual_keys:
@@ -140,6 +141,25 @@ describe('simple mode', () => {
     expect([b.status, status(b)]).toEqual([200, 'MISS']);
     expect(status(await post(chatUrl(), body))).toBe('HIT');
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it('stores only answers that passed output guardrails, streamed or not', async () => {
+    const h = { 'x-switchyard-config': 'guarded' };
+    for (const stream of [false, true]) {
+      fake.reset();
+      const denied = fresh({ messages: [{ role: 'user', content: `say forbidden ${Math.random()}` }], stream });
+      const d1 = await post(chatUrl(), denied, h);
+      expect(stream ? d1.text : d1.status, `stream ${stream}`).toEqual(stream ? expect.stringContaining('guardrail') : 446);
+      const d2 = await post(chatUrl(), denied, h);
+      expect(stream ? d2.text : d2.status).toEqual(stream ? expect.stringContaining('guardrail') : 446);
+      expect(fake.requests).toHaveLength(2);
+      const ok = fresh({ stream });
+      expect(status(await post(chatUrl(), ok, h))).toBe('MISS');
+      const hit = await post(chatUrl(), ok, h);
+      expect(status(hit)).toBe('HIT');
+      if (stream) expect(sseData(hit.text).at(-1)).toBe('[DONE]');
+      expect(fake.requests).toHaveLength(3);
+    }
   });
 
   it('does not store a stream cut mid-way', async () => {

@@ -32,7 +32,8 @@ async function sendTraffic(base: string, total: number, concurrency: number, rat
         const r = await request(`${base}/v1/chat/completions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-switchyard-metadata': metadata },
-          body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: `question ${i}` }], stream: i % 4 === 0 }),
+          // Every fifth request asks one of three popular questions: cache hits after the first.
+          body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: i % 5 === 0 ? `popular question ${(i / 5) % 3}` : `question ${i}` }], stream: i % 4 === 0 }),
         });
         await r.body.text();
         if (r.statusCode === 200) ok++;
@@ -83,6 +84,10 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`demo: ${landed} requests stored in ClickHouse (${dataDir})\n`);
     const query = async (sql: string) => parseJsonEachRow(await stack.store.query(sql, 'JSONEachRow'));
     process.stdout.write(await renderReport(query, { since: '1h' }));
+    const [c] = await query('SELECT sum(Cacheable) AS n, sum(Hits) AS hits, sum(SavedCostUSD) AS usd, sum(SavedMs) AS ms FROM llm_cache_1h');
+    if (c && Number(c.n) > 0) {
+      console.log(`\nResponse cache: ${c.hits} hits of ${c.n} cacheable requests (${((100 * Number(c.hits)) / Number(c.n)).toFixed(1)} %), saved $${Number(c.usd).toFixed(6)} and ${(Number(c.ms) / 1000).toFixed(1)} s of provider time`);
+    }
   } finally {
     await stack.close();
   }

@@ -5,6 +5,7 @@
 import type { FileConfig, TargetSpec } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
 import { parseInlineRouting } from '../config/load.js';
+import { carryCache } from '../policy/cache/config.js';
 import { carryGuardrails } from '../policy/guardrails/config.js';
 import { HttpError } from './errors.js';
 
@@ -62,8 +63,9 @@ export function selectRouting(file: FileConfig, configHeader: string | undefined
       deadline_ms: routing?.deadline_ms,
       ...(name ? { override_params: { model: name } } : {}),
     };
-    // ...and the config's guardrails: naming a provider does not skip them.
+    // ...and the config's guardrails and cache: naming a provider does not skip them.
     carryGuardrails(routing, leaf);
+    carryCache(routing, leaf);
     return { configId: configId ? `${configId}@${slug}` : `@${slug}`, routing: leaf, model: name };
   }
   if (!routing) throw new HttpError(400, 'no routing config: send x-switchyard-config, name a provider as "@slug/model", or set default_config', 'no_config');

@@ -198,6 +198,15 @@ describe('simple mode', () => {
     expect(fake.requests).toHaveLength(3);
   });
 
+  it('a model field naming a provider keeps the config\'s cache, under its own config id', async () => {
+    const body = fresh({ model: '@a/gpt-4o' });
+    expect(status(await post(chatUrl(), body))).toBe('MISS');
+    expect(status(await post(chatUrl(), body))).toBe('HIT');
+    // Not the entry of the same request through the config's own targets.
+    expect(status(await post(chatUrl(), { ...body, model: 'gpt-4o' }))).toBe('MISS');
+    expect(fake.requests).toHaveLength(2);
+  });
+
   it('a config without cache: DISABLED, force refresh ignored', async () => {
     const body = fresh();
     const h = { 'x-switchyard-config': 'off' };

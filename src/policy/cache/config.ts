@@ -44,3 +44,9 @@ export function setCache(cfg: TargetSpec, spec: CacheSpec | undefined): void {
 export function cacheOf(cfg: TargetSpec): CacheSpec | undefined {
   return specs.get(cfg);
 }
+
+/** A routing built from another (the model field naming a provider) keeps its cache. */
+export function carryCache(from: TargetSpec | undefined, to: TargetSpec): void {
+  const s = from && specs.get(from);
+  if (s) specs.set(to, s);
+}

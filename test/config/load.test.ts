@@ -76,8 +76,8 @@ configs:
   });
 
   it('refuses a policy it does not implement yet, naming it, instead of ignoring it', () => {
-    const withCache = { configs: { pk: { cache: { mode: 'semantic' }, provider: 'openai', api_key: 'sk-x' } } };
-    expect(() => parseConfigText(JSON.stringify(withCache), 'p.json', {})).toThrow(/configs\.pk\.cache\.mode: semantic caching is not implemented yet/);
+    const withHedge = { configs: { pk: { hedge: { delay_ms: 100 }, provider: 'openai', api_key: 'sk-x' } } };
+    expect(() => parseConfigText(JSON.stringify(withHedge), 'p.json', {})).toThrow(/configs\.pk\.hedge: hedged requests is not implemented yet/);
     const nested = { configs: { pk: { strategy: { mode: 'fallback' }, targets: [{ provider: 'openai', api_key: 'k', output_guardrails: ['g'] }] } } };
     expect(() => parseConfigText(JSON.stringify(nested), 'p.json', {})).toThrow(/configs\.pk\.targets\[0\]\.output_guardrails: guardrails on a target are not implemented/);
   });

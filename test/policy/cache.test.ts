@@ -21,7 +21,8 @@ describe('config', () => {
   });
 
   it.each([
-    [{ cache: { mode: 'semantic', embedding: '@p/text-embedding-3-small' } }, /configs\.c\.cache\.mode: semantic caching is not implemented yet/],
+    [{ cache: { mode: 'semantic' } }, /configs\.c\.cache\.embedding: semantic mode needs an embeddings target/],
+    [{ cache: { mode: 'semantic', embedding: '@p/e', embedding_timeout_ms: 0 } }, /configs\.c\.cache\.embedding_timeout_ms: /],
     [{ cache: { mode: 'fuzzy' } }, /configs\.c\.cache\.mode: /],
     [{ cache: {} }, /configs\.c\.cache\.mode: /],
     [{ cache: { mode: 'simple', max_age: -1 } }, /configs\.c\.cache\.max_age: /],

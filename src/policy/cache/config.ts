@@ -8,13 +8,15 @@ export const DEFAULT_MAX_AGE_S = 86_400;
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 export const CacheSpec = z.strictObject({
-  /** simple: exact match on the canonical request. semantic: not implemented yet (a load error). */
+  /** simple: exact match on the canonical request. semantic: exact, then similar user text (semantic.ts). */
   mode: z.enum(['simple', 'semantic']),
   /** Seconds an entry lives. */
   max_age: z.number().int().positive().max(10 * 365 * 86_400).default(DEFAULT_MAX_AGE_S),
-  /** Semantic mode only (accepted for the config's shape, refused with the mode). */
+  /** Semantic mode: cosine similarity an answer needs (a request may raise it, never lower it). */
   similarity_threshold: z.number().gt(0).max(1).default(0.95),
+  /** Semantic mode: "@provider/model" of an embeddings-capable provider of the file. */
   embedding: z.string().min(1).optional(),
+  /** Semantic mode: an embedding slower than this (or failing) makes the lookup a MISS. */
   embedding_timeout_ms: z.number().int().positive().default(300),
   /** A namespace of this config's entries (a request's namespace header adds to it, never replaces it). */
   namespace: z.string().min(1).max(256).optional(),
@@ -31,8 +33,8 @@ export function parseCache(raw: unknown, path: PropertyKey[]): CacheSpec {
   const input = typeof raw === 'string' ? { mode: raw } : raw;
   const r = CacheSpec.safeParse(input);
   if (!r.success) throw fromZod(r.error, formatPath([...path, 'cache']));
-  if (r.data.mode === 'semantic') {
-    throw new ConfigError(`${formatPath([...path, 'cache', 'mode'])}: semantic caching is not implemented yet; use mode: simple (a config's policy is never ignored silently)`);
+  if (r.data.mode === 'semantic' && !r.data.embedding) {
+    throw new ConfigError(`${formatPath([...path, 'cache', 'embedding'])}: semantic mode needs an embeddings target, e.g. "@openai-prod/text-embedding-3-small"`);
   }
   return r.data;
 }

@@ -158,6 +158,30 @@ describe('semantic mode', () => {
   });
 });
 
+describe('semantic mode on the simulated provider (the demo)', () => {
+  it('answers a rewording with the same words as a SEMANTIC HIT, other questions miss', async () => {
+    const sim = await startSidecar(`
+providers:
+  sim: {type: simulated, simulated: {latency_ms: {p50: 1, p95: 2}}}
+configs:
+  c: {provider: "@sim", override_params: {model: sim-fast}, cache: {mode: semantic, embedding: "@sim/sim-embed"}}
+default_config: c
+server: {require_virtual_key: false}
+`);
+    try {
+      const q = (content: string) => post(`${sim.url}/v1/chat/completions`, { model: 'x', messages: [{ role: 'user', content }] });
+      const a = await q('What is the capital of France?');
+      expect([a.status, status(a)]).toEqual([200, 'SEMANTIC MISS']);
+      const b = await q('what is the capital of france');
+      expect(status(b)).toBe('SEMANTIC HIT');
+      expect(b.json.choices[0].message.content).toBe(a.json.choices[0].message.content);
+      expect(status(await q('How tall is Mont Blanc?'))).toBe('SEMANTIC MISS');
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('semantic config', () => {
   const file = (cache: unknown, providers = '') =>
     parseConfigText(

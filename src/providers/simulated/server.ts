@@ -85,7 +85,7 @@ export class SimulatedUpstream {
       return this.json(res, 200, {
         object: 'list',
         model,
-        data: inputs.map((_x, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2, 0.3] })),
+        data: inputs.map((x, index) => ({ object: 'embedding', index, embedding: bagOfWords(String(x)) })),
         usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
       });
     }
@@ -124,4 +124,20 @@ export class SimulatedUpstream {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
     res.end(s);
   }
+}
+
+/**
+ * Deterministic demo embeddings: words (lowercased letters and digits) hashed into 256 buckets,
+ * normalised, so texts with the same words are identical vectors and texts sharing most words
+ * are close (the semantic cache's demo); no meaning beyond that.
+ */
+export function bagOfWords(text: string, dims = 256): number[] {
+  const v = new Array<number>(dims).fill(0);
+  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    let h = 2166136261;
+    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 16777619);
+    v[(h >>> 0) % dims] += 1;
+  }
+  const n = Math.hypot(...v);
+  return n > 0 ? v.map((x) => x / n) : v;
 }

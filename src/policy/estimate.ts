@@ -12,10 +12,18 @@ import type { PriceFn } from './usage.js';
 
 const CHARS_PER_TOKEN = 4;
 
+// Per body object: the rate and budget stages both ask, and serialising the messages is the
+// estimate's whole cost.
+const inputEstimates = new WeakMap<object, number>();
+
 export function estimateInputTokens(body: Record<string, unknown>): number {
+  const known = inputEstimates.get(body);
+  if (known !== undefined) return known;
   const text = body.messages ?? body.input ?? body.prompt ?? '';
   const chars = typeof text === 'string' ? text.length : JSON.stringify(text).length;
-  return Math.ceil(chars / CHARS_PER_TOKEN);
+  const tokens = Math.ceil(chars / CHARS_PER_TOKEN);
+  inputEstimates.set(body, tokens);
+  return tokens;
 }
 
 /** The request's own output cap, if it sets one. */

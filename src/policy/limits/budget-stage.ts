@@ -9,7 +9,7 @@ import { BudgetExceededError } from '../errors.js';
 import { estimate } from '../estimate.js';
 import type { PipelineContext, Stage } from '../pipeline.js';
 import type { StateStore } from '../state/types.js';
-import { budgetWindow, type BudgetPeriod } from './windows.js';
+import { budgetWindow, type BudgetPeriod, type BudgetWindow } from './windows.js';
 import { admitWith, afterwards, type OnStoreError } from './store-errors.js';
 
 /** Money is counted in integer nano-USD: sums are exact, and a 25-token request still counts. */
@@ -59,6 +59,15 @@ export function budgetsFor(ctx: PipelineContext): Budget[] {
 const show = (b: Budget, units: number) => (b.unit === 'usd' ? `$${(units / NANO_PER_USD).toFixed(6)}` : `${units} tokens`);
 
 export function createBudgetStage(store: StateStore, onStoreError: OnStoreError, now: () => number = Date.now): Stage {
+  // The current window of each period, recomputed only when time leaves it.
+  const windows = new Map<BudgetPeriod, BudgetWindow>();
+  const windowAt = (period: BudgetPeriod, t: number): BudgetWindow => {
+    const w = windows.get(period);
+    if (w && t >= w.startsAt && (w.endsAt === null || t < w.endsAt)) return w;
+    const fresh = budgetWindow(period, t);
+    windows.set(period, fresh);
+    return fresh;
+  };
   return {
     name: 'budget',
     async handle(ctx, next) {
@@ -73,7 +82,7 @@ export function createBudgetStage(store: StateStore, onStoreError: OnStoreError,
       for (const b of budgets) {
         const est = estimate(ctx.file, ctx.routing, ctx.body, b.reserveOutputTokens, ctx.price);
         const amount = b.unit === 'usd' ? Math.ceil((est.costUsd ?? 0) * NANO_PER_USD) : est.inputTokens + est.outputTokens;
-        const w = budgetWindow(b.period, t);
+        const w = windowAt(b.period, t);
         const id = randomUUID();
         const d = await admitWith(onStoreError, ctx, () => store.reserve(b.key, { windowId: w.id, windowEndsAt: w.endsAt, limit: b.limit, amount, reservationId: id, ttlMs }));
         if (!d) continue; // failing open: unmetered

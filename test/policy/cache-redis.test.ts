@@ -3,6 +3,7 @@
 // down makes lookups MISS and answers still flow (a cache fault never fails a request).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
+import { REMOTE_REFRESH_MS } from '../../src/policy/cache/semantic.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startRedisServer, type RedisServer } from '../helpers/redis.js';
 import { post, sseData, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
@@ -15,8 +16,10 @@ let b: TestSidecar;
 const yaml = (fakeUrl: string, redisUrl: string) => `
 providers:
   p: {type: openai, api_key: sk-real, base_url: "${fakeUrl}/v1"}
+  emb: {type: simulated, simulated: {latency_ms: {p50: 1, p95: 2}}}
 configs:
   main: {provider: "@p", cache: {mode: simple, max_age: 60}}
+  sem: {provider: "@p", cache: {mode: semantic, max_age: 60, similarity_threshold: 0.95, embedding: "@emb/sim-embed"}}
 default_config: main
 telemetry: {enabled: false}
 server: {require_virtual_key: false}
@@ -91,6 +94,27 @@ describe.skipIf(!hasRedisServer)('two sidecars on one redis-server', () => {
     expect(status(await chat(b, q, { authorization: `Bearer ${VK.two}` }))).toBe('MISS');
     expect(status(await chat(a, q, { authorization: `Bearer ${VK.two}` }))).toBe('HIT');
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it('a semantic entry written by one sidecar is a SEMANTIC HIT on the other at once, or after its 500 ms refresh', async () => {
+    const h = { 'x-switchyard-config': 'sem' };
+    const n = Math.random().toString(36).slice(2, 8);
+    const first = await chat(a, { model: 'gpt-4o', messages: [{ role: 'user', content: `What is the capital of France ${n}?` }] }, h);
+    expect(status(first)).toBe('SEMANTIC MISS');
+    // Same words, other spelling: not an exact hit; the simulated embeddings make it cosine 1.
+    // a stored before it answered, and b has not read this partition yet: a hit at once.
+    const other = await chat(b, { model: 'gpt-4o', messages: [{ role: 'user', content: `what is the capital of france ${n}` }] }, h);
+    expect(status(other)).toBe('SEMANTIC HIT');
+    expect(other.json.choices[0].message.content).toBe(first.json.choices[0].message.content);
+    expect(status(await chat(b, { model: 'gpt-4o', messages: [{ role: 'user', content: `How tall is Mont Blanc ${n}?` }] }, h))).toBe('SEMANTIC MISS');
+    // b has now read the partition (kept for 500 ms): a new entry from a reaches it after the refresh.
+    const second = await chat(a, { model: 'gpt-4o', messages: [{ role: 'user', content: `Where is Paris ${n}?` }] }, h);
+    expect(status(second)).toBe('SEMANTIC MISS');
+    // (A lookup inside that window would miss and store its own answer: the window is the bound.)
+    await new Promise((r) => setTimeout(r, REMOTE_REFRESH_MS + 100));
+    const later = await chat(b, { model: 'gpt-4o', messages: [{ role: 'user', content: `where is paris ${n}` }] }, h);
+    expect(status(later)).toBe('SEMANTIC HIT');
+    expect(fake.requests).toHaveLength(3);
   });
 
   it('with Redis down a lookup is a MISS and the answer still comes; entries are back in use once it returns', async () => {

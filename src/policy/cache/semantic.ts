@@ -8,8 +8,8 @@
 // out): exact search is linear in a partition's size and memory-bound at 1,536 dims (~2-3 µs per
 // entry here, ~250 ms at 100,000 in one partition), so the per-partition bound keeps a lookup to
 // a few ms; an ANN index (HNSW) would be the next step for large partitions. The entries themselves live in the
-// cache storage, so with Redis an entry is shared as an exact hit; the similarity index is per
-// sidecar (not shared across a fleet yet).
+// cache storage; with Redis the vectors are shared too (SharedSemanticIndex below).
+import { randomUUID } from 'node:crypto';
 import type { FileConfig, TargetSpec } from '../../config/schema.js';
 import { ConfigError, formatPath } from '../../config/errors.js';
 import { adapterFor } from '../../providers/registry.js';
@@ -202,10 +202,113 @@ export class SemanticIndex {
   }
 }
 
-const indexes = new WeakMap<StateStore, SemanticIndex>();
+/** How long a sidecar reuses the vectors it read from the other sidecars of a partition. */
+export const REMOTE_REFRESH_MS = 500;
 
-export function semanticIndex(store: StateStore): SemanticIndex {
+interface WireEntry {
+  k: string;
+  /** The vector, Float32 little-endian, base64. */
+  v: string;
+  /** Expiry, epoch ms. */
+  e: number;
+}
+
+const toWire = (vec: Float32Array): string => Buffer.from(vec.buffer, vec.byteOffset, vec.byteLength).toString('base64');
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function fromWire(b64: string): Float32Array {
+  const b = Buffer.from(b64, 'base64');
+  if (LITTLE_ENDIAN) return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length - (b.length % 4)));
+  const out = new Float32Array(b.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
+  return out;
+}
+
+/**
+ * The index as the cache stage sees it: this sidecar's vectors in memory, and with the Redis
+ * store also every other sidecar's. Each sidecar writes only its own list per partition
+ * (`semv:<partition>:<writer>`, so writers never race on a list) and names itself in the
+ * partition's writer list (`semw:<partition>`; a registration lost to a concurrent write heals
+ * at the writer's next store). Readers fetch the other writers' lists at most every
+ * REMOTE_REFRESH_MS per partition, so an entry written on one sidecar is a semantic hit on
+ * another within about a second. Failures only cost hits, never answers.
+ */
+export class SharedSemanticIndex {
+  readonly writer = randomUUID().slice(0, 12);
+  private readonly own = new Map<string, WireEntry[]>();
+  private readonly remote = new Map<string, { at: number; index: SemanticIndex }>();
+  private writes = Promise.resolve();
+
+  constructor(
+    private readonly store: StateStore,
+    readonly local = new SemanticIndex(),
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  private get shared(): boolean {
+    return this.store.kind === 'redis';
+  }
+
+  add(partition: string, vec: Float32Array, key: string, ttlMs: number): Promise<void> {
+    this.local.add(partition, vec, key, ttlMs);
+    if (!this.shared) return Promise.resolve();
+    // One write at a time from this sidecar: its own lists are read-modify-written only here.
+    const run = this.writes.then(() => this.publish(partition, vec, key, ttlMs));
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  private async publish(partition: string, vec: Float32Array, key: string, ttlMs: number): Promise<void> {
+    const now = this.clock();
+    const list = (this.own.get(partition) ?? []).filter((e) => e.e > now && e.k !== key);
+    list.push({ k: key, v: toWire(vec), e: now + ttlMs });
+    while (list.length > DEFAULT_PARTITION_ENTRIES) list.shift();
+    this.own.set(partition, list);
+    const keep = Math.max(...list.map((e) => e.e)) - now;
+    await this.store.set(`semv:${partition}:${this.writer}`, Buffer.from(JSON.stringify(list)), Math.max(1, Math.ceil(keep)));
+    const raw = await this.store.get(`semw:${partition}`);
+    const writers: Array<{ w: string; e: number }> = raw ? (JSON.parse(raw.toString('utf8')) as Array<{ w: string; e: number }>).filter((x) => x.e > now) : [];
+    const mine = writers.find((x) => x.w === this.writer);
+    if (mine && mine.e >= now + keep - 60_000) return;
+    const next = [...writers.filter((x) => x.w !== this.writer), { w: this.writer, e: now + keep }];
+    await this.store.set(`semw:${partition}`, Buffer.from(JSON.stringify(next)), Math.max(1, Math.ceil(Math.max(...next.map((x) => x.e)) - now)));
+  }
+
+  async search(partition: string, vec: Float32Array, threshold: number): Promise<{ key: string; similarity: number } | undefined> {
+    const mine = this.local.search(partition, vec, threshold);
+    if (!this.shared) return mine;
+    let theirs: { key: string; similarity: number } | undefined;
+    try {
+      theirs = (await this.others(partition)).search(partition, vec, threshold);
+    } catch {
+      theirs = undefined;
+    }
+    if (!mine) return theirs;
+    if (!theirs) return mine;
+    return theirs.similarity > mine.similarity ? theirs : mine;
+  }
+
+  private async others(partition: string): Promise<SemanticIndex> {
+    const now = this.clock();
+    const cached = this.remote.get(partition);
+    if (cached && now - cached.at < REMOTE_REFRESH_MS) return cached.index;
+    const index = new SemanticIndex(DEFAULT_INDEX_ENTRIES, this.clock, DEFAULT_INDEX_ENTRIES);
+    const raw = await this.store.get(`semw:${partition}`);
+    const writers = raw ? (JSON.parse(raw.toString('utf8')) as Array<{ w: string; e: number }>).filter((x) => x.e > now && x.w !== this.writer) : [];
+    const lists = await Promise.all(writers.map((x) => this.store.get(`semv:${partition}:${x.w}`)));
+    for (const l of lists) {
+      if (!l) continue;
+      for (const e of JSON.parse(l.toString('utf8')) as WireEntry[]) if (e.e > now) index.add(partition, fromWire(e.v), e.k, e.e - now);
+    }
+    if (this.remote.size > 10_000) this.remote.clear();
+    this.remote.set(partition, { at: now, index });
+    return index;
+  }
+}
+
+const indexes = new WeakMap<StateStore, SharedSemanticIndex>();
+
+export function semanticIndex(store: StateStore): SharedSemanticIndex {
   let ix = indexes.get(store);
-  if (!ix) indexes.set(store, (ix = new SemanticIndex()));
+  if (!ix) indexes.set(store, (ix = new SharedSemanticIndex(store)));
   return ix;
 }

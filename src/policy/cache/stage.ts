@@ -105,7 +105,7 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
           if (!force) {
             const asked = Number(header(ctx.headers, 'cache-similarity-threshold'));
             const threshold = Number.isFinite(asked) && asked > spec.similarity_threshold ? Math.min(asked, 1) : spec.similarity_threshold;
-            const found = semanticIndex(store).search(semantic.partition, vec, threshold);
+            const found = await semanticIndex(store).search(semantic.partition, vec, threshold);
             if (found) {
               let raw: Buffer | undefined;
               try {
@@ -134,7 +134,10 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
         if (body) {
           const entry: CacheEntry = { v: 1, op: ctx.op, body, costUsd: ctx.usage.unpriced > 0 ? undefined : ctx.usage.costUsd, ms: Math.round((performance.now() - started) * 10) / 10, at: Date.now() };
           await afterwards('cache store', () => storage.set(key, Buffer.from(JSON.stringify(entry)), spec.max_age * 1000));
-          if (semantic) semanticIndex(store).add(semantic.partition, semantic.vec, key, spec.max_age * 1000);
+          if (semantic) {
+            const { partition, vec } = semantic;
+            await afterwards('semantic index store', () => semanticIndex(store).add(partition, vec, key, spec.max_age * 1000));
+          }
         }
       }
       return { ...result, headers: { ...result.headers, [CACHE_STATUS_HEADER]: status } };

@@ -117,6 +117,19 @@ export function buildOverview(): dashboard.Dashboard {
           'Filtered by service only. Never the text checked.',
         24,
       ).withOverride(percent('failure_share')),
+    )
+    .withPanel(
+      rows(
+        ids,
+        'Response cache by config',
+        'overview/cache_by_config',
+        'Per routing config with a cache, over the range (by the hour, from llm_cache_1h): requests, cacheable ones, hits (semantic among them), misses, forced refreshes, the hit rate, ' +
+          'and what the hits saved (the original answers\' cost and provider time). Not filtered by service, provider or model.',
+        24,
+      )
+        .withOverride(percent('hit_rate'))
+        .withOverride({ matcher: { id: 'byName', options: 'saved_cost_usd' }, properties: [{ id: 'unit', value: 'currencyUSD' }] })
+        .withOverride({ matcher: { id: 'byName', options: 'saved_seconds' }, properties: [{ id: 'unit', value: 's' }] }),
     );
 
   return b.build();

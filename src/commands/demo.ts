@@ -84,10 +84,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`demo: ${landed} requests stored in ClickHouse (${dataDir})\n`);
     const query = async (sql: string) => parseJsonEachRow(await stack.store.query(sql, 'JSONEachRow'));
     process.stdout.write(await renderReport(query, { since: '1h' }));
-    const [c] = await query('SELECT sum(Cacheable) AS n, sum(Hits) AS hits, sum(SavedCostUSD) AS usd, sum(SavedMs) AS ms FROM llm_cache_1h');
-    if (c && Number(c.n) > 0) {
-      console.log(`\nResponse cache: ${c.hits} hits of ${c.n} cacheable requests (${((100 * Number(c.hits)) / Number(c.n)).toFixed(1)} %), saved $${Number(c.usd).toFixed(6)} and ${(Number(c.ms) / 1000).toFixed(1)} s of provider time`);
-    }
+
   } finally {
     await stack.close();
   }

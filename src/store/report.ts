@@ -1,5 +1,5 @@
 // The `switchyard report` summary: the overview dashboard's key panels (summary, P95 latency and
-// TTFT per provider/model, top failing targets, cost per model, spend per virtual key, guardrails, feedback)
+// TTFT per provider/model, top failing targets, cost per model, spend per virtual key, guardrails, cache, feedback)
 // over a window. It takes a query function so the CLI (HTTP to a server or to the embedded
 // interface) and `switchyard demo` (in-process) print the same thing.
 import { renderPanelQuery } from '../dashboards/queries.js';
@@ -37,7 +37,7 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
   const to = new Date(Math.ceil(Date.now() / 1000) * 1000);
   const from = new Date(to.getTime() - parseSince(since) * 1000);
   const panel = (name: string) => query(renderPanelQuery(`overview/${name}`, { from, to, intervalMs: WHOLE_WINDOW_MS }));
-  const [summary, latency, ttft, failing, cost, spend, guardrails, feedback] = await Promise.all([
+  const [summary, latency, ttft, failing, cost, spend, guardrails, feedback, cache] = await Promise.all([
     panel('summary'),
     panel('latency_by_model'),
     panel('ttft_by_model'),
@@ -46,6 +46,7 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
     panel('spend_by_virtual_key'),
     panel('guardrails_by_check'),
     panel('feedback_by_model'),
+    panel('cache_by_config'),
   ]);
   const pct = (v: unknown) => (v === null || v === undefined || Number.isNaN(Number(v)) ? null : `${(Number(v) * 100).toFixed(1)}%`);
   const ttftBy = new Map(ttft.map((r) => [String(r.target), r]));
@@ -106,6 +107,16 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
       textTable(
         ['guardrail', 'check', 'phase', 'action', 'checks', 'failures', 'denials', 'retries', 'failure share', 'avg ms'],
         guardrails.map((r) => [String(r.guardrail), String(r.check_id), String(r.phase), String(r.action), num(r.checks), num(r.failures), num(r.denials), num(r.retries), pct(r.failure_share), fixed(r.avg_ms, 3)]),
+      ),
+    );
+  }
+  // Only where a routing config caches (by the hour, as guardrails).
+  if (cache.length > 0) {
+    out.push('', 'Response cache per config');
+    out.push(
+      textTable(
+        ['config', 'cacheable', 'hits', 'semantic', 'misses', 'refreshes', 'hit rate', 'saved usd', 'saved s'],
+        cache.map((r) => [String(r.config), num(r.cacheable), num(r.hits), num(r.semantic_hits), num(r.misses), num(r.refreshes), pct(r.hit_rate), fixed(r.saved_cost_usd, 6), fixed(r.saved_seconds, 1)]),
       ),
     );
   }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
 import { startDevStack, type DevStack } from '../../src/commands/dev-stack.js';
 import { parseJsonEachRow } from '../../src/store/embedded.js';
+import { renderReport } from '../../src/store/report.js';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { post } from '../helpers/sidecar.js';
 
@@ -101,5 +102,10 @@ describe('llm_cache_1h', () => {
       ['MISS', 4, 1],
       ['REFRESH', 1, 1],
     ]);
+    // switchyard report: a cache section from the dashboard panel's SQL.
+    const report = await renderReport(async (sql) => parseJsonEachRow(await stack.store.query(sql, 'JSONEachRow')), { since: '1h' });
+    const section = report.slice(report.indexOf('Response cache per config'));
+    expect(section).toMatch(/cached\s+12\s+7\s+0\s+4\s+1\s+58\.3%/);
+    expect(section).not.toMatch(/^plain/m);
   });
 });

@@ -118,6 +118,11 @@ describe('streams', () => {
     s.fail({});
     expect(s.failed).toBe(true);
     expect(s.chunks).toEqual([]);
+    // Past its bound the copy is dropped (not stored); the chunks still flow.
+    const bounded = new CollectSink(inner, 'MISS', false, 2);
+    bounded.start({});
+    for (let i = 0; i < 3; i++) await bounded.write({ id: `x${i}`, choices: [] });
+    expect([bounded.overflow, bounded.chunks.length, seen.length]).toEqual([true, 0, 5]);
   });
 });
 

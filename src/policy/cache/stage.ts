@@ -130,7 +130,7 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
       }
       const result = await next(ctx);
       if (result.status === 200 && storable(ctx.body)) {
-        const body = result.streamed ? (collect && collect.completed && !collect.failed && result.streamError === undefined ? assemble(collect.chunks) : undefined) : result.body;
+        const body = result.streamed ? (collect && collect.completed && !collect.failed && !collect.overflow && result.streamError === undefined ? assemble(collect.chunks) : undefined) : result.body;
         if (body) {
           const entry: CacheEntry = { v: 1, op: ctx.op, body, costUsd: ctx.usage.unpriced > 0 ? undefined : ctx.usage.costUsd, ms: Math.round((performance.now() - started) * 10) / 10, at: Date.now() };
           await afterwards('cache store', () => storage.set(key, Buffer.from(JSON.stringify(entry)), spec.max_age * 1000));

@@ -126,11 +126,14 @@ export class CollectSink extends ForwardingSink {
   chunks: Json[] = [];
   completed = false;
   failed = false;
+  /** More chunks than the bound: the copy is dropped and the answer not stored (it still flows). */
+  overflow = false;
 
   constructor(
     inner: StreamSink,
     private readonly status: string,
     private readonly stripUsage: boolean,
+    private readonly maxChunks = 100_000,
   ) {
     super(inner);
   }
@@ -139,11 +142,18 @@ export class CollectSink extends ForwardingSink {
   override start(headers: Record<string, string>): void {
     this.chunks = [];
     this.completed = false;
+    this.overflow = false;
     this.inner.start({ ...headers, 'x-switchyard-cache-status': this.status });
   }
 
   override write(chunk: Json): Promise<void> {
-    this.chunks.push(chunk);
+    if (!this.overflow) {
+      if (this.chunks.length < this.maxChunks) this.chunks.push(chunk);
+      else {
+        this.overflow = true;
+        this.chunks = [];
+      }
+    }
     if (this.stripUsage && isObj(chunk.usage)) {
       if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return Promise.resolve();
       const { usage: _u, ...rest } = chunk;

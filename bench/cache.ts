@@ -3,19 +3,22 @@
 // alternated, concurrency 1. The fake runs in its own process (bench/fake-upstream.ts); the
 // sidecar (telemetry off, memory store) and the client run in this one, so this process's CPU
 // per request is client + sidecar, and "sidecar CPU" subtracts the direct run's (client only).
-// Also: a streamed HIT, and bytes per entry of the memory LRU for the answer used.
+// Also: a streamed HIT, bytes per entry of the memory LRU for the answer used, and the semantic
+// index's exact search at 1,000 (a full partition) and 100,000 (--semantic-max) vectors of 1,536 dims.
 //   node --import tsx bench/cache.ts [--n 2000] [--rounds 5]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { parseFlags } from '../src/args.js';
 import { cacheKey } from '../src/policy/cache/key.js';
+import { normalise, SemanticIndex } from '../src/policy/cache/semantic.js';
 import { ByteLru } from '../src/policy/cache/storage.js';
 import { startSidecar } from '../test/helpers/sidecar.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const N = Number(flags.n ?? 2000);
 const ROUNDS = Number(flags.rounds ?? 5);
+const SEMANTIC_MAX = Number(flags['semantic-max'] ?? 100_000);
 const BODY = { model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'What is the capital of France? Answer in one sentence.' }], max_tokens: 40 };
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const median = (xs: number[]) => {
@@ -98,6 +101,26 @@ const heap0 = (globalThis.gc?.(), process.memoryUsage().heapUsed + process.memor
 for (let i = 0; i < 10_000; i++) await lru.set(`${key}${i}`, Buffer.from(entry), 60_000);
 const heap1 = (globalThis.gc?.(), process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers);
 console.log(`memory per entry: answer ${answer.length} B, stored entry ${entry.length} B, LRU accounts ${Math.round(lru.bytes / lru.size)} B, measured heap+buffers ${Math.round((heap1 - heap0) / 10_000)} B${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
+
+// Semantic lookup (embedding call excluded): exact search over one partition of n vectors.
+const DIMS = 1536;
+const vec = () => {
+  const v = new Float32Array(DIMS);
+  for (let i = 0; i < DIMS; i++) v[i] = Math.random() - 0.5;
+  return normalise(v)!;
+};
+for (const n of [1_000, SEMANTIC_MAX]) {
+  const ix = new SemanticIndex(n + 1, Date.now, n + 1);
+  for (let i = 0; i < n; i++) ix.add('p', vec(), `k${i}`, 3_600_000);
+  const lat: number[] = [];
+  for (let i = 0; i < (n > 10_000 ? 40 : 400); i++) {
+    const q = vec();
+    const t = performance.now();
+    ix.search('p', q, 0.95);
+    lat.push(performance.now() - t);
+  }
+  console.log(`semantic exact search, ${n} x ${DIMS} dims in one partition: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms (${((DIMS * 4 + 80) / 1024).toFixed(1)} KB per vector)`);
+}
 
 await pools.direct.close();
 await pools.sidecar.close();

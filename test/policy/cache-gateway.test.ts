@@ -132,6 +132,16 @@ describe('simple mode', () => {
     expect(fake.requests).toHaveLength(4);
   });
 
+  it('inline configs: the same inline config hits, another inline config with the same body misses', async () => {
+    const body = fresh();
+    const inline = (extra: Record<string, unknown> = {}) => ({ 'x-switchyard-config': JSON.stringify({ provider: '@a', cache: { mode: 'simple' }, ...extra }) });
+    expect(status(await post(chatUrl(), body, inline()))).toBe('MISS');
+    expect(status(await post(chatUrl(), body, inline()))).toBe('HIT');
+    expect(status(await post(chatUrl(), body, inline({ request_timeout: 9000 })))).toBe('MISS');
+    expect(status(await post(chatUrl(), body, { 'x-switchyard-config': JSON.stringify({ provider: '@a' }) }))).toBe('DISABLED');
+    expect(fake.requests).toHaveLength(3);
+  });
+
   it('stores only complete 200 answers: an error is not cached', async () => {
     const body = fresh();
     fake.enqueue({ status: 400, message: 'bad thing' });

@@ -29,13 +29,20 @@ describe('embedded store', () => {
     const timer = setInterval(() => ticks++, 10);
     h.enable();
     const started = Date.now();
-    // CPU-bound engine work of a few hundred ms, several in a row.
-    for (let i = 0; i < 3; i++) await store.query('SELECT count() FROM numbers(200000000) WHERE cityHash64(number) % 7 = 3');
+    // CPU-bound engine work of a few hundred ms, several in a row, on one engine thread so that
+    // a core stays for the event loop on a 2-core machine shared with another test worker.
+    const queries: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = Date.now();
+      await store.query('SELECT count() FROM numbers(100000000) WHERE cityHash64(number) % 7 = 3 SETTINGS max_threads = 1');
+      queries.push(Date.now() - t);
+    }
     const elapsed = Date.now() - started;
     h.disable();
     clearInterval(timer);
     expect(elapsed).toBeGreaterThan(200); // the work was real
-    expect(h.max / 1e6).toBeLessThan(50); // worst event-loop stall, ms
+    // A blocked loop stalls for a whole query (hundreds of ms); scheduling noise stays far below.
+    expect(h.max / 1e6).toBeLessThan(Math.min(100, Math.min(...queries) / 2)); // worst event-loop stall, ms
     expect(ticks).toBeGreaterThan((elapsed / 10) * 0.5);
   });
 

@@ -7,32 +7,19 @@
 // index's exact search at 1,000 (a full partition) and 100,000 (--semantic-max) vectors of 1,536 dims.
 //   node --import tsx bench/cache.ts [--n 2000] [--rounds 5]
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { parseFlags } from '../src/args.js';
 import { cacheKey } from '../src/policy/cache/key.js';
 import { normalise, SemanticIndex } from '../src/policy/cache/semantic.js';
 import { ByteLru } from '../src/policy/cache/storage.js';
 import { startSidecar } from '../test/helpers/sidecar.js';
+import { median, pct, cpuUs, loadavg } from './stats.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const N = Number(flags.n ?? 2000);
 const ROUNDS = Number(flags.rounds ?? 5);
 const SEMANTIC_MAX = Number(flags['semantic-max'] ?? 100_000);
 const BODY = { model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'What is the capital of France? Answer in one sentence.' }], max_tokens: 40 };
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const cpuUs = () => {
-  const c = process.cpuUsage();
-  return c.user + c.system;
-};
 
 const fakeProc = spawn(process.execPath, ['--import', 'tsx', 'bench/fake-upstream.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const fakePort = await new Promise<number>((res) => fakeProc.stdout!.once('data', (d: Buffer) => res(Number(String(d).trim()))));

@@ -11,14 +11,11 @@ import { runPhase } from '../src/policy/guardrails/run.js';
 import { inputSlots } from '../src/policy/guardrails/subject.js';
 import type { Subject } from '../src/policy/guardrails/types.js';
 import type { EventRecord } from '../src/telemetry/records.js';
+import { pct } from './stats.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const N = Number(flags.n ?? 2000);
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 
 const WORDS = 'the order shipped to our customer yesterday and the invoice 4471 was paid in full by card please confirm the delivery window for next week'.split(' ');
 function text(bytes: number): string {

@@ -34,6 +34,7 @@ import { UsageTally } from '../src/policy/usage.js';
 import type { ExecResult } from '../src/routing/executor.js';
 import { noopObserver } from '../src/routing/observer.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startRedisServer } from '../test/helpers/redis.js';
+import { median, pct, cpuUs, procCpuUs, loadavg } from './stats.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const N = Number(flags.n ?? 4000);
@@ -44,25 +45,7 @@ const WARMUP_SECONDS = Number(flags['warmup-seconds'] ?? 2);
 const CONCURRENCIES = [1, 10];
 const SECRET = 'sk-sy-bench-0123456789abcdefghijklmnopqrstuvwxyz';
 const BODY = { model: 'gpt-4o', messages: [{ role: 'user', content: 'benchmark me' }], max_tokens: 20 };
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const cpuUs = () => {
-  const c = process.cpuUsage();
-  return c.user + c.system;
-};
-/** CPU µs of another process (utime + stime in 100 Hz ticks). */
-const procCpuUs = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) / 100) * 1e6;
-};
 
 // Limits far above what the bench sends: every request is admitted, every store call runs.
 // (GCRA needs periodMs * 1000 * limit <= 2^53, so at most ~1.5e8 per minute.)

@@ -4,12 +4,12 @@
 // (process.cpuUsage), latency p50/p99 (hrtime), and for Redis the redis-server's own CPU.
 // Starts its own redis-server (needs the binary on PATH).
 //   node --import tsx bench/state-store.ts [--n 20000] [--rounds 3]
-import { readFileSync } from 'node:fs';
 import { parseFlags } from '../src/args.js';
 import { MemoryStateStore } from '../src/policy/state/memory.js';
 import { RedisStateStore } from '../src/policy/state/redis.js';
 import type { StateStore } from '../src/policy/state/types.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startRedisServer } from '../test/helpers/redis.js';
+import { median, pct, cpuUs, procCpuUs } from './stats.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const N = Number(flags.n ?? 20_000);
@@ -18,23 +18,6 @@ const WARMUP = Math.min(2000, N);
 const OPS = ['rateLimit', 'reserve', 'settle', 'all three'] as const;
 type Op = (typeof OPS)[number];
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const cpuUs = () => {
-  const c = process.cpuUsage();
-  return c.user + c.system;
-};
-/** CPU seconds of another process (utime + stime, 100 Hz ticks). */
-const procCpuUs = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) / 100) * 1e6;
-};
 
 interface Sample {
   cpu: number; // client µs per op

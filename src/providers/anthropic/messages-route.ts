@@ -9,6 +9,7 @@ import { AnthropicAdapter } from './adapter.js';
 import { chatToMessage, MessageEventWriter } from './inbound.js';
 import { finishReason, usageFromAnthropic, type AnthropicUsage } from './response.js';
 import { AnthropicStreamTranslator } from './stream.js';
+import { ForwardingTranslator } from '../common/forwarding-translator.js';
 
 type Json = Record<string, unknown>;
 
@@ -65,23 +66,10 @@ function passthrough(inner: AnthropicAdapter, m: MessagesRequest): ProviderAdapt
 }
 
 /** Anthropic's events as they came; the inner translator keeps usage and turns `error` into a failure. */
-class PassthroughStream implements StreamTranslator {
+class PassthroughStream extends ForwardingTranslator {
   private started = false;
-  constructor(private readonly inner: AnthropicStreamTranslator) {}
-  get done() {
-    return this.inner.done;
-  }
-  get usage() {
-    return this.inner.usage;
-  }
-  get finishReasons() {
-    return this.inner.finishReasons;
-  }
-  get responseModel() {
-    return this.inner.responseModel;
-  }
-  get responseId() {
-    return this.inner.responseId;
+  constructor(protected override readonly inner: AnthropicStreamTranslator) {
+    super(inner);
   }
 
   onEvent(ev: SseEvent): Json[] {
@@ -117,28 +105,11 @@ function overChat(inner: ProviderAdapter, m: MessagesRequest): ProviderAdapter {
 }
 
 /** OpenAI-shaped chunks from any adapter → Anthropic events, closed once the provider's stream ends cleanly. */
-class SynthesizedStream implements StreamTranslator {
+class SynthesizedStream extends ForwardingTranslator {
   private readonly writer: MessageEventWriter;
-  constructor(
-    private readonly inner: StreamTranslator,
-    model: string,
-  ) {
+  constructor(inner: StreamTranslator, model: string) {
+    super(inner);
     this.writer = new MessageEventWriter(model);
-  }
-  get done() {
-    return this.inner.done;
-  }
-  get usage(): Usage {
-    return this.inner.usage;
-  }
-  get finishReasons() {
-    return this.inner.finishReasons;
-  }
-  get responseModel() {
-    return this.inner.responseModel;
-  }
-  get responseId() {
-    return this.inner.responseId;
   }
 
   onEvent(ev: SseEvent): Json[] {

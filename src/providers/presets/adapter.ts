@@ -6,6 +6,7 @@ import { joinUrl, OpenAIAdapter, openAIHeaders, parseOpenAIError } from '../open
 import { errorTypeForStatus } from '../common/openai-shapes.js';
 import type { Preset } from './table.js';
 import { normalizeUsage } from './usage.js';
+import { ForwardingTranslator } from '../common/forwarding-translator.js';
 
 type Json = Record<string, unknown>;
 
@@ -87,25 +88,7 @@ export function parseCompatError(status: number, text: string): ProviderError {
 }
 
 /** Normalizes each chunk's usage (Groq's x_groq.usage, DeepSeek's cache fields…) before the OpenAI translator reads it. */
-class NormalizingTranslator implements StreamTranslator {
-  constructor(private readonly inner: StreamTranslator) {}
-
-  get done() {
-    return this.inner.done;
-  }
-  get usage() {
-    return this.inner.usage;
-  }
-  get finishReasons() {
-    return this.inner.finishReasons;
-  }
-  get responseModel() {
-    return this.inner.responseModel;
-  }
-  get responseId() {
-    return this.inner.responseId;
-  }
-
+class NormalizingTranslator extends ForwardingTranslator {
   onEvent(ev: SseEvent): Json[] {
     if (ev.data === '[DONE]' || ev.data === '') return ev.data === '' ? [] : this.inner.onEvent(ev);
     const chunk = JSON.parse(ev.data) as Json;

@@ -6,7 +6,7 @@
 import type { FileConfig, TargetSpec } from '../config/schema.js';
 import { providerRef } from '../config/load.js';
 import { adapterFor } from '../providers/registry.js';
-import { inherit, isLeaf, leafModel, ROOT, type Inherited } from '../routing/tree.js';
+import { inherit, isLeaf, ROOT, type Inherited } from '../routing/tree.js';
 import { costUsd } from '../telemetry/cost.js';
 import type { PriceFn } from './usage.js';
 
@@ -32,19 +32,29 @@ export function requestedOutputTokens(body: Record<string, unknown>): number | u
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.ceil(v) : undefined;
 }
 
+// Per routing object and file: the likely leaf's provider name and model override.
+const likely = new WeakMap<TargetSpec, { file: FileConfig; leaf: { providerName: string; override: unknown } | undefined }>();
+
 /** The leaf a request most likely reaches: its provider name (gen_ai.provider.name) and model. */
 export function likelyLeaf(file: FileConfig, routing: TargetSpec, requestModel: unknown): { providerName: string; model: string } | undefined {
-  let node = routing;
-  let settings: Inherited = inherit(ROOT, node);
-  while (!isLeaf(node)) {
-    const children = node.targets!;
-    node = node.strategy?.mode === 'loadbalance' ? children.reduce((a, b) => ((b.weight ?? 1) > (a.weight ?? 1) ? b : a)) : children[0];
-    settings = inherit(settings, node);
+  let hit = likely.get(routing);
+  if (!hit || hit.file !== file) {
+    let node = routing;
+    let settings: Inherited = inherit(ROOT, node);
+    while (!isLeaf(node)) {
+      const children = node.targets!;
+      node = node.strategy?.mode === 'loadbalance' ? children.reduce((a, b) => ((b.weight ?? 1) > (a.weight ?? 1) ? b : a)) : children[0];
+      settings = inherit(settings, node);
+    }
+    const ref = providerRef(node);
+    const type = (ref?.slug !== undefined ? file.providers[ref.slug]?.type : undefined) ?? ref?.type;
+    const adapter = type ? adapterFor(type) : undefined;
+    hit = { file, leaf: adapter ? { providerName: adapter.name, override: settings.override_params.model } : undefined };
+    likely.set(routing, hit);
   }
-  const ref = providerRef(node);
-  const type = (ref?.slug !== undefined ? file.providers[ref.slug]?.type : undefined) ?? ref?.type;
-  const adapter = type ? adapterFor(type) : undefined;
-  return adapter ? { providerName: adapter.name, model: leafModel(settings, requestModel) } : undefined;
+  if (!hit.leaf) return undefined;
+  const m = hit.leaf.override ?? requestModel;
+  return { providerName: hit.leaf.providerName, model: typeof m === 'string' ? m : '' };
 }
 
 export interface Estimate {

@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TargetSpec } from '../../config/schema.js';
 import { providerRef } from '../../config/load.js';
-import { inherit, isLeaf, leafModel, ROOT, type Inherited } from '../../routing/tree.js';
+import { inherit, isLeaf, ROOT, type Inherited } from '../../routing/tree.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { Stage } from '../pipeline.js';
 import { keyAllowsModel, keyAllowsProvider, type KeyRegistry, type VirtualKey } from './registry.js';
@@ -23,19 +23,39 @@ export function isUsable(key: VirtualKey, now: number): boolean {
   return !key.spec.disabled && (key.expiresAt === undefined || key.expiresAt > now);
 }
 
-/** Every leaf the routing could call: provider slug and model. */
-export function routingLeaves(routing: TargetSpec, requestModel: unknown): Array<{ slug: string; model: string }> {
-  const out: Array<{ slug: string; model: string }> = [];
+interface LeafShape {
+  slug: string;
+  /** The leaf's own model override, if any (else the request's model). */
+  override: unknown;
+}
+// Per routing object: a config file's routing objects live until the next reload, so the tree
+// is walked once per config, not per request.
+const leafShapes = new WeakMap<TargetSpec, LeafShape[]>();
+
+function shapesOf(routing: TargetSpec): LeafShape[] {
+  let shapes = leafShapes.get(routing);
+  if (shapes) return shapes;
+  shapes = [];
+  const out = shapes;
   const walk = (node: TargetSpec, parent: Inherited) => {
     const s = inherit(parent, node);
     if (isLeaf(node)) {
-      out.push({ slug: providerRef(node)?.slug ?? '', model: leafModel(s, requestModel) });
+      out.push({ slug: providerRef(node)?.slug ?? '', override: s.override_params.model });
       return;
     }
     for (const c of node.targets!) walk(c, s);
   };
   walk(routing, ROOT);
-  return out;
+  leafShapes.set(routing, shapes);
+  return shapes;
+}
+
+/** Every leaf the routing could call: provider slug and model (as leafModel picks it). */
+export function routingLeaves(routing: TargetSpec, requestModel: unknown): Array<{ slug: string; model: string }> {
+  return shapesOf(routing).map((l) => {
+    const m = l.override ?? requestModel;
+    return { slug: l.slug, model: typeof m === 'string' ? m : '' };
+  });
 }
 
 export function createIdentifyStage(registry: KeyRegistry, required: boolean, now: () => number = Date.now): Stage {

@@ -83,7 +83,7 @@ describe('config shapes', () => {
     [{ input_guardrails: ['ghost'] }, /configs\.c\.input_guardrails\[0\]: unknown guardrail "ghost"/],
     [{ before_request_hooks: [{ checks: [{ id: 'default.notNull' }], async: true }] }, /before_request_hooks\[0\]\.async: async guardrails .* are not implemented/],
     [{ after_request_hooks: [{ checks: [{ id: 'default.notNull' }], on_fail: { feedback: { value: -1 } } }] }, /after_request_hooks\[0\]\.on_fail\.feedback: feedback on guardrail verdicts is not implemented yet/],
-    [{ after_request_hooks: [{ checks: [{ id: 'default.validUrls', parameters: {} }] }] }, /checks\[0\]\.id: default\.validUrls: URL checks are not implemented yet/],
+    [{ after_request_hooks: [{ checks: [{ id: 'default.validUrls', parameters: {} }] }] }, /checks\[0\]\.parameters\.onlyDNS: default\.validUrls without onlyDNS: true would fetch every URL/],
     [{ after_request_hooks: [{ checks: [{ id: 'default.webhook', parameters: { webhookURL: 'file:///etc/passwd' } }] }] }, /parameters\.webhookURL: must be an http\(s\) URL/],
     [{ before_request_hooks: [{ type: 'mutator', checks: [{ id: 'default.notNull' }] }] }, /before_request_hooks\[0\]\.type: hooks of type "mutator" are not implemented/],
     [{ output_guardrails: [{ checks: [{ id: 'default.wordCount', parameters: { minWords: 1, maxWordz: 3 } }] }] }, /parameters\.maxWordz: default\.wordCount has no parameter "maxWordz"/],
@@ -157,6 +157,32 @@ describe('checks', () => {
     expect(pk('default.jsonKeys', { keys: ['a', 'b'], operator: 'any' })('{"b":1}')).toBe(true);
     expect(pk('default.jsonKeys', { keys: ['a'], operator: 'none' })('{"a":1}')).toBe(false);
     expect(pk('default.jsonKeys', { keys: ['a'] })('no json')).toBe(false);
+  });
+
+  it('validUrls: well-formed URLs, and with onlyDNS hosts that resolve; it never fetches', async () => {
+    const form = async (text: string, p: Record<string, unknown> = { syntaxOnly: true }) => {
+      const g = setOf({ output_guardrails: [{ checks: [{ id: 'default.validUrls', parameters: p }] }] }).output[0];
+      return (await g.checks[0].run(subj(text))).verdict;
+    };
+    expect(await form('See https://example.com/a?b=c, and http://10.0.0.1:8080/x.')).toBe(true);
+    expect(await form('no links at all')).toBe(true);
+    expect(await form('broken: https://-bad-.example/x')).toBe(false);
+    expect(await form('broken: http://exa_mple.com/')).toBe(false);
+    expect(await form('broken: https://[zz::1]/')).toBe(false);
+    expect(await form('https://ok.example', { syntaxOnly: true, not: true })).toBe(false);
+    // onlyDNS: localhost resolves from /etc/hosts; the .invalid TLD never does (RFC 6761).
+    const server = createServer((_q, r) => r.end('x'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    let fetched = 0;
+    server.on('request', () => fetched++);
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect(await form(`local: http://localhost:${port}/x`, { onlyDNS: true, timeout: 2000 })).toBe(true);
+      expect(await form(`gone: http://no-such-host.invalid/x and http://localhost:${port}/`, { onlyDNS: true, timeout: 2000 })).toBe(false);
+      expect(fetched).toBe(0);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('endsWith, all upper/lowercase, notNull', () => {

@@ -6,7 +6,7 @@
 //  - Portkey's   `before_request_hooks` / `after_request_hooks`: [{id, checks: [{id, parameters}],
 //    deny, async, on_fail, on_success}].
 // An unknown check id or action, a regex that does not compile, a parameter a check does not
-// know, or a feature not acted on (async hooks, verdict feedback, validUrls) is a load error
+// know, or a feature not acted on (async hooks, verdict feedback) is a load error
 // naming its path: a guardrail is never ignored silently.
 import type { TargetSpec } from '../../config/schema.js';
 import { jsonKeys, jsonSchema } from './json.js';
@@ -14,6 +14,7 @@ import { fail, isObject, only, regexFlags, strings, type Params, type Path } fro
 import { pii } from './pii.js';
 import { modelWhitelist, requiredMetadataKeys } from './request.js';
 import { webhook } from './webhook.js';
+import { validUrls } from './urls.js';
 import { allLowercase, allUppercase, characterCount, contains, endsWith, notNull, regexDeny, regexMatch, sentenceCount, wordCount } from './text.js';
 import type { Action, Check, Guardrail, GuardrailSet, Phase } from './types.js';
 
@@ -35,13 +36,12 @@ export const CHECKS: Record<string, Factory> = {
   'default.modelWhitelist': modelWhitelist,
   'default.requiredMetadataKeys': requiredMetadataKeys,
   'default.webhook': webhook,
+  'default.validUrls': validUrls,
   pii,
 };
 
 /** Check ids we know but do not run yet: refused at load, never passed through. */
-const NOT_YET: Record<string, string> = {
-  'default.validUrls': "URL checks are not implemented yet (Portkey's reach each URL over the network)",
-};
+const NOT_YET: Record<string, string> = {};
 
 const ACTIONS: readonly Action[] = ['block', 'warn', 'retry', 'redact'];
 

@@ -10,6 +10,7 @@ import type { StreamSink } from '../routing/executor.js';
 import { HttpError } from './errors.js';
 import { serveRequest, type RouteWire } from './handlers.js';
 import type { Sidecar } from './sidecar.js';
+import { writeFrames } from './sse-sink.js';
 
 type Json = Record<string, unknown>;
 
@@ -145,17 +146,7 @@ export class MessagesSink implements StreamSink {
   async write(chunk: Json): Promise<void> {
     const frames = chunk[SSE_FRAMES];
     if (this.closed || typeof frames !== 'string' || frames === '') return;
-    if (!this.res.write(frames)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.res.off('drain', done);
-          this.res.off('close', done);
-          resolve();
-        };
-        this.res.on('drain', done);
-        this.res.on('close', done);
-      });
-    }
+    await writeFrames(this.res, frames);
   }
 
   end(): void {

@@ -2,6 +2,20 @@
 import type { ServerResponse } from 'node:http';
 import type { StreamSink } from '../routing/executor.js';
 
+/** Writes SSE text; when the socket's buffer is full, resolves once it drains or closes. */
+export async function writeFrames(res: ServerResponse, text: string): Promise<void> {
+  if (res.write(text)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 export class SseSink implements StreamSink {
   constructor(
     private readonly res: ServerResponse,
@@ -25,17 +39,7 @@ export class SseSink implements StreamSink {
 
   async write(chunk: Record<string, unknown>): Promise<void> {
     if (this.closed) return;
-    if (!this.res.write(`data: ${JSON.stringify(chunk)}\n\n`)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.res.off('drain', done);
-          this.res.off('close', done);
-          resolve();
-        };
-        this.res.on('drain', done);
-        this.res.on('close', done);
-      });
-    }
+    await writeFrames(this.res, `data: ${JSON.stringify(chunk)}\n\n`);
   }
 
   end(): void {

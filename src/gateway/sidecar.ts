@@ -67,7 +67,13 @@ export class Sidecar {
     // A reload whose providers or policy do not build is refused; the last good config keeps serving.
     this.config = new ConfigHolder(opts.config, opts.configPath, (c) => {
       checkProviders(c.file);
-      buildPolicy(c.file, new MemoryStateStore());
+      // Built against a throwaway store only to validate; closed so its sweep timer goes too.
+      const probe = new MemoryStateStore();
+      try {
+        buildPolicy(c.file, probe);
+      } finally {
+        void probe.close();
+      }
     });
     this.policy = new PolicyRuntime(opts.config.file);
     const b = opts.config.file.breaker;

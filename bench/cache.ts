@@ -19,10 +19,21 @@ const flags = parseFlags(process.argv.slice(2));
 const N = Number(flags.n ?? 2000);
 const ROUNDS = Number(flags.rounds ?? 5);
 const SEMANTIC_MAX = Number(flags['semantic-max'] ?? 100_000);
-const BODY = { model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'What is the capital of France? Answer in one sentence.' }], max_tokens: 40 };
+const BODY = {
+  model: 'gpt-4o',
+  messages: [
+    { role: 'system', content: 'You are terse.' },
+    { role: 'user', content: 'What is the capital of France? Answer in one sentence.' },
+  ],
+  max_tokens: 40,
+};
 
-const fakeProc = spawn(process.execPath, ['--import', 'tsx', 'bench/fake-upstream.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const fakePort = await new Promise<number>((res) => fakeProc.stdout!.once('data', (d: Buffer) => res(Number(String(d).trim()))));
+const fakeProc = spawn(process.execPath, ['--import', 'tsx', 'bench/fake-upstream.ts'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const fakePort = await new Promise<number>((res) =>
+  fakeProc.stdout!.once('data', (d: Buffer) => res(Number(String(d).trim()))),
+);
 const sc = await startSidecar(`
 providers:
   up: {type: openai, api_key: sk-bench, base_url: "http://127.0.0.1:${fakePort}/v1"}
@@ -34,21 +45,57 @@ telemetry: {enabled: false}
 server: {require_virtual_key: false}
 `);
 
-const pools = { direct: new Pool(`http://127.0.0.1:${fakePort}`, { connections: 1 }), sidecar: new Pool(sc.url, { connections: 1 }) };
+const pools = {
+  direct: new Pool(`http://127.0.0.1:${fakePort}`, { connections: 1 }),
+  sidecar: new Pool(sc.url, { connections: 1 }),
+};
 type Run = { name: string; pool: Pool; path: string; headers: Record<string, string>; body: string; expect?: string };
 const runs: Run[] = [
-  { name: 'upstream direct', pool: pools.direct, path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-bench' }, body: JSON.stringify(BODY) },
-  { name: 'sidecar, cache off (proxied)', pool: pools.sidecar, path: '/v1/chat/completions', headers: { 'x-switchyard-config': 'plain' }, body: JSON.stringify(BODY), expect: 'DISABLED' },
-  { name: 'sidecar, cache HIT', pool: pools.sidecar, path: '/v1/chat/completions', headers: {}, body: JSON.stringify(BODY), expect: 'HIT' },
-  { name: 'sidecar, cache HIT streamed', pool: pools.sidecar, path: '/v1/chat/completions', headers: {}, body: JSON.stringify({ ...BODY, stream: true }), expect: 'HIT' },
+  {
+    name: 'upstream direct',
+    pool: pools.direct,
+    path: '/v1/chat/completions',
+    headers: { authorization: 'Bearer sk-bench' },
+    body: JSON.stringify(BODY),
+  },
+  {
+    name: 'sidecar, cache off (proxied)',
+    pool: pools.sidecar,
+    path: '/v1/chat/completions',
+    headers: { 'x-switchyard-config': 'plain' },
+    body: JSON.stringify(BODY),
+    expect: 'DISABLED',
+  },
+  {
+    name: 'sidecar, cache HIT',
+    pool: pools.sidecar,
+    path: '/v1/chat/completions',
+    headers: {},
+    body: JSON.stringify(BODY),
+    expect: 'HIT',
+  },
+  {
+    name: 'sidecar, cache HIT streamed',
+    pool: pools.sidecar,
+    path: '/v1/chat/completions',
+    headers: {},
+    body: JSON.stringify({ ...BODY, stream: true }),
+    expect: 'HIT',
+  },
 ];
 
 async function one(r: Run): Promise<number> {
   const t = process.hrtime.bigint();
-  const res = await r.pool.request({ method: 'POST', path: r.path, headers: { 'content-type': 'application/json', ...r.headers }, body: r.body });
+  const res = await r.pool.request({
+    method: 'POST',
+    path: r.path,
+    headers: { 'content-type': 'application/json', ...r.headers },
+    body: r.body,
+  });
   await res.body.text();
   if (res.statusCode !== 200) throw new Error(`${r.name}: ${res.statusCode}`);
-  if (r.expect && res.headers['x-switchyard-cache-status'] !== r.expect) throw new Error(`${r.name}: cache status ${String(res.headers['x-switchyard-cache-status'])}`);
+  if (r.expect && res.headers['x-switchyard-cache-status'] !== r.expect)
+    throw new Error(`${r.name}: cache status ${String(res.headers['x-switchyard-cache-status'])}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
@@ -72,22 +119,50 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const directCpu = median(results.get('upstream direct')!.cpu);
 console.log(`bench/cache: N=${N} x ${ROUNDS} rounds, c=1, loadavg ${loadavg()}, node ${process.version}`);
-console.log('run'.padEnd(32), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'CPU us/req (this process)'.padStart(26), 'sidecar CPU us/req'.padStart(20));
+console.log(
+  'run'.padEnd(32),
+  'p50 ms'.padStart(8),
+  'p99 ms'.padStart(8),
+  'CPU us/req (this process)'.padStart(26),
+  'sidecar CPU us/req'.padStart(20),
+);
 for (const [name, e] of results) {
   const cpu = median(e.cpu);
-  console.log(name.padEnd(32), median(e.p50).toFixed(3).padStart(8), median(e.p99).toFixed(3).padStart(8), cpu.toFixed(0).padStart(26), (name === 'upstream direct' ? '-' : (cpu - directCpu).toFixed(0)).padStart(20));
+  console.log(
+    name.padEnd(32),
+    median(e.p50).toFixed(3).padStart(8),
+    median(e.p99).toFixed(3).padStart(8),
+    cpu.toFixed(0).padStart(26),
+    (name === 'upstream direct' ? '-' : (cpu - directCpu).toFixed(0)).padStart(20),
+  );
 }
 
 // Bytes per entry in the memory LRU for this answer (key + stored JSON + the map entry's overhead).
-const res = await pools.sidecar.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BODY) });
+const res = await pools.sidecar.request({
+  method: 'POST',
+  path: '/v1/chat/completions',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(BODY),
+});
 const answer = await res.body.text();
 const lru = new ByteLru(1 << 30);
-const key = cacheKey({ op: 'chat', configId: 'cached', virtualKey: '', configNamespace: '', requestNamespace: '', body: BODY });
-const entry = Buffer.from(JSON.stringify({ v: 1, op: 'chat', body: JSON.parse(answer), costUsd: 0.0001, ms: 1.5, at: Date.now() }));
+const key = cacheKey({
+  op: 'chat',
+  configId: 'cached',
+  virtualKey: '',
+  configNamespace: '',
+  requestNamespace: '',
+  body: BODY,
+});
+const entry = Buffer.from(
+  JSON.stringify({ v: 1, op: 'chat', body: JSON.parse(answer), costUsd: 0.0001, ms: 1.5, at: Date.now() }),
+);
 const heap0 = (globalThis.gc?.(), process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers);
 for (let i = 0; i < 10_000; i++) await lru.set(`${key}${i}`, Buffer.from(entry), 60_000);
 const heap1 = (globalThis.gc?.(), process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers);
-console.log(`memory per entry: answer ${answer.length} B, stored entry ${entry.length} B, LRU accounts ${Math.round(lru.bytes / lru.size)} B, measured heap+buffers ${Math.round((heap1 - heap0) / 10_000)} B${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
+console.log(
+  `memory per entry: answer ${answer.length} B, stored entry ${entry.length} B, LRU accounts ${Math.round(lru.bytes / lru.size)} B, measured heap+buffers ${Math.round((heap1 - heap0) / 10_000)} B${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`,
+);
 
 // Semantic lookup (embedding call excluded): exact search over one partition of n vectors.
 const DIMS = 1536;
@@ -106,7 +181,9 @@ for (const n of [1_000, SEMANTIC_MAX]) {
     ix.search('p', q, 0.95);
     lat.push(performance.now() - t);
   }
-  console.log(`semantic exact search, ${n} x ${DIMS} dims in one partition: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms (${((DIMS * 4 + 80) / 1024).toFixed(1)} KB per vector)`);
+  console.log(
+    `semantic exact search, ${n} x ${DIMS} dims in one partition: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms (${((DIMS * 4 + 80) / 1024).toFixed(1)} KB per vector)`,
+  );
 }
 
 await pools.direct.close();

@@ -8,7 +8,12 @@
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { BatchSpanProcessor, RandomIdGenerator, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  RandomIdGenerator,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { parseFlags } from '../src/args.js';
 import { createPipeline } from '../src/telemetry/pipeline.js';
@@ -33,22 +38,60 @@ const serializing = (side: keyof typeof bytes): SpanExporter => ({
   },
   async shutdown() {},
 });
-const processor = (side: keyof typeof bytes) => new BatchSpanProcessor(serializing(side), { maxQueueSize: 1 << 20, maxExportBatchSize: 512, scheduledDelayMillis: 50 });
+const processor = (side: keyof typeof bytes) =>
+  new BatchSpanProcessor(serializing(side), {
+    maxQueueSize: 1 << 20,
+    maxExportBatchSize: 512,
+    scheduledDelayMillis: 50,
+  });
 
 // What one benchmark request through the sidecar records (bench/overhead's request).
 const ids = new RandomIdGenerator();
 function record(t: number): RequestRecord {
   const traceId = ids.generateTraceId();
   return {
-    op: 'chat', route: '/v1/chat/completions', traceId, spanId: ids.generateSpanId(), start: t, end: t + 1.2, switchyardTraceId: traceId,
-    metadata: {}, configId: 'd', strategy: 'single', status: 200, retries: 0, rescued: false, attemptCount: 1,
+    op: 'chat',
+    route: '/v1/chat/completions',
+    traceId,
+    spanId: ids.generateSpanId(),
+    start: t,
+    end: t + 1.2,
+    switchyardTraceId: traceId,
+    metadata: {},
+    configId: 'd',
+    strategy: 'single',
+    status: 200,
+    retries: 0,
+    rescued: false,
+    attemptCount: 1,
     answered: { providerName: 'openai', model: 'gpt-4o', target: '0', responseModel: 'gpt-4o-2024-08-06' },
-    attempts: [{
-      spanId: ids.generateSpanId(),
-      info: { op: 'chat', attempt: 0, target: '0', providerSlug: 'up', providerName: 'openai', model: 'gpt-4o', stream: false, serverAddress: '127.0.0.1', serverPort: 40000, resendCount: 0 },
-      start: t + 0.1, end: t + 1.1,
-      result: { outcome: 'ok', status: 200, usage: { input_tokens: 12, output_tokens: 30 }, responseModel: 'gpt-4o-2024-08-06', responseId: 'chatcmpl-abc123', finishReasons: ['stop'] },
-    }],
+    attempts: [
+      {
+        spanId: ids.generateSpanId(),
+        info: {
+          op: 'chat',
+          attempt: 0,
+          target: '0',
+          providerSlug: 'up',
+          providerName: 'openai',
+          model: 'gpt-4o',
+          stream: false,
+          serverAddress: '127.0.0.1',
+          serverPort: 40000,
+          resendCount: 0,
+        },
+        start: t + 0.1,
+        end: t + 1.1,
+        result: {
+          outcome: 'ok',
+          status: 200,
+          usage: { input_tokens: 12, output_tokens: 30 },
+          responseModel: 'gpt-4o-2024-08-06',
+          responseId: 'chatcmpl-abc123',
+          finishReasons: ['stop'],
+        },
+      },
+    ],
     backoffs: [],
   };
 }
@@ -73,18 +116,45 @@ async function ours(): Promise<number> {
 const tp = new NodeTracerProvider({ spanProcessors: [processor('floor')] });
 const tracer = tp.getTracer('switchyard', '0.1.0');
 const serverAttrs = {
-  'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'url.path': '/v1/chat/completions', 'gen_ai.operation.name': 'chat',
-  'switchyard.trace_id': '0af7651916cd43dd8448eb211c80319c', 'switchyard.config_id': 'd', 'switchyard.strategy': 'single', 'switchyard.attempts': 1,
-  'switchyard.retries': 0, 'switchyard.rescued': false, 'switchyard.cache_status': 'DISABLED', 'http.response.status_code': 200,
-  'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'switchyard.target': '0', 'gen_ai.response.model': 'gpt-4o-2024-08-06',
-  'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 30, 'switchyard.cost_usd': 0.00033,
+  'http.request.method': 'POST',
+  'http.route': '/v1/chat/completions',
+  'url.path': '/v1/chat/completions',
+  'gen_ai.operation.name': 'chat',
+  'switchyard.trace_id': '0af7651916cd43dd8448eb211c80319c',
+  'switchyard.config_id': 'd',
+  'switchyard.strategy': 'single',
+  'switchyard.attempts': 1,
+  'switchyard.retries': 0,
+  'switchyard.rescued': false,
+  'switchyard.cache_status': 'DISABLED',
+  'http.response.status_code': 200,
+  'gen_ai.provider.name': 'openai',
+  'gen_ai.request.model': 'gpt-4o',
+  'switchyard.target': '0',
+  'gen_ai.response.model': 'gpt-4o-2024-08-06',
+  'gen_ai.usage.input_tokens': 12,
+  'gen_ai.usage.output_tokens': 30,
+  'switchyard.cost_usd': 0.00033,
 };
 const clientAttrs = {
-  'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.request.stream': false,
-  'server.address': '127.0.0.1', 'server.port': 40000, 'switchyard.attempt': 0, 'switchyard.target': '0', 'switchyard.provider': 'up',
-  'switchyard.trace_id': '0af7651916cd43dd8448eb211c80319c', 'switchyard.outcome': 'ok', 'http.response.status_code': 200,
-  'gen_ai.response.model': 'gpt-4o-2024-08-06', 'gen_ai.response.id': 'chatcmpl-abc123', 'gen_ai.response.finish_reasons': ['stop'],
-  'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 30, 'switchyard.cost_usd': 0.00033,
+  'gen_ai.operation.name': 'chat',
+  'gen_ai.provider.name': 'openai',
+  'gen_ai.request.model': 'gpt-4o',
+  'gen_ai.request.stream': false,
+  'server.address': '127.0.0.1',
+  'server.port': 40000,
+  'switchyard.attempt': 0,
+  'switchyard.target': '0',
+  'switchyard.provider': 'up',
+  'switchyard.trace_id': '0af7651916cd43dd8448eb211c80319c',
+  'switchyard.outcome': 'ok',
+  'http.response.status_code': 200,
+  'gen_ai.response.model': 'gpt-4o-2024-08-06',
+  'gen_ai.response.id': 'chatcmpl-abc123',
+  'gen_ai.response.finish_reasons': ['stop'],
+  'gen_ai.usage.input_tokens': 12,
+  'gen_ai.usage.output_tokens': 30,
+  'switchyard.cost_usd': 0.00033,
 };
 async function floor(): Promise<number> {
   const t = Date.now();
@@ -92,7 +162,11 @@ async function floor(): Promise<number> {
   for (let i = 0; i < N; i++) {
     const s = tracer.startSpan('POST /v1/chat/completions', { kind: SpanKind.SERVER, startTime: t }, ROOT_CONTEXT);
     s.setAttributes(serverAttrs);
-    const c = tracer.startSpan('chat gpt-4o', { kind: SpanKind.CLIENT, startTime: t + 0.1 }, trace.setSpan(ROOT_CONTEXT, s));
+    const c = tracer.startSpan(
+      'chat gpt-4o',
+      { kind: SpanKind.CLIENT, startTime: t + 0.1 },
+      trace.setSpan(ROOT_CONTEXT, s),
+    );
     c.setAttributes(clientAttrs);
     c.end(t + 1.1);
     s.end(t + 1.2);
@@ -103,7 +177,9 @@ async function floor(): Promise<number> {
 }
 
 const res = { ours: [] as number[], floor: [] as number[] };
-console.log(`bench/export-worker: ${ROUNDS} rounds × ${N} requests, alternating ours / SDK floor (first round is warm-up)`);
+console.log(
+  `bench/export-worker: ${ROUNDS} rounds × ${N} requests, alternating ours / SDK floor (first round is warm-up)`,
+);
 for (let r = 0; r <= ROUNDS; r++) {
   const o = await ours();
   const f = await floor();
@@ -114,7 +190,9 @@ for (let r = 0; r <= ROUNDS; r++) {
 }
 const mo = median(res.ours);
 const mf = median(res.floor);
-console.log(`\nmedian CPU per request: ours ${mo.toFixed(1)} µs, SDK floor ${mf.toFixed(1)} µs, ratio ${(mo / mf).toFixed(2)}`);
+console.log(
+  `\nmedian CPU per request: ours ${mo.toFixed(1)} µs, SDK floor ${mf.toFixed(1)} µs, ratio ${(mo / mf).toFixed(2)}`,
+);
 const perReq = (b: number) => (b / N / (ROUNDS + 1)).toFixed(0);
 console.log(`OTLP protobuf bytes per request: ours ${perReq(bytes.ours)}, floor ${perReq(bytes.floor)}`);
 process.exit(0);

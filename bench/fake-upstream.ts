@@ -4,6 +4,9 @@
 import { startFakeAnthropic } from '../test/fakes/anthropic.js';
 import { startFakeOpenAI } from '../test/fakes/openai.js';
 
-const fake = process.argv[2] === 'anthropic' ? await startFakeAnthropic({ record: false }) : await startFakeOpenAI({ record: false });
+const fake =
+  process.argv[2] === 'anthropic'
+    ? await startFakeAnthropic({ record: false })
+    : await startFakeOpenAI({ record: false });
 process.stdout.write(`${fake.port}\n`);
 process.on('SIGTERM', () => void fake.close().then(() => process.exit(0)));

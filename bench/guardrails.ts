@@ -16,8 +16,10 @@ import { pct } from './stats.js';
 const flags = parseFlags(process.argv.slice(2));
 const N = Number(flags.n ?? 2000);
 
-
-const WORDS = 'the order shipped to our customer yesterday and the invoice 4471 was paid in full by card please confirm the delivery window for next week'.split(' ');
+const WORDS =
+  'the order shipped to our customer yesterday and the invoice 4471 was paid in full by card please confirm the delivery window for next week'.split(
+    ' ',
+  );
 function text(bytes: number): string {
   let s = '';
   let i = 0;
@@ -47,12 +49,22 @@ const CHECKS: Array<[string, Record<string, unknown>]> = [
 ];
 
 function checksOf(spec: Record<string, unknown>) {
-  const file = parseConfigText(JSON.stringify({ providers: { p: { type: 'openai', api_key: 'k' } }, configs: { c: { provider: '@p', ...spec } } }), 'b.json', {}).file;
+  const file = parseConfigText(
+    JSON.stringify({ providers: { p: { type: 'openai', api_key: 'k' } }, configs: { c: { provider: '@p', ...spec } } }),
+    'b.json',
+    {},
+  ).file;
   return guardrailsOf(file.configs.c as TargetSpec)!;
 }
 
 console.log(`bench/guardrails: ${N} runs per row, p50 / p99 in µs\n`);
-console.log('check'.padEnd(32) + '1 KB p50'.padStart(10) + '1 KB p99'.padStart(10) + '32 KB p50'.padStart(11) + '32 KB p99'.padStart(11));
+console.log(
+  'check'.padEnd(32) +
+    '1 KB p50'.padStart(10) +
+    '1 KB p99'.padStart(10) +
+    '32 KB p50'.padStart(11) +
+    '32 KB p99'.padStart(11),
+);
 for (const [id, parameters] of CHECKS) {
   const check = checksOf({ output_guardrails: [{ checks: [{ id, parameters }] }] }).output[0].checks[0];
   const row: number[] = [];
@@ -86,10 +98,19 @@ const set = checksOf({
 const chatText = text(1024);
 const times: number[] = [];
 for (let i = 0; i < N + 200; i++) {
-  const body = { messages: [{ role: 'system', content: chatText.slice(0, 200) }, { role: 'user', content: chatText.slice(200, 600) }, { role: 'assistant', content: chatText.slice(600, 800) }, { role: 'user', content: chatText.slice(800) }] };
+  const body = {
+    messages: [
+      { role: 'system', content: chatText.slice(0, 200) },
+      { role: 'user', content: chatText.slice(200, 600) },
+      { role: 'assistant', content: chatText.slice(600, 800) },
+      { role: 'user', content: chatText.slice(800) },
+    ],
+  };
   const events: EventRecord[] = [];
   const t0 = performance.now();
   await runPhase(set.input, inputSlots(body), { model: 'gpt-4o', metadata: { user: 'u' }, body }, events);
   if (i >= 200) times.push((performance.now() - t0) * 1000);
 }
-console.log(`\ninput stage, 5 checks, 1 KB chat: p50 ${pct(times, 50).toFixed(1)} µs, p99 ${pct(times, 99).toFixed(1)} µs`);
+console.log(
+  `\ninput stage, 5 checks, 1 KB chat: p50 ${pct(times, 50).toFixed(1)} µs, p99 ${pct(times, 99).toFixed(1)} µs`,
+);

@@ -41,7 +41,8 @@ const writerFlags = {
   maxConcurrentWrites: flagString(flags, 'max-concurrent-writes') ? num('max-concurrent-writes', 1) : undefined,
   concurrentWriteRows: flagString(flags, 'concurrent-write-rows') ? num('concurrent-write-rows', 1) : undefined,
   // 0 is meaningful here (decode in the request thread).
-  decodeThreads: flagString(flags, 'decode-threads') !== undefined ? Number(flagString(flags, 'decode-threads')) : undefined,
+  decodeThreads:
+    flagString(flags, 'decode-threads') !== undefined ? Number(flagString(flags, 'decode-threads')) : undefined,
 };
 const DEADLINE_MS = 60_000; // per run: the loop stops sending after this, whatever is left
 const DISTINCT_BODIES = 16;
@@ -220,7 +221,9 @@ class TimedStore implements SpanStore {
     return this.timed(() => this.inner.insertTraces(rows));
   }
   insertEncoded(kind: 'traces' | 'tracesJson' | 'feedback', payload: Buffer) {
-    return kind === 'traces' ? this.timed(() => this.inner.insertEncoded(kind, payload)) : this.inner.insertEncoded(kind, payload);
+    return kind === 'traces'
+      ? this.timed(() => this.inner.insertEncoded(kind, payload))
+      : this.inner.insertEncoded(kind, payload);
   }
   private async timed(insert: () => Promise<void>) {
     const t0 = performance.now();
@@ -291,7 +294,7 @@ async function oneRun(store: SpanStore, bodies: Uint8Array[], requests: number):
     r.drainMs = performance.now() - tAcked;
     r.maxUnstored = maxUnstored;
     r.cpuCores = (cpu.user + cpu.system) / 1000 / wall;
-    r.cpuUsPerSpan = ((cpu.user + cpu.system) / Math.max(1, acked));
+    r.cpuUsPerSpan = (cpu.user + cpu.system) / Math.max(1, acked);
     if (timed && before) {
       r.storeBusy = (timed.busyNow() - before.busy) / wall;
       r.insertsInFlight = (timed.insertMs - before.ms) / wall;
@@ -365,15 +368,22 @@ async function main(): Promise<void> {
       );
       cpuPerSpan.push(e.cpuUsPerSpan ?? 0);
     }
-    const stored = Number((await embedded.query('SELECT count() FROM otel_traces', 'TabSeparated')).trim()) - warmupRows;
+    const stored =
+      Number((await embedded.query('SELECT count() FROM otel_traces', 'TabSeparated')).trim()) - warmupRows;
     const mBase = median(base);
     const mReal = median(real);
-    console.log(`decode+map+encode only (no HTTP, no store): ${Math.round(decodeOnlyRate(bodies)).toLocaleString('en-US')} spans/s`);
+    console.log(
+      `decode+map+encode only (no HTTP, no store): ${Math.round(decodeOnlyRate(bodies)).toLocaleString('en-US')} spans/s`,
+    );
     console.log(`median baseline (receiver, discarding store): ${Math.round(mBase).toLocaleString('en-US')} spans/s`);
-    console.log(`median end to end into embedded ClickHouse:  ${Math.round(mReal).toLocaleString('en-US')} spans/s (target ≥ 50,000)`);
+    console.log(
+      `median end to end into embedded ClickHouse:  ${Math.round(mReal).toLocaleString('en-US')} spans/s (target ≥ 50,000)`,
+    );
     console.log(`ratio embedded / baseline: ${(mReal / mBase).toFixed(2)}`);
     console.log(`median process CPU per span, embedded: ${median(cpuPerSpan).toFixed(1)} µs`);
-    console.log(`rows in otel_traces from measured runs: ${stored.toLocaleString('en-US')} (acknowledged: ${acked.toLocaleString('en-US')})`);
+    console.log(
+      `rows in otel_traces from measured runs: ${stored.toLocaleString('en-US')} (acknowledged: ${acked.toLocaleString('en-US')})`,
+    );
     if (stored !== acked) {
       console.error('MISMATCH: acknowledged spans are missing from the store');
       process.exitCode = 1;

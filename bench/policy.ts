@@ -46,7 +46,6 @@ const CONCURRENCIES = [1, 10];
 const SECRET = 'sk-sy-bench-0123456789abcdefghijklmnopqrstuvwxyz';
 const BODY = { model: 'gpt-4o', messages: [{ role: 'user', content: 'benchmark me' }], max_tokens: 20 };
 
-
 // Limits far above what the bench sends: every request is admitted, every store call runs.
 // (GCRA needs periodMs * 1000 * limit <= 2^53, so at most ~1.5e8 per minute.)
 const KEY_PROFILES = {
@@ -122,16 +121,41 @@ class CountingStore implements StateStore {
 async function redisCommandCount(admin: Redis): Promise<number> {
   const info = await admin.info('commandstats');
   let n = 0;
-  for (const m of info.matchAll(/^cmdstat_(evalsha|eval|evalsha_ro|eval_ro|fcall|fcall_ro|script\|load|script):calls=(\d+)/gm)) n += Number(m[2]);
+  for (const m of info.matchAll(
+    /^cmdstat_(evalsha|eval|evalsha_ro|eval_ro|fcall|fcall_ro|script\|load|script):calls=(\d+)/gm,
+  ))
+    n += Number(m[2]);
   return n;
 }
 
 // ---------------------------------------------------------------- (i) stage level
-const CANNED: ExecResult = { status: 200, body: { id: 'x', object: 'chat.completion', choices: [] }, streamed: false, attempts: [], retries: 0, rescued: false, headers: {} };
-const ATTEMPT = { op: 'chat' as const, attempt: 0, target: '0', providerSlug: 'up', providerName: 'openai', model: 'gpt-4o', stream: false, serverAddress: '127.0.0.1', serverPort: 9, resendCount: 0, body: BODY };
+const CANNED: ExecResult = {
+  status: 200,
+  body: { id: 'x', object: 'chat.completion', choices: [] },
+  streamed: false,
+  attempts: [],
+  retries: 0,
+  rescued: false,
+  headers: {},
+};
+const ATTEMPT = {
+  op: 'chat' as const,
+  attempt: 0,
+  target: '0',
+  providerSlug: 'up',
+  providerName: 'openai',
+  model: 'gpt-4o',
+  stream: false,
+  serverAddress: '127.0.0.1',
+  serverPort: 9,
+  resendCount: 0,
+  body: BODY,
+};
 /** The executor's stand-in: one attempt that used 12 + 20 tokens, answered at once. */
 const terminal: Next = async (ctx) => {
-  ctx.observer.attemptStart(ATTEMPT).end({ outcome: 'ok', status: 200, usage: { input_tokens: 12, output_tokens: 20 }, responseModel: 'gpt-4o' });
+  ctx.observer
+    .attemptStart(ATTEMPT)
+    .end({ outcome: 'ok', status: 200, usage: { input_tokens: 12, output_tokens: 20 }, responseModel: 'gpt-4o' });
   return CANNED;
 };
 
@@ -183,7 +207,12 @@ interface StageSample {
   serverCpu?: number;
 }
 
-async function stagePass(c: StageCase, count: number, admin: Redis, redisPid: number | undefined): Promise<StageSample> {
+async function stagePass(
+  c: StageCase,
+  count: number,
+  admin: Redis,
+  redisPid: number | undefined,
+): Promise<StageSample> {
   c.store.reset();
   const cmd0 = c.redis ? await redisCommandCount(admin) : 0;
   const srv0 = c.redis && redisPid ? procCpuUs(redisPid) : 0;
@@ -207,7 +236,10 @@ async function stagePass(c: StageCase, count: number, admin: Redis, redisPid: nu
 }
 
 // ---------------------------------------------------------------- (ii) end to end
-function spawnPrintingPort(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number }> {
+function spawnPrintingPort(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let found = false;
@@ -252,7 +284,11 @@ s.listen(0, '127.0.0.1', () => console.log(s.address().port));
 
 const E2E_BODY = JSON.stringify(BODY);
 
-async function load(origin: string, connections: number, seconds: number): Promise<{ rps: number; lat: number[]; n: number }> {
+async function load(
+  origin: string,
+  connections: number,
+  seconds: number,
+): Promise<{ rps: number; lat: number[]; n: number }> {
   const pool = new Pool(origin, { connections, pipelining: 1 });
   const lat: number[] = [];
   let bad = 0;
@@ -284,7 +320,9 @@ async function main() {
     process.exit(1);
   }
   const started = Date.now();
-  console.log(`bench/policy: load average at start ${loadavg()} (${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} cores)`);
+  console.log(
+    `bench/policy: load average at start ${loadavg()} (${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} cores)`,
+  );
   const server = await startRedisServer();
   const admin = new Redis(server.url, { lazyConnect: false });
   const stores: StateStore[] = [];
@@ -310,7 +348,9 @@ async function main() {
       cases.push(stageCase(`(b) memory ${p}`, parse(configYaml(noUp, { key: p })), mem()));
       cases.push(stageCase(`(c) redis ${p}`, parse(configYaml(noUp, { key: p })), await openRedis(), true));
     }
-    console.log(`\n(i) stage level: ${STAGE_ROUNDS} rounds × ${N} requests per config, concurrency 1, configs alternated`);
+    console.log(
+      `\n(i) stage level: ${STAGE_ROUNDS} rounds × ${N} requests per config, concurrency 1, configs alternated`,
+    );
     for (const c of cases) await stagePass(c, Math.min(1000, N), admin, server.pid()); // warm-up (JIT, Lua scripts loaded)
     const stage: Record<string, StageSample[]> = Object.fromEntries(cases.map((c) => [c.name, []]));
     for (let r = 0; r < STAGE_ROUNDS; r++) {
@@ -323,7 +363,9 @@ async function main() {
     const offCpu = sm(off, (s) => s.cpu);
     const offP50 = sm(off, (s) => pct(s.lat, 50));
     const offP99 = sm(off, (s) => pct(s.lat, 99));
-    console.log('\nmedian of rounds, per request      CPU µs   added CPU µs   p50 µs   p99 µs   added p50 / p99 µs   store calls: rate (admit+settle)  budget (admit+settle)   redis cmds   redis-server CPU µs');
+    console.log(
+      '\nmedian of rounds, per request      CPU µs   added CPU µs   p50 µs   p99 µs   added p50 / p99 µs   store calls: rate (admit+settle)  budget (admit+settle)   redis cmds   redis-server CPU µs',
+    );
     for (const c of cases) {
       const cpu = sm(c.name, (s) => s.cpu);
       const p50 = sm(c.name, (s) => pct(s.lat, 50));
@@ -337,18 +379,28 @@ async function main() {
         `${c.name.padEnd(30)} ${cpu.toFixed(1).padStart(9)} ${(cpu - offCpu).toFixed(1).padStart(14)} ${p50.toFixed(1).padStart(8)} ${p99.toFixed(1).padStart(8)} ${`+${(p50 - offP50).toFixed(1)} / +${(p99 - offP99).toFixed(1)}`.padStart(20)}   ${rate.padStart(30)}  ${budget.padStart(21)}   ${cmds.padStart(10)}   ${srv.padStart(19)}`,
       );
     }
-    console.log('CPU is this process (harness + stages + the ioredis client); "added" subtracts (a), whose stages pass at once.');
-    console.log('Store calls: rate = rateLimit calls before the answer (rpm, tpm) + rateAdjust after (tpm corrected by usage); budget = reserve + settle.');
-    console.log('redis cmds = script calls (EVALSHA/EVAL) redis-server counted per request (INFO commandstats delta), each one round trip, one after another.');
+    console.log(
+      'CPU is this process (harness + stages + the ioredis client); "added" subtracts (a), whose stages pass at once.',
+    );
+    console.log(
+      'Store calls: rate = rateLimit calls before the answer (rpm, tpm) + rateAdjust after (tpm corrected by usage); budget = reserve + settle.',
+    );
+    console.log(
+      'redis cmds = script calls (EVALSHA/EVAL) redis-server counted per request (INFO commandstats delta), each one round trip, one after another.',
+    );
 
     // ---- (ii)
-    console.log(`\n(ii) end to end: ${ROUNDS} rounds × ${SECONDS} s per target and concurrency (${CONCURRENCIES.join(', ')}), targets rotated each round`);
+    console.log(
+      `\n(ii) end to end: ${ROUNDS} rounds × ${SECONDS} s per target and concurrency (${CONCURRENCIES.join(', ')}), targets rotated each round`,
+    );
     const upstream = await spawnPrintingPort(['--import', 'tsx', 'bench/fake-upstream.ts']);
     children.push(upstream.child);
     const upUrl = `http://127.0.0.1:${upstream.port}`;
     const floor = await spawnPrintingPort(['-e', FLOOR_PROXY], { UPSTREAM_PORT: String(upstream.port) });
     children.push(floor.child);
-    const targets: Array<{ name: string; origin: string; pid?: number; redis?: boolean }> = [{ name: 'node proxy floor', origin: `http://127.0.0.1:${floor.port}`, pid: floor.child.pid }];
+    const targets: Array<{ name: string; origin: string; pid?: number; redis?: boolean }> = [
+      { name: 'node proxy floor', origin: `http://127.0.0.1:${floor.port}`, pid: floor.child.pid },
+    ];
     const e2eProfile: Profile = 'rpm+tpm+budget';
     for (const [name, opts] of [
       ['(a) sidecar, policy off', {}],
@@ -357,14 +409,18 @@ async function main() {
     ] as const) {
       const cfg = join(dir, `${name.replace(/\W+/g, '-')}.yaml`);
       writeFileSync(cfg, configYaml(upUrl, opts));
-      const sc = await spawnPrintingPort(['--import', 'tsx', 'src/cli.ts', 'sidecar', '--config', cfg, '--port', '0'], { SWITCHYARD_LOG_LEVEL: 'info' });
+      const sc = await spawnPrintingPort(['--import', 'tsx', 'src/cli.ts', 'sidecar', '--config', cfg, '--port', '0'], {
+        SWITCHYARD_LOG_LEVEL: 'info',
+      });
       children.push(sc.child);
       targets.push({ name, origin: `http://127.0.0.1:${sc.port}`, pid: sc.child.pid, redis: 'redisUrl' in opts });
     }
     // Warm-up: the sidecars' JIT (tsx-loaded) settles only after a few thousand requests.
     for (const t of targets) await load(t.origin, 10, WARMUP_SECONDS);
     type E2E = { rps: number; p50: number; p99: number; cpu?: number; cmds?: number };
-    const e2e: Record<string, Record<number, E2E[]>> = Object.fromEntries(targets.map((t) => [t.name, Object.fromEntries(CONCURRENCIES.map((c) => [c, [] as E2E[]]))]));
+    const e2e: Record<string, Record<number, E2E[]>> = Object.fromEntries(
+      targets.map((t) => [t.name, Object.fromEntries(CONCURRENCIES.map((c) => [c, [] as E2E[]]))]),
+    );
     for (let r = 0; r < ROUNDS; r++) {
       for (const c of CONCURRENCIES) {
         const order = targets.map((_, i) => targets[(i + r) % targets.length]);
@@ -386,16 +442,22 @@ async function main() {
     const em = (name: string, c: number, f: (s: E2E) => number) => median(e2e[name][c].map(f));
     const base = '(a) sidecar, policy off';
     for (const c of CONCURRENCIES) {
-      console.log(`\nconcurrency ${c}, median of rounds   req/s   vs (a)   p50 ms   p99 ms   added p50 / p99 ms   proxy CPU µs/req   added   best round: CPU  added   redis cmds/req`);
+      console.log(
+        `\nconcurrency ${c}, median of rounds   req/s   vs (a)   p50 ms   p99 ms   added p50 / p99 ms   proxy CPU µs/req   added   best round: CPU  added   redis cmds/req`,
+      );
       for (const t of targets) {
         const rps = em(t.name, c, (s) => s.rps);
         const p50 = em(t.name, c, (s) => s.p50);
         const p99 = em(t.name, c, (s) => s.p99);
         const cpu = em(t.name, c, (s) => s.cpu ?? NaN);
-        const addedLat = t.name === base ? '—' : `${(p50 - em(base, c, (s) => s.p50)).toFixed(3)} / ${(p99 - em(base, c, (s) => s.p99)).toFixed(3)}`;
+        const addedLat =
+          t.name === base
+            ? '—'
+            : `${(p50 - em(base, c, (s) => s.p50)).toFixed(3)} / ${(p99 - em(base, c, (s) => s.p99)).toFixed(3)}`;
         const addedCpu = t.name === base ? '—' : (cpu - em(base, c, (s) => s.cpu ?? NaN)).toFixed(0);
         const best = Math.min(...e2e[t.name][c].map((s) => s.cpu ?? NaN));
-        const addedBest = t.name === base ? '—' : (best - Math.min(...e2e[base][c].map((s) => s.cpu ?? NaN))).toFixed(0);
+        const addedBest =
+          t.name === base ? '—' : (best - Math.min(...e2e[base][c].map((s) => s.cpu ?? NaN))).toFixed(0);
         console.log(
           `${t.name.padEnd(34)} ${rps.toFixed(0).padStart(6)} ${`${((rps / em(base, c, (s) => s.rps)) * 100).toFixed(1)}%`.padStart(8)} ${p50.toFixed(3).padStart(8)} ${p99.toFixed(3).padStart(8)} ${addedLat.padStart(20)} ${cpu.toFixed(0).padStart(18)} ${addedCpu.padStart(7)} ${best.toFixed(0).padStart(16)} ${addedBest.padStart(6)} ${(t.redis ? em(t.name, c, (s) => s.cmds ?? NaN).toFixed(2) : '—').padStart(16)}`,
         );
@@ -406,8 +468,12 @@ async function main() {
       return m ? `${(Number(m[1]) / 1024).toFixed(0)} MB` : '?';
     };
     console.log(`\npeak RSS: ${targets.map((t) => `${t.name} ${rss(t.pid)}`).join(', ')}`);
-    console.log(`key profile end to end: ${e2eProfile}; sidecars run src/ through tsx, telemetry off. Proxy CPU: the process's user+sys from /proc`);
-    console.log('(100 Hz ticks) per request; on a shared 2-core machine it swells with others\' load, so the best round is shown beside the median.');
+    console.log(
+      `key profile end to end: ${e2eProfile}; sidecars run src/ through tsx, telemetry off. Proxy CPU: the process's user+sys from /proc`,
+    );
+    console.log(
+      "(100 Hz ticks) per request; on a shared 2-core machine it swells with others' load, so the best round is shown beside the median.",
+    );
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(stores.map((s) => s.close().catch(() => undefined)));

@@ -18,7 +18,6 @@ const WARMUP = Math.min(2000, N);
 const OPS = ['rateLimit', 'reserve', 'settle', 'all three'] as const;
 type Op = (typeof OPS)[number];
 
-
 interface Sample {
   cpu: number; // client µs per op
   serverCpu?: number; // redis-server µs per op
@@ -32,7 +31,14 @@ const windowEndsAt = Date.now() + 86_400_000;
 async function pass(s: StateStore, tag: string, count: number, serverPid?: number): Promise<Record<Op, Sample>> {
   const out = {} as Record<Op, Sample>;
   const key = `bench:${tag}`;
-  const res = (i: number) => ({ windowId: 'w', windowEndsAt, limit: 1e15, amount: 5, reservationId: `${tag}-${i}`, ttlMs: 120_000 });
+  const res = (i: number) => ({
+    windowId: 'w',
+    windowEndsAt,
+    limit: 1e15,
+    amount: 5,
+    reservationId: `${tag}-${i}`,
+    ttlMs: 120_000,
+  });
   const steps: Record<Exclude<Op, 'all three'>, (i: number) => Promise<unknown>> = {
     rateLimit: () => s.rateLimit(key, RATE),
     reserve: (i) => s.reserve(key, res(i)),
@@ -72,7 +78,9 @@ async function main() {
   if (!(await red.waitReady(5000))) throw new Error('redis did not answer');
   const results: Record<'memory' | 'redis', Record<Op, Sample>[]> = { memory: [], redis: [] };
   try {
-    console.log(`bench/state-store: ${ROUNDS} rounds × ${N} requests per store, concurrency 1, alternating memory / redis (redis-server on 127.0.0.1:${server.port})`);
+    console.log(
+      `bench/state-store: ${ROUNDS} rounds × ${N} requests per store, concurrency 1, alternating memory / redis (redis-server on 127.0.0.1:${server.port})`,
+    );
     await pass(mem, 'warm-m', WARMUP);
     await pass(red, 'warm-r', WARMUP);
     for (let r = 0; r < ROUNDS; r++) {
@@ -86,13 +94,18 @@ async function main() {
     await server.stop();
   }
 
-  const med = (kind: 'memory' | 'redis', op: Op, f: (s: Sample) => number) => median(results[kind].map((x) => f(x[op])));
+  const med = (kind: 'memory' | 'redis', op: Op, f: (s: Sample) => number) =>
+    median(results[kind].map((x) => f(x[op])));
   const p50 = (s: Sample) => pct(s.lat, 50);
   const p99 = (s: Sample) => pct(s.lat, 99);
   const f1 = (x: number) => x.toFixed(1).padStart(8);
   console.log('\nmedian of rounds, µs per operation');
-  console.log('                     ---------- CPU (this process) ----------   redis-server   ------------- latency p50 / p99 -------------');
-  console.log('operation              memory     redis   ratio                     CPU           memory              redis     p50 ratio');
+  console.log(
+    '                     ---------- CPU (this process) ----------   redis-server   ------------- latency p50 / p99 -------------',
+  );
+  console.log(
+    'operation              memory     redis   ratio                     CPU           memory              redis     p50 ratio',
+  );
   for (const op of OPS) {
     const cm = med('memory', op, (s) => s.cpu);
     const cr = med('redis', op, (s) => s.cpu);
@@ -103,7 +116,9 @@ async function main() {
       `${op.padEnd(18)} ${f1(cm)}  ${f1(cr)}  ${(cr / cm).toFixed(1).padStart(5)}x          ${f1(sv)}     ${lm.padStart(14)}  ${lr.padStart(17)}  ${(med('redis', op, p50) / med('memory', op, p50)).toFixed(0).padStart(7)}x`,
     );
   }
-  console.log('\n"all three" = rateLimit + reserve + settle in a row, one request\'s admit and settle (3 round trips with Redis).');
+  console.log(
+    '\n"all three" = rateLimit + reserve + settle in a row, one request\'s admit and settle (3 round trips with Redis).',
+  );
   console.log('redis-server CPU is sampled from /proc at 100 Hz ticks: ±10 ms over the whole loop.');
 }
 

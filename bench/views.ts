@@ -115,7 +115,9 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       for (let from = 0; from < REQUESTS; from += CHUNK_REQUESTS) {
         await store.query(generate(from, Math.min(CHUNK_REQUESTS, REQUESTS - from), startSec, stepNs));
-        process.stderr.write(`\rgenerated ${Math.min(from + CHUNK_REQUESTS, REQUESTS).toLocaleString()} / ${REQUESTS.toLocaleString()} requests`);
+        process.stderr.write(
+          `\rgenerated ${Math.min(from + CHUNK_REQUESTS, REQUESTS).toLocaleString()} / ${REQUESTS.toLocaleString()} requests`,
+        );
       }
       process.stderr.write(`\n`);
       console.log(`generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -124,15 +126,23 @@ async function main(): Promise<void> {
       await store.query(`SELECT (SELECT count() FROM llm_attempts) AS attempts, (SELECT count() FROM llm_requests) AS requests,
                                 (SELECT count() FROM otel_traces) AS spans, (SELECT count() FROM llm_latency_1m_state) AS latency_states`),
     );
-    console.log(`data: ${Number(c.attempts).toLocaleString()} attempts, ${Number(c.requests).toLocaleString()} requests, ` +
-      `${Number(c.spans).toLocaleString()} spans in otel_traces, ${Number(c.latency_states).toLocaleString()} latency state rows`);
+    console.log(
+      `data: ${Number(c.attempts).toLocaleString()} attempts, ${Number(c.requests).toLocaleString()} requests, ` +
+        `${Number(c.spans).toLocaleString()} spans in otel_traces, ${Number(c.latency_states).toLocaleString()} latency state rows`,
+    );
     console.log(`median of ${RUNS} runs each (ms); target for the views: < 500 ms\n`);
     const header = ['query', 'views ms', 'raw ms', 'raw/views', 'rows'];
     const lines: string[][] = [];
     for (const q of QUERIES) {
       const v = await time(store, q.views);
       const r = await time(store, q.raw);
-      lines.push([q.name, v.median.toFixed(1), r.median.toFixed(1), `${(r.median / v.median).toFixed(1)}x`, String(v.rows)]);
+      lines.push([
+        q.name,
+        v.median.toFixed(1),
+        r.median.toFixed(1),
+        `${(r.median / v.median).toFixed(1)}x`,
+        String(v.rows),
+      ]);
     }
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
     const fmt = (l: string[]) => l.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');

@@ -42,7 +42,8 @@ export const ALERTS: AlertSpec[] = [
     for: '30s',
     severity: 'page',
     noDataState: 'OK',
-    summary: 'P95 latency of {{ $labels.provider }} {{ $labels.model }} is {{ printf "%.0f" $values.B.Value }} ms over the last 2 minutes',
+    summary:
+      'P95 latency of {{ $labels.provider }} {{ $labels.model }} is {{ printf "%.0f" $values.B.Value }} ms over the last 2 minutes',
     description:
       'Attempts to {{ $labels.provider }} {{ $labels.model }} are answering, but slowly: P95 over 2 minutes is above 8000 ms. ' +
       'Requests still succeed, so error alerts stay quiet. Consider moving traffic off this target.',
@@ -58,8 +59,10 @@ export const ALERTS: AlertSpec[] = [
     for: '1m',
     severity: 'page',
     noDataState: 'OK',
-    summary: '{{ humanizePercentage $values.B.Value }} of LLM requests from {{ $labels.service }} failed over 5 minutes',
-    description: 'More than 5% of sidecar requests from {{ $labels.service }} failed after every retry and fallback: users see errors.',
+    summary:
+      '{{ humanizePercentage $values.B.Value }} of LLM requests from {{ $labels.service }} failed over 5 minutes',
+    description:
+      'More than 5% of sidecar requests from {{ $labels.service }} failed after every retry and fallback: users see errors.',
     anchor: 'llm-request-error-rate-high',
   },
   {
@@ -72,7 +75,8 @@ export const ALERTS: AlertSpec[] = [
     for: '1m',
     severity: 'ticket',
     noDataState: 'OK',
-    summary: '{{ humanizePercentage $values.B.Value }} of requests first sent to {{ $labels.provider }} needed a retry or fallback',
+    summary:
+      '{{ humanizePercentage $values.B.Value }} of requests first sent to {{ $labels.provider }} needed a retry or fallback',
     description:
       'The first attempt to {{ $labels.provider }} fails for more than 10% of requests; retries and fallbacks are still serving users, ' +
       'at extra latency and cost. The provider is degraded.',
@@ -102,8 +106,10 @@ export const ALERTS: AlertSpec[] = [
     for: '5m',
     severity: 'ticket',
     noDataState: 'OK',
-    summary: '{{ humanizePercentage $values.B.Value }} of feedback on {{ $labels.provider }} {{ $labels.model }} is negative',
-    description: 'Over 30 minutes, more than 25% of the (weighted) feedback on answers from {{ $labels.provider }} {{ $labels.model }} was negative.',
+    summary:
+      '{{ humanizePercentage $values.B.Value }} of feedback on {{ $labels.provider }} {{ $labels.model }} is negative',
+    description:
+      'Over 30 minutes, more than 25% of the (weighted) feedback on answers from {{ $labels.provider }} {{ $labels.model }} was negative.',
     anchor: 'llm-negative-feedback-share-high',
   },
   {
@@ -118,8 +124,8 @@ export const ALERTS: AlertSpec[] = [
     noDataState: 'OK',
     summary: 'Virtual key {{ $labels.virtual_key }} has used {{ humanizePercentage $values.B.Value }} of a budget',
     description:
-      'A request of virtual key {{ $labels.virtual_key }} in the last 5 minutes found one of its budgets (the key\'s own, its config\'s or a metadata budget) ' +
-      'at least 80% used, counting reservations in flight. At 100% the sidecar refuses the key\'s requests with 412 until the budget period ends.',
+      "A request of virtual key {{ $labels.virtual_key }} in the last 5 minutes found one of its budgets (the key's own, its config's or a metadata budget) " +
+      "at least 80% used, counting reservations in flight. At 100% the sidecar refuses the key's requests with 412 until the budget period ends.",
     anchor: 'llm-budget-80-used',
   },
   {
@@ -132,7 +138,8 @@ export const ALERTS: AlertSpec[] = [
     for: '2m',
     severity: 'ticket',
     noDataState: 'OK',
-    summary: 'Guardrails denied {{ humanizePercentage $values.B.Value }} of the guarded requests of {{ $labels.service }}',
+    summary:
+      'Guardrails denied {{ humanizePercentage $values.B.Value }} of the guarded requests of {{ $labels.service }}',
     description:
       'Over 5 minutes, more than 20% of the requests of {{ $labels.service }} that ran guardrails were denied with 446 (an input check, or every answer, failed a blocking guardrail). ' +
       'Either callers send what a guardrail refuses (abuse, a leaking client) or a guardrail or model changed and now refuses ordinary traffic.',
@@ -159,51 +166,71 @@ export const ALERTS: AlertSpec[] = [
 const EXPR_DS = { type: '__expr__', uid: '__expr__' };
 
 function rule(a: AlertSpec): alerting.RuleBuilder {
-  return new alerting.RuleBuilder(a.title)
-    .uid(a.uid)
-    .condition('C')
-    .withQuery(
-      new alerting.QueryBuilder('A')
-        .datasourceUid(DS_UID)
-        .relativeTimeRange({ from: a.windowSeconds, to: 0 })
-        .model(sql(`alerts/${a.query}`, Format.Table).datasource({ type: DS_TYPE, uid: DS_UID }).forAlerting()),
-    )
-    .withQuery(
-      new alerting.QueryBuilder('B')
-        .datasourceUid('__expr__')
-        .relativeTimeRange({ from: a.windowSeconds, to: 0 })
-        .model(new expr.TypeReduceBuilder().refId('B').datasource(EXPR_DS).expression('A').reducer('last').settings({ mode: 'dropNN' })),
-    )
-    .withQuery(
-      new alerting.QueryBuilder('C')
-        .datasourceUid('__expr__')
-        .relativeTimeRange({ from: a.windowSeconds, to: 0 })
-        .model(new expr.TypeThresholdBuilder().refId('C').datasource(EXPR_DS).expression('B').conditions([{ evaluator: { type: a.op, params: [a.threshold] } }])),
-    )
-    .noDataState(a.noDataState)
-    .execErrState('Error')
-    .forDuration(a.for)
-    // Labels are env-interpolated by Grafana's provisioning: keep '$' out of them.
-    .labels({ severity: a.severity, team: 'llm-platform', source: 'switchyard' })
-    .annotations({ summary: a.summary, description: a.description, runbook_url: `${RUNBOOK_URL}#${a.anchor}` });
+  return (
+    new alerting.RuleBuilder(a.title)
+      .uid(a.uid)
+      .condition('C')
+      .withQuery(
+        new alerting.QueryBuilder('A')
+          .datasourceUid(DS_UID)
+          .relativeTimeRange({ from: a.windowSeconds, to: 0 })
+          .model(sql(`alerts/${a.query}`, Format.Table).datasource({ type: DS_TYPE, uid: DS_UID }).forAlerting()),
+      )
+      .withQuery(
+        new alerting.QueryBuilder('B')
+          .datasourceUid('__expr__')
+          .relativeTimeRange({ from: a.windowSeconds, to: 0 })
+          .model(
+            new expr.TypeReduceBuilder()
+              .refId('B')
+              .datasource(EXPR_DS)
+              .expression('A')
+              .reducer('last')
+              .settings({ mode: 'dropNN' }),
+          ),
+      )
+      .withQuery(
+        new alerting.QueryBuilder('C')
+          .datasourceUid('__expr__')
+          .relativeTimeRange({ from: a.windowSeconds, to: 0 })
+          .model(
+            new expr.TypeThresholdBuilder()
+              .refId('C')
+              .datasource(EXPR_DS)
+              .expression('B')
+              .conditions([{ evaluator: { type: a.op, params: [a.threshold] } }]),
+          ),
+      )
+      .noDataState(a.noDataState)
+      .execErrState('Error')
+      .forDuration(a.for)
+      // Labels are env-interpolated by Grafana's provisioning: keep '$' out of them.
+      .labels({ severity: a.severity, team: 'llm-platform', source: 'switchyard' })
+      .annotations({ summary: a.summary, description: a.description, runbook_url: `${RUNBOOK_URL}#${a.anchor}` })
+  );
 }
 
 /** The provisioning file (deploy/grafana/provisioning/alerting/rules.yaml) as an object. */
 export function buildAlertRules(): Record<string, unknown> {
   const group = new alerting.RuleGroupBuilder(ALERT_GROUP).rules(ALERTS.map(rule)).build();
   // JSON round trip: the SDK's query models carry a marker method that YAML cannot hold.
-  return JSON.parse(JSON.stringify({
-    apiVersion: 1,
-    groups: [
-      {
-        orgId: 1,
-        name: group.title,
-        folder: ALERT_FOLDER,
-        // The file format spells the interval as a duration string (the API model uses seconds).
-        interval: EVALUATION_INTERVAL,
-        // The API model's folderUID/orgID/ruleGroup come from the group in the file format.
-        rules: (group.rules ?? []).map(({ folderUID: _f, orgID: _o, ruleGroup: _g, ...r }) => ({ ...r, isPaused: false })),
-      },
-    ],
-  })) as Record<string, unknown>;
+  return JSON.parse(
+    JSON.stringify({
+      apiVersion: 1,
+      groups: [
+        {
+          orgId: 1,
+          name: group.title,
+          folder: ALERT_FOLDER,
+          // The file format spells the interval as a duration string (the API model uses seconds).
+          interval: EVALUATION_INTERVAL,
+          // The API model's folderUID/orgID/ruleGroup come from the group in the file format.
+          rules: (group.rules ?? []).map(({ folderUID: _f, orgID: _o, ruleGroup: _g, ...r }) => ({
+            ...r,
+            isPaused: false,
+          })),
+        },
+      ],
+    }),
+  ) as Record<string, unknown>;
 }

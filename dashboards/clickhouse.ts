@@ -36,7 +36,14 @@ export class ClickHouseQueryBuilder implements cog.Builder<cog.Dataquery> {
 
   /** `query` names a file under dashboards/queries, e.g. 'overview/summary'. */
   constructor(query: string, format: Format, refId = 'A') {
-    this.q = { refId, datasource: DS_VAR, editorType: 'sql', format, queryType: QUERY_TYPE[format], rawSql: loadQuery(query) };
+    this.q = {
+      refId,
+      datasource: DS_VAR,
+      editorType: 'sql',
+      format,
+      queryType: QUERY_TYPE[format],
+      rawSql: loadQuery(query),
+    };
   }
 
   datasource(ref: { type: string; uid: string }): this {

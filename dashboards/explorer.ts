@@ -22,7 +22,10 @@ const traceLinks = (field: string) => ({
   matcher: { id: 'byName', options: field },
   properties: [{ id: 'links', value: [explorerFieldLink('Attempts, trace and feedback of this request')] }],
 });
-const usd = (field: string) => ({ matcher: { id: 'byName', options: field }, properties: [{ id: 'unit', value: 'currencyUSD' }] });
+const usd = (field: string) => ({
+  matcher: { id: 'byName', options: field },
+  properties: [{ id: 'unit', value: 'currencyUSD' }],
+});
 
 export function buildExplorer(): dashboard.Dashboard {
   const ids = new PanelIds();
@@ -33,7 +36,14 @@ export function buildExplorer(): dashboard.Dashboard {
     .editable()
     .timezone('browser')
     .time({ from: 'now-1h', to: 'now' })
-    .link(new dashboard.DashboardLinkBuilder('LLM overview').type(dashboard.DashboardLinkType.Link).url(`/d/${OVERVIEW_UID}/llm-overview`).includeVars(false).keepTime(true).icon('dashboard'))
+    .link(
+      new dashboard.DashboardLinkBuilder('LLM overview')
+        .type(dashboard.DashboardLinkType.Link)
+        .url(`/d/${OVERVIEW_UID}/llm-overview`)
+        .includeVars(false)
+        .keepTime(true)
+        .icon('dashboard'),
+    )
     .withVariable(datasourceVariable())
     .withVariable(queryVariable('service', 'Service'))
     .withVariable(queryVariable('provider', 'Provider'))
@@ -57,11 +67,19 @@ export function buildExplorer(): dashboard.Dashboard {
 
   b.withPanel(
     grid(ids, 'Requests', 'explorer/requests', 'Newest first. Click a trace id to load that request below.', 10)
-        .withOverride(traceLinks('request_trace_id'))
-        .withOverride(traceLinks('trace_id'))
-        .withOverride(usd('cost_usd')),
+      .withOverride(traceLinks('request_trace_id'))
+      .withOverride(traceLinks('trace_id'))
+      .withOverride(usd('cost_usd')),
+  )
+    .withPanel(
+      grid(
+        ids,
+        'Attempts',
+        'explorer/attempts',
+        'Every attempt of the selected request in order (or of the latest requests).',
+        8,
+      ).withOverride(usd('cost_usd')),
     )
-    .withPanel(grid(ids, 'Attempts', 'explorer/attempts', 'Every attempt of the selected request in order (or of the latest requests).', 8).withOverride(usd('cost_usd')))
     .withPanel(
       new dashboard.PanelBuilder()
         .type('traces')
@@ -73,7 +91,15 @@ export function buildExplorer(): dashboard.Dashboard {
         .height(12)
         .span(24),
     )
-    .withPanel(grid(ids, 'Feedback', 'explorer/feedback', 'POST /v1/feedback for the selected request (or the latest feedback).', 6));
+    .withPanel(
+      grid(
+        ids,
+        'Feedback',
+        'explorer/feedback',
+        'POST /v1/feedback for the selected request (or the latest feedback).',
+        6,
+      ),
+    );
 
   return b.build();
 }

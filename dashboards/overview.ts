@@ -9,7 +9,13 @@ import { DS_VAR, Format, PanelIds, datasourceVariable, queryVariable, sql } from
 
 export const OVERVIEW_UID = 'switchyard-llm-overview';
 
-function series(ids: PanelIds, title: string, query: string, unit: string, description: string): timeseries.PanelBuilder {
+function series(
+  ids: PanelIds,
+  title: string,
+  query: string,
+  unit: string,
+  description: string,
+): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
     .id(ids.take())
     .title(title)
@@ -20,7 +26,13 @@ function series(ids: PanelIds, title: string, query: string, unit: string, descr
     .lineWidth(1)
     .fillOpacity(10)
     .spanNulls(false)
-    .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Bottom).showLegend(true).calcs(['mean', 'max']))
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .displayMode(common.LegendDisplayMode.Table)
+        .placement(common.LegendPlacement.Bottom)
+        .showLegend(true)
+        .calcs(['mean', 'max']),
+    )
     .height(8)
     .span(12);
 }
@@ -50,7 +62,10 @@ function rows(ids: PanelIds, title: string, query: string, description: string, 
     .span(span);
 }
 
-const percent = (name: string) => ({ matcher: { id: 'byName', options: name }, properties: [{ id: 'unit', value: 'percentunit' }] });
+const percent = (name: string) => ({
+  matcher: { id: 'byName', options: name },
+  properties: [{ id: 'unit', value: 'percentunit' }],
+});
 
 export function buildOverview(): dashboard.Dashboard {
   const ids = new PanelIds();
@@ -63,7 +78,14 @@ export function buildOverview(): dashboard.Dashboard {
     .refresh('30s')
     .time({ from: 'now-3h', to: 'now' })
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .link(new dashboard.DashboardLinkBuilder('LLM request explorer').type(dashboard.DashboardLinkType.Link).url('/d/switchyard-llm-explorer/llm-request-explorer').includeVars(true).keepTime(true).icon('external link'))
+    .link(
+      new dashboard.DashboardLinkBuilder('LLM request explorer')
+        .type(dashboard.DashboardLinkType.Link)
+        .url('/d/switchyard-llm-explorer/llm-request-explorer')
+        .includeVars(true)
+        .keepTime(true)
+        .icon('external link'),
+    )
     .withVariable(datasourceVariable())
     .withVariable(queryVariable('service', 'Service'))
     .withVariable(queryVariable('provider', 'Provider'))
@@ -71,30 +93,155 @@ export function buildOverview(): dashboard.Dashboard {
 
   b.withRow(new dashboard.RowBuilder('Traffic and errors').id(ids.take()))
     .withPanel(summaryStat(ids, 'Requests', 'requests', 'short'))
-    .withPanel(summaryStat(ids, 'Error rate', 'error_rate', 'percentunit').thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([{ value: null as unknown as number, color: 'green' }, { value: 0.05, color: 'red' }])))
+    .withPanel(
+      summaryStat(ids, 'Error rate', 'error_rate', 'percentunit').thresholds(
+        new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
+          { value: null as unknown as number, color: 'green' },
+          { value: 0.05, color: 'red' },
+        ]),
+      ),
+    )
     .withPanel(summaryStat(ids, 'Rescued requests', 'rescued', 'short'))
     .withPanel(summaryStat(ids, 'Rescue rate', 'rescue_rate', 'percentunit'))
     .withPanel(summaryStat(ids, 'Average attempts', 'attempts_per_request', 'short').decimals(2))
     .withPanel(summaryStat(ids, 'Cost', 'cost_usd', 'currencyUSD'))
-    .withPanel(series(ids, 'Requests/s', 'overview/requests_per_second', 'reqps', 'Sidecar requests per second, per service.'))
-    .withPanel(series(ids, 'Request error rate', 'overview/error_rate', 'percentunit', 'Share of requests that failed after every retry and fallback, per service.'))
-    .withPanel(series(ids, 'Attempt error rate per provider', 'overview/attempt_error_rate', 'percentunit', 'Share of attempts that failed, per provider. High here but low above: fallbacks are absorbing a failing provider.').span(24));
+    .withPanel(
+      series(ids, 'Requests/s', 'overview/requests_per_second', 'reqps', 'Sidecar requests per second, per service.'),
+    )
+    .withPanel(
+      series(
+        ids,
+        'Request error rate',
+        'overview/error_rate',
+        'percentunit',
+        'Share of requests that failed after every retry and fallback, per service.',
+      ),
+    )
+    .withPanel(
+      series(
+        ids,
+        'Attempt error rate per provider',
+        'overview/attempt_error_rate',
+        'percentunit',
+        'Share of attempts that failed, per provider. High here but low above: fallbacks are absorbing a failing provider.',
+      ).span(24),
+    );
 
   b.withRow(new dashboard.RowBuilder('Latency').id(ids.take()))
-    .withPanel(series(ids, 'Attempt latency P50 / P95 / P99 per provider and model', 'overview/latency_by_model', 'ms', 'Per-minute DDSketch states merged per interval (within 1%). Not filtered by service.').interval('1m'))
-    .withPanel(series(ids, 'Time to first token P50 / P95 (streams)', 'overview/ttft_by_model', 'ms', 'Streaming attempts only. Not filtered by service.').interval('1m'));
+    .withPanel(
+      series(
+        ids,
+        'Attempt latency P50 / P95 / P99 per provider and model',
+        'overview/latency_by_model',
+        'ms',
+        'Per-minute DDSketch states merged per interval (within 1%). Not filtered by service.',
+      ).interval('1m'),
+    )
+    .withPanel(
+      series(
+        ids,
+        'Time to first token P50 / P95 (streams)',
+        'overview/ttft_by_model',
+        'ms',
+        'Streaming attempts only. Not filtered by service.',
+      ).interval('1m'),
+    );
 
   b.withRow(new dashboard.RowBuilder('Resilience').id(ids.take()))
-    .withPanel(series(ids, 'Rescued requests and rescue rate', 'overview/rescued', 'short', 'Requests an earlier attempt failed for and a later one answered; rescue rate = rescued / requests whose first attempt failed.').withOverride({ matcher: { id: 'byName', options: 'rescue_rate' }, properties: [{ id: 'unit', value: 'percentunit' }, { id: 'custom.axisPlacement', value: 'right' }] }))
-    .withPanel(series(ids, 'Attempts per request', 'overview/attempts_per_request', 'short', 'Average and maximum attempts per sidecar request.'))
-    .withPanel(rows(ids, 'Retries and fallbacks per target', 'overview/retries_fallbacks_by_target', 'Target = index path in the routing config. Retries repeat the same target; fallbacks move to another one.'))
-    .withPanel(rows(ids, 'Top failing targets', 'overview/top_failing_targets', 'The ten targets with the most failed attempts. Click a model to see its failed requests.').withOverride(percent('failure_rate')).withOverride({ matcher: { id: 'byName', options: 'model' }, properties: [{ id: 'links', value: [{ title: 'Failed requests of this model', url: '/d/switchyard-llm-explorer/llm-request-explorer?var-model=${__value.raw}&var-status=error&${datasource:queryparam}&${__url_time_range}' }] }] }));
+    .withPanel(
+      series(
+        ids,
+        'Rescued requests and rescue rate',
+        'overview/rescued',
+        'short',
+        'Requests an earlier attempt failed for and a later one answered; rescue rate = rescued / requests whose first attempt failed.',
+      ).withOverride({
+        matcher: { id: 'byName', options: 'rescue_rate' },
+        properties: [
+          { id: 'unit', value: 'percentunit' },
+          { id: 'custom.axisPlacement', value: 'right' },
+        ],
+      }),
+    )
+    .withPanel(
+      series(
+        ids,
+        'Attempts per request',
+        'overview/attempts_per_request',
+        'short',
+        'Average and maximum attempts per sidecar request.',
+      ),
+    )
+    .withPanel(
+      rows(
+        ids,
+        'Retries and fallbacks per target',
+        'overview/retries_fallbacks_by_target',
+        'Target = index path in the routing config. Retries repeat the same target; fallbacks move to another one.',
+      ),
+    )
+    .withPanel(
+      rows(
+        ids,
+        'Top failing targets',
+        'overview/top_failing_targets',
+        'The ten targets with the most failed attempts. Click a model to see its failed requests.',
+      )
+        .withOverride(percent('failure_rate'))
+        .withOverride({
+          matcher: { id: 'byName', options: 'model' },
+          properties: [
+            {
+              id: 'links',
+              value: [
+                {
+                  title: 'Failed requests of this model',
+                  url: '/d/switchyard-llm-explorer/llm-request-explorer?var-model=${__value.raw}&var-status=error&${datasource:queryparam}&${__url_time_range}',
+                },
+              ],
+            },
+          ],
+        }),
+    );
 
   b.withRow(new dashboard.RowBuilder('Tokens, cost and feedback').id(ids.take()))
-    .withPanel(series(ids, 'Tokens per model', 'overview/tokens_by_model', 'short', 'Input and output tokens per answering model.'))
-    .withPanel(series(ids, 'Cost per model', 'overview/cost_by_model', 'currencyUSD', 'Spend per answering model (models without a price add nothing).'))
-    .withPanel(rows(ids, 'Cost per user and feature', 'overview/cost_by_user_feature', 'From the user and feature keys of x-switchyard-metadata.').withOverride({ matcher: { id: 'byName', options: 'cost_usd' }, properties: [{ id: 'unit', value: 'currencyUSD' }] }))
-    .withPanel(rows(ids, 'Feedback score per model', 'overview/feedback_by_model', 'POST /v1/feedback values (-10..10) received in the range, per answering model.').withOverride(percent('negative_share')))
+    .withPanel(
+      series(
+        ids,
+        'Tokens per model',
+        'overview/tokens_by_model',
+        'short',
+        'Input and output tokens per answering model.',
+      ),
+    )
+    .withPanel(
+      series(
+        ids,
+        'Cost per model',
+        'overview/cost_by_model',
+        'currencyUSD',
+        'Spend per answering model (models without a price add nothing).',
+      ),
+    )
+    .withPanel(
+      rows(
+        ids,
+        'Cost per user and feature',
+        'overview/cost_by_user_feature',
+        'From the user and feature keys of x-switchyard-metadata.',
+      ).withOverride({
+        matcher: { id: 'byName', options: 'cost_usd' },
+        properties: [{ id: 'unit', value: 'currencyUSD' }],
+      }),
+    )
+    .withPanel(
+      rows(
+        ids,
+        'Feedback score per model',
+        'overview/feedback_by_model',
+        'POST /v1/feedback values (-10..10) received in the range, per answering model.',
+      ).withOverride(percent('negative_share')),
+    )
     .withPanel(
       rows(
         ids,
@@ -104,8 +251,16 @@ export function buildOverview(): dashboard.Dashboard {
           'Requests without a key come under (no key). Whole days come from the daily rollup llm_spend_1d. Not filtered by service, provider or model.',
         24,
       )
-        .withOverride({ matcher: { id: 'byName', options: 'virtual_key' }, properties: [{ id: 'mappings', value: [{ type: 'special', options: { match: 'empty', result: { text: '(no key)' } } }] }] })
-        .withOverride({ matcher: { id: 'byName', options: 'cost_usd' }, properties: [{ id: 'unit', value: 'currencyUSD' }] })
+        .withOverride({
+          matcher: { id: 'byName', options: 'virtual_key' },
+          properties: [
+            { id: 'mappings', value: [{ type: 'special', options: { match: 'empty', result: { text: '(no key)' } } }] },
+          ],
+        })
+        .withOverride({
+          matcher: { id: 'byName', options: 'cost_usd' },
+          properties: [{ id: 'unit', value: 'currencyUSD' }],
+        })
         .withOverride(percent('peak_budget_usage')),
     )
     .withPanel(
@@ -124,12 +279,18 @@ export function buildOverview(): dashboard.Dashboard {
         'Response cache by config',
         'overview/cache_by_config',
         'Per routing config with a cache, over the range (by the hour, from llm_cache_1h): requests, cacheable ones, hits (semantic among them), misses, forced refreshes, the hit rate, ' +
-          'and what the hits saved (the original answers\' cost and provider time). Not filtered by service, provider or model.',
+          "and what the hits saved (the original answers' cost and provider time). Not filtered by service, provider or model.",
         24,
       )
         .withOverride(percent('hit_rate'))
-        .withOverride({ matcher: { id: 'byName', options: 'saved_cost_usd' }, properties: [{ id: 'unit', value: 'currencyUSD' }] })
-        .withOverride({ matcher: { id: 'byName', options: 'saved_seconds' }, properties: [{ id: 'unit', value: 's' }] }),
+        .withOverride({
+          matcher: { id: 'byName', options: 'saved_cost_usd' },
+          properties: [{ id: 'unit', value: 'currencyUSD' }],
+        })
+        .withOverride({
+          matcher: { id: 'byName', options: 'saved_seconds' },
+          properties: [{ id: 'unit', value: 's' }],
+        }),
     );
 
   return b.build();

@@ -49,14 +49,24 @@ export function applyServerLimits(server: Server, limits: ServerLimits, errorBod
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // Options only in @types/node, but read from the server object when listening / per connection.
-  Object.assign(server, { maxHeaderSize: limits.maxHeaderBytes, connectionsCheckingInterval: checkingIntervalMs(server.headersTimeout) });
-  if (errorBody) server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, limits, errorBody));
+  Object.assign(server, {
+    maxHeaderSize: limits.maxHeaderBytes,
+    connectionsCheckingInterval: checkingIntervalMs(server.headersTimeout),
+  });
+  if (errorBody)
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+      answerClientError(err, socket, limits, errorBody),
+    );
 }
 
 function describe(err: NodeJS.ErrnoException, limits: ServerLimits): [number, string, string] {
   switch (err.code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return [408, 'request_timeout', `the request did not arrive in time (headers within ${limits.headersTimeoutMs} ms, the whole request within ${limits.requestTimeoutMs} ms)`];
+      return [
+        408,
+        'request_timeout',
+        `the request did not arrive in time (headers within ${limits.headersTimeoutMs} ms, the whole request within ${limits.requestTimeoutMs} ms)`,
+      ];
     case 'HPE_HEADER_OVERFLOW':
       return [431, 'headers_too_large', `request headers exceed ${limits.maxHeaderBytes} bytes`];
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
@@ -66,7 +76,12 @@ function describe(err: NodeJS.ErrnoException, limits: ServerLimits): [number, st
   }
 }
 
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, limits: ServerLimits, errorBody: ClientErrorBody): void {
+function answerClientError(
+  err: NodeJS.ErrnoException,
+  socket: Duplex,
+  limits: ServerLimits,
+  errorBody: ClientErrorBody,
+): void {
   // A response already under way on this socket (Node's own check, on its private field): writing
   // a status line now would corrupt it, so the connection just ends.
   // Only HTTP-level errors get an answer: socket errors (ECONNRESET, EPIPE) and TLS failures

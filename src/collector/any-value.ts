@@ -36,7 +36,15 @@ export function goJsonString(s: string): string {
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
-const ONEOF = ['stringValue', 'intValue', 'boolValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] as const;
+const ONEOF = [
+  'stringValue',
+  'intValue',
+  'boolValue',
+  'doubleValue',
+  'arrayValue',
+  'kvlistValue',
+  'bytesValue',
+] as const;
 
 function kindOf(v: AnyValue): string | undefined {
   // Values from the JSON decoder carry `value` as an own property. protobufjs messages expose

@@ -15,7 +15,10 @@ export type DecodeResult =
 export function decodeExport(enc: Encoding, body: Uint8Array): DecodeResult {
   let request;
   try {
-    request = enc === 'proto' ? decodeTraceRequestProto(body) : decodeTraceRequestJson(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    request =
+      enc === 'proto'
+        ? decodeTraceRequestProto(body)
+        : decodeTraceRequestJson(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch (err) {
     const detail = (err as Error).message;
     const reason =

@@ -22,7 +22,9 @@ export interface DecodeTask {
 export interface DecodeReady {
   ready: true;
 }
-export type DecodeReply = { id: number; result: DecodeResult; failure?: undefined } | { id: number; failure: string; result?: undefined };
+export type DecodeReply =
+  | { id: number; result: DecodeResult; failure?: undefined }
+  | { id: number; failure: string; result?: undefined };
 
 interface Pending {
   resolve(r: DecodeResult): void;
@@ -40,7 +42,10 @@ function startWorker(): Worker {
   if (existsSync(fileURLToPath(compiled))) return new Worker(compiled);
   // Running from TypeScript sources (tests, tsx): load the worker through tsx as well.
   const source = new URL('./decode-worker.ts', import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`, { eval: true });
+  return new Worker(
+    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`,
+    { eval: true },
+  );
 }
 
 export class DecodePool {
@@ -78,7 +83,8 @@ export class DecodePool {
     const thread = t;
     return new Promise<DecodeResult>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
-      const movable = transfer && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.byteLength > 0;
+      const movable =
+        transfer && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.byteLength > 0;
       thread.worker.postMessage({ id, enc, body } satisfies DecodeTask, movable ? [body.buffer as ArrayBuffer] : []);
     });
   }
@@ -112,7 +118,8 @@ export class DecodePool {
       const i = this.threads.indexOf(thread);
       if (i < 0 || this.closed) return;
       this.threads.splice(i, 1);
-      this.respawnDelayMs = Date.now() - started < 10_000 ? Math.min(this.respawnDelayMs * 2, RESPAWN_MAX_MS) : RESPAWN_MIN_MS;
+      this.respawnDelayMs =
+        Date.now() - started < 10_000 ? Math.min(this.respawnDelayMs * 2, RESPAWN_MAX_MS) : RESPAWN_MIN_MS;
       setTimeout(() => {
         if (!this.closed) this.threads.push(this.spawn());
       }, this.respawnDelayMs).unref();

@@ -16,7 +16,12 @@ export interface FeedbackRouteDeps {
   retryAfterUnavailableSeconds: number;
 }
 
-export function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): number {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): number {
   const body = Buffer.from(JSON.stringify(payload));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(body.length), ...headers });
   res.end(body);
@@ -35,17 +40,35 @@ export function sendError(
   return sendJson(res, status, { error: { message, type, code, status, ...extra } }, headers);
 }
 
-export async function handleFeedback(req: IncomingMessage, res: ServerResponse, deps: FeedbackRouteDeps): Promise<number> {
+export async function handleFeedback(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: FeedbackRouteDeps,
+): Promise<number> {
   if (!feedbackAuthorized(deps.token, req.headers.authorization)) {
     req.resume();
-    return sendError(res, 401, 'authentication_error', 'unauthorized', 'missing or invalid bearer token for /v1/feedback', {}, {
-      'www-authenticate': 'Bearer',
-    });
+    return sendError(
+      res,
+      401,
+      'authentication_error',
+      'unauthorized',
+      'missing or invalid bearer token for /v1/feedback',
+      {},
+      {
+        'www-authenticate': 'Bearer',
+      },
+    );
   }
   const mt = mediaType(req.headers['content-type']);
   if (mt !== '' && mt !== 'application/json') {
     req.resume();
-    return sendError(res, 415, 'invalid_request_error', 'unsupported_media_type', `Content-Type must be application/json, got "${mt}"`);
+    return sendError(
+      res,
+      415,
+      'invalid_request_error',
+      'unsupported_media_type',
+      `Content-Type must be application/json, got "${mt}"`,
+    );
   }
   let text: string;
   try {
@@ -53,8 +76,17 @@ export async function handleFeedback(req: IncomingMessage, res: ServerResponse, 
     text = (await decodeContentEncoding(raw, req.headers['content-encoding'], deps.maxBodyBytes)).toString('utf8');
   } catch (err) {
     if (err instanceof BodyError) {
-      const code = err.status === 413 ? 'payload_too_large' : err.status === 415 ? 'unsupported_media_type' : 'invalid_body';
-      return sendError(res, err.status, 'invalid_request_error', code, err.message, {}, err.status === 413 ? { connection: 'close' } : {});
+      const code =
+        err.status === 413 ? 'payload_too_large' : err.status === 415 ? 'unsupported_media_type' : 'invalid_body';
+      return sendError(
+        res,
+        err.status,
+        'invalid_request_error',
+        code,
+        err.message,
+        {},
+        err.status === 413 ? { connection: 'close' } : {},
+      );
     }
     throw err;
   }
@@ -70,12 +102,28 @@ export async function handleFeedback(req: IncomingMessage, res: ServerResponse, 
     await deps.writer.submit([parsed.row]);
   } catch (err) {
     if (err instanceof BufferFullError) {
-      return sendError(res, 429, 'rate_limit_error', 'buffer_full', err.message, {}, { 'retry-after': String(deps.retryAfterFullSeconds) });
+      return sendError(
+        res,
+        429,
+        'rate_limit_error',
+        'buffer_full',
+        err.message,
+        {},
+        { 'retry-after': String(deps.retryAfterFullSeconds) },
+      );
     }
     if (err instanceof WriterUnavailableError) {
-      return sendError(res, 503, 'api_error', 'store_unavailable', err.message, {}, {
-        'retry-after': String(deps.retryAfterUnavailableSeconds),
-      });
+      return sendError(
+        res,
+        503,
+        'api_error',
+        'store_unavailable',
+        err.message,
+        {},
+        {
+          'retry-after': String(deps.retryAfterUnavailableSeconds),
+        },
+      );
     }
     throw err;
   }

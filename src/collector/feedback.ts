@@ -44,7 +44,10 @@ export function parseFeedback(text: string, now = Date.now()): FeedbackParse {
     return { ok: false, param, code: 'invalid_value', message: `${param}: ${issue.message}` };
   }
   const b = parsed.data;
-  return { ok: true, row: { Timestamp: now, TraceId: b.trace_id, Value: b.value, Weight: b.weight, Metadata: b.metadata } };
+  return {
+    ok: true,
+    row: { Timestamp: now, TraceId: b.trace_id, Value: b.value, Weight: b.weight, Metadata: b.metadata },
+  };
 }
 
 /** Bearer-token check in constant time; true when no token is configured. */

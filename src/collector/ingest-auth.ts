@@ -29,7 +29,9 @@ export function otlpAuthorized(token: string | undefined, req: IncomingMessage, 
   const mt = mediaType(req.headers['content-type']);
   const proto = mt === 'application/x-protobuf' || mt === 'application/protobuf';
   const message = 'missing or invalid bearer token: send Authorization: Bearer <SWITCHYARD_COLLECTOR_TOKEN>';
-  const body = proto ? encodeStatusProto(UNAUTHENTICATED, message) : Buffer.from(encodeStatusJson(UNAUTHENTICATED, message));
+  const body = proto
+    ? encodeStatusProto(UNAUTHENTICATED, message)
+    : Buffer.from(encodeStatusJson(UNAUTHENTICATED, message));
   // The body of a sender we do not know is not read: the connection closes after the answer.
   res.writeHead(401, {
     'content-type': proto ? 'application/x-protobuf' : 'application/json',

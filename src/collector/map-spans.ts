@@ -210,7 +210,10 @@ export function encodeTraceRequest(req: ExportTraceRequest): EncodedSpans {
   for (let i = 0; i < n; i++) w.hexId(spans[i].parentSpanId);
   col('TraceState');
   for (let i = 0; i < n; i++) w.string(spans[i].traceState ?? '');
-  const lowCardinality = (name: 'SpanName' | 'SpanKind' | 'ServiceName' | 'StatusCode', value: (i: number) => string) => {
+  const lowCardinality = (
+    name: 'SpanName' | 'SpanKind' | 'ServiceName' | 'StatusCode',
+    value: (i: number) => string,
+  ) => {
     col(name);
     w.lowCardinalityStrings(n, value);
   };
@@ -256,13 +259,23 @@ type Col = (name: (typeof TRACE_COLUMNS)[number]) => void;
 /** The Events.* and Links.* columns: arrays of per-span lists, one offsets column each. */
 function writeEventsAndLinks(w: NativeWriter, spans: Span[], col: Col): void {
   // Array(LowCardinality(...)) and Array(Map(LowCardinality(String), ...)): the prefix goes first.
-  const array = <T>(name: Parameters<Col>[0], counts: number[], list: (s: Span) => readonly T[] | null | undefined, write: (x: T) => void, lcPrefix = false) => {
+  const array = <T>(
+    name: Parameters<Col>[0],
+    counts: number[],
+    list: (s: Span) => readonly T[] | null | undefined,
+    write: (x: T) => void,
+    lcPrefix = false,
+  ) => {
     col(name);
     if (lcPrefix) w.lowCardinalityPrefix();
     w.offsets(counts);
     for (const s of spans) for (const x of list(s) ?? []) write(x);
   };
-  const attributeMaps = <T extends { attributes?: KeyValue[] | null }>(name: Parameters<Col>[0], counts: number[], list: (s: Span) => readonly T[] | null | undefined) => {
+  const attributeMaps = <T extends { attributes?: KeyValue[] | null }>(
+    name: Parameters<Col>[0],
+    counts: number[],
+    list: (s: Span) => readonly T[] | null | undefined,
+  ) => {
     const maps = new FlatMaps();
     array(name, counts, list, (x) => maps.add(x.attributes), true);
     maps.write(w);

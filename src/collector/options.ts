@@ -9,30 +9,35 @@ import { COLLECTOR_DEFAULTS } from './server.js';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
-const schema = z.object({
-  host: z.string().min(1),
-  port,
-  dataDir: z.string().min(1),
-  spoolDir: z.string().min(1),
-  maxBodyBytes: positiveInt,
-  batchSize: positiveInt,
-  flushIntervalMs: positiveInt,
-  eagerFlushRows: positiveInt,
-  maxConcurrentWrites: positiveInt,
-  concurrentWriteRows: positiveInt,
-  decodeThreads: z.coerce.number().int().min(0).max(64),
-  maxBufferedRows: positiveInt,
-  maxSpoolBytes: positiveInt,
-  closeTimeoutMs: positiveInt,
-  feedbackToken: z.string().min(1).optional(),
-  ingestToken: z.string().min(1).optional(),
-  headersTimeoutMs: positiveInt,
-  requestTimeoutMs: positiveInt,
-  keepAliveTimeoutMs: positiveInt,
-  maxHeaderBytes: z.coerce.number().int().min(1024),
-  clickhouseHttpHost: z.string().min(1),
-  clickhouseHttpPort: port,
-}).refine((o) => o.headersTimeoutMs <= o.requestTimeoutMs, { path: ['headersTimeoutMs'], message: 'must not exceed --request-timeout-ms' });
+const schema = z
+  .object({
+    host: z.string().min(1),
+    port,
+    dataDir: z.string().min(1),
+    spoolDir: z.string().min(1),
+    maxBodyBytes: positiveInt,
+    batchSize: positiveInt,
+    flushIntervalMs: positiveInt,
+    eagerFlushRows: positiveInt,
+    maxConcurrentWrites: positiveInt,
+    concurrentWriteRows: positiveInt,
+    decodeThreads: z.coerce.number().int().min(0).max(64),
+    maxBufferedRows: positiveInt,
+    maxSpoolBytes: positiveInt,
+    closeTimeoutMs: positiveInt,
+    feedbackToken: z.string().min(1).optional(),
+    ingestToken: z.string().min(1).optional(),
+    headersTimeoutMs: positiveInt,
+    requestTimeoutMs: positiveInt,
+    keepAliveTimeoutMs: positiveInt,
+    maxHeaderBytes: z.coerce.number().int().min(1024),
+    clickhouseHttpHost: z.string().min(1),
+    clickhouseHttpPort: port,
+  })
+  .refine((o) => o.headersTimeoutMs <= o.requestTimeoutMs, {
+    path: ['headersTimeoutMs'],
+    message: 'must not exceed --request-timeout-ms',
+  });
 
 export type CollectorCliOptions = z.infer<typeof schema>;
 
@@ -74,29 +79,41 @@ export function resolveCollectorOptions(
     spoolDir: pick('spool-dir', 'SWITCHYARD_SPOOL_DIR') ?? path.join(dataDir, 'spool'),
     maxBodyBytes: pick('max-body-bytes', 'SWITCHYARD_COLLECTOR_MAX_BODY_BYTES') ?? COLLECTOR_DEFAULTS.maxBodyBytes,
     batchSize: pick('batch-size', 'SWITCHYARD_COLLECTOR_BATCH_SIZE') ?? COLLECTOR_DEFAULTS.batchSize,
-    flushIntervalMs: pick('flush-interval-ms', 'SWITCHYARD_COLLECTOR_FLUSH_INTERVAL_MS') ?? COLLECTOR_DEFAULTS.flushIntervalMs,
-    eagerFlushRows: pick('eager-flush-rows', 'SWITCHYARD_COLLECTOR_EAGER_FLUSH_ROWS') ?? COLLECTOR_DEFAULTS.eagerFlushRows,
-    maxConcurrentWrites: pick('max-concurrent-writes', 'SWITCHYARD_COLLECTOR_MAX_CONCURRENT_WRITES') ?? COLLECTOR_DEFAULTS.maxConcurrentWrites,
-    concurrentWriteRows: pick('concurrent-write-rows', 'SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS') ?? COLLECTOR_DEFAULTS.concurrentWriteRows,
+    flushIntervalMs:
+      pick('flush-interval-ms', 'SWITCHYARD_COLLECTOR_FLUSH_INTERVAL_MS') ?? COLLECTOR_DEFAULTS.flushIntervalMs,
+    eagerFlushRows:
+      pick('eager-flush-rows', 'SWITCHYARD_COLLECTOR_EAGER_FLUSH_ROWS') ?? COLLECTOR_DEFAULTS.eagerFlushRows,
+    maxConcurrentWrites:
+      pick('max-concurrent-writes', 'SWITCHYARD_COLLECTOR_MAX_CONCURRENT_WRITES') ??
+      COLLECTOR_DEFAULTS.maxConcurrentWrites,
+    concurrentWriteRows:
+      pick('concurrent-write-rows', 'SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS') ??
+      COLLECTOR_DEFAULTS.concurrentWriteRows,
     decodeThreads: pick('decode-threads', 'SWITCHYARD_COLLECTOR_DECODE_THREADS') ?? COLLECTOR_DEFAULTS.decodeThreads,
-    maxBufferedRows: pick('max-buffered-rows', 'SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS') ?? COLLECTOR_DEFAULTS.maxBufferedRows,
+    maxBufferedRows:
+      pick('max-buffered-rows', 'SWITCHYARD_COLLECTOR_MAX_BUFFERED_ROWS') ?? COLLECTOR_DEFAULTS.maxBufferedRows,
     maxSpoolBytes: pick('max-spool-bytes', 'SWITCHYARD_COLLECTOR_MAX_SPOOL_BYTES') ?? COLLECTOR_DEFAULTS.maxSpoolBytes,
-    closeTimeoutMs: pick('close-timeout-ms', 'SWITCHYARD_COLLECTOR_CLOSE_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.closeTimeoutMs,
+    closeTimeoutMs:
+      pick('close-timeout-ms', 'SWITCHYARD_COLLECTOR_CLOSE_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.closeTimeoutMs,
     // A secret on the command line shows in `ps`: the token comes from the environment only.
     feedbackToken: env.SWITCHYARD_FEEDBACK_TOKEN || undefined,
     ingestToken: ingestToken(flagString(flags, 'token-file'), env),
-    headersTimeoutMs: pick('headers-timeout-ms', 'SWITCHYARD_COLLECTOR_HEADERS_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.headersTimeoutMs,
-    requestTimeoutMs: pick('request-timeout-ms', 'SWITCHYARD_COLLECTOR_REQUEST_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.requestTimeoutMs,
-    keepAliveTimeoutMs: pick('keep-alive-timeout-ms', 'SWITCHYARD_COLLECTOR_KEEP_ALIVE_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.keepAliveTimeoutMs,
-    maxHeaderBytes: pick('max-header-bytes', 'SWITCHYARD_COLLECTOR_MAX_HEADER_BYTES') ?? COLLECTOR_DEFAULTS.maxHeaderBytes,
+    headersTimeoutMs:
+      pick('headers-timeout-ms', 'SWITCHYARD_COLLECTOR_HEADERS_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs:
+      pick('request-timeout-ms', 'SWITCHYARD_COLLECTOR_REQUEST_TIMEOUT_MS') ?? COLLECTOR_DEFAULTS.requestTimeoutMs,
+    keepAliveTimeoutMs:
+      pick('keep-alive-timeout-ms', 'SWITCHYARD_COLLECTOR_KEEP_ALIVE_TIMEOUT_MS') ??
+      COLLECTOR_DEFAULTS.keepAliveTimeoutMs,
+    maxHeaderBytes:
+      pick('max-header-bytes', 'SWITCHYARD_COLLECTOR_MAX_HEADER_BYTES') ?? COLLECTOR_DEFAULTS.maxHeaderBytes,
     clickhouseHttpHost: pick('clickhouse-http-host', 'SWITCHYARD_CLICKHOUSE_HTTP_HOST') ?? '127.0.0.1',
     clickhouseHttpPort: pick('clickhouse-http-port', 'SWITCHYARD_CLICKHOUSE_HTTP_PORT') ?? 8123,
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = String(issue.path[0] ?? 'options')
-      .replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    const field = String(issue.path[0] ?? 'options').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
     throw new Error(`invalid --${field}: ${issue.message}`);
   }
   return parsed.data;

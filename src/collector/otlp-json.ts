@@ -19,7 +19,10 @@ const hexId = z
 const integral = z.number().refine(Number.isInteger, 'must be an integer');
 
 const uint64 = z
-  .union([z.string().regex(UINT, 'must be an unsigned 64-bit integer'), integral.refine((n) => n >= 0, 'must not be negative')])
+  .union([
+    z.string().regex(UINT, 'must be an unsigned 64-bit integer'),
+    integral.refine((n) => n >= 0, 'must not be negative'),
+  ])
   .transform((v) => BigInt(v))
   .refine((v) => v < 1n << 64n, 'must fit in 64 bits');
 
@@ -31,7 +34,10 @@ const int64 = z
 const double = z.union([
   z.number(),
   z.enum(['NaN', 'Infinity', '-Infinity']).transform((s) => Number(s)),
-  z.string().regex(/^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/).transform(Number),
+  z
+    .string()
+    .regex(/^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/)
+    .transform(Number),
 ]);
 
 const bytes = z
@@ -41,10 +47,7 @@ const bytes = z
 
 /** An enum field: its integer, or (leniently) its proto name. */
 function enumField(names: readonly string[]) {
-  return z.union([
-    z.number().int(),
-    z.enum(names as [string, ...string[]]).transform((n) => names.indexOf(n)),
-  ]);
+  return z.union([z.number().int(), z.enum(names as [string, ...string[]]).transform((n) => names.indexOf(n))]);
 }
 
 const SPAN_KIND_NAMES = [
@@ -92,11 +95,19 @@ const attributes = z.array(keyValue).nullish();
 const span = z.object({
   traceId: hexId.nullish(),
   spanId: hexId.nullish(),
-  traceState: z.string().nullish().transform((s) => s ?? ''),
+  traceState: z
+    .string()
+    .nullish()
+    .transform((s) => s ?? ''),
   parentSpanId: hexId.nullish(),
   flags: z.number().int().nullish(),
-  name: z.string().nullish().transform((s) => s ?? ''),
-  kind: enumField(SPAN_KIND_NAMES).nullish().transform((k) => k ?? 0),
+  name: z
+    .string()
+    .nullish()
+    .transform((s) => s ?? ''),
+  kind: enumField(SPAN_KIND_NAMES)
+    .nullish()
+    .transform((k) => k ?? 0),
   startTimeUnixNano: uint64.nullish(),
   endTimeUnixNano: uint64.nullish(),
   attributes,
@@ -104,7 +115,10 @@ const span = z.object({
     .array(
       z.object({
         timeUnixNano: uint64.nullish(),
-        name: z.string().nullish().transform((s) => s ?? ''),
+        name: z
+          .string()
+          .nullish()
+          .transform((s) => s ?? ''),
         attributes,
       }),
     )
@@ -114,15 +128,23 @@ const span = z.object({
       z.object({
         traceId: hexId.nullish(),
         spanId: hexId.nullish(),
-        traceState: z.string().nullish().transform((s) => s ?? ''),
+        traceState: z
+          .string()
+          .nullish()
+          .transform((s) => s ?? ''),
         attributes,
       }),
     )
     .nullish(),
   status: z
     .object({
-      message: z.string().nullish().transform((s) => s ?? ''),
-      code: enumField(STATUS_CODE_NAMES).nullish().transform((c) => c ?? 0),
+      message: z
+        .string()
+        .nullish()
+        .transform((s) => s ?? ''),
+      code: enumField(STATUS_CODE_NAMES)
+        .nullish()
+        .transform((c) => c ?? 0),
     })
     .nullish(),
 });
@@ -137,8 +159,14 @@ export const exportTraceRequestJson = z.object({
             z.object({
               scope: z
                 .object({
-                  name: z.string().nullish().transform((s) => s ?? ''),
-                  version: z.string().nullish().transform((s) => s ?? ''),
+                  name: z
+                    .string()
+                    .nullish()
+                    .transform((s) => s ?? ''),
+                  version: z
+                    .string()
+                    .nullish()
+                    .transform((s) => s ?? ''),
                 })
                 .nullish(),
               spans: z.array(span).nullish(),

@@ -49,9 +49,13 @@ export function encodeTraceResponseProto(rejectedSpans: number, errorMessage: st
   return ResponseType.encode(ResponseType.fromObject(payload)).finish();
 }
 
-export function decodeTraceResponseProto(body: Uint8Array): { partialSuccess?: { rejectedSpans: number; errorMessage: string } } {
+export function decodeTraceResponseProto(body: Uint8Array): {
+  partialSuccess?: { rejectedSpans: number; errorMessage: string };
+} {
   const msg = ResponseType.decode(body);
-  return ResponseType.toObject(msg, { longs: Number }) as { partialSuccess?: { rejectedSpans: number; errorMessage: string } };
+  return ResponseType.toObject(msg, { longs: Number }) as {
+    partialSuccess?: { rejectedSpans: number; errorMessage: string };
+  };
 }
 
 export function encodeStatusProto(code: number, message: string): Uint8Array {

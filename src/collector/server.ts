@@ -24,7 +24,10 @@ const SPAN_FORMAT_KINDS: Record<number, EncodedKind> = { 1: 'tracesJson', 2: 'tr
 
 function spanPayloadKind(format: number): EncodedKind {
   const kind = SPAN_FORMAT_KINDS[format];
-  if (!kind) throw new Error(`spool segment has span payload format ${format}, which this version cannot read (written by a newer one?)`);
+  if (!kind)
+    throw new Error(
+      `spool segment has span payload format ${format}, which this version cannot read (written by a newer one?)`,
+    );
   return kind;
 }
 
@@ -170,12 +173,32 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     const pathname = url.split('?')[0];
     if (closing && req.method === 'POST') {
       req.resume();
-      return [pathname, sendError(res, 503, 'api_error', 'shutting_down', 'collector is shutting down', {}, { 'retry-after': '1', connection: 'close' })];
+      return [
+        pathname,
+        sendError(
+          res,
+          503,
+          'api_error',
+          'shutting_down',
+          'collector is shutting down',
+          {},
+          { 'retry-after': '1', connection: 'close' },
+        ),
+      ];
     }
     if (pathname === '/v1/traces') {
       if (req.method !== 'POST') return [pathname, methodNotAllowed(req, res, 'POST')];
       if (!otlpAuthorized(o.ingestToken, req, res)) return [pathname, 401];
-      return [pathname, await handleTraces(req, res, { writer: spanWriter, decoder, metrics: metrics.spans, maxBodyBytes: o.maxBodyBytes, ...retryAfter })];
+      return [
+        pathname,
+        await handleTraces(req, res, {
+          writer: spanWriter,
+          decoder,
+          metrics: metrics.spans,
+          maxBodyBytes: o.maxBodyBytes,
+          ...retryAfter,
+        }),
+      ];
     }
     if (pathname === '/v1/feedback') {
       if (req.method !== 'POST') return [pathname, methodNotAllowed(req, res, 'POST')];
@@ -199,9 +222,13 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       res.end(text);
       return [pathname, 200];
     }
-    if (pathname === '/healthz' || pathname === '/metrics') return [pathname, methodNotAllowed(req, res, pathname === '/healthz' ? 'GET, HEAD' : 'GET')];
+    if (pathname === '/healthz' || pathname === '/metrics')
+      return [pathname, methodNotAllowed(req, res, pathname === '/healthz' ? 'GET, HEAD' : 'GET')];
     req.resume();
-    return ['other', sendError(res, 404, 'invalid_request_error', 'not_found', `no route for ${req.method} ${pathname}`)];
+    return [
+      'other',
+      sendError(res, 404, 'invalid_request_error', 'not_found', `no route for ${req.method} ${pathname}`),
+    ];
   }
 
   const server = http.createServer((req, res) => {
@@ -220,7 +247,12 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   });
   applyServerLimits(
     server,
-    { headersTimeoutMs: o.headersTimeoutMs, requestTimeoutMs: o.requestTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs, maxHeaderBytes: o.maxHeaderBytes },
+    {
+      headersTimeoutMs: o.headersTimeoutMs,
+      requestTimeoutMs: o.requestTimeoutMs,
+      keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+      maxHeaderBytes: o.maxHeaderBytes,
+    },
     (status, code, message) => ({ error: { message, type: 'invalid_request_error', code, status } }),
   );
 

@@ -84,7 +84,8 @@ export class Spool {
 
   static async open(dir: string, maxBytes: number, opts: SpoolOptions = {}): Promise<Spool> {
     const format = opts.format ?? 1;
-    if (!Number.isInteger(format) || format < 1 || format > MAX_FORMAT) throw new Error(`spool format must be 1..${MAX_FORMAT}, got ${format}`);
+    if (!Number.isInteger(format) || format < 1 || format > MAX_FORMAT)
+      throw new Error(`spool format must be 1..${MAX_FORMAT}, got ${format}`);
     const spool = new Spool(dir, maxBytes, opts.maxCachedBytes ?? 256 * 1024 * 1024, opts.legacyEncode, format);
     await fs.mkdir(dir, { recursive: true });
     for (const name of (await fs.readdir(dir)).sort()) {
@@ -98,7 +99,18 @@ export class Spool {
       const wal = WAL.exec(name);
       if (!legacy && !wal) continue;
       const seq = Number((legacy ?? wal)![1]);
-      const seg: Segment = { seq, rows: 0, bytes: 0, file, sealed: true, replayRows: 0, cache: undefined, legacy: !!legacy, format, firstAppendAt: 0 };
+      const seg: Segment = {
+        seq,
+        rows: 0,
+        bytes: 0,
+        file,
+        sealed: true,
+        replayRows: 0,
+        cache: undefined,
+        legacy: !!legacy,
+        format,
+        firstAppendAt: 0,
+      };
       if (legacy) {
         seg.rows = Number(legacy[2]);
         seg.bytes = (await fs.stat(file)).size;
@@ -155,7 +167,9 @@ export class Spool {
   append(payload: Buffer, rows: number, isReplay: () => boolean): Promise<{ replay: boolean }> {
     const size = HEADER + payload.length;
     if (this.bytes + size > this.maxBytes) {
-      return Promise.reject(new SpoolFullError(`spool ${this.dir} is full (${this.bytes} of ${this.maxBytes} bytes used)`));
+      return Promise.reject(
+        new SpoolFullError(`spool ${this.dir} is full (${this.bytes} of ${this.maxBytes} bytes used)`),
+      );
     }
     const header = Buffer.allocUnsafe(HEADER);
     header.writeUInt32LE(MAGIC_BASE + this.format, 0);
@@ -246,7 +260,10 @@ export class Spool {
         const rows = batch.reduce((n, w) => n + w.rows, 0);
         try {
           const o = await this.openSegment();
-          await writeAll(o.fh, batch.flatMap((w) => w.record));
+          await writeAll(
+            o.fh,
+            batch.flatMap((w) => w.record),
+          );
           await o.fh.datasync();
           const seg = o.seg;
           if (seg.rows === 0) seg.firstAppendAt = Date.now();
@@ -286,7 +303,18 @@ export class Spool {
     const file = path.join(this.dir, `${String(seq).padStart(16, '0')}.wal`);
     const fh = await fs.open(file, 'wx');
     await syncDir(this.dir);
-    const seg: Segment = { seq, rows: 0, bytes: 0, file, sealed: false, replayRows: 0, cache: [], legacy: false, format: this.format, firstAppendAt: 0 };
+    const seg: Segment = {
+      seq,
+      rows: 0,
+      bytes: 0,
+      file,
+      sealed: false,
+      replayRows: 0,
+      cache: [],
+      legacy: false,
+      format: this.format,
+      firstAppendAt: 0,
+    };
     this.segments.push(seg);
     this.open = { seg, fh };
     return this.open;
@@ -320,7 +348,11 @@ function recordFormat(data: Buffer, off: number): number {
   return f >= 1 && f <= MAX_FORMAT ? f : 0;
 }
 
-function parseRecord(data: Buffer, off: number, format: number): { payload: Buffer; rows: number; end: number } | undefined {
+function parseRecord(
+  data: Buffer,
+  off: number,
+  format: number,
+): { payload: Buffer; rows: number; end: number } | undefined {
   // Every record of a segment has the segment's format: another magic is corruption.
   if (off + HEADER > data.length || recordFormat(data, off) !== format) return undefined;
   const rows = data.readUInt32LE(off + 4);
@@ -354,7 +386,10 @@ async function recoverWal(file: string): Promise<{ rows: number; bytes: number; 
   const data = await fs.readFile(file);
   const { rows, end: off, format } = readRecords(data);
   if (off < data.length) {
-    logger.warn('spool segment ends in an incomplete record (never acknowledged), cut off', { file, bytes: data.length - off });
+    logger.warn('spool segment ends in an incomplete record (never acknowledged), cut off', {
+      file,
+      bytes: data.length - off,
+    });
     if (off > 0 && data.length - off > HEADER && recordFormat(data, off) !== 0) {
       // A whole-looking record that fails its checksum: keep the bytes for a human.
       await fs.writeFile(file + '.corrupt', data.subarray(off));

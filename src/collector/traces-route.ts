@@ -35,7 +35,14 @@ function contentTypeOf(enc: Encoding): string {
   return enc === 'proto' ? 'application/x-protobuf' : 'application/json';
 }
 
-function sendStatus(res: ServerResponse, http: number, enc: Encoding, code: number, message: string, headers: Record<string, string> = {}): number {
+function sendStatus(
+  res: ServerResponse,
+  http: number,
+  enc: Encoding,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): number {
   const body = enc === 'proto' ? encodeStatusProto(code, message) : Buffer.from(encodeStatusJson(code, message));
   res.writeHead(http, { 'content-type': contentTypeOf(enc), 'content-length': String(body.length), ...headers });
   res.end(body);
@@ -54,7 +61,13 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, de
   const enc = encodingOf(req.headers['content-type']);
   if (!enc) {
     req.resume();
-    return sendStatus(res, 415, 'json', INVALID_ARGUMENT, `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/x-protobuf or application/json)`);
+    return sendStatus(
+      res,
+      415,
+      'json',
+      INVALID_ARGUMENT,
+      `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/x-protobuf or application/json)`,
+    );
   }
   let body: Buffer;
   let raw: Buffer;
@@ -89,17 +102,24 @@ export async function handleTraces(req: IncomingMessage, res: ServerResponse, de
       await deps.writer.submitEncoded(Buffer.from(p.buffer, p.byteOffset, p.byteLength), rows);
     } catch (err) {
       if (err instanceof BufferFullError) {
-        return sendStatus(res, 429, enc, RESOURCE_EXHAUSTED, err.message, { 'retry-after': String(deps.retryAfterFullSeconds) });
+        return sendStatus(res, 429, enc, RESOURCE_EXHAUSTED, err.message, {
+          'retry-after': String(deps.retryAfterFullSeconds),
+        });
       }
       if (err instanceof WriterUnavailableError) {
-        return sendStatus(res, 503, enc, UNAVAILABLE, err.message, { 'retry-after': String(deps.retryAfterUnavailableSeconds) });
+        return sendStatus(res, 503, enc, UNAVAILABLE, err.message, {
+          'retry-after': String(deps.retryAfterUnavailableSeconds),
+        });
       }
       return sendStatus(res, 500, enc, INTERNAL, 'internal error while storing spans');
     }
   }
 
   const message = rejected > 0 ? `${rejected} span(s) rejected: ${firstError}` : '';
-  const out = enc === 'proto' ? encodeTraceResponseProto(rejected, message) : Buffer.from(encodeTraceResponseJson(rejected, message));
+  const out =
+    enc === 'proto'
+      ? encodeTraceResponseProto(rejected, message)
+      : Buffer.from(encodeTraceResponseJson(rejected, message));
   res.writeHead(200, { 'content-type': contentTypeOf(enc), 'content-length': String(out.length) });
   res.end(out);
   return 200;

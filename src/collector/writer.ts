@@ -145,7 +145,10 @@ export class DurableWriter<Row> {
       if (busy.length === 0 && (this.opts.spool.segmentCount === 0 || this.storeDown)) break;
       const left = Math.max(1, until - Date.now());
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([...busy, new Promise((r) => (timer = setTimeout(r, busy.length > 0 ? left : Math.min(left, 20))))]);
+      await Promise.race([
+        ...busy,
+        new Promise((r) => (timer = setTimeout(r, busy.length > 0 ? left : Math.min(left, 20)))),
+      ]);
       clearTimeout(timer);
     }
     clearTimeout(this.timer);
@@ -196,7 +199,8 @@ export class DurableWriter<Row> {
     // Sealed segments waiting for a slot already make the next insert: keep growing this one.
     const waiting = spool.sealedSegments().length - this.inserting.size;
     if (this.inserting.size >= limit || waiting > 0) return false;
-    const need = this.inserting.size > 0 ? Math.max(this.eagerRows, this.opts.concurrentWriteRows ?? 0) : this.eagerRows;
+    const need =
+      this.inserting.size > 0 ? Math.max(this.eagerRows, this.opts.concurrentWriteRows ?? 0) : this.eagerRows;
     return rows >= need || Date.now() - spool.openSince >= this.opts.flushIntervalMs;
   }
 
@@ -285,7 +289,10 @@ export class DurableWriter<Row> {
 
   private markDown(err: unknown): void {
     if (!this.storeDown) {
-      logger.warn('store write failed, keeping rows in the spool', { signal: this.opts.name, error: (err as Error)?.message ?? String(err) });
+      logger.warn('store write failed, keeping rows in the spool', {
+        signal: this.opts.name,
+        error: (err as Error)?.message ?? String(err),
+      });
     }
     this.storeDown = true;
     // Every acknowledged row not yet stored now waits out the outage in the spool, replayed in

@@ -25,7 +25,10 @@ export async function run(argv: string[]): Promise<void> {
   }
 
   if (!o.ingestToken && !isLoopback(o.host)) {
-    logger.warn('collector accepts spans from anyone who can reach it: set SWITCHYARD_COLLECTOR_TOKEN (and the same on the sidecars) or restrict the network', { host: o.host });
+    logger.warn(
+      'collector accepts spans from anyone who can reach it: set SWITCHYARD_COLLECTOR_TOKEN (and the same on the sidecars) or restrict the network',
+      { host: o.host },
+    );
   }
   const store = await openStore({ dataDir: o.dataDir });
   const collector = await startCollector({ ...o, store });

@@ -15,7 +15,13 @@ const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo.yaml', import.met
 const users = ['alice', 'bob', 'carol', 'dave'];
 const features = ['search', 'chat', 'summarise'];
 
-async function sendTraffic(base: string, total: number, concurrency: number, ratePerSec: number, deadlineAt: number): Promise<{ ok: number; failed: number; traceIds: string[] }> {
+async function sendTraffic(
+  base: string,
+  total: number,
+  concurrency: number,
+  ratePerSec: number,
+  deadlineAt: number,
+): Promise<{ ok: number; failed: number; traceIds: string[] }> {
   let next = 0;
   let ok = 0;
   let failed = 0;
@@ -33,7 +39,11 @@ async function sendTraffic(base: string, total: number, concurrency: number, rat
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-switchyard-metadata': metadata },
           // Every fifth request asks one of three popular questions: cache hits after the first.
-          body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: i % 5 === 0 ? `popular question ${(i / 5) % 3}` : `question ${i}` }], stream: i % 4 === 0 }),
+          body: JSON.stringify({
+            model: 'demo',
+            messages: [{ role: 'user', content: i % 5 === 0 ? `popular question ${(i / 5) % 3}` : `question ${i}` }],
+            stream: i % 4 === 0,
+          }),
         });
         await r.body.text();
         if (r.statusCode === 200) ok++;
@@ -73,18 +83,25 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`demo: sending ${total} requests through a fallback config; the primary degrades after 2.5 s…`);
     const t0 = Date.now();
     const sent = await sendTraffic(base, total, 16, 40, Date.now() + 120_000);
-    console.log(`demo: ${sent.ok} answered, ${sent.failed} failed in ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for spans to land…`);
+    console.log(
+      `demo: ${sent.ok} answered, ${sent.failed} failed in ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for spans to land…`,
+    );
     // A few users rate what they got; feedback joins the traces at query time.
     await Promise.all(
-      sent.traceIds.slice(0, 40).map((t, i) =>
-        request(`${base}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ trace_id: t, value: i % 5 === 0 ? -5 : 8 }) }).then((r) => r.body.text()),
-      ),
+      sent.traceIds
+        .slice(0, 40)
+        .map((t, i) =>
+          request(`${base}/v1/feedback`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ trace_id: t, value: i % 5 === 0 ? -5 : 8 }),
+          }).then((r) => r.body.text()),
+        ),
     );
     const landed = await waitForRows(stack, sent.ok + sent.failed, 15_000);
     console.log(`demo: ${landed} requests stored in ClickHouse (${dataDir})\n`);
     const query = async (sql: string) => parseJsonEachRow(await stack.store.query(sql, 'JSONEachRow'));
     process.stdout.write(await renderReport(query, { since: '1h' }));
-
   } finally {
     await stack.close();
   }

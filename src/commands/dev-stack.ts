@@ -45,17 +45,30 @@ export async function startDevStack(o: DevStackOptions): Promise<DevStack> {
 
   const store = await openStore({ dataDir: path.resolve(co.dataDir) });
   const collector = await startCollector({ ...co, store });
-  const ch = store instanceof EmbeddedStore ? await startClickHouseHttp({ store, host: co.clickhouseHttpHost, port: co.clickhouseHttpPort }) : undefined;
+  const ch =
+    store instanceof EmbeddedStore
+      ? await startClickHouseHttp({ store, host: co.clickhouseHttpHost, port: co.clickhouseHttpPort })
+      : undefined;
 
   // The sidecar's spans and feedback go to the collector in this same process.
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT ??= `http://127.0.0.1:${collector.port}`;
   const telemetry = o.config.file.telemetry.enabled
     ? // Our collector takes traces and feedback, not metrics: /metrics serves them in dev.
-      await createTelemetry({ otlpMetrics: false, captureContent: o.config.file.telemetry.capture_content, redactPatterns: o.config.file.telemetry.redact_patterns, pricing: o.config.file.pricing, serviceName: process.env.OTEL_SERVICE_NAME ?? 'switchyard-dev' })
+      await createTelemetry({
+        otlpMetrics: false,
+        captureContent: o.config.file.telemetry.capture_content,
+        redactPatterns: o.config.file.telemetry.redact_patterns,
+        pricing: o.config.file.pricing,
+        serviceName: process.env.OTEL_SERVICE_NAME ?? 'switchyard-dev',
+      })
     : undefined;
   // Everything else in dev binds 127.0.0.1 (collector, ClickHouse interface); --host moves the sidecar only.
   const host = flagString(flags, 'host') ?? '127.0.0.1';
-  if (!isLoopback(host)) logger.warn('sidecar listens beyond this machine: anyone who can reach it calls providers with the configured keys', { host });
+  if (!isLoopback(host))
+    logger.warn(
+      'sidecar listens beyond this machine: anyone who can reach it calls providers with the configured keys',
+      { host },
+    );
   const sidecar = new Sidecar({
     config: o.config,
     configPath: o.configPath,

@@ -45,7 +45,8 @@ export async function run(argv: string[]): Promise<void> {
     console.log(usage);
     return;
   }
-  const certFile = flagString(flags, 'tls-cert') ?? process.env.SWITCHYARD_TLS_CERT ?? fail('--tls-cert FILE is required');
+  const certFile =
+    flagString(flags, 'tls-cert') ?? process.env.SWITCHYARD_TLS_CERT ?? fail('--tls-cert FILE is required');
   const keyFile = flagString(flags, 'tls-key') ?? process.env.SWITCHYARD_TLS_KEY ?? fail('--tls-key FILE is required');
   const port = Number(flagString(flags, 'port') ?? process.env.SWITCHYARD_PORT ?? '8443');
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be an integer 0..65535');

@@ -77,26 +77,34 @@ export function parseCreateArgs(argv: string[]): { name: string; options: KeyOpt
     raw.set(flag, value.trim());
   }
   if (positional.length === 0) throw new UsageError('missing NAME');
-  if (positional.length > 1) throw new UsageError(`one NAME only (got ${positional.map((p) => JSON.stringify(p)).join(', ')})`);
+  if (positional.length > 1)
+    throw new UsageError(`one NAME only (got ${positional.map((p) => JSON.stringify(p)).join(', ')})`);
   const name = positional[0];
   if (!NAME_RE.test(name)) throw new UsageError(`NAME ${JSON.stringify(name)} may use only letters, digits, . _ -`);
 
   const options: KeyOptions = {};
   const list = (flag: string) => {
-    const items = raw.get(flag)!.split(',').map((s) => s.trim());
+    const items = raw
+      .get(flag)!
+      .split(',')
+      .map((s) => s.trim());
     if (items.some((s) => s === '')) throw new UsageError(`--${flag}: empty entry in ${JSON.stringify(raw.get(flag))}`);
     return [...new Set(items)];
   };
   const positiveInt = (flag: string) => {
     const v = raw.get(flag)!;
     const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${flag} must be a whole number above 0 (got ${JSON.stringify(v)})`);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0)
+      throw new UsageError(`--${flag} must be a whole number above 0 (got ${JSON.stringify(v)})`);
     return n;
   };
   if (raw.has('providers')) {
     options.providers = list('providers').map((p) => {
       const slug = p.replace(/^@/, '');
-      if (!SLUG_RE.test(slug)) throw new UsageError(`--providers: ${JSON.stringify(p)} is not a provider slug (@ then letters, digits, . _ -)`);
+      if (!SLUG_RE.test(slug))
+        throw new UsageError(
+          `--providers: ${JSON.stringify(p)} is not a provider slug (@ then letters, digits, . _ -)`,
+        );
       return `@${slug}`;
     });
   }
@@ -104,14 +112,18 @@ export function parseCreateArgs(argv: string[]): { name: string; options: KeyOpt
   if (raw.has('rpm')) options.rpm = positiveInt('rpm');
   if (raw.has('tpm')) options.tpm = positiveInt('tpm');
   if (raw.has('budget-usd') !== raw.has('period')) {
-    throw new UsageError(raw.has('period') ? '--period needs --budget-usd' : `--budget-usd needs --period (${BUDGET_PERIODS.join(', ')})`);
+    throw new UsageError(
+      raw.has('period') ? '--period needs --budget-usd' : `--budget-usd needs --period (${BUDGET_PERIODS.join(', ')})`,
+    );
   }
   if (raw.has('budget-usd')) {
     const v = raw.get('budget-usd')!;
     const usd = Number(v);
-    if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(usd) || usd <= 0) throw new UsageError(`--budget-usd must be an amount above 0, e.g. 50 or 12.5 (got ${JSON.stringify(v)})`);
+    if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(usd) || usd <= 0)
+      throw new UsageError(`--budget-usd must be an amount above 0, e.g. 50 or 12.5 (got ${JSON.stringify(v)})`);
     const period = raw.get('period')!;
-    if (!(BUDGET_PERIODS as readonly string[]).includes(period)) throw new UsageError(`--period must be one of ${BUDGET_PERIODS.join(', ')} (got ${JSON.stringify(period)})`);
+    if (!(BUDGET_PERIODS as readonly string[]).includes(period))
+      throw new UsageError(`--period must be one of ${BUDGET_PERIODS.join(', ')} (got ${JSON.stringify(period)})`);
     options.budgetUsd = usd;
     options.period = period as BudgetPeriod;
   }
@@ -119,7 +131,9 @@ export function parseCreateArgs(argv: string[]): { name: string; options: KeyOpt
     const v = raw.get('expires-at')!;
     const ms = Date.parse(v);
     if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) || Number.isNaN(ms)) {
-      throw new UsageError(`--expires-at must be an ISO 8601 date-time, e.g. 2027-01-01T00:00:00Z (got ${JSON.stringify(v)})`);
+      throw new UsageError(
+        `--expires-at must be an ISO 8601 date-time, e.g. 2027-01-01T00:00:00Z (got ${JSON.stringify(v)})`,
+      );
     }
     if (ms <= Date.now()) throw new UsageError(`--expires-at ${v} is in the past: the key would never work`);
     options.expiresAt = new Date(ms).toISOString();
@@ -128,7 +142,11 @@ export function parseCreateArgs(argv: string[]): { name: string; options: KeyOpt
 }
 
 /** Mints a key: a fresh secret, its hash, and the config entry for it. */
-export function createKey(name: string, options: KeyOptions = {}, secret: string = KEY_PREFIX + randomBytes(32).toString('base64url')): CreatedKey {
+export function createKey(
+  name: string,
+  options: KeyOptions = {},
+  secret: string = KEY_PREFIX + randomBytes(32).toString('base64url'),
+): CreatedKey {
   if (!NAME_RE.test(name)) throw new UsageError(`NAME ${JSON.stringify(name)} may use only letters, digits, . _ -`);
   const digest = sha256(secret).toString('hex');
   const entry: Record<string, unknown> = { key_sha256: digest };
@@ -140,11 +158,13 @@ export function createKey(name: string, options: KeyOptions = {}, secret: string
       ...(options.tpm !== undefined && { tokens_per_minute: options.tpm }),
     };
   }
-  if (options.budgetUsd !== undefined) entry.budget = { max_cost_usd: options.budgetUsd, period: options.period ?? 'month' };
+  if (options.budgetUsd !== undefined)
+    entry.budget = { max_cost_usd: options.budgetUsd, period: options.period ?? 'month' };
   if (options.expiresAt !== undefined) entry.expires_at = options.expiresAt;
   // The same schema the config loader applies: what we print always loads.
   const checked = VirtualKeySpec.safeParse(entry);
-  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${i.path.join('.') || 'key'}: ${i.message}`).join('; '));
+  if (!checked.success)
+    throw new UsageError(checked.error.issues.map((i) => `${i.path.join('.') || 'key'}: ${i.message}`).join('; '));
 
   const doc = new Document({ [name]: entry });
   // Lists and the small maps on one line each, as in the README's examples.
@@ -172,11 +192,17 @@ export function formatCreated(k: CreatedKey): string {
 /** The whole command without touching the process: what to print where, and the exit code. */
 export function keysCommand(argv: string[]): { code: 0 | 2; stdout: string; stderr: string } {
   const [sub, ...rest] = argv;
-  if (sub === '--help' || sub === '-h' || sub === 'help' || (sub === 'create' && rest.some((a) => a === '--help' || a === '-h'))) {
+  if (
+    sub === '--help' ||
+    sub === '-h' ||
+    sub === 'help' ||
+    (sub === 'create' && rest.some((a) => a === '--help' || a === '-h'))
+  ) {
     return { code: 0, stdout: `${KEYS_USAGE}\n`, stderr: '' };
   }
   try {
-    if (sub !== 'create') throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`);
+    if (sub !== 'create')
+      throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`);
     const { name, options } = parseCreateArgs(rest);
     return { code: 0, stdout: formatCreated(createKey(name, options)), stderr: '' };
   } catch (e) {

@@ -10,7 +10,8 @@ export async function run(argv: string[]): Promise<void> {
   const cluster = flagString(flags, 'cluster');
   const ttl = flagString(flags, 'ttl-days');
   const ttlDays = ttl === undefined ? undefined : Number(ttl);
-  if (ttlDays !== undefined && (!Number.isInteger(ttlDays) || ttlDays < 0)) throw new Error('--ttl-days must be a whole number of days');
+  if (ttlDays !== undefined && (!Number.isInteger(ttlDays) || ttlDays < 0))
+    throw new Error('--ttl-days must be a whole number of days');
   const database = process.env.CLICKHOUSE_DATABASE || 'switchyard';
   if (flags.print) {
     process.stdout.write(renderSchema({ database, cluster, ttlDays }).join(';\n\n') + ';\n');
@@ -24,7 +25,12 @@ export async function run(argv: string[]): Promise<void> {
     );
   }
   const result = await migrateRemote(
-    { url, username: process.env.CLICKHOUSE_USER || 'default', password: process.env.CLICKHOUSE_PASSWORD ?? '', database },
+    {
+      url,
+      username: process.env.CLICKHOUSE_USER || 'default',
+      password: process.env.CLICKHOUSE_PASSWORD ?? '',
+      database,
+    },
     { database, cluster, ttlDays },
   );
   const names = (ms: { file: string }[]) => ms.map((m) => m.file).join(', ') || 'none';

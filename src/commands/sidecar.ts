@@ -9,9 +9,19 @@ export async function startSidecarFromFlags(argv: string[]): Promise<Sidecar> {
   const flags = parseFlags(argv);
   const path = configPath(flags);
   const config = await loadOrExit(path);
-  const telemetry = config.file.telemetry.enabled ? await createTelemetry({ captureContent: config.file.telemetry.capture_content, redactPatterns: config.file.telemetry.redact_patterns, pricing: config.file.pricing }) : undefined;
+  const telemetry = config.file.telemetry.enabled
+    ? await createTelemetry({
+        captureContent: config.file.telemetry.capture_content,
+        redactPatterns: config.file.telemetry.redact_patterns,
+        pricing: config.file.pricing,
+      })
+    : undefined;
   const host = flagString(flags, 'host') ?? process.env.SWITCHYARD_HOST ?? '127.0.0.1';
-  if (!isLoopback(host)) logger.warn('sidecar listens beyond this machine: anyone who can reach it calls providers with the configured keys', { host });
+  if (!isLoopback(host))
+    logger.warn(
+      'sidecar listens beyond this machine: anyone who can reach it calls providers with the configured keys',
+      { host },
+    );
   const sc = new Sidecar({
     config,
     configPath: path,

@@ -33,7 +33,8 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: Proper
       const iv = interpolate(v, env, [...path, k]);
       // A "__proto__" key is data: assigned, it would become the object's prototype and its
       // fields would pass for the document's own (e.g. a default_config nobody wrote).
-      if (k === '__proto__') Object.defineProperty(out, k, { value: iv, enumerable: true, writable: true, configurable: true });
+      if (k === '__proto__')
+        Object.defineProperty(out, k, { value: iv, enumerable: true, writable: true, configurable: true });
       else out[k] = iv;
     }
     return out;

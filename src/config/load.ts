@@ -19,7 +19,9 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
     // YAML is a superset of JSON, but JSON's own parser gives better messages for .json files.
     raw = source.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new ConfigError(`${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+    throw new ConfigError(
+      `${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
+    );
   }
   if (raw === null || raw === undefined) raw = {};
   const interpolated = interpolate(raw, env);
@@ -27,7 +29,11 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   if (!parsed.success) throw fromZod(parsed.error);
   const file = parsed.data;
   for (const [id, cfg] of Object.entries(file.configs)) {
-    file.configs[id] = checkRoutingPolicy(resolveVirtualKeyTargets(cfg, file, ['configs', id]), ['configs', id], file.guardrails);
+    file.configs[id] = checkRoutingPolicy(
+      resolveVirtualKeyTargets(cfg, file, ['configs', id]),
+      ['configs', id],
+      file.guardrails,
+    );
     checkProviderRefs(file.configs[id], file, ['configs', id]);
   }
   if (file.server.inline_configs === 'off' && file.default_config === undefined) {
@@ -42,7 +48,9 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`${path}: cannot read config file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ConfigError(
+      `${path}: cannot read config file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return parseConfigText(text, path, env);
 }
@@ -54,7 +62,11 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
 export function parseInlineRouting(json: unknown, file: FileConfig): TargetSpec {
   const parsed = TargetSpec.safeParse(json);
   if (!parsed.success) throw fromZod(parsed.error, 'config');
-  const routing = checkRoutingPolicy(resolveVirtualKeyTargets(parsed.data, file, ['config']), ['config'], file.guardrails);
+  const routing = checkRoutingPolicy(
+    resolveVirtualKeyTargets(parsed.data, file, ['config']),
+    ['config'],
+    file.guardrails,
+  );
   checkProviderRefs(routing, file, ['config']);
   checkInlineEndpoints(routing, file, ['config']);
   return routing;
@@ -73,13 +85,18 @@ function checkProviderRefs(t: TargetSpec, file: FileConfig, path: PropertyKey[])
   if (ref) {
     const known = ref.slug !== undefined && Object.hasOwn(file.providers, ref.slug);
     if (!known && ref.type === undefined) {
-      throw new ConfigError(`${formatPath([...path, 'provider'])}: unknown provider "@${ref.slug}" (not under "providers")`);
+      throw new ConfigError(
+        `${formatPath([...path, 'provider'])}: unknown provider "@${ref.slug}" (not under "providers")`,
+      );
     }
   }
   t.targets?.forEach((c, i) => checkProviderRefs(c, file, [...path, 'targets', i]));
   if (t.strategy?.mode === 'conditional' && t.targets) {
     const names = new Set(t.targets.map((c) => c.name).filter(Boolean));
-    const wanted = [...(t.strategy.conditions ?? []).map((c) => c.then), ...(t.strategy.default ? [t.strategy.default] : [])];
+    const wanted = [
+      ...(t.strategy.conditions ?? []).map((c) => c.then),
+      ...(t.strategy.default ? [t.strategy.default] : []),
+    ];
     for (const w of wanted) {
       if (!names.has(w)) throw new ConfigError(`${formatPath([...path, 'strategy'])}: no target named "${w}"`);
     }

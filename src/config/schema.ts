@@ -108,13 +108,25 @@ export const TargetSpec: z.ZodType<TargetSpec> = z.lazy(() =>
         ctx.addIssue({ code: 'custom', message: 'a target needs "provider" (or "virtual_key") or nested "targets"' });
       }
       if (t.strategy?.mode === 'conditional' && !t.strategy.conditions?.length && !t.strategy.default) {
-        ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'conditional mode needs "conditions" or a "default"' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['strategy'],
+          message: 'conditional mode needs "conditions" or a "default"',
+        });
       }
       if (t.strategy?.mode === 'loadbalance' && t.targets && t.targets.every((c) => (c.weight ?? 1) === 0)) {
-        ctx.addIssue({ code: 'custom', path: ['targets'], message: 'loadbalance needs at least one target with weight > 0 (all weights are 0)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets'],
+          message: 'loadbalance needs at least one target with weight > 0 (all weights are 0)',
+        });
       }
       if (t.targets && t.strategy === undefined && t.targets.length > 1) {
-        ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'several targets need a "strategy" (single, fallback, loadbalance or conditional)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['strategy'],
+          message: 'several targets need a "strategy" (single, fallback, loadbalance or conditional)',
+        });
       }
     }),
 );
@@ -152,7 +164,11 @@ export const TelemetrySpec = z
 
 export const ServerSpec = z
   .object({
-    max_body_bytes: z.number().int().positive().default(10 * 1024 * 1024),
+    max_body_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 1024 * 1024),
     /** Overall request deadline (ms) bounding retries, fallbacks and waits together. */
     deadline_ms: z.number().int().positive().default(120_000),
     /** What x-switchyard-config may carry: allow (ids and inline JSON), ids_only, off (header refused). */
@@ -164,10 +180,17 @@ export const ServerSpec = z
     headers_timeout_ms: z.number().int().positive().default(10_000),
     request_timeout_ms: z.number().int().positive().default(30_000),
     keep_alive_timeout_ms: z.number().int().positive().default(65_000),
-    max_header_bytes: z.number().int().min(1024).default(16 * 1024),
+    max_header_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024),
   })
   .strict()
-  .refine((s) => s.headers_timeout_ms <= s.request_timeout_ms, { path: ['headers_timeout_ms'], message: 'must not exceed request_timeout_ms' });
+  .refine((s) => s.headers_timeout_ms <= s.request_timeout_ms, {
+    path: ['headers_timeout_ms'],
+    message: 'must not exceed request_timeout_ms',
+  });
 
 export const BreakerSpec = z
   .object({
@@ -178,7 +201,9 @@ export const BreakerSpec = z
 
 export const FileConfig = z
   .object({
-    providers: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, 'provider slugs use letters, digits, . _ -'), ProviderSpec).default({}),
+    providers: z
+      .record(z.string().regex(/^[A-Za-z0-9._-]+$/, 'provider slugs use letters, digits, . _ -'), ProviderSpec)
+      .default({}),
     configs: z.record(z.string(), TargetSpec).default({}),
     default_config: z.string().optional(),
     /** provider → model → prices; merged over the built-in table. */
@@ -187,7 +212,9 @@ export const FileConfig = z
     server: ServerSpec.prefault({}), // every default above applies
     breaker: BreakerSpec.default({ failure_threshold: 5, cooldown_ms: 30_000 }),
     /** Keys apps present instead of provider keys (src/policy/keys). */
-    virtual_keys: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, 'virtual key names use letters, digits, . _ -'), VirtualKeySpec).default({}),
+    virtual_keys: z
+      .record(z.string().regex(/^[A-Za-z0-9._-]+$/, 'virtual key names use letters, digits, . _ -'), VirtualKeySpec)
+      .default({}),
     /** Where rate and budget counters live: one sidecar's memory, or a Redis a fleet shares. */
     state: StateSpec.prefault({}),
     /** Guardrails by id (Portkey's), named by routing configs' input_guardrails/output_guardrails (src/policy/guardrails). */
@@ -198,7 +225,11 @@ export const FileConfig = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.default_config !== undefined && !Object.hasOwn(c.configs, c.default_config)) {
-      ctx.addIssue({ code: 'custom', path: ['default_config'], message: `names config "${c.default_config}", which is not under "configs"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['default_config'],
+        message: `names config "${c.default_config}", which is not under "configs"`,
+      });
     }
   });
 

@@ -39,7 +39,11 @@ export class ConfigHolder {
       for (const l of this.listeners) l(next);
       return true;
     } catch (e) {
-      logger.error('config reload failed; keeping the last good config', { source: this.path, reason, error: (e as Error).message });
+      logger.error('config reload failed; keeping the last good config', {
+        source: this.path,
+        reason,
+        error: (e as Error).message,
+      });
       return false;
     }
   }

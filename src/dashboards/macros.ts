@@ -44,7 +44,8 @@ type Ctx = z.output<typeof expandContextSchema>;
 type MacroFn = (ctx: Ctx, args: string[]) => string;
 
 function arity(name: string, args: string[], n: number): void {
-  if (args.length !== n) throw new MacroError(`$__${name}: unexpected number of arguments: expected ${n}, received ${args.length}`);
+  if (args.length !== n)
+    throw new MacroError(`$__${name}: unexpected number of arguments: expected ${n}, received ${args.length}`);
 }
 
 const backendMacros: Record<string, MacroFn> = {
@@ -53,15 +54,19 @@ const backendMacros: Record<string, MacroFn> = {
   fromTime_ms: (c) => dateTime64(c.from),
   toTime_ms: (c) => dateTime64(c.to),
   timeFilter: (c, a) => (arity('timeFilter', a, 1), `${a[0]} >= ${dateTime(c.from)} AND ${a[0]} <= ${dateTime(c.to)}`),
-  timeFilter_ms: (c, a) => (arity('timeFilter_ms', a, 1), `${a[0]} >= ${dateTime64(c.from)} AND ${a[0]} <= ${dateTime64(c.to)}`),
+  timeFilter_ms: (c, a) => (
+    arity('timeFilter_ms', a, 1), `${a[0]} >= ${dateTime64(c.from)} AND ${a[0]} <= ${dateTime64(c.to)}`
+  ),
   dateFilter: (c, a) => (arity('dateFilter', a, 1), `${a[0]} >= ${date(c.from)} AND ${a[0]} <= ${date(c.to)}`),
   dateTimeFilter: (c, a) => dtFilter(c, a),
   dt: (c, a) => dtFilter(c, a),
   timeInterval: (c, a) => (
-    arity('timeInterval', a, 1), `toStartOfInterval(toDateTime(${a[0]}), INTERVAL ${Math.max(Math.floor(c.intervalMs / 1000), 1)} second)`
+    arity('timeInterval', a, 1),
+    `toStartOfInterval(toDateTime(${a[0]}), INTERVAL ${Math.max(Math.floor(c.intervalMs / 1000), 1)} second)`
   ),
   timeInterval_ms: (c, a) => (
-    arity('timeInterval_ms', a, 1), `toStartOfInterval(toDateTime64(${a[0]}, 3), INTERVAL ${Math.max(Math.floor(c.intervalMs), 1)} millisecond)`
+    arity('timeInterval_ms', a, 1),
+    `toStartOfInterval(toDateTime64(${a[0]}, 3), INTERVAL ${Math.max(Math.floor(c.intervalMs), 1)} millisecond)`
   ),
   interval_s: (c) => String(Math.max(Math.floor(c.intervalMs / 1000), 1)),
 };
@@ -162,7 +167,8 @@ export function applyConditionalAll(sql: string, variables: Record<string, Varia
   let out = sql;
   for (let at = out.lastIndexOf(macro); at !== -1; at = out.lastIndexOf(macro)) {
     const parsed = conditionalArgs(out, at + macro.length - 1);
-    if (!parsed || parsed.args.length !== 2) throw new MacroError('$__conditionalAll needs exactly 2 arguments: (condition, $variable)');
+    if (!parsed || parsed.args.length !== 2)
+      throw new MacroError('$__conditionalAll needs exactly 2 arguments: (condition, $variable)');
     const [cond, ref] = parsed.args;
     const name = /\$\{(\w+)\}|\$(\w+)/.exec(ref.trim());
     const v = name ? variables[name[1] ?? name[2]] : undefined;
@@ -176,7 +182,12 @@ const builtins = (c: Ctx): Record<string, string> => ({
   __from: String(c.from.getTime()),
   __to: String(c.to.getTime()),
   __interval_ms: String(Math.floor(c.intervalMs)),
-  __interval: c.intervalMs % 60_000 === 0 ? `${c.intervalMs / 60_000}m` : c.intervalMs % 1000 === 0 ? `${c.intervalMs / 1000}s` : `${c.intervalMs}ms`,
+  __interval:
+    c.intervalMs % 60_000 === 0
+      ? `${c.intervalMs / 60_000}m`
+      : c.intervalMs % 1000 === 0
+        ? `${c.intervalMs / 1000}s`
+        : `${c.intervalMs}ms`,
   __range_s: String(Math.floor((c.to.getTime() - c.from.getTime()) / 1000)),
 });
 
@@ -219,7 +230,10 @@ export function applyTemplateVariables(sql: string, ctx: Ctx): string {
     const state = variableStateSchema.parse(v);
     if (isAll(state.current) && state.current !== '') {
       if (state.allValue !== undefined) return state.allValue;
-      return format(state.options.filter((o) => o !== ALL), fmt);
+      return format(
+        state.options.filter((o) => o !== ALL),
+        fmt,
+      );
     }
     return format(state.current, fmt);
   });
@@ -236,7 +250,10 @@ export function expandQuery(sql: string, input: ExpandContext): string {
   out = applyBackendMacros(out, ctx);
   if (ctx.mode === 'alert') {
     const left = /\$\{?\w+|\[\[\w+/.exec(out);
-    if (left) throw new MacroError(`alert queries run without template variables; '${left[0]}' would reach ClickHouse unexpanded`);
+    if (left)
+      throw new MacroError(
+        `alert queries run without template variables; '${left[0]}' would reach ClickHouse unexpanded`,
+      );
   }
   return out;
 }

@@ -33,7 +33,9 @@ export function listQueries(folder: string): string[] {
 }
 
 /** The dashboards' filter variables, all set to All: what a user without Grafana sees. */
-export function allSelected(names = ['service', 'provider', 'model', 'user', 'feature', 'status', 'trace_id']): Record<string, VariableState> {
+export function allSelected(
+  names = ['service', 'provider', 'model', 'user', 'feature', 'status', 'trace_id'],
+): Record<string, VariableState> {
   return Object.fromEntries(names.map((n) => [n, n === 'trace_id' ? { current: '' } : { current: ALL }]));
 }
 

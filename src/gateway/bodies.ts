@@ -27,7 +27,12 @@ const Completion = z
 const Embeddings = z
   .object({
     model: z.string().min(1, 'model is required'),
-    input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)]),
+    input: z.union([
+      z.string(),
+      z.array(z.string()).min(1),
+      z.array(z.number()).min(1),
+      z.array(z.array(z.number())).min(1),
+    ]),
   })
   .passthrough();
 

@@ -28,7 +28,13 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     const enc = req.headers['content-encoding'];
     if (enc && enc !== 'identity') {
       req.resume();
-      return reject(new HttpError(415, `content-encoding "${enc}" is not supported; send the body uncompressed`, 'unsupported_encoding'));
+      return reject(
+        new HttpError(
+          415,
+          `content-encoding "${enc}" is not supported; send the body uncompressed`,
+          'unsupported_encoding',
+        ),
+      );
     }
     const declared = Number(req.headers['content-length']);
     if (declared > limit) {
@@ -57,7 +63,10 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       } catch (e) {
         return reject(new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`, 'invalid_json'));
       }
-      if (deeperThan(body, MAX_BODY_DEPTH)) return reject(new HttpError(400, `request body is nested more than ${MAX_BODY_DEPTH} levels deep`, 'invalid_body'));
+      if (deeperThan(body, MAX_BODY_DEPTH))
+        return reject(
+          new HttpError(400, `request body is nested more than ${MAX_BODY_DEPTH} levels deep`, 'invalid_body'),
+        );
       resolve(body);
     });
     req.on('error', (e) => {

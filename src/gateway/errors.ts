@@ -32,24 +32,48 @@ export class HttpError extends Error {
   extra?: Record<string, unknown>;
 }
 
-export function errorJson(status: number, message: string, code: string | null = null, type?: string): Record<string, unknown> {
+export function errorJson(
+  status: number,
+  message: string,
+  code: string | null = null,
+  type?: string,
+): Record<string, unknown> {
   return { error: { message, type: type ?? statusTypes[status] ?? 'api_error', code, status, attempts: [] } };
 }
 
 /** Writes a JSON body with node's own response API (works for express responses too). */
-export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function writeJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 /** `body`: the route's own error shape (the Messages route answers Anthropic's). */
-export function sendError(res: ServerResponse, err: HttpError, extraHeaders: Record<string, string> = {}, body: unknown = errorJson(err.status, err.message, err.code, err.type)): void {
+export function sendError(
+  res: ServerResponse,
+  err: HttpError,
+  extraHeaders: Record<string, string> = {},
+  body: unknown = errorJson(err.status, err.message, err.code, err.type),
+): void {
   if (res.headersSent) {
     res.end();
     return;
   }
   // A 413 closes the connection: the rest of an oversized body is not worth reading.
   const headers = err.status === 413 ? { ...extraHeaders, connection: 'close' } : extraHeaders;
-  writeJson(res, err.status, err.extra && typeof body === 'object' && body !== null ? { ...body, ...err.extra } : body, headers);
+  writeJson(
+    res,
+    err.status,
+    err.extra && typeof body === 'object' && body !== null ? { ...body, ...err.extra } : body,
+    headers,
+  );
 }

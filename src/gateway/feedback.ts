@@ -33,12 +33,28 @@ export function feedbackHandler(url: () => string) {
       // The collector takes its ingest token on feedback when no feedback token of its own is set.
       const token = process.env.SWITCHYARD_FEEDBACK_TOKEN || process.env.SWITCHYARD_COLLECTOR_TOKEN;
       if (token) headers.authorization = `Bearer ${token}`;
-      const up = await request(url(), { method: 'POST', headers, body: JSON.stringify(parsed.data), dispatcher: upstreamDispatcher(), signal: AbortSignal.timeout(5_000) });
+      const up = await request(url(), {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(parsed.data),
+        dispatcher: upstreamDispatcher(),
+        signal: AbortSignal.timeout(5_000),
+      });
       const text = await up.body.text();
-      res.status(up.statusCode).type('application/json').send(text || '{}');
+      res
+        .status(up.statusCode)
+        .type('application/json')
+        .send(text || '{}');
     } catch (e) {
       // Not stored: tell the caller so it can retry, rather than pretend.
-      sendError(res, new HttpError(503, `feedback not stored: collector unreachable (${(e as Error).message})`, 'collector_unavailable'));
+      sendError(
+        res,
+        new HttpError(
+          503,
+          `feedback not stored: collector unreachable (${(e as Error).message})`,
+          'collector_unavailable',
+        ),
+      );
     }
   };
 }

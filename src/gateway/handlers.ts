@@ -86,7 +86,11 @@ export function serveRequest(sc: Sidecar, op: Operation, route: string, wire: Ro
       const sel = selectRouting(file, header(req.headers, 'config'), body.model);
       configId = sel.configId;
       if (sel.model !== body.model) body.model = sel.model;
-      const deadlineMs = Math.min(file.server.deadline_ms, sel.routing.deadline_ms ?? Infinity, deadlineHeader ?? Infinity);
+      const deadlineMs = Math.min(
+        file.server.deadline_ms,
+        sel.routing.deadline_ms ?? Infinity,
+        deadlineHeader ?? Infinity,
+      );
       const stream = parsed.stream;
       const client = new AbortController();
       res.on('close', () => {
@@ -126,13 +130,40 @@ export function serveRequest(sc: Sidecar, op: Operation, route: string, wire: Ro
         responseHeaders: {},
       };
       const result = await policy.run(ctx);
-      tel.finish({ switchyardTraceId: traceId, configId, strategy: sel.routing.strategy?.mode ?? 'single', metadata, status: result.status, result, attributes: ctx.attributes, events: ctx.events });
+      tel.finish({
+        switchyardTraceId: traceId,
+        configId,
+        strategy: sel.routing.strategy?.mode ?? 'single',
+        metadata,
+        status: result.status,
+        result,
+        attributes: ctx.attributes,
+        events: ctx.events,
+      });
       if (result.streamed || res.headersSent) return;
-      writeJson(res, result.status, wire.answer(result.status, result.body), { ...result.headers, ...responseHeaders() });
+      writeJson(res, result.status, wire.answer(result.status, result.body), {
+        ...result.headers,
+        ...responseHeaders(),
+      });
     } catch (e) {
-      const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`, 'internal_error');
-      tel.finish({ switchyardTraceId: traceId, configId, strategy: '', metadata, status: err.status, errorType: err.code ?? err.type, attributes, events: ctx?.events });
-      sendError(res, err, { ...(err instanceof PolicyError ? err.headers : {}), ...responseHeaders() }, wire.error(err));
+      const err =
+        e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`, 'internal_error');
+      tel.finish({
+        switchyardTraceId: traceId,
+        configId,
+        strategy: '',
+        metadata,
+        status: err.status,
+        errorType: err.code ?? err.type,
+        attributes,
+        events: ctx?.events,
+      });
+      sendError(
+        res,
+        err,
+        { ...(err instanceof PolicyError ? err.headers : {}), ...responseHeaders() },
+        wire.error(err),
+      );
     }
   };
 }
@@ -148,7 +179,10 @@ export function modelsHandler(sc: Sidecar) {
       for (const c of (t.targets ?? []) as (typeof t)[]) walk(c);
     };
     for (const cfg of Object.values(file.configs)) walk(cfg);
-    res.json({ object: 'list', data: [...seen].map(([id, owner]) => ({ id, object: 'model', created: 0, owned_by: owner })) });
+    res.json({
+      object: 'list',
+      data: [...seen].map(([id, owner]) => ({ id, object: 'model', created: 0, owned_by: owner })),
+    });
   };
 }
 
@@ -157,7 +191,10 @@ export function keysSelfHandler(sc: Sidecar) {
     describeSelf(sc.policy.current, sc.policy.stateStore, req.headers).then(
       (body) => void res.json(body),
       (e: unknown) => {
-        const err = e instanceof HttpError ? e : new HttpError(503, 'the policy state store is unavailable', 'state_store_unavailable');
+        const err =
+          e instanceof HttpError
+            ? e
+            : new HttpError(503, 'the policy state store is unavailable', 'state_store_unavailable');
         sendError(res, err);
       },
     );

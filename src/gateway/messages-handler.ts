@@ -5,7 +5,12 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { messagesToChat } from '../providers/anthropic/inbound.js';
-import { countTokensAdapter, messagesAdapter, SSE_FRAMES, type MessagesRequest } from '../providers/anthropic/messages-route.js';
+import {
+  countTokensAdapter,
+  messagesAdapter,
+  SSE_FRAMES,
+  type MessagesRequest,
+} from '../providers/anthropic/messages-route.js';
 import type { StreamSink } from '../routing/executor.js';
 import { HttpError } from './errors.js';
 import { serveRequest, type RouteWire } from './handlers.js';
@@ -14,14 +19,19 @@ import { writeFrames } from './sse-sink.js';
 
 type Json = Record<string, unknown>;
 
-const CacheControl = z.object({ type: z.literal('ephemeral') }).passthrough().nullish();
+const CacheControl = z
+  .object({ type: z.literal('ephemeral') })
+  .passthrough()
+  .nullish();
 const Text = z.object({ type: z.literal('text'), text: z.string(), cache_control: CacheControl }).passthrough();
 const Source = z.object({ type: z.string() }).passthrough();
 const Block = z.discriminatedUnion('type', [
   Text,
   z.object({ type: z.literal('image'), source: Source }).passthrough(),
   z.object({ type: z.literal('document'), source: Source }).passthrough(),
-  z.object({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown()) }).passthrough(),
+  z
+    .object({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown()) })
+    .passthrough(),
   z.object({ type: z.literal('tool_result'), tool_use_id: z.string() }).passthrough(),
   z.object({ type: z.literal('thinking'), thinking: z.string() }).passthrough(),
   z.object({ type: z.literal('redacted_thinking'), data: z.string() }).passthrough(),
@@ -29,8 +39,21 @@ const Block = z.discriminatedUnion('type', [
   z.object({ type: z.literal('server_tool_use') }).passthrough(),
   z.object({ type: z.literal('web_search_tool_result') }).passthrough(),
 ]);
-const BLOCK_TYPES = ['text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', 'search_result', 'server_tool_use', 'web_search_tool_result'];
-const Message = z.object({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(Block)]) }).passthrough();
+const BLOCK_TYPES = [
+  'text',
+  'image',
+  'document',
+  'tool_use',
+  'tool_result',
+  'thinking',
+  'redacted_thinking',
+  'search_result',
+  'server_tool_use',
+  'web_search_tool_result',
+];
+const Message = z
+  .object({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(Block)]) })
+  .passthrough();
 const ToolChoice = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auto') }).passthrough(),
   z.object({ type: z.literal('any') }).passthrough(),
@@ -58,15 +81,25 @@ const CountTokensBody = MessagesBody.omit({ max_tokens: true, stream: true });
 
 /** Validates a Messages request as Anthropic's API does: 400 invalid_request_error naming the field. */
 export function parseMessagesBody(raw: unknown, schema: z.ZodTypeAny = MessagesBody): Json {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new HttpError(400, 'request body must be a JSON object', 'invalid_body');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new HttpError(400, 'request body must be a JSON object', 'invalid_body');
   const msgs = (raw as Json).messages;
   if (Array.isArray(msgs)) {
     msgs.forEach((m: { role?: unknown; content?: unknown } | null, i) => {
-      if (m?.role === 'system') throw new HttpError(400, `messages.${i}.role: Unexpected role "system". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`, 'invalid_body');
+      if (m?.role === 'system')
+        throw new HttpError(
+          400,
+          `messages.${i}.role: Unexpected role "system". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`,
+          'invalid_body',
+        );
       if (!Array.isArray(m?.content)) return;
       m.content.forEach((b: { type?: unknown } | null, j) => {
         if (!BLOCK_TYPES.includes(b?.type as string)) {
-          throw new HttpError(400, `messages.${i}.content.${j}.type: Input tag '${String(b?.type).slice(0, 64)}' found using 'type' does not match any of the expected tags: ${BLOCK_TYPES.map((t) => `'${t}'`).join(', ')}`, 'invalid_body');
+          throw new HttpError(
+            400,
+            `messages.${i}.content.${j}.type: Input tag '${String(b?.type).slice(0, 64)}' found using 'type' does not match any of the expected tags: ${BLOCK_TYPES.map((t) => `'${t}'`).join(', ')}`,
+            'invalid_body',
+          );
         }
       });
     });
@@ -82,7 +115,11 @@ export function parseMessagesBody(raw: unknown, schema: z.ZodTypeAny = MessagesB
   const body = r.data as Json;
   (body.messages as Array<{ content: unknown }>).forEach((m, i, all) => {
     if (m.content === '' || (Array.isArray(m.content) && m.content.length === 0 && i < all.length - 1)) {
-      throw new HttpError(400, `messages.${i}: all messages must have non-empty content except for the optional final assistant message`, 'invalid_body');
+      throw new HttpError(
+        400,
+        `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
+        'invalid_body',
+      );
     }
   });
   return body;
@@ -90,7 +127,18 @@ export function parseMessagesBody(raw: unknown, schema: z.ZodTypeAny = MessagesB
 
 // ---- errors in Anthropic's shape ----
 
-const ANTHROPIC_TYPES = new Set(['invalid_request_error', 'authentication_error', 'billing_error', 'permission_error', 'not_found_error', 'request_too_large', 'rate_limit_error', 'api_error', 'timeout_error', 'overloaded_error']);
+const ANTHROPIC_TYPES = new Set([
+  'invalid_request_error',
+  'authentication_error',
+  'billing_error',
+  'permission_error',
+  'not_found_error',
+  'request_too_large',
+  'rate_limit_error',
+  'api_error',
+  'timeout_error',
+  'overloaded_error',
+]);
 const typeByStatus: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
@@ -120,7 +168,12 @@ export function toAnthropicError(status: number, body: Json | undefined): Json {
   const e = (error ?? {}) as Json;
   return {
     type: 'error',
-    error: { type: anthropicErrorType(status, e.type), message: String(e.message ?? `request failed with status ${status}`), code: e.code ?? null, attempts: e.attempts ?? [] },
+    error: {
+      type: anthropicErrorType(status, e.type),
+      message: String(e.message ?? `request failed with status ${status}`),
+      code: e.code ?? null,
+      attempts: e.attempts ?? [],
+    },
     ...rest,
   };
 }
@@ -139,7 +192,13 @@ export class MessagesSink implements StreamSink {
   }
 
   start(headers: Record<string, string>): void {
-    this.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...this.extraHeaders(), ...headers });
+    this.res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      ...this.extraHeaders(),
+      ...headers,
+    });
     this.res.flushHeaders();
   }
 
@@ -170,12 +229,21 @@ export const messagesWire: RouteWire = {
     const native = parseMessagesBody(raw);
     const problems: string[] = [];
     const internal = messagesToChat(native, problems);
-    const m: MessagesRequest = { native, internal, version: headerValue(req.headers['anthropic-version']), beta: headerValue(req.headers['anthropic-beta']), problem: problems[0] };
+    const m: MessagesRequest = {
+      native,
+      internal,
+      version: headerValue(req.headers['anthropic-version']),
+      beta: headerValue(req.headers['anthropic-beta']),
+      problem: problems[0],
+    };
     return { body: internal, stream: native.stream === true, includeUsage: false, adapt: (a) => messagesAdapter(a, m) };
   },
   sink: (res, headers) => new MessagesSink(res, headers),
   answer: (status, body) => (status >= 400 ? toAnthropicError(status, body) : body),
-  error: (err) => ({ type: 'error', error: { type: anthropicErrorType(err.status, err.type), message: err.message, code: err.code, attempts: [] } }),
+  error: (err) => ({
+    type: 'error',
+    error: { type: anthropicErrorType(err.status, err.type), message: err.message, code: err.code, attempts: [] },
+  }),
 };
 
 /** count_tokens: the same body without max_tokens, answered by an Anthropic target as it is. */
@@ -184,7 +252,12 @@ export const countTokensWire: RouteWire = {
   parse(raw, req) {
     const native = parseMessagesBody(raw, CountTokensBody);
     const internal = messagesToChat(native);
-    const m: MessagesRequest = { native, internal, version: headerValue(req.headers['anthropic-version']), beta: headerValue(req.headers['anthropic-beta']) };
+    const m: MessagesRequest = {
+      native,
+      internal,
+      version: headerValue(req.headers['anthropic-version']),
+      beta: headerValue(req.headers['anthropic-beta']),
+    };
     return { body: internal, stream: false, includeUsage: false, adapt: (a) => countTokensAdapter(a, m) };
   },
 };

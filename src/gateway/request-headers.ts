@@ -18,16 +18,37 @@ export function parseMetadata(raw: string | undefined): Record<string, string> {
   try {
     obj = JSON.parse(raw);
   } catch {
-    throw new HttpError(400, 'x-switchyard-metadata must be a JSON object of strings (it is not valid JSON)', 'invalid_metadata');
+    throw new HttpError(
+      400,
+      'x-switchyard-metadata must be a JSON object of strings (it is not valid JSON)',
+      'invalid_metadata',
+    );
   }
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new HttpError(400, 'x-switchyard-metadata must be a JSON object of strings', 'invalid_metadata');
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+    throw new HttpError(400, 'x-switchyard-metadata must be a JSON object of strings', 'invalid_metadata');
   const entries = Object.entries(obj as Record<string, unknown>);
-  if (entries.length > MAX_METADATA_KEYS) throw new HttpError(400, `x-switchyard-metadata has ${entries.length} keys; at most ${MAX_METADATA_KEYS} are allowed`, 'invalid_metadata');
+  if (entries.length > MAX_METADATA_KEYS)
+    throw new HttpError(
+      400,
+      `x-switchyard-metadata has ${entries.length} keys; at most ${MAX_METADATA_KEYS} are allowed`,
+      'invalid_metadata',
+    );
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
-    if (k.length === 0 || k.length > MAX_METADATA_KEY_LEN) throw new HttpError(400, `x-switchyard-metadata key "${k.slice(0, 80)}" must be 1..${MAX_METADATA_KEY_LEN} characters`, 'invalid_metadata');
-    if (typeof v !== 'string') throw new HttpError(400, `x-switchyard-metadata value of "${k}" must be a string`, 'invalid_metadata');
-    if (v.length > MAX_METADATA_VALUE_LEN) throw new HttpError(400, `x-switchyard-metadata value of "${k}" is longer than ${MAX_METADATA_VALUE_LEN} characters`, 'invalid_metadata');
+    if (k.length === 0 || k.length > MAX_METADATA_KEY_LEN)
+      throw new HttpError(
+        400,
+        `x-switchyard-metadata key "${k.slice(0, 80)}" must be 1..${MAX_METADATA_KEY_LEN} characters`,
+        'invalid_metadata',
+      );
+    if (typeof v !== 'string')
+      throw new HttpError(400, `x-switchyard-metadata value of "${k}" must be a string`, 'invalid_metadata');
+    if (v.length > MAX_METADATA_VALUE_LEN)
+      throw new HttpError(
+        400,
+        `x-switchyard-metadata value of "${k}" is longer than ${MAX_METADATA_VALUE_LEN} characters`,
+        'invalid_metadata',
+      );
     out[k] = v;
   }
   return out;
@@ -36,6 +57,7 @@ export function parseMetadata(raw: string | undefined): Record<string, string> {
 export function parseDeadline(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new HttpError(400, 'x-switchyard-deadline-ms must be a positive integer (milliseconds)', 'invalid_deadline');
+  if (!Number.isInteger(n) || n <= 0)
+    throw new HttpError(400, 'x-switchyard-deadline-ms must be a positive integer (milliseconds)', 'invalid_deadline');
   return n;
 }

@@ -23,11 +23,19 @@ export function selectRouting(file: FileConfig, configHeader: string | undefined
   if (configHeader !== undefined && configHeader !== '') {
     const h = configHeader.trim();
     if (policy === 'off') {
-      throw new HttpError(400, 'x-switchyard-config is not accepted: server.inline_configs is "off" (requests use the default config)', 'inline_config_refused');
+      throw new HttpError(
+        400,
+        'x-switchyard-config is not accepted: server.inline_configs is "off" (requests use the default config)',
+        'inline_config_refused',
+      );
     }
     if (h.startsWith('{')) {
       if (policy === 'ids_only') {
-        throw new HttpError(400, 'inline JSON in x-switchyard-config is not accepted: server.inline_configs is "ids_only" (send a config id from the file)', 'inline_config_refused');
+        throw new HttpError(
+          400,
+          'inline JSON in x-switchyard-config is not accepted: server.inline_configs is "ids_only" (send a config id from the file)',
+          'inline_config_refused',
+        );
       }
       let json: unknown;
       try {
@@ -43,18 +51,28 @@ export function selectRouting(file: FileConfig, configHeader: string | undefined
       configId = 'inline';
     } else {
       routing = Object.hasOwn(file.configs, h) ? file.configs[h] : undefined;
-      if (!routing) throw new HttpError(400, `unknown config id "${h}" (known: ${Object.keys(file.configs).join(', ') || 'none'})`, 'unknown_config');
+      if (!routing)
+        throw new HttpError(
+          400,
+          `unknown config id "${h}" (known: ${Object.keys(file.configs).join(', ') || 'none'})`,
+          'unknown_config',
+        );
       configId = h;
     }
   }
   if (typeof model === 'string' && model.startsWith('@')) {
     if (policy === 'off') {
-      throw new HttpError(400, `the model field cannot name a provider ("${model.slice(0, 80)}"): server.inline_configs is "off" (requests use the default config)`, 'inline_config_refused');
+      throw new HttpError(
+        400,
+        `the model field cannot name a provider ("${model.slice(0, 80)}"): server.inline_configs is "off" (requests use the default config)`,
+        'inline_config_refused',
+      );
     }
     const slash = model.indexOf('/');
     const slug = model.slice(1, slash > 0 ? slash : undefined);
     const name = slash > 0 ? model.slice(slash + 1) : undefined;
-    if (!Object.hasOwn(file.providers, slug)) throw new HttpError(400, `unknown provider "@${slug}" in the model field`, 'unknown_provider');
+    if (!Object.hasOwn(file.providers, slug))
+      throw new HttpError(400, `unknown provider "@${slug}" in the model field`, 'unknown_provider');
     // The named provider answers alone; retry and timeouts still come from the selected config.
     const leaf: TargetSpec = {
       provider: `@${slug}`,
@@ -68,6 +86,11 @@ export function selectRouting(file: FileConfig, configHeader: string | undefined
     carryCache(routing, leaf);
     return { configId: configId ? `${configId}@${slug}` : `@${slug}`, routing: leaf, model: name };
   }
-  if (!routing) throw new HttpError(400, 'no routing config: send x-switchyard-config, name a provider as "@slug/model", or set default_config', 'no_config');
+  if (!routing)
+    throw new HttpError(
+      400,
+      'no routing config: send x-switchyard-config, name a provider as "@slug/model", or set default_config',
+      'no_config',
+    );
   return { configId, routing, model };
 }

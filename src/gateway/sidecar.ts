@@ -40,7 +40,12 @@ const ROUTE_METHODS: Record<string, string> = {
 
 /** The config's `server:` listener settings as http-limits wants them. */
 export function sidecarLimits(s: FileConfig['server']): ServerLimits {
-  return { headersTimeoutMs: s.headers_timeout_ms, requestTimeoutMs: s.request_timeout_ms, keepAliveTimeoutMs: s.keep_alive_timeout_ms, maxHeaderBytes: s.max_header_bytes };
+  return {
+    headersTimeoutMs: s.headers_timeout_ms,
+    requestTimeoutMs: s.request_timeout_ms,
+    keepAliveTimeoutMs: s.keep_alive_timeout_ms,
+    maxHeaderBytes: s.max_header_bytes,
+  };
 }
 
 export interface SidecarOptions {
@@ -82,8 +87,14 @@ export class Sidecar {
     this.config.onChange((c) => {
       this.health.configure(c.file.breaker.failure_threshold, c.file.breaker.cooldown_ms);
       this.telemetry.setPricing?.(c.file.pricing);
-      void this.policy.update(c.file).catch((e) => logger.error('policy state store failed to open; keeping the last one', { error: (e as Error).message }));
-      void this.simulators.sync(c.file).catch((e) => logger.error('simulated providers failed to start', { error: (e as Error).message }));
+      void this.policy
+        .update(c.file)
+        .catch((e) =>
+          logger.error('policy state store failed to open; keeping the last one', { error: (e as Error).message }),
+        );
+      void this.simulators
+        .sync(c.file)
+        .catch((e) => logger.error('simulated providers failed to start', { error: (e as Error).message }));
     });
     this.app = this.buildApp();
   }
@@ -97,28 +108,63 @@ export class Sidecar {
     // parses one: an unknown path is a 404 whatever its body. Any content-type: SDKs and curl differ.
     const json = express.json({ limit, type: () => true, strict: false });
     app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-    app.get('/readyz', (_req, res) => void res.json({ status: 'ready', config: this.config.current.source, loaded_at: new Date(this.config.current.loadedAt).toISOString() }));
+    app.get(
+      '/readyz',
+      (_req, res) =>
+        void res.json({
+          status: 'ready',
+          config: this.config.current.source,
+          loaded_at: new Date(this.config.current.loadedAt).toISOString(),
+        }),
+    );
     app.get('/metrics', async (_req, res) => {
       const m = await this.telemetry.metricsText();
       res.type(m.contentType).send(m.body);
     });
     app.get('/v1/models', modelsHandler(this));
     app.get('/v1/keys/self', keysSelfHandler(this));
-    app.post('/v1/feedback', json, feedbackHandler(() => collectorFeedbackUrl(this.config.current.file.collector_url)));
+    app.post(
+      '/v1/feedback',
+      json,
+      feedbackHandler(() => collectorFeedbackUrl(this.config.current.file.collector_url)),
+    );
     for (const [path, allow] of Object.entries(ROUTE_METHODS)) {
-      app.all(path, (req, res) => void res.status(405).set('allow', allow).json(errorJson(405, `${req.method} is not allowed on ${path}; use ${allow}`, 'method_not_allowed')));
+      app.all(
+        path,
+        (req, res) =>
+          void res
+            .status(405)
+            .set('allow', allow)
+            .json(errorJson(405, `${req.method} is not allowed on ${path}; use ${allow}`, 'method_not_allowed')),
+      );
     }
     app.use(notFound);
     app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
       if (res.headersSent) return void res.end();
       // Stop reading an oversized body: the connection closes after the answer.
-      if (err.type === 'entity.too.large') return void res.status(413).set('connection', 'close').json(errorJson(413, `request body is larger than the limit of ${limit} bytes`, 'body_too_large'));
-      if (err.type === 'entity.parse.failed') return void res.status(400).json(errorJson(400, `request body is not valid JSON: ${err.message}`, 'invalid_json'));
-      if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return void res.status(415).json(errorJson(415, err.message, 'unsupported_encoding'));
+      if (err.type === 'entity.too.large')
+        return void res
+          .status(413)
+          .set('connection', 'close')
+          .json(errorJson(413, `request body is larger than the limit of ${limit} bytes`, 'body_too_large'));
+      if (err.type === 'entity.parse.failed')
+        return void res
+          .status(400)
+          .json(errorJson(400, `request body is not valid JSON: ${err.message}`, 'invalid_json'));
+      if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported')
+        return void res.status(415).json(errorJson(415, err.message, 'unsupported_encoding'));
       const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
       if (status === 500) logger.error('unhandled error', { error: err.message });
       // 4xx from the body reader (a body that does not decompress, a wrong length): the client's fault.
-      res.status(status).json(errorJson(status, status === 500 ? 'internal error' : err.message, status === 500 ? 'internal_error' : 'invalid_body'));
+      res
+        .status(status)
+        .json(
+          errorJson(
+            status,
+            status === 500 ? 'internal error' : err.message,
+            status === 500 ? 'internal_error' : 'invalid_body',
+          ),
+        );
     });
     return app;
   }
@@ -129,7 +175,9 @@ export class Sidecar {
     if (this.opts.watchConfig) this.config.watch();
     this.server = createServer(routeRequests(this, this.app));
     // Slow or malformed clients: bounded, and answered in the one error shape (http-limits.ts).
-    applyServerLimits(this.server, sidecarLimits(this.config.current.file.server), (status, code, message) => errorJson(status, message, code));
+    applyServerLimits(this.server, sidecarLimits(this.config.current.file.server), (status, code, message) =>
+      errorJson(status, message, code),
+    );
     this.server.listen(this.opts.port ?? 8790, this.opts.host ?? '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
       this.server!.once('listening', resolve);

@@ -23,7 +23,12 @@ export interface GeneratedCerts {
 
 /** The names the API server may use to reach the Service (it uses <svc>.<ns>.svc). */
 export function serviceDnsNames(service: string, namespace: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ];
 }
 
 function serial(): string {
@@ -36,7 +41,12 @@ function keyPem(der: ArrayBuffer): string {
   return x509.PemConverter.encode(der, 'PRIVATE KEY') + '\n';
 }
 
-export async function generateCerts(opts: { service: string; namespace: string; days?: number; extraDnsNames?: string[] }): Promise<GeneratedCerts> {
+export async function generateCerts(opts: {
+  service: string;
+  namespace: string;
+  days?: number;
+  extraDnsNames?: string[];
+}): Promise<GeneratedCerts> {
   const days = opts.days ?? 365;
   const notBefore = new Date(Date.now() - 5 * 60_000); // small allowance for clock skew
   const notAfter = new Date(notBefore.getTime() + days * DAY_MS);

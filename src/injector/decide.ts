@@ -35,7 +35,8 @@ export function decide(pod: Pod, scope: InjectScope, sidecarPort: number): Decis
     };
   }
   const rawMode = annotations[ANNOTATION.mode]?.trim().toLowerCase();
-  if (rawMode === undefined || rawMode === '' || rawMode === 'native') return { inject: true, mode: 'native', warnings: [] };
+  if (rawMode === undefined || rawMode === '' || rawMode === 'native')
+    return { inject: true, mode: 'native', warnings: [] };
   if (rawMode === 'container') return { inject: true, mode: 'container', warnings: [] };
   return {
     inject: true,

@@ -74,14 +74,21 @@ export function loadInjectorOptions(flags: Flags, env: NodeJS.ProcessEnv): Injec
   const keys = pick('secret-keys', 'SWITCHYARD_SIDECAR_SECRET_KEYS');
   const raw = {
     image: pick('image', 'SWITCHYARD_SIDECAR_IMAGE') ?? DEFAULT_OPTIONS.image,
-    imagePullPolicy: pick('image-pull-policy', 'SWITCHYARD_SIDECAR_IMAGE_PULL_POLICY') ?? DEFAULT_OPTIONS.imagePullPolicy,
+    imagePullPolicy:
+      pick('image-pull-policy', 'SWITCHYARD_SIDECAR_IMAGE_PULL_POLICY') ?? DEFAULT_OPTIONS.imagePullPolicy,
     port: port === undefined ? DEFAULT_OPTIONS.port : Number(port),
     collectorEndpoint: pick('collector-endpoint', 'SWITCHYARD_COLLECTOR_ENDPOINT') ?? DEFAULT_OPTIONS.collectorEndpoint,
     cpuRequest: pick('cpu-request', 'SWITCHYARD_SIDECAR_CPU_REQUEST') ?? DEFAULT_OPTIONS.cpuRequest,
     memoryRequest: pick('memory-request', 'SWITCHYARD_SIDECAR_MEMORY_REQUEST') ?? DEFAULT_OPTIONS.memoryRequest,
     cpuLimit: cpuLimit === 'none' ? undefined : (cpuLimit ?? DEFAULT_OPTIONS.cpuLimit),
     memoryLimit: pick('memory-limit', 'SWITCHYARD_SIDECAR_MEMORY_LIMIT') ?? DEFAULT_OPTIONS.memoryLimit,
-    secretKeys: keys === undefined ? DEFAULT_OPTIONS.secretKeys : keys.split(',').map((k) => k.trim()).filter(Boolean),
+    secretKeys:
+      keys === undefined
+        ? DEFAULT_OPTIONS.secretKeys
+        : keys
+            .split(',')
+            .map((k) => k.trim())
+            .filter(Boolean),
   };
   const parsed = injectorOptionsSchema.safeParse(raw);
   if (!parsed.success) {

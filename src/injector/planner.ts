@@ -53,7 +53,13 @@ export function planPatch(pod: Pod, scope: InjectScope, options: InjectorOptions
     }
 
     const existingVolumes = new Set((pod.spec.volumes ?? []).map((v) => v.name));
-    ops.push(...appendOps('/spec/volumes', pod.spec.volumes, volumes.filter((v) => !existingVolumes.has(String(v.name)))));
+    ops.push(
+      ...appendOps(
+        '/spec/volumes',
+        pod.spec.volumes,
+        volumes.filter((v) => !existingVolumes.has(String(v.name))),
+      ),
+    );
 
     if (decision.mode === 'native') {
       // First, so the other init containers can already call the sidecar.
@@ -71,7 +77,13 @@ export function planPatch(pod: Pod, scope: InjectScope, options: InjectorOptions
     pod.spec.containers.forEach((c, i) => {
       if (c.name === SIDECAR_NAME) return;
       const have = new Set((c.env ?? []).map((e) => e.name));
-      ops.push(...appendOps(`/spec/containers/${i}/env`, c.env, wanted.filter((e) => !have.has(e.name))));
+      ops.push(
+        ...appendOps(
+          `/spec/containers/${i}/env`,
+          c.env,
+          wanted.filter((e) => !have.has(e.name)),
+        ),
+      );
     });
   }
 

@@ -14,7 +14,11 @@ export function handleReview(body: unknown, scope: InjectScope, options: Injecto
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length > 0 ? issue.path.join('.') : 'body';
-    return { ok: false, status: 400, message: `not an admission.k8s.io/v1 AdmissionReview: ${where}: ${issue.message}` };
+    return {
+      ok: false,
+      status: 400,
+      message: `not an admission.k8s.io/v1 AdmissionReview: ${where}: ${issue.message}`,
+    };
   }
   const request = parsed.data.request;
   const uid = request.uid;

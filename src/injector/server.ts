@@ -15,7 +15,12 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 // The API server calls with a 10 s webhook timeout (timeoutSeconds) and small headers: anything
 // slower or bigger is not the API server. It retries on a fresh connection when an idle one closes.
-const LIMITS = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxHeaderBytes: 16 * 1024 };
+const LIMITS = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 16 * 1024,
+};
 // A TLS handshake is bounded too (Node's default is 120 s): the slowloris of HTTPS listeners.
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -101,7 +106,8 @@ export async function startInjectorServer(opts: InjectorServerOptions): Promise<
     const { review, plan } = outcome;
     const result = plan?.result ?? (review.response.warnings ? 'error' : 'skipped');
     admissions.inc({ scope, result });
-    const meta = (body as { request?: { namespace?: string; object?: { metadata?: Record<string, unknown> } } }).request;
+    const meta = (body as { request?: { namespace?: string; object?: { metadata?: Record<string, unknown> } } })
+      .request;
     logger.info('admission', {
       scope,
       uid: review.response.uid,
@@ -132,16 +138,23 @@ export async function startInjectorServer(opts: InjectorServerOptions): Promise<
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${path}`);
   }
 
-  const server = https.createServer({ cert: opts.cert, key: opts.key, minVersion: 'TLSv1.2', handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, (req, res) => {
-    route(req, res).catch((err: unknown) => {
-      const httpErr =
-        err instanceof HttpError ? err : new HttpError(500, 'internal_error', err instanceof Error ? err.message : String(err));
-      if (httpErr.status >= 500) logger.error('injector request failed', { error: httpErr.message });
-      if (!res.headersSent) sendError(res, httpErr);
-      else res.destroy();
-    });
-  });
-  applyServerLimits(server, LIMITS, (status, code, message) => ({ error: { message, type: 'invalid_request_error', code, status } }));
+  const server = https.createServer(
+    { cert: opts.cert, key: opts.key, minVersion: 'TLSv1.2', handshakeTimeout: HANDSHAKE_TIMEOUT_MS },
+    (req, res) => {
+      route(req, res).catch((err: unknown) => {
+        const httpErr =
+          err instanceof HttpError
+            ? err
+            : new HttpError(500, 'internal_error', err instanceof Error ? err.message : String(err));
+        if (httpErr.status >= 500) logger.error('injector request failed', { error: httpErr.message });
+        if (!res.headersSent) sendError(res, httpErr);
+        else res.destroy();
+      });
+    },
+  );
+  applyServerLimits(server, LIMITS, (status, code, message) => ({
+    error: { message, type: 'invalid_request_error', code, status },
+  }));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

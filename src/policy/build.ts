@@ -24,7 +24,13 @@ export interface Policy {
 export function buildPolicy(file: FileConfig, store: StateStore): Policy {
   const keys = new KeyRegistry(file.virtual_keys);
   const onError = file.state.on_store_error;
-  const stages: Stage[] = [createIdentifyStage(keys, file.server.require_virtual_key), createRateLimitStage(store, onError), createBudgetStage(store, onError), createGuardrailStage(), createCacheStage(store, file)];
+  const stages: Stage[] = [
+    createIdentifyStage(keys, file.server.require_virtual_key),
+    createRateLimitStage(store, onError),
+    createBudgetStage(store, onError),
+    createGuardrailStage(),
+    createCacheStage(store, file),
+  ];
   const price = priceLookup(mergePrices(builtinPrices, file.pricing));
   const run = compose(stages, executeTerminal);
   return { stages, keys, price, run };

@@ -18,16 +18,31 @@ const NOT_YET: Record<string, string> = {
  * parsed budgets and its guardrails normalised (guardrailsOf). `guardrailDefs`: the file's
  * top-level `guardrails:` map, which Portkey-style configs name by id.
  */
-export function checkRoutingPolicy(cfg: TargetSpec, path: PropertyKey[], guardrailDefs?: Record<string, unknown>): TargetSpec {
+export function checkRoutingPolicy(
+  cfg: TargetSpec,
+  path: PropertyKey[],
+  guardrailDefs?: Record<string, unknown>,
+): TargetSpec {
   const walk = (t: TargetSpec, p: PropertyKey[], top: boolean) => {
     for (const field of Object.keys(NOT_YET)) {
-      if (t[field] !== undefined) throw new ConfigError(`${formatPath([...p, field])}: ${NOT_YET[field]} is not implemented yet; remove "${field}" (a config's policy is never ignored silently)`);
+      if (t[field] !== undefined)
+        throw new ConfigError(
+          `${formatPath([...p, field])}: ${NOT_YET[field]} is not implemented yet; remove "${field}" (a config's policy is never ignored silently)`,
+        );
     }
     const nestedGuardrail = top ? undefined : GUARDRAIL_KEYS.find((k) => t[k] !== undefined);
-    if (nestedGuardrail) throw new ConfigError(`${formatPath([...p, nestedGuardrail])}: guardrails on a target are not implemented; put them on the routing config's top level`);
-    if (!top && t.cache !== undefined) throw new ConfigError(`${formatPath([...p, 'cache'])}: a cache belongs on a routing config's top level, not on a target`);
+    if (nestedGuardrail)
+      throw new ConfigError(
+        `${formatPath([...p, nestedGuardrail])}: guardrails on a target are not implemented; put them on the routing config's top level`,
+      );
+    if (!top && t.cache !== undefined)
+      throw new ConfigError(
+        `${formatPath([...p, 'cache'])}: a cache belongs on a routing config's top level, not on a target`,
+      );
     if (!top && (t.budget !== undefined || t.budgets !== undefined)) {
-      throw new ConfigError(`${formatPath([...p, t.budget !== undefined ? 'budget' : 'budgets'])}: budgets belong on a routing config's top level, not on a target`);
+      throw new ConfigError(
+        `${formatPath([...p, t.budget !== undefined ? 'budget' : 'budgets'])}: budgets belong on a routing config's top level, not on a target`,
+      );
     }
     t.targets?.forEach((c, i) => walk(c, [...p, 'targets', i], false));
   };
@@ -61,14 +76,19 @@ export function resolveVirtualKeyTargets(t: TargetSpec, file: FileConfig, path: 
     if (key) {
       const providers = key.providers ?? [];
       if (providers.length !== 1) {
-        throw new ConfigError(`${formatPath([...path, 'virtual_key'])}: virtual key "${name}" allows ${providers.length === 0 ? 'every provider' : `${providers.length} providers`}; a target naming it needs exactly one in its "providers"`);
+        throw new ConfigError(
+          `${formatPath([...path, 'virtual_key'])}: virtual key "${name}" allows ${providers.length === 0 ? 'every provider' : `${providers.length} providers`}; a target naming it needs exactly one in its "providers"`,
+        );
       }
       const { virtual_key: _vk, ...rest } = t;
       out = { ...rest, provider: `@${providers[0].replace(/^@/, '')}` };
     } else if (!Object.hasOwn(file.providers, name)) {
-      throw new ConfigError(`${formatPath([...path, 'virtual_key'])}: unknown virtual key "${name}" (not under "virtual_keys" or "providers")`);
+      throw new ConfigError(
+        `${formatPath([...path, 'virtual_key'])}: unknown virtual key "${name}" (not under "virtual_keys" or "providers")`,
+      );
     }
   }
-  if (t.targets) out = { ...out, targets: t.targets.map((c, i) => resolveVirtualKeyTargets(c, file, [...path, 'targets', i])) };
+  if (t.targets)
+    out = { ...out, targets: t.targets.map((c, i) => resolveVirtualKeyTargets(c, file, [...path, 'targets', i])) };
   return out;
 }

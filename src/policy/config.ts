@@ -13,7 +13,10 @@ export const RateLimitSpec = z
     tokens_per_minute: z.number().int().positive().optional(),
   })
   .strict()
-  .refine((r) => r.requests_per_minute !== undefined || r.tokens_per_minute !== undefined, 'set requests_per_minute and/or tokens_per_minute');
+  .refine(
+    (r) => r.requests_per_minute !== undefined || r.tokens_per_minute !== undefined,
+    'set requests_per_minute and/or tokens_per_minute',
+  );
 
 export const BudgetSpec = z
   .object({
@@ -24,7 +27,10 @@ export const BudgetSpec = z
     reserve_output_tokens: z.number().int().positive().default(1024),
   })
   .strict()
-  .refine((b) => (b.max_cost_usd === undefined) !== (b.max_tokens === undefined), 'set exactly one of max_cost_usd and max_tokens');
+  .refine(
+    (b) => (b.max_cost_usd === undefined) !== (b.max_tokens === undefined),
+    'set exactly one of max_cost_usd and max_tokens',
+  );
 
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 date-time');
 
@@ -33,7 +39,10 @@ export const VirtualKeySpec = z
     /** The secret apps send; compared as a SHA-256 hash. */
     key: z.string().min(16, 'a virtual key must be at least 16 characters').optional(),
     /** Or only its SHA-256 (hex), so the config file holds no secret (`switchyard keys create`). */
-    key_sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'key_sha256 is 64 hex digits').optional(),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/i, 'key_sha256 is 64 hex digits')
+      .optional(),
     /** "@slug" allowlist; default: every provider. */
     providers: z.array(z.string().min(1)).optional(),
     /** Model globs ("gpt-4o*"); default: every model. */
@@ -66,7 +75,10 @@ export const ConfigBudgetSpec = z
     reserve_output_tokens: z.number().int().positive().default(1024),
   })
   .strict()
-  .refine((b) => b.max_cost_per_day !== undefined || b.max_tokens_per_day !== undefined, 'set max_cost_per_day or max_tokens_per_day');
+  .refine(
+    (b) => b.max_cost_per_day !== undefined || b.max_tokens_per_day !== undefined,
+    'set max_cost_per_day or max_tokens_per_day',
+  );
 
 /** Per-metadata budgets: one budget per distinct value of the matched keys ("*" matches any). */
 export const MetadataBudgetSpec = z
@@ -78,7 +90,10 @@ export const MetadataBudgetSpec = z
     reserve_output_tokens: z.number().int().positive().default(1024),
   })
   .strict()
-  .refine((b) => (b.max_cost_usd === undefined) !== (b.max_tokens === undefined), 'set exactly one of max_cost_usd and max_tokens');
+  .refine(
+    (b) => (b.max_cost_usd === undefined) !== (b.max_tokens === undefined),
+    'set exactly one of max_cost_usd and max_tokens',
+  );
 
 export type RateLimitSpec = z.infer<typeof RateLimitSpec>;
 export type BudgetSpec = z.infer<typeof BudgetSpec>;

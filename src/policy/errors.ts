@@ -43,7 +43,11 @@ export class BudgetExceededError extends PolicyError {
 /** The shared state store did not answer and the config says fail_closed. */
 export class PolicyStoreUnavailableError extends PolicyError {
   constructor() {
-    super(503, 'the shared policy state store (state.store) is unavailable; limits cannot be checked (state.on_store_error: fail_closed)', 'state_store_unavailable');
+    super(
+      503,
+      'the shared policy state store (state.store) is unavailable; limits cannot be checked (state.on_store_error: fail_closed)',
+      'state_store_unavailable',
+    );
   }
 }
 

@@ -33,23 +33,36 @@ export function requestedOutputTokens(body: Record<string, unknown>): number | u
 }
 
 // Per routing object and file: the likely leaf's provider name and model override.
-const likely = new WeakMap<TargetSpec, { file: FileConfig; leaf: { providerName: string; override: unknown } | undefined }>();
+const likely = new WeakMap<
+  TargetSpec,
+  { file: FileConfig; leaf: { providerName: string; override: unknown } | undefined }
+>();
 
 /** The leaf a request most likely reaches: its provider name (gen_ai.provider.name) and model. */
-export function likelyLeaf(file: FileConfig, routing: TargetSpec, requestModel: unknown): { providerName: string; model: string } | undefined {
+export function likelyLeaf(
+  file: FileConfig,
+  routing: TargetSpec,
+  requestModel: unknown,
+): { providerName: string; model: string } | undefined {
   let hit = likely.get(routing);
   if (!hit || hit.file !== file) {
     let node = routing;
     let settings: Inherited = inherit(ROOT, node);
     while (!isLeaf(node)) {
       const children = node.targets!;
-      node = node.strategy?.mode === 'loadbalance' ? children.reduce((a, b) => ((b.weight ?? 1) > (a.weight ?? 1) ? b : a)) : children[0];
+      node =
+        node.strategy?.mode === 'loadbalance'
+          ? children.reduce((a, b) => ((b.weight ?? 1) > (a.weight ?? 1) ? b : a))
+          : children[0];
       settings = inherit(settings, node);
     }
     const ref = providerRef(node);
     const type = (ref?.slug !== undefined ? file.providers[ref.slug]?.type : undefined) ?? ref?.type;
     const adapter = type ? adapterFor(type) : undefined;
-    hit = { file, leaf: adapter ? { providerName: adapter.name, override: settings.override_params.model } : undefined };
+    hit = {
+      file,
+      leaf: adapter ? { providerName: adapter.name, override: settings.override_params.model } : undefined,
+    };
     likely.set(routing, hit);
   }
   if (!hit.leaf) return undefined;
@@ -64,10 +77,20 @@ export interface Estimate {
   costUsd?: number;
 }
 
-export function estimate(file: FileConfig, routing: TargetSpec, body: Record<string, unknown>, reserveOutput: number, price: PriceFn): Estimate {
+export function estimate(
+  file: FileConfig,
+  routing: TargetSpec,
+  body: Record<string, unknown>,
+  reserveOutput: number,
+  price: PriceFn,
+): Estimate {
   const inputTokens = estimateInputTokens(body);
   const outputTokens = requestedOutputTokens(body) ?? reserveOutput;
   const leaf = likelyLeaf(file, routing, body.model);
   const p = leaf ? price(leaf.providerName, leaf.model) : undefined;
-  return { inputTokens, outputTokens, costUsd: p ? costUsd({ input_tokens: inputTokens, output_tokens: outputTokens }, p) : undefined };
+  return {
+    inputTokens,
+    outputTokens,
+    costUsd: p ? costUsd({ input_tokens: inputTokens, output_tokens: outputTokens }, p) : undefined,
+  };
 }

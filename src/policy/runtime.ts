@@ -8,7 +8,8 @@ import { MemoryStateStore } from './state/memory.js';
 import { openStateStore } from './state/open.js';
 import type { StateStore } from './state/types.js';
 
-const sameState = (a: FileConfig['state'], b: FileConfig['state']) => a.store === b.store && a.redis_url === b.redis_url;
+const sameState = (a: FileConfig['state'], b: FileConfig['state']) =>
+  a.store === b.store && a.redis_url === b.redis_url;
 
 export class PolicyRuntime {
   private store: StateStore;

@@ -22,7 +22,10 @@ const adapters = new Map<string, ProviderAdapter>([
   ['gemini', new GeminiAdapter()],
   ['vertex', new VertexAdapter()],
   ['azure-openai', new AzureOpenAIAdapter()],
-  ...Object.entries(PRESETS).map(([type, preset]): [string, ProviderAdapter] => [type, new PresetAdapter(type, preset)]),
+  ...Object.entries(PRESETS).map(([type, preset]): [string, ProviderAdapter] => [
+    type,
+    new PresetAdapter(type, preset),
+  ]),
 ]);
 
 /** Later provider modules add themselves here. */
@@ -50,23 +53,38 @@ export class UnknownProviderError extends Error {
  * the target came from) gets the target's own api_key and nothing else: not the entry's key,
  * headers or token settings, and not the host's ambient credentials (AWS chain, Google ADC).
  */
-export function resolveProvider(target: TargetSpec, file: FileConfig, simulatedUrls: ReadonlyMap<string, string>): { adapter: ProviderAdapter; provider: ResolvedProvider } {
+export function resolveProvider(
+  target: TargetSpec,
+  file: FileConfig,
+  simulatedUrls: ReadonlyMap<string, string>,
+): { adapter: ProviderAdapter; provider: ResolvedProvider } {
   const ref = providerRef(target);
   if (!ref) throw new UnknownProviderError('target has no provider');
   const spec = ref.slug !== undefined && Object.hasOwn(file.providers, ref.slug) ? file.providers[ref.slug] : undefined;
   const type = spec?.type ?? ref.type;
   if (!type) throw new UnknownProviderError(`unknown provider "@${ref.slug}"`);
   const adapter = adapters.get(type);
-  if (!adapter) throw new UnknownProviderError(`unknown provider "${ref.type ?? ref.slug}" (known types: ${knownProviderTypes().join(', ')})`);
+  if (!adapter)
+    throw new UnknownProviderError(
+      `unknown provider "${ref.type ?? ref.slug}" (known types: ${knownProviderTypes().join(', ')})`,
+    );
   const slug = spec ? ref.slug! : type;
-  const configured = spec?.base_url ?? (type === 'simulated' ? simulatedUrls.get(slug) : undefined) ?? adapter.defaultBaseUrl;
+  const configured =
+    spec?.base_url ?? (type === 'simulated' ? simulatedUrls.get(slug) : undefined) ?? adapter.defaultBaseUrl;
   const baseUrl = target.custom_host ?? configured;
   if (!baseUrl) throw new UnknownProviderError(`provider "${slug}" (${type}) needs a base_url`);
   const ownEndpoint = target.custom_host !== undefined && (!spec || !sameEndpoint(target.custom_host, configured));
   if (ownEndpoint) {
     return {
       adapter: ownCredentialsOnly(adapter),
-      provider: { slug, type, baseUrl, apiKey: target.api_key, headers: {}, spec: spec ? withoutCredentials(spec) : { type } },
+      provider: {
+        slug,
+        type,
+        baseUrl,
+        apiKey: target.api_key,
+        headers: {},
+        spec: spec ? withoutCredentials(spec) : { type },
+      },
     };
   }
   return {
@@ -98,7 +116,18 @@ function sameEndpoint(a: string, b: string): boolean {
  * headers, azure_ad_token, entra, AWS keys and profile, Vertex credentials and access_token, and
  * any field an adapter adds later) stays with the entry's own endpoint.
  */
-const SHAPE_FIELDS = ['type', 'base_url', 'api_version', 'resource_name', 'deployment', 'deployments', 'region', 'project', 'location', 'simulated'];
+const SHAPE_FIELDS = [
+  'type',
+  'base_url',
+  'api_version',
+  'resource_name',
+  'deployment',
+  'deployments',
+  'region',
+  'project',
+  'location',
+  'simulated',
+];
 
 // Same object per entry, so adapters' per-spec option cache keeps working.
 const stripped = new WeakMap<ProviderSpec, ProviderSpec>();
@@ -124,7 +153,10 @@ function ownCredentialsOnly(adapter: ProviderAdapter): ProviderAdapter {
   let g = guarded.get(adapter);
   if (!g) {
     g = Object.create(adapter, {
-      authorize: { value: (req: UpstreamRequest, p: ResolvedProvider, signal: AbortSignal) => (p.apiKey ? authorize.call(adapter, req, p, signal) : Promise.resolve(req)) },
+      authorize: {
+        value: (req: UpstreamRequest, p: ResolvedProvider, signal: AbortSignal) =>
+          p.apiKey ? authorize.call(adapter, req, p, signal) : Promise.resolve(req),
+      },
     }) as ProviderAdapter;
     guarded.set(adapter, g);
   }
@@ -139,9 +171,19 @@ function ownCredentialsOnly(adapter: ProviderAdapter): ProviderAdapter {
 export function checkProviders(file: FileConfig): void {
   for (const [slug, spec] of Object.entries(file.providers)) {
     const adapter = adapters.get(spec.type);
-    if (!adapter) throw new ConfigError(`providers.${slug}.type: unknown provider type "${spec.type}" (known: ${knownProviderTypes().join(', ')})`);
+    if (!adapter)
+      throw new ConfigError(
+        `providers.${slug}.type: unknown provider type "${spec.type}" (known: ${knownProviderTypes().join(', ')})`,
+      );
     try {
-      adapter.checkConfig?.({ slug, type: spec.type, baseUrl: spec.base_url ?? adapter.defaultBaseUrl, apiKey: spec.api_key, headers: spec.headers ?? {}, spec });
+      adapter.checkConfig?.({
+        slug,
+        type: spec.type,
+        baseUrl: spec.base_url ?? adapter.defaultBaseUrl,
+        apiKey: spec.api_key,
+        headers: spec.headers ?? {},
+        spec,
+      });
     } catch (e) {
       throw new ConfigError((e as Error).message);
     }

@@ -4,7 +4,16 @@
 import { createParser } from 'eventsource-parser';
 import { request, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Operation, ParsedResponse, ProviderAdapter, ProviderError, ResolvedProvider, SseEvent, StreamTranslator, UpstreamRequest } from '../providers/types.js';
+import type {
+  Operation,
+  ParsedResponse,
+  ProviderAdapter,
+  ProviderError,
+  ResolvedProvider,
+  SseEvent,
+  StreamTranslator,
+  UpstreamRequest,
+} from '../providers/types.js';
 import { StreamEventError } from '../providers/types.js';
 import { retryAfterMs } from './backoff.js';
 import { AbortReason, classifyTransportError, type Outcome } from './outcome.js';
@@ -80,7 +89,10 @@ class AttemptTimers {
   ) {
     if (clientSignal.aborted) this.controller.abort(clientSignal.reason);
     else clientSignal.addEventListener('abort', this.onClient, { once: true });
-    this.deadline = setTimeout(() => this.controller.abort(new AbortReason('deadline')), Math.max(0, deadlineAt - Date.now()));
+    this.deadline = setTimeout(
+      () => this.controller.abort(new AbortReason('deadline')),
+      Math.max(0, deadlineAt - Date.now()),
+    );
   }
 
   arm(ms: number | undefined): void {
@@ -99,7 +111,13 @@ class AttemptTimers {
   }
 }
 
-function failure(outcome: Outcome, status: number, message: string, type = outcome, retryAfter?: number): AttemptFailure {
+function failure(
+  outcome: Outcome,
+  status: number,
+  message: string,
+  type = outcome,
+  retryAfter?: number,
+): AttemptFailure {
   return { ok: false, outcome, status, error: { message, type, code: null }, retryAfterMs: retryAfter };
 }
 
@@ -147,7 +165,13 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       const text = await readLimited(res.body);
       timers.clear();
       const error = spec.adapter.parseError(res.statusCode, text, res.headers as IncomingHttpHeaders);
-      return { ok: false, outcome: 'http_error', status: error.status ?? res.statusCode, error, retryAfterMs: retryAfterMs(res.headers as IncomingHttpHeaders) };
+      return {
+        ok: false,
+        outcome: 'http_error',
+        status: error.status ?? res.statusCode,
+        error,
+        retryAfterMs: retryAfterMs(res.headers as IncomingHttpHeaders),
+      };
     }
     if (!spec.stream) {
       const text = await res.body.text();
@@ -159,7 +183,12 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
         return failure('invalid_response', 502, `upstream returned malformed JSON (${text.length} bytes)`);
       }
       try {
-        return { ok: true, kind: 'json', status: 200, parsed: spec.adapter.parseResponse(spec.op, json, spec.provider) };
+        return {
+          ok: true,
+          kind: 'json',
+          status: 200,
+          parsed: spec.adapter.parseResponse(spec.op, json, spec.provider),
+        };
       } catch (e) {
         return failure('invalid_response', 502, `upstream response has an unexpected shape: ${(e as Error).message}`);
       }
@@ -173,7 +202,12 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   }
 }
 
-async function openStream(spec: AttemptSpec, res: Dispatcher.ResponseData, timers: AttemptTimers, started: number): Promise<AttemptResult> {
+async function openStream(
+  spec: AttemptSpec,
+  res: Dispatcher.ResponseData,
+  timers: AttemptTimers,
+  started: number,
+): Promise<AttemptResult> {
   const translator = spec.adapter.streamTranslator(spec.op, spec.body, spec.includeUsage);
   const rest = streamChunks(res.body, translator, timers, spec);
   // Pull until the translator yields something to send: that is the commit point.
@@ -197,7 +231,12 @@ async function openStream(spec: AttemptSpec, res: Dispatcher.ResponseData, timer
   };
 }
 
-async function* streamChunks(body: Dispatcher.ResponseData['body'], translator: StreamTranslator, timers: AttemptTimers, spec: AttemptSpec): AsyncGenerator<Json[], void, void> {
+async function* streamChunks(
+  body: Dispatcher.ResponseData['body'],
+  translator: StreamTranslator,
+  timers: AttemptTimers,
+  spec: AttemptSpec,
+): AsyncGenerator<Json[], void, void> {
   const pending: Json[] = [];
   let parseError: Error | undefined;
   const onEvent = (ev: SseEvent) => {
@@ -231,11 +270,15 @@ async function* streamChunks(body: Dispatcher.ResponseData['body'], translator: 
     if (err instanceof StreamEventError) {
       throw new StreamFailure({ ok: false, outcome: 'http_error', status: err.status, error: err.providerError });
     }
-    if (err instanceof SyntaxError) throw new StreamFailure(failure('invalid_response', 502, `upstream sent a malformed stream event: ${err.message}`));
+    if (err instanceof SyntaxError)
+      throw new StreamFailure(
+        failure('invalid_response', 502, `upstream sent a malformed stream event: ${err.message}`),
+      );
     const c = classifyTransportError(err, timers.signal);
     throw new StreamFailure(failure(c.outcome === 'connect_error' ? 'stream_cut' : c.outcome, c.status, c.message));
   } finally {
     timers.clear();
   }
-  if (!translator.done) throw new StreamFailure(failure('stream_cut', 502, 'upstream stream ended without its terminating event'));
+  if (!translator.done)
+    throw new StreamFailure(failure('stream_cut', 502, 'upstream stream ended without its terminating event'));
 }

@@ -7,7 +7,12 @@ export const DEFAULT_BACKOFF_MAX_MS = 5_000;
 export const DEFAULT_RETRY_STATUS = [429, 500, 502, 503, 504];
 
 /** Wait before retry number `retry` (0-based): uniform in [base·2^retry / 2, base·2^retry], capped. */
-export function backoffMs(retry: number, baseMs = DEFAULT_BACKOFF_BASE_MS, maxMs = DEFAULT_BACKOFF_MAX_MS, rng: () => number = Math.random): number {
+export function backoffMs(
+  retry: number,
+  baseMs = DEFAULT_BACKOFF_BASE_MS,
+  maxMs = DEFAULT_BACKOFF_MAX_MS,
+  rng: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** retry);
   return Math.round(ceiling / 2 + (rng() * ceiling) / 2);
 }

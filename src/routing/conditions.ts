@@ -39,16 +39,35 @@ function matchOperators(value: unknown, ops: Record<string, unknown>): boolean {
   for (const [op, arg] of Object.entries(ops)) {
     let ok: boolean;
     switch (op) {
-      case '$eq': ok = equal(value, arg); break;
-      case '$ne': ok = !equal(value, arg); break;
-      case '$gt': ok = compare(value, arg, (x, y) => x > y); break;
-      case '$gte': ok = compare(value, arg, (x, y) => x >= y); break;
-      case '$lt': ok = compare(value, arg, (x, y) => x < y); break;
-      case '$lte': ok = compare(value, arg, (x, y) => x <= y); break;
-      case '$in': ok = Array.isArray(arg) && arg.some((a) => equal(value, a)); break;
-      case '$nin': ok = Array.isArray(arg) && !arg.some((a) => equal(value, a)); break;
-      case '$regex': ok = typeof value === 'string' && new RegExp(String(arg)).test(value); break;
-      default: throw new ConditionError(`unknown operator "${op}"`);
+      case '$eq':
+        ok = equal(value, arg);
+        break;
+      case '$ne':
+        ok = !equal(value, arg);
+        break;
+      case '$gt':
+        ok = compare(value, arg, (x, y) => x > y);
+        break;
+      case '$gte':
+        ok = compare(value, arg, (x, y) => x >= y);
+        break;
+      case '$lt':
+        ok = compare(value, arg, (x, y) => x < y);
+        break;
+      case '$lte':
+        ok = compare(value, arg, (x, y) => x <= y);
+        break;
+      case '$in':
+        ok = Array.isArray(arg) && arg.some((a) => equal(value, a));
+        break;
+      case '$nin':
+        ok = Array.isArray(arg) && !arg.some((a) => equal(value, a));
+        break;
+      case '$regex':
+        ok = typeof value === 'string' && new RegExp(String(arg)).test(value);
+        break;
+      default:
+        throw new ConditionError(`unknown operator "${op}"`);
     }
     if (!ok) return false;
   }
@@ -67,7 +86,10 @@ export function matches(query: Record<string, unknown>, input: ConditionInput): 
     }
     if (key.startsWith('$')) throw new ConditionError(`unknown operator "${key}"`);
     const value = lookup(input, key);
-    const ok = cond !== null && typeof cond === 'object' && !Array.isArray(cond) ? matchOperators(value, cond as Record<string, unknown>) : equal(value, cond);
+    const ok =
+      cond !== null && typeof cond === 'object' && !Array.isArray(cond)
+        ? matchOperators(value, cond as Record<string, unknown>)
+        : equal(value, cond);
     if (!ok) return false;
   }
   return true;

@@ -141,11 +141,15 @@ export class Execution {
     const base = {
       attempts: this.attempts,
       retries: this.retries,
-      rescued: r.ok && this.attempts.length > 1 && this.attempts.slice(0, -1).some((a) => a.status >= 400 || a.error_type !== null),
+      rescued:
+        r.ok &&
+        this.attempts.length > 1 &&
+        this.attempts.slice(0, -1).some((a) => a.status >= 400 || a.error_type !== null),
       answered: this.answered,
       headers: this.headers(),
     };
-    if (r.ok) return { ...base, status: 200, body: this.okBody, streamed: this.streamed, streamError: this.streamError };
+    if (r.ok)
+      return { ...base, status: 200, body: this.okBody, streamed: this.streamed, streamError: this.streamError };
     const status = clientStatus(r.status);
     return { ...base, status, streamed: false, body: this.errorBody(status, r.error, r.outcome) };
   }
@@ -183,7 +187,13 @@ export class Execution {
       health: (k) => this.env.health.state(k),
       rng: this.rng,
     });
-    if ('error' in d) return { ok: false, outcome: 'http_error', status: 400, error: { message: d.error, type: 'invalid_request_error', code: 'routing_error' } };
+    if ('error' in d)
+      return {
+        ok: false,
+        outcome: 'http_error',
+        status: 400,
+        error: { message: d.error, type: 'invalid_request_error', code: 'routing_error' },
+      };
     const fallbackOn = node.strategy?.on_status_codes;
     let last: Failed | undefined;
     for (const i of d.order) {
@@ -208,13 +218,27 @@ export class Execution {
     try {
       resolved = resolveProvider(node, this.env.file, this.env.simulatedUrls);
     } catch (e) {
-      return { ok: false, outcome: 'http_error', status: 400, error: { message: (e as Error).message, type: 'invalid_request_error', code: 'unknown_provider' } };
+      return {
+        ok: false,
+        outcome: 'http_error',
+        status: 400,
+        error: { message: (e as Error).message, type: 'invalid_request_error', code: 'unknown_provider' },
+      };
     }
     const { provider } = resolved;
     const adapter = this.req.adapt ? this.req.adapt(resolved.adapter) : resolved.adapter;
     const model = leafModel(settings, this.req.body.model);
     if (!adapter.supports(this.req.op)) {
-      return { ok: false, outcome: 'http_error', status: 400, error: { message: `provider "${provider.slug}" (${adapter.name}) does not support ${this.req.op}`, type: 'invalid_request_error', code: 'unsupported_operation' } };
+      return {
+        ok: false,
+        outcome: 'http_error',
+        status: 400,
+        error: {
+          message: `provider "${provider.slug}" (${adapter.name}) does not support ${this.req.op}`,
+          type: 'invalid_request_error',
+          code: 'unsupported_operation',
+        },
+      };
     }
     const key = healthKey(node, settings, this.req.body.model);
     // One copy per target (retries reuse it); `stream` is what this request does, whatever the body said.
@@ -224,7 +248,13 @@ export class Execution {
     const maxRetries = retry?.attempts ?? 0;
     const retryOn = retry?.on_status_codes ?? DEFAULT_RETRY_STATUS;
     for (let i = 0; ; i++) {
-      if (this.req.clientSignal.aborted) return { ok: false, outcome: 'cancelled', status: 499, error: { message: 'client disconnected', type: 'cancelled' } };
+      if (this.req.clientSignal.aborted)
+        return {
+          ok: false,
+          outcome: 'cancelled',
+          status: 499,
+          error: { message: 'client disconnected', type: 'cancelled' },
+        };
       const obs = this.env.observer.attemptStart({
         op: this.req.op,
         attempt: this.attempts.length,
@@ -259,7 +289,16 @@ export class Execution {
       } catch (e) {
         // A translation error for this provider (e.g. a feature it lacks): 400, not a crash.
         const status = (e as { status?: number }).status ?? 500;
-        const fail: AttemptFailure = { ok: false, outcome: 'http_error', status, error: { message: (e as Error).message, type: status === 400 ? 'invalid_request_error' : 'api_error', code: null } };
+        const fail: AttemptFailure = {
+          ok: false,
+          outcome: 'http_error',
+          status,
+          error: {
+            message: (e as Error).message,
+            type: status === 400 ? 'invalid_request_error' : 'api_error',
+            code: null,
+          },
+        };
         this.env.health.attemptSettled(key);
         this.record(target, provider.slug, model, fail, performance.now() - started);
         obs.end({ outcome: 'http_error', status, errorType: fail.error.type, errorMessage: fail.error.message });
@@ -267,23 +306,48 @@ export class Execution {
       }
       if (r.ok) {
         this.env.health.success(key);
-        this.answered = { target, providerSlug: provider.slug, providerName: adapter.name, model, responseModel: undefined };
+        this.answered = {
+          target,
+          providerSlug: provider.slug,
+          providerName: adapter.name,
+          model,
+          responseModel: undefined,
+        };
         let refused: Failed;
         if (r.kind === 'json') {
           const p = r.parsed;
-          const v = this.req.judge ? await this.req.judge({ kind: 'json', body: p.body }, this.attempts.length) : undefined;
+          const v = this.req.judge
+            ? await this.req.judge({ kind: 'json', body: p.body }, this.attempts.length)
+            : undefined;
           if (!v || v.ok) {
             this.record(target, provider.slug, model, r, performance.now() - started);
             this.answered.responseModel = p.responseModel;
             this.okBody = p.body;
-            obs.end({ outcome: 'ok', status: 200, usage: p.usage, responseModel: p.responseModel, responseId: p.responseId, finishReasons: p.finishReasons, output: p.body });
+            obs.end({
+              outcome: 'ok',
+              status: 200,
+              usage: p.usage,
+              responseModel: p.responseModel,
+              responseId: p.responseId,
+              finishReasons: p.finishReasons,
+              output: p.body,
+            });
             return { ok: true };
           }
           refused = guardrailFailure(v);
           this.answered = undefined;
           this.record(target, provider.slug, model, refused, performance.now() - started);
           // The provider answered (and billed): usage counts, the outcome says why it did not.
-          obs.end({ outcome: 'guardrail', status: 446, usage: p.usage, responseModel: p.responseModel, responseId: p.responseId, finishReasons: p.finishReasons, errorType: 'guardrail', errorMessage: v.message });
+          obs.end({
+            outcome: 'guardrail',
+            status: 446,
+            usage: p.usage,
+            responseModel: p.responseModel,
+            responseId: p.responseId,
+            finishReasons: p.finishReasons,
+            errorType: 'guardrail',
+            errorMessage: v.message,
+          });
         } else {
           const s = await this.pumpStream(r, obs, target, provider.slug, model, started);
           if (s.ok || s.outcome !== 'guardrail') return s;
@@ -291,13 +355,24 @@ export class Execution {
         }
         // A refused answer: again on this target while its retries last (no wait: nothing is overloaded), then the next.
         // A denying one only when the target's retry lists 446 explicitly (Portkey's way to retry on it).
-        if ((refused.stop && !retry?.on_status_codes?.includes(446)) || i >= maxRetries || Date.now() >= this.req.deadlineAt) return refused;
+        if (
+          (refused.stop && !retry?.on_status_codes?.includes(446)) ||
+          i >= maxRetries ||
+          Date.now() >= this.req.deadlineAt
+        )
+          return refused;
         this.retries++;
         continue;
       }
       this.record(target, provider.slug, model, r, performance.now() - started);
-      obs.end({ outcome: r.outcome, status: r.status, errorType: r.outcome === 'http_error' ? String(r.status) : r.outcome, errorMessage: r.error.message });
-      if (r.outcome !== 'cancelled' && (r.status >= 500 || r.status === 429 || r.status === 408)) this.env.health.failure(key);
+      obs.end({
+        outcome: r.outcome,
+        status: r.status,
+        errorType: r.outcome === 'http_error' ? String(r.status) : r.outcome,
+        errorMessage: r.error.message,
+      });
+      if (r.outcome !== 'cancelled' && (r.status >= 500 || r.status === 429 || r.status === 408))
+        this.env.health.failure(key);
       else this.env.health.attemptSettled(key);
       if (r.outcome === 'cancelled') return r;
       const retryable = i < maxRetries && RETRYABLE_OUTCOMES.has(r.outcome) && retryOn.includes(r.status);
@@ -312,7 +387,14 @@ export class Execution {
     }
   }
 
-  private async pumpStream(r: StreamSuccess, obs: ReturnType<RequestObserver['attemptStart']>, target: string, slug: string, model: string, started: number): Promise<NodeResult> {
+  private async pumpStream(
+    r: StreamSuccess,
+    obs: ReturnType<RequestObserver['attemptStart']>,
+    target: string,
+    slug: string,
+    model: string,
+    started: number,
+  ): Promise<NodeResult> {
     const sink = this.req.sink!;
     obs.firstChunk(r.ttftMs);
     this.streamed = true;
@@ -340,7 +422,15 @@ export class Execution {
         for (const c of chunks) await sink.write(c);
       }
     } catch (e) {
-      const f = e instanceof StreamFailure ? e.failure : ({ ok: false, outcome: 'stream_cut', status: 502, error: { message: (e as Error).message, type: 'stream_cut' } } as AttemptFailure);
+      const f =
+        e instanceof StreamFailure
+          ? e.failure
+          : ({
+              ok: false,
+              outcome: 'stream_cut',
+              status: 502,
+              error: { message: (e as Error).message, type: 'stream_cut' },
+            } as AttemptFailure);
       this.streamError = f.outcome;
       end(f.outcome, f.status, f.error);
       // After the first byte there is no retry: an error frame, and never a clean [DONE].
@@ -366,7 +456,13 @@ export class Execution {
     return { ok: true };
   }
 
-  private record(target: string, provider: string, model: string, r: { ok: boolean; outcome?: Outcome; status: number }, ms: number): void {
+  private record(
+    target: string,
+    provider: string,
+    model: string,
+    r: { ok: boolean; outcome?: Outcome; status: number },
+    ms: number,
+  ): void {
     this.attempts.push({
       target,
       provider,
@@ -379,7 +475,13 @@ export class Execution {
 }
 
 function guardrailFailure(v: Extract<Verdict, { ok: false }>): Failed {
-  return { ok: false, outcome: 'guardrail', status: 446, error: { message: v.message, type: 'guardrail_error', code: 'guardrail_denied' }, stop: !v.retry };
+  return {
+    ok: false,
+    outcome: 'guardrail',
+    status: 446,
+    error: { message: v.message, type: 'guardrail_error', code: 'guardrail_denied' },
+    stop: !v.retry,
+  };
 }
 
 export function execute(req: ExecRequest, env: ExecEnv): Promise<ExecResult> {

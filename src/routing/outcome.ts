@@ -1,20 +1,46 @@
 // Attempt outcomes and the classification of transport failures.
-export type Outcome = 'ok' | 'http_error' | 'timeout' | 'connect_error' | 'stream_cut' | 'invalid_response' | 'cancelled' | 'guardrail';
+export type Outcome =
+  | 'ok'
+  | 'http_error'
+  | 'timeout'
+  | 'connect_error'
+  | 'stream_cut'
+  | 'invalid_response'
+  | 'cancelled'
+  | 'guardrail';
 
 /** Why our own abort fired: the attempt's timer, the overall deadline, or the client leaving. */
 export class AbortReason extends Error {
   constructor(readonly kind: 'timeout' | 'deadline' | 'client') {
-    super(kind === 'client' ? 'client disconnected' : kind === 'deadline' ? 'request deadline exceeded' : 'attempt timed out');
+    super(
+      kind === 'client'
+        ? 'client disconnected'
+        : kind === 'deadline'
+          ? 'request deadline exceeded'
+          : 'attempt timed out',
+    );
   }
 }
 
 const connectCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
 ]);
 
 /** Maps an error thrown by undici (or our abort) to an outcome and HTTP status. */
-export function classifyTransportError(err: unknown, signal: AbortSignal): { outcome: Outcome; status: number; message: string } {
+export function classifyTransportError(
+  err: unknown,
+  signal: AbortSignal,
+): { outcome: Outcome; status: number; message: string } {
   if (signal.aborted && signal.reason instanceof AbortReason) {
     const r = signal.reason;
     if (r.kind === 'client') return { outcome: 'cancelled', status: 499, message: r.message };
@@ -24,7 +50,11 @@ export function classifyTransportError(err: unknown, signal: AbortSignal): { out
   const code = e?.code ?? e?.cause?.code ?? '';
   const message = e?.cause?.message ?? e?.message ?? String(err);
   if (connectCodes.has(code) || /CERT|TLS|SSL/i.test(code) || /certificate|self.signed/i.test(message)) {
-    return { outcome: 'connect_error', status: 502, message: `upstream connection failed (${code || 'error'}): ${message}` };
+    return {
+      outcome: 'connect_error',
+      status: 502,
+      message: `upstream connection failed (${code || 'error'}): ${message}`,
+    };
   }
   return { outcome: 'connect_error', status: 502, message: `upstream request failed: ${message}` };
 }

@@ -17,7 +17,9 @@ export function inherit(parent: Inherited, node: TargetSpec): Inherited {
     request_timeout: node.request_timeout ?? parent.request_timeout,
     first_chunk_timeout: node.first_chunk_timeout ?? parent.first_chunk_timeout,
     idle_timeout: node.idle_timeout ?? parent.idle_timeout,
-    override_params: node.override_params ? { ...parent.override_params, ...node.override_params } : parent.override_params,
+    override_params: node.override_params
+      ? { ...parent.override_params, ...node.override_params }
+      : parent.override_params,
   };
 }
 

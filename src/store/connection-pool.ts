@@ -31,7 +31,11 @@ export class ConnectionPool {
     if (conn) return Promise.resolve(conn);
     if (this.waiting.length >= this.maxQueued) {
       return Promise.reject(
-        new ClickHouseError(202, 'TOO_MANY_SIMULTANEOUS_QUERIES', `Too many simultaneous queries (${this.waiting.length} waiting). Try again later`),
+        new ClickHouseError(
+          202,
+          'TOO_MANY_SIMULTANEOUS_QUERIES',
+          `Too many simultaneous queries (${this.waiting.length} waiting). Try again later`,
+        ),
       );
     }
     return new Promise((resolve) => this.waiting.push(resolve));

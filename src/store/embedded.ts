@@ -219,10 +219,17 @@ export class EmbeddedStore implements SpanStore {
    * The file is page cache, not a durability point (the collector's spool is), and is deleted
    * once the insert answers.
    */
-  async insertFile(insertPrefix: string, format: 'Native', payload: Buffer, opts: { database?: string } = {}): Promise<void> {
+  async insertFile(
+    insertPrefix: string,
+    format: 'Native',
+    payload: Buffer,
+    opts: { database?: string } = {},
+  ): Promise<void> {
     this.assertOpen();
     await this.insertLimiter.run(() =>
-      this.withInserter((session) => this.inDatabase(session, opts.database, () => this.runFileInsert(session, insertPrefix, format, payload))),
+      this.withInserter((session) =>
+        this.inDatabase(session, opts.database, () => this.runFileInsert(session, insertPrefix, format, payload)),
+      ),
     );
   }
 
@@ -237,7 +244,9 @@ export class EmbeddedStore implements SpanStore {
     if (format === 'Native') return this.insertFile(`INSERT INTO ${target}${columnList(columns)}`, format, payload);
     this.assertOpen();
     await this.insertLimiter.run(() =>
-      this.withInserter(async (session) => void (await session.insert({ table: target, values: payload, format, columns }))),
+      this.withInserter(
+        async (session) => void (await session.insert({ table: target, values: payload, format, columns })),
+      ),
     );
   }
 
@@ -262,7 +271,12 @@ export class EmbeddedStore implements SpanStore {
     }
   }
 
-  private async runFileInsert(session: Session, insertPrefix: string, format: 'Native', payload: Buffer): Promise<void> {
+  private async runFileInsert(
+    session: Session,
+    insertPrefix: string,
+    format: 'Native',
+    payload: Buffer,
+  ): Promise<void> {
     const file = join(this.spillDir, `${this.spillPrefix}-${++this.spillSeq}.${format.toLowerCase()}`);
     await writeFile(file, payload);
     try {

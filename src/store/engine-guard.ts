@@ -12,14 +12,37 @@ import type { EngineConnection, QueryOptions } from './embedded.js';
 import { ClickHouseError } from './sql-guard.js';
 
 // Lower-cased; aliases the engine knows for them are added at start-up (loadGuardCatalog).
-const ESCAPING_FUNCTIONS = ['file', 'catboostevaluate', 'aiclassify', 'aigenerate', 'aiembed', 'aiextract', 'aitranslate'];
+const ESCAPING_FUNCTIONS = [
+  'file',
+  'catboostevaluate',
+  'aiclassify',
+  'aigenerate',
+  'aiembed',
+  'aiextract',
+  'aitranslate',
+];
 // Marked allow_readonly by the engine but reaching other hosts or the client's input.
 const NOT_SAFE_TABLE_FUNCTIONS = ['cluster', 'clusterallreplicas', 'input', 'eval'];
 
 const READ_STATEMENTS = new Set([
-  'SelectWithUnionQuery', 'SelectIntersectExceptQuery', 'SelectQuery', 'ShowTables', 'DescribeQuery', 'ExistsTableQuery',
-  'ExistsDatabaseQuery', 'ExistsDictionaryQuery', 'ExistsViewQuery', 'ShowCreateTableQuery', 'ShowCreateViewQuery',
-  'ShowCreateDatabaseQuery', 'ShowColumns', 'ShowIndexes', 'ShowFunctions', 'ShowEnginesQuery', 'ShowSettingQuery', 'Explain',
+  'SelectWithUnionQuery',
+  'SelectIntersectExceptQuery',
+  'SelectQuery',
+  'ShowTables',
+  'DescribeQuery',
+  'ExistsTableQuery',
+  'ExistsDatabaseQuery',
+  'ExistsDictionaryQuery',
+  'ExistsViewQuery',
+  'ShowCreateTableQuery',
+  'ShowCreateViewQuery',
+  'ShowCreateDatabaseQuery',
+  'ShowColumns',
+  'ShowIndexes',
+  'ShowFunctions',
+  'ShowEnginesQuery',
+  'ShowSettingQuery',
+  'Explain',
 ]);
 
 export interface GuardCatalog {
@@ -38,7 +61,8 @@ export async function loadGuardCatalog(conn: EngineConnection): Promise<GuardCat
       .filter(Boolean);
   const list = ESCAPING_FUNCTIONS.map((f) => `'${f}'`).join(',');
   const escaping = new Set(ESCAPING_FUNCTIONS);
-  for (const name of await rows(`SELECT name FROM system.functions WHERE lower(alias_to) IN (${list})`)) escaping.add(name.toLowerCase());
+  for (const name of await rows(`SELECT name FROM system.functions WHERE lower(alias_to) IN (${list})`))
+    escaping.add(name.toLowerCase());
   const safeTableFunctions = new Set(
     (await rows('SELECT name FROM system.table_functions WHERE allow_readonly'))
       .map((n) => n.toLowerCase())
@@ -71,7 +95,11 @@ export function parseExplainAst(text: string): AstNode[] {
 }
 
 const denied = (what: string) =>
-  new ClickHouseError(497, 'ACCESS_DENIED', `switchyard: Not enough privileges. ${what} is not allowed through this interface`);
+  new ClickHouseError(
+    497,
+    'ACCESS_DENIED',
+    `switchyard: Not enough privileges. ${what} is not allowed through this interface`,
+  );
 
 /**
  * Refuses a statement whose parse reads files, reaches hosts or writes a file. `writable` is
@@ -91,7 +119,8 @@ export function checkAst(nodes: AstNode[], catalog: GuardCatalog, writable: bool
     if (n.kind !== 'Function') continue;
     const fn = n.name.toLowerCase();
     if (catalog.escaping.has(fn)) throw denied(`Function ${n.name}`);
-    if (writable && n.parent?.kind === 'TableExpression' && !catalog.safeTableFunctions.has(fn)) throw denied(`Table function ${n.name}`);
+    if (writable && n.parent?.kind === 'TableExpression' && !catalog.safeTableFunctions.has(fn))
+      throw denied(`Table function ${n.name}`);
   }
 }
 
@@ -113,6 +142,10 @@ export async function guardQuery(
   writable: boolean,
 ): Promise<void> {
   await conn.run(`SELECT formatQuery(${literal(sql)}) FORMAT Null`, { database: opts.database });
-  const ast = await conn.run(`EXPLAIN AST ${sql}`, { format: 'TabSeparatedRaw', params: opts.params, database: opts.database });
+  const ast = await conn.run(`EXPLAIN AST ${sql}`, {
+    format: 'TabSeparatedRaw',
+    params: opts.params,
+    database: opts.database,
+  });
   checkAst(parseExplainAst(Buffer.from(ast.bytes).toString('utf8')), catalog, writable);
 }

@@ -45,7 +45,9 @@ export function toErrorReply(err: unknown): ErrorReply {
   let code: number | undefined = fromMessage ? Number(fromMessage[1]) : undefined;
   if (code === undefined && typeof fromProp.clickhouseCode === 'number') code = fromProp.clickhouseCode;
   if (code === undefined && typeof fromProp.code === 'number') code = fromProp.code;
-  const body = fromMessage ? message : `Code: ${code ?? 1001}. DB::Exception: ${message}. (${code ? 'UNKNOWN_EXCEPTION' : 'STD_EXCEPTION'})`;
+  const body = fromMessage
+    ? message
+    : `Code: ${code ?? 1001}. DB::Exception: ${message}. (${code ? 'UNKNOWN_EXCEPTION' : 'STD_EXCEPTION'})`;
   const finalCode = code ?? 1001;
   return { code: finalCode, status: httpStatusFor(finalCode), body: body.endsWith('\n') ? body : `${body}\n` };
 }

@@ -41,7 +41,17 @@ function contentType(format: string): string {
   if (f.startsWith('json')) return 'application/json; charset=UTF-8';
   if (f.startsWith('tabseparated') || f.startsWith('tsv')) return 'text/tab-separated-values; charset=UTF-8';
   if (f.startsWith('csv')) return 'text/csv; charset=UTF-8; header=absent';
-  if (['native', 'rowbinary', 'rowbinarywithnames', 'rowbinarywithnamesandtypes', 'parquet', 'arrow', 'arrowstream'].includes(f))
+  if (
+    [
+      'native',
+      'rowbinary',
+      'rowbinarywithnames',
+      'rowbinarywithnamesandtypes',
+      'parquet',
+      'arrow',
+      'arrowstream',
+    ].includes(f)
+  )
     return 'application/octet-stream';
   return 'text/plain; charset=UTF-8';
 }
@@ -56,7 +66,9 @@ export async function startClickHouseHttp(
   opts: ClickHouseHttpOptions,
 ): Promise<{ port: number; host: string; close(): Promise<void> }> {
   if (!(opts.store instanceof EmbeddedStore)) {
-    throw new Error('startClickHouseHttp serves the embedded store; with CLICKHOUSE_URL set, point clients at that server instead');
+    throw new Error(
+      'startClickHouseHttp serves the embedded store; with CLICKHOUSE_URL set, point clients at that server instead',
+    );
   }
   const store = opts.store;
   const host = opts.host ?? '127.0.0.1';
@@ -65,7 +77,8 @@ export async function startClickHouseHttp(
   const timezone = (await store.query('SELECT timezone()', 'TabSeparated')).trim() || 'UTC';
   const limits = resolveLimits(opts.limits);
   const readers: EngineConnection[] = [];
-  for (let i = 0; i < limits.max_concurrent_queries; i++) readers.push(await store.openConnection(readerSettings(limits)));
+  for (let i = 0; i < limits.max_concurrent_queries; i++)
+    readers.push(await store.openConnection(readerSettings(limits)));
   const writer = readonly ? undefined : await store.openConnection(writerSettings(limits));
   const catalog = await loadGuardCatalog(readers[0]);
   const pool = new ConnectionPool(readers, limits.max_queued_queries);
@@ -78,15 +91,38 @@ export async function startClickHouseHttp(
   });
 
   /** INSERT … FORMAT Native in the URL, its data in the body (binary: not joined to the query as text). */
-  async function handleBinaryInsert(req: IncomingMessage, res: ServerResponse, url: URL, prefix: string, body: Buffer, queryId: string) {
+  async function handleBinaryInsert(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    prefix: string,
+    body: Buffer,
+    queryId: string,
+  ) {
     const parsed = parseRequest(url, Buffer.alloc(0), undefined);
     if (readonly || req.method === 'GET' || parsed.readonlyRequested) throw READONLY_ERROR();
     const database = parsed.database ?? (req.headers['x-clickhouse-database'] as string | undefined);
     const started = process.hrtime.bigint();
     await store.insertFile(prefix, 'Native', body, { database });
-    const summary = { read_rows: '0', read_bytes: '0', written_rows: '0', written_bytes: '0', total_rows_to_read: '0', result_bytes: '0' };
+    const summary = {
+      read_rows: '0',
+      read_bytes: '0',
+      written_rows: '0',
+      written_bytes: '0',
+      total_rows_to_read: '0',
+      result_bytes: '0',
+    };
     const elapsed_ns = String(process.hrtime.bigint() - started);
-    send(res, 200, { ...baseHeaders(queryId), 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Summary': JSON.stringify({ ...summary, elapsed_ns }) }, '');
+    send(
+      res,
+      200,
+      {
+        ...baseHeaders(queryId),
+        'Content-Type': 'text/plain; charset=UTF-8',
+        'X-ClickHouse-Summary': JSON.stringify({ ...summary, elapsed_ns }),
+      },
+      '',
+    );
   }
 
   async function handleQuery(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -170,7 +206,9 @@ export async function startClickHouseHttp(
       return;
     }
     if (path === '/' && req.method === 'HEAD') return send(res, 200, {}, '');
-    const reply = toErrorReply(new ClickHouseError(1, 'UNSUPPORTED_METHOD', `There is no handle ${path} for ${req.method}. Use / or /ping`));
+    const reply = toErrorReply(
+      new ClickHouseError(1, 'UNSUPPORTED_METHOD', `There is no handle ${path} for ${req.method}. Use / or /ping`),
+    );
     send(res, 404, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Exception-Code': '1' }, reply.body);
   });
   server.keepAliveTimeout = 10_000;

@@ -34,11 +34,14 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new ClickHouseError(229, 'QUERY_IS_TOO_LARGE', `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new ClickHouseError(229, 'QUERY_IS_TOO_LARGE', `Request body exceeds ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   const raw = Buffer.concat(chunks);
-  const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const encoding = String(req.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
   if (!encoding || encoding === 'identity') return raw;
   const decode = decoders[encoding];
   if (!decode) throw new ClickHouseError(1, 'UNSUPPORTED_METHOD', `Unknown Content-Encoding: ${encoding}`);
@@ -51,7 +54,18 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /** ClickHouse parameter values use TSV escaping; the engine binding re-escapes plain strings. */
 export function tsvUnescape(s: string): string {
-  const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '0': '\0', '\\': '\\', "'": "'", '"': '"', N: '' };
+  const map: Record<string, string> = {
+    n: '\n',
+    t: '\t',
+    r: '\r',
+    b: '\b',
+    f: '\f',
+    '0': '\0',
+    '\\': '\\',
+    "'": "'",
+    '"': '"',
+    N: '',
+  };
   return s.replace(/\\(.)/g, (_, c: string) => map[c] ?? c);
 }
 

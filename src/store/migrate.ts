@@ -37,7 +37,10 @@ export function listMigrations(): Migration[] {
 
 /** The bootstrap statements (database + schema_migrations), rendered. */
 export function renderBootstrap(opts: RenderOptions = {}): string[] {
-  return [...splitStatements(render(readSql('database.sql'), opts)), ...splitStatements(render(readSql('schema_migrations.sql'), opts))];
+  return [
+    ...splitStatements(render(readSql('database.sql'), opts)),
+    ...splitStatements(render(readSql('schema_migrations.sql'), opts)),
+  ];
 }
 
 export function renderMigration(m: Migration, opts: RenderOptions = {}): string[] {

@@ -85,7 +85,8 @@ function readData(t: TypeNode, r: NativeReader, rows: number): Part {
       r.pos += rows * 8;
       r.check();
       const total = rows === 0 ? 0 : r.u64At(r.pos - 8);
-      const nested = t.kind === 'array' ? [readData(t.of, r, total)] : [readData(t.key, r, total), readData(t.value, r, total)];
+      const nested =
+        t.kind === 'array' ? [readData(t.of, r, total)] : [readData(t.key, r, total), readData(t.value, r, total)];
       return { kind: 'offsets', start, rows, total, nested };
     }
   }
@@ -114,7 +115,8 @@ function readBlocks(buf: Buffer): { blocks: Block[]; types: TypeNode[]; names: s
     if (blocks.length === 0) {
       types = blockTypes;
       names = header;
-    } else if (header.length !== names.length || header.some((h, i) => h !== names[i])) throw new NativeFormatError('blocks differ');
+    } else if (header.length !== names.length || header.some((h, i) => h !== names[i]))
+      throw new NativeFormatError('blocks differ');
     blocks.push({ rows, columns });
   }
   return { blocks, types, names };
@@ -218,7 +220,10 @@ export function mergeNativeBlocks(payload: Buffer): Buffer {
   if (blocks.length < 2) return payload;
   try {
     const w = new NativeWriter(payload.length + 1024);
-    w.block(names.length, blocks.reduce((n, b) => n + b.rows, 0));
+    w.block(
+      names.length,
+      blocks.reduce((n, b) => n + b.rows, 0),
+    );
     for (let c = 0; c < names.length; c++) {
       const [name, type] = names[c].split('\t');
       w.column(name, type);

@@ -11,7 +11,10 @@ export const openStoreOptionsSchema = z.object({
   username: z.string().optional(),
   password: z.string().optional(),
   dataDir: z.string().min(1).optional(),
-  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  database: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional(),
   cluster: z.string().optional(),
   /** Remote only: apply migrations before returning. */
   migrate: z.boolean().optional(),

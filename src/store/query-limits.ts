@@ -45,10 +45,7 @@ export function resolveLimits(given: Partial<QueryLimits> = {}, env: NodeJS.Proc
 
 /** Session settings of a reading connection, in the order they are set (readonly last). */
 export function readerSettings(l: QueryLimits): Array<readonly [string, string | number]> {
-  return [
-    ...writerSettings(l),
-    ['readonly', 1],
-  ];
+  return [...writerSettings(l), ['readonly', 1]];
 }
 
 /** The same limits for the writing connection of an interface configured `readonly: false`. */
@@ -66,10 +63,27 @@ export function writerSettings(l: QueryLimits): Array<readonly [string, string |
 
 // Parameters of the HTTP interface itself (not settings).
 const HTTP_PARAMS = new Set([
-  'query', 'database', 'default_format', 'query_id', 'readonly', 'enable_http_compression', 'user', 'password',
-  'session_id', 'session_timeout', 'session_check', 'compress', 'decompress', 'quota_key', 'buffer_size',
-  'wait_end_of_query', 'send_progress_in_http_headers', 'http_headers_progress_interval_ms',
-  'cancel_http_readonly_queries_on_client_close', 'add_http_cors_header', 'http_zlib_compression_level',
+  'query',
+  'database',
+  'default_format',
+  'query_id',
+  'readonly',
+  'enable_http_compression',
+  'user',
+  'password',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'compress',
+  'decompress',
+  'quota_key',
+  'buffer_size',
+  'wait_end_of_query',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'cancel_http_readonly_queries_on_client_close',
+  'add_http_cors_header',
+  'http_zlib_compression_level',
 ]);
 // Output-shaping settings clients send by habit; they change nothing about access or cost.
 // Accepted and not applied (the interface's own output settings stay), as before.

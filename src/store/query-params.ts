@@ -30,7 +30,12 @@ export function bindParams(sql: string, raw: Record<string, string>): { sql: str
       continue;
     }
     params[name] = value;
-    out += sql.slice(last, m.index) + `CAST({${name}:String} AS ${sql.slice(m.index, m.index + whole.length).replace(/^\{\s*\w+\s*:\s*/, '').replace(/\s*\}$/, '')})`;
+    out +=
+      sql.slice(last, m.index) +
+      `CAST({${name}:String} AS ${sql
+        .slice(m.index, m.index + whole.length)
+        .replace(/^\{\s*\w+\s*:\s*/, '')
+        .replace(/\s*\}$/, '')})`;
     last = m.index + whole.length;
   }
   return { sql: out + sql.slice(last), params };

@@ -88,9 +88,10 @@ function makeClient(opts: RemoteOptions, database: string): ClickHouseClient {
 
 async function execText(client: ClickHouseClient, sql: string, format: string): Promise<string> {
   const shape = inspectQuery(sql);
-  const query = shape.format || !['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN'].includes(shape.kind)
-    ? shape.sql
-    : `${shape.sql}\nFORMAT ${format}`;
+  const query =
+    shape.format || !['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN'].includes(shape.kind)
+      ? shape.sql
+      : `${shape.sql}\nFORMAT ${format}`;
   const res = await client.exec({ query });
   const chunks: Buffer[] = [];
   for await (const chunk of res.stream) chunks.push(Buffer.from(chunk as Buffer));

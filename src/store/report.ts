@@ -36,7 +36,8 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
   // $__timeFilter compares at whole seconds: round up so rows from this very second count.
   const to = new Date(Math.ceil(Date.now() / 1000) * 1000);
   const from = new Date(to.getTime() - parseSince(since) * 1000);
-  const panel = (name: string) => query(renderPanelQuery(`overview/${name}`, { from, to, intervalMs: WHOLE_WINDOW_MS }));
+  const panel = (name: string) =>
+    query(renderPanelQuery(`overview/${name}`, { from, to, intervalMs: WHOLE_WINDOW_MS }));
   const [summary, latency, ttft, failing, cost, spend, guardrails, feedback, cache] = await Promise.all([
     panel('summary'),
     panel('latency_by_model'),
@@ -48,7 +49,8 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
     panel('feedback_by_model'),
     panel('cache_by_config'),
   ]);
-  const pct = (v: unknown) => (v === null || v === undefined || Number.isNaN(Number(v)) ? null : `${(Number(v) * 100).toFixed(1)}%`);
+  const pct = (v: unknown) =>
+    v === null || v === undefined || Number.isNaN(Number(v)) ? null : `${(Number(v) * 100).toFixed(1)}%`;
   const ttftBy = new Map(ttft.map((r) => [String(r.target), r]));
   const s = summary[0] ?? {};
   const out: string[] = [`Switchyard report — last ${since}`, ''];
@@ -56,7 +58,16 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
   out.push(
     textTable(
       ['requests', 'error rate', 'rescued', 'rescue rate', 'attempts/request', 'cost usd'],
-      [[num(s.requests) ?? 0, pct(s.error_rate), num(s.rescued) ?? 0, pct(s.rescue_rate), fixed(s.attempts_per_request, 2), fixed(s.cost_usd, 6)]],
+      [
+        [
+          num(s.requests) ?? 0,
+          pct(s.error_rate),
+          num(s.rescued) ?? 0,
+          pct(s.rescue_rate),
+          fixed(s.attempts_per_request, 2),
+          fixed(s.cost_usd, 6),
+        ],
+      ],
     ),
   );
   out.push('', 'Latency per provider/model (ms)');
@@ -67,7 +78,14 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
           ['provider/model', 'p50', 'p95', 'p99', 'ttft p50', 'ttft p95'],
           latency.map((r) => {
             const t = ttftBy.get(String(r.target));
-            return [String(r.target), fixed(r.p50_ms, 1), fixed(r.p95_ms, 1), fixed(r.p99_ms, 1), fixed(t?.ttft_p50_ms, 1), fixed(t?.ttft_p95_ms, 1)];
+            return [
+              String(r.target),
+              fixed(r.p50_ms, 1),
+              fixed(r.p95_ms, 1),
+              fixed(r.p99_ms, 1),
+              fixed(t?.ttft_p50_ms, 1),
+              fixed(t?.ttft_p95_ms, 1),
+            ];
           }),
         ),
   );
@@ -77,11 +95,26 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
       ? '  (no failed attempts)'
       : textTable(
           ['provider', 'model', 'target', 'failures', 'attempts', 'failure rate', 'top errors'],
-          failing.map((r) => [String(r.provider), String(r.model), String(r.target), num(r.failures), num(r.attempts), pct(r.failure_rate), String(r.top_errors)]),
+          failing.map((r) => [
+            String(r.provider),
+            String(r.model),
+            String(r.target),
+            num(r.failures),
+            num(r.attempts),
+            pct(r.failure_rate),
+            String(r.top_errors),
+          ]),
         ),
   );
   out.push('', 'Cost per model (USD)');
-  out.push(cost.length === 0 ? '  (no requests)' : textTable(['model', 'cost usd'], cost.map((r) => [String(r.model), fixed(r.cost_usd, 6)])));
+  out.push(
+    cost.length === 0
+      ? '  (no requests)'
+      : textTable(
+          ['model', 'cost usd'],
+          cost.map((r) => [String(r.model), fixed(r.cost_usd, 6)]),
+        ),
+  );
   // Only where virtual keys are in use: without any, the one row would be every request under ''.
   if (spend.some((r) => String(r.virtual_key ?? '') !== '')) {
     out.push('', 'Spend per virtual key');
@@ -105,8 +138,30 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
     out.push('', 'Guardrails by check');
     out.push(
       textTable(
-        ['guardrail', 'check', 'phase', 'action', 'checks', 'failures', 'denials', 'retries', 'failure share', 'avg ms'],
-        guardrails.map((r) => [String(r.guardrail), String(r.check_id), String(r.phase), String(r.action), num(r.checks), num(r.failures), num(r.denials), num(r.retries), pct(r.failure_share), fixed(r.avg_ms, 3)]),
+        [
+          'guardrail',
+          'check',
+          'phase',
+          'action',
+          'checks',
+          'failures',
+          'denials',
+          'retries',
+          'failure share',
+          'avg ms',
+        ],
+        guardrails.map((r) => [
+          String(r.guardrail),
+          String(r.check_id),
+          String(r.phase),
+          String(r.action),
+          num(r.checks),
+          num(r.failures),
+          num(r.denials),
+          num(r.retries),
+          pct(r.failure_share),
+          fixed(r.avg_ms, 3),
+        ]),
       ),
     );
   }
@@ -116,7 +171,17 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
     out.push(
       textTable(
         ['config', 'cacheable', 'hits', 'semantic', 'misses', 'refreshes', 'hit rate', 'saved usd', 'saved s'],
-        cache.map((r) => [String(r.config), num(r.cacheable), num(r.hits), num(r.semantic_hits), num(r.misses), num(r.refreshes), pct(r.hit_rate), fixed(r.saved_cost_usd, 6), fixed(r.saved_seconds, 1)]),
+        cache.map((r) => [
+          String(r.config),
+          num(r.cacheable),
+          num(r.hits),
+          num(r.semantic_hits),
+          num(r.misses),
+          num(r.refreshes),
+          pct(r.hit_rate),
+          fixed(r.saved_cost_usd, 6),
+          fixed(r.saved_seconds, 1),
+        ]),
       ),
     );
   }
@@ -126,7 +191,14 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
       ? '  (no feedback)'
       : textTable(
           ['provider', 'model', 'count', 'mean', 'weighted', 'negative'],
-          feedback.map((r) => [String(r.provider), String(r.model), num(r.feedback), fixed(r.mean_score, 2), fixed(r.weighted_score, 2), pct(r.negative_share)]),
+          feedback.map((r) => [
+            String(r.provider),
+            String(r.model),
+            num(r.feedback),
+            fixed(r.mean_score, 2),
+            fixed(r.weighted_score, 2),
+            pct(r.negative_share),
+          ]),
         ),
   );
   return out.join('\n') + '\n';

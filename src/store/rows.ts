@@ -90,7 +90,9 @@ export function encodeTraceRows(rows: readonly OtelTraceRow[]): Buffer {
   const w = new NativeWriter(1024 + n * 400);
   w.block(TRACE_COLUMNS.length, n);
   const col = (name: (typeof TRACE_COLUMNS)[number]) => w.column(name, TRACE_NATIVE_TYPES[name]);
-  const strings = (name: 'TraceId' | 'SpanId' | 'ParentSpanId' | 'TraceState' | 'ScopeName' | 'ScopeVersion' | 'StatusMessage') => {
+  const strings = (
+    name: 'TraceId' | 'SpanId' | 'ParentSpanId' | 'TraceState' | 'ScopeName' | 'ScopeVersion' | 'StatusMessage',
+  ) => {
     col(name);
     for (let i = 0; i < n; i++) w.string(rows[i][name]);
   };

@@ -31,7 +31,11 @@ export function inspectQuery(text: string): QueryShape {
   if (semicolons.length > 0) {
     const first = semicolons[0];
     if (masked.slice(first + 1).trim() !== '') {
-      throw new ClickHouseError(62, 'SYNTAX_ERROR', `Syntax error (Multi-statements are not allowed): failed at position ${first + 1} (end of query)`);
+      throw new ClickHouseError(
+        62,
+        'SYNTAX_ERROR',
+        `Syntax error (Multi-statements are not allowed): failed at position ${first + 1} (end of query)`,
+      );
     }
     end = first;
   }
@@ -44,4 +48,5 @@ export function inspectQuery(text: string): QueryShape {
   return { sql, kind, format: fm?.[1] };
 }
 
-export const READONLY_ERROR = () => new ClickHouseError(164, 'READONLY', 'switchyard: Cannot execute query in readonly mode');
+export const READONLY_ERROR = () =>
+  new ClickHouseError(164, 'READONLY', 'switchyard: Cannot execute query in readonly mode');

@@ -71,7 +71,13 @@ export function splitStatements(sql: string): string[] {
   let from = 0;
   for (const at of [...semicolons, sql.length]) {
     // Leading comment lines document the statement in the file; they are not sent.
-    if (masked.slice(from, at).trim() !== '') pieces.push(sql.slice(from, at).trim().replace(/^(--[^\n]*\n\s*)+/, ''));
+    if (masked.slice(from, at).trim() !== '')
+      pieces.push(
+        sql
+          .slice(from, at)
+          .trim()
+          .replace(/^(--[^\n]*\n\s*)+/, ''),
+      );
     from = at + 1;
   }
   return pieces;

@@ -42,7 +42,10 @@ export function render(template: string, input: RenderOptions = {}): string {
         const kind = need(arg, whole);
         if (!KINDS.has(kind)) throw new Error(`template: unknown engine kind in ${whole}`);
         if (!cluster) return `${kind}()`;
-        const path = name === 'engine' ? '/clickhouse/tables/{shard}/{database}/{table}' : '/clickhouse/tables/all/{database}/{table}';
+        const path =
+          name === 'engine'
+            ? '/clickhouse/tables/{shard}/{database}/{table}'
+            : '/clickhouse/tables/all/{database}/{table}';
         return `Replicated${kind}('${path}', '{replica}')`;
       }
       case 'distributed': {

@@ -1,7 +1,13 @@
 // A BatchSpanProcessor whose queue bound is visible: spans beyond it are dropped and counted
 // (the SDK's own processor drops silently), so telemetry never blocks or grows without bound.
 import type { Context } from '@opentelemetry/api';
-import { BatchSpanProcessor, type ReadableSpan, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import type { ExportResult } from '@opentelemetry/core';
 
 class CountingExporter implements SpanExporter {
@@ -35,7 +41,12 @@ export class BoundedBatchProcessor implements SpanProcessor {
     maxExportBatchSize = 512,
   ) {
     const counting = new CountingExporter(exporter, (n) => (this.pending = Math.max(0, this.pending - n)));
-    this.inner = new BatchSpanProcessor(counting, { maxQueueSize: maxQueueSize + 1, maxExportBatchSize: Math.min(maxExportBatchSize, maxQueueSize), scheduledDelayMillis, exportTimeoutMillis: 10_000 });
+    this.inner = new BatchSpanProcessor(counting, {
+      maxQueueSize: maxQueueSize + 1,
+      maxExportBatchSize: Math.min(maxExportBatchSize, maxQueueSize),
+      scheduledDelayMillis,
+      exportTimeoutMillis: 10_000,
+    });
   }
 
   onStart(span: Span, ctx: Context): void {

@@ -34,9 +34,12 @@ export class ContentCapture {
 
   /** gen_ai.output.messages: the choices' messages (or texts), redacted. */
   outputText(response: unknown): string | undefined {
-    const r = response as { choices?: Array<{ message?: unknown; text?: unknown }>; type?: unknown; role?: unknown; content?: unknown } | undefined;
+    const r = response as
+      | { choices?: Array<{ message?: unknown; text?: unknown }>; type?: unknown; role?: unknown; content?: unknown }
+      | undefined;
     // An Anthropic message (POST /v1/messages) is one output message.
-    const out = r?.type === 'message' ? [{ role: r.role, content: r.content }] : r?.choices?.map((c) => c.message ?? c.text);
+    const out =
+      r?.type === 'message' ? [{ role: r.role, content: r.content }] : r?.choices?.map((c) => c.message ?? c.text);
     if (out === undefined) return undefined;
     const v = this.redact('output', out);
     return v === undefined ? undefined : serialise(v);

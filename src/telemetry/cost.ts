@@ -10,9 +10,11 @@ export function costUsd(usage: Usage, price: PriceSpec): number {
   const output = usage.output_tokens ?? 0;
   const reasoning = usage.reasoning_tokens ?? 0;
   const uncached = Math.max(0, input - read - write);
-  let micro = uncached * price.input + read * (price.cached_input ?? price.input) + write * (price.cache_write ?? price.input);
+  let micro =
+    uncached * price.input + read * (price.cached_input ?? price.input) + write * (price.cache_write ?? price.input);
   // Reasoning tokens are part of output tokens; a separate reasoning price applies only to them.
-  if (price.reasoning !== undefined) micro += reasoning * price.reasoning + Math.max(0, output - reasoning) * price.output;
+  if (price.reasoning !== undefined)
+    micro += reasoning * price.reasoning + Math.max(0, output - reasoning) * price.output;
   else micro += output * price.output;
   return micro / 1e6;
 }

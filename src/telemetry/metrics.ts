@@ -2,8 +2,12 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 
 // Boundaries from the GenAI semantic conventions' metric definitions.
-export const DURATION_BUCKETS_S = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
-export const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+export const DURATION_BUCKETS_S = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+export const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
 
 export interface GatewayMetrics {
   duration: Histogram;
@@ -37,9 +41,16 @@ export function createMetrics(meter: Meter): GatewayMetrics {
     attempts: meter.createCounter('switchyard.attempts', { description: 'Upstream attempts by outcome' }),
     retries: meter.createCounter('switchyard.retries', { description: 'Attempts that retried the same target' }),
     fallbacks: meter.createCounter('switchyard.fallbacks', { description: 'Attempts that moved on to another target' }),
-    rescued: meter.createCounter('switchyard.rescued', { description: 'Requests answered after an earlier attempt failed' }),
-    policyFailOpen: meter.createCounter('switchyard.policy.fail_open', { description: 'Requests served unmetered because the shared state store did not answer (state.on_store_error: fail_open)' }),
-    droppedSpans: meter.createCounter('switchyard.telemetry.dropped_spans', { description: 'Spans dropped because the export queue was full' }),
+    rescued: meter.createCounter('switchyard.rescued', {
+      description: 'Requests answered after an earlier attempt failed',
+    }),
+    policyFailOpen: meter.createCounter('switchyard.policy.fail_open', {
+      description:
+        'Requests served unmetered because the shared state store did not answer (state.on_store_error: fail_open)',
+    }),
+    droppedSpans: meter.createCounter('switchyard.telemetry.dropped_spans', {
+      description: 'Spans dropped because the export queue was full',
+    }),
   };
 }
 
@@ -115,6 +126,10 @@ function modelSets(op: string, provider: string, model: string): ModelAttributeS
     ttft: f({ 'gen_ai.provider.name': provider, 'gen_ai.request.model': model }),
     provider: f({ 'gen_ai.provider.name': provider }),
     failed: byValue((errorType) => ({ ...base, 'error.type': errorType })),
-    outcome: byValue((outcome) => ({ 'gen_ai.provider.name': provider, 'gen_ai.request.model': model, 'switchyard.outcome': outcome })),
+    outcome: byValue((outcome) => ({
+      'gen_ai.provider.name': provider,
+      'gen_ai.request.model': model,
+      'switchyard.outcome': outcome,
+    })),
   };
 }

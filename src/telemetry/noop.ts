@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { noopObserver } from '../routing/observer.js';
 import type { RequestTelemetry, Telemetry } from './types.js';
 
-const handle = (): RequestTelemetry => ({ traceId: randomUUID().replaceAll('-', '') /* batched entropy: cheaper than randomBytes per call */, observer: noopObserver, finish() {} });
+const handle = (): RequestTelemetry => ({
+  traceId: randomUUID().replaceAll('-', '') /* batched entropy: cheaper than randomBytes per call */,
+  observer: noopObserver,
+  finish() {},
+});
 
 export const noopTelemetry: Telemetry = {
   startRequest: handle,

@@ -8,7 +8,13 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+  type Resource,
+} from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -73,7 +79,10 @@ export function buildResource(env: NodeJS.ProcessEnv, serviceName: string): Reso
  * exporters merge these over OTEL_EXPORTER_OTLP_HEADERS / OTEL_EXPORTER_OTLP_<SIGNAL>_HEADERS,
  * which keep working; an Authorization header set there wins (it was written for this exporter).
  */
-export function otlpAuthHeaders(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): Record<string, string> | undefined {
+export function otlpAuthHeaders(
+  env: NodeJS.ProcessEnv,
+  signal: 'TRACES' | 'METRICS',
+): Record<string, string> | undefined {
   const token = env.SWITCHYARD_COLLECTOR_TOKEN;
   if (!token) return undefined;
   const standard = `${env.OTEL_EXPORTER_OTLP_HEADERS ?? ''},${env[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`] ?? ''}`;
@@ -95,18 +104,44 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   // every attribute set once per reader on every record.
   const wantOtlp = opts.otlpMetrics !== false && !opts.metricReaders;
   const delta = (env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE ?? 'cumulative').toLowerCase() !== 'cumulative';
-  const otlpReader = wantOtlp ? new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ headers: otlpAuthHeaders(env, 'METRICS') }), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000) }) : undefined;
+  const otlpReader = wantOtlp
+    ? new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ headers: otlpAuthHeaders(env, 'METRICS') }),
+        exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000),
+      })
+    : undefined;
   const prom: MetricReader = otlpReader && !delta ? otlpReader : new PrometheusExporter({ preventServerStart: true });
-  const readers: MetricReader[] = [...new Set([prom, ...(otlpReader ? [otlpReader] : [])]), ...(opts.metricReaders ?? [])];
+  const readers: MetricReader[] = [
+    ...new Set([prom, ...(otlpReader ? [otlpReader] : [])]),
+    ...(opts.metricReaders ?? []),
+  ];
   const meterProvider = new MeterProvider({ resource, readers });
   const metrics = createMetrics(meterProvider.getMeter('switchyard'));
   const processor =
     opts.spanProcessor ??
-    new BoundedBatchProcessor(opts.spanExporter ?? traceExporter(env), opts.maxQueueSize ?? Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 4096), (n) => metrics.droppedSpans.add(n), Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000), Number(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? DEFAULT_EXPORT_BATCH));
+    new BoundedBatchProcessor(
+      opts.spanExporter ?? traceExporter(env),
+      opts.maxQueueSize ?? Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 4096),
+      (n) => metrics.droppedSpans.add(n),
+      Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000),
+      Number(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? DEFAULT_EXPORT_BATCH),
+    );
   const ids = new PresetIds();
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [processor], sampler: samplerFromEnv(env), idGenerator: ids });
+  const tracerProvider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [processor],
+    sampler: samplerFromEnv(env),
+    idGenerator: ids,
+  });
   const counters = new CounterBatch();
-  const deps: BuilderDeps = { tracer: tracerProvider.getTracer('switchyard', '0.1.0'), ids, metrics, price: priceLookup(mergePrices(builtinPrices, opts.pricing)), counters, metricAttributes: new MetricAttributeSets() };
+  const deps: BuilderDeps = {
+    tracer: tracerProvider.getTracer('switchyard', '0.1.0'),
+    ids,
+    metrics,
+    price: priceLookup(mergePrices(builtinPrices, opts.pricing)),
+    counters,
+    metricAttributes: new MetricAttributeSets(),
+  };
   const serializer = new PrometheusSerializer();
   return {
     build(records) {
@@ -139,5 +174,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
 
 /** W3C trace context and baggage for extracting the caller's context on the request path. */
 export function installPropagator(): void {
-  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
 }

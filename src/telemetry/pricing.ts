@@ -4,12 +4,18 @@ import type { PriceSpec } from '../config/schema.js';
 
 export type PriceTable = Record<string, Record<string, PriceSpec>>;
 
-const anthropicTier = (input: number, output: number): PriceSpec => ({ input, output, cached_input: input * 0.1, cache_write: input * 1.25 });
+const anthropicTier = (input: number, output: number): PriceSpec => ({
+  input,
+  output,
+  cached_input: input * 0.1,
+  cache_write: input * 1.25,
+});
 
 /** Adds the us./eu./apac./global. inference-profile spellings of each Bedrock model id. */
 function withProfiles(models: Record<string, PriceSpec>): Record<string, PriceSpec> {
   const out: Record<string, PriceSpec> = { ...models };
-  for (const [id, price] of Object.entries(models)) for (const geo of ['us', 'eu', 'apac', 'global']) out[`${geo}.${id}`] = price;
+  for (const [id, price] of Object.entries(models))
+    for (const geo of ['us', 'eu', 'apac', 'global']) out[`${geo}.${id}`] = price;
   return out;
 }
 

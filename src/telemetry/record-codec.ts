@@ -38,11 +38,30 @@ export class RecordEncoder {
     const d = this.data;
     const p = r.parent;
     const a = r.answered;
-    d.push(this.s(r.op), this.s(r.route), r.traceId, r.spanId, p?.spanId, p?.traceFlags, p?.traceState, r.start, r.end, r.switchyardTraceId);
+    d.push(
+      this.s(r.op),
+      this.s(r.route),
+      r.traceId,
+      r.spanId,
+      p?.spanId,
+      p?.traceFlags,
+      p?.traceState,
+      r.start,
+      r.end,
+      r.switchyardTraceId,
+    );
     const keys = Object.keys(r.metadata);
     d.push(keys.length);
     for (const k of keys) d.push(this.s(k), r.metadata[k]);
-    d.push(this.s(r.configId), this.s(r.strategy), r.status, this.s(r.errorType), this.s(r.streamError), r.retries, r.rescued);
+    d.push(
+      this.s(r.configId),
+      this.s(r.strategy),
+      r.status,
+      this.s(r.errorType),
+      this.s(r.streamError),
+      r.retries,
+      r.rescued,
+    );
     d.push(this.s(a?.providerName), this.s(a?.model), this.s(a?.target), this.s(a?.responseModel), r.attemptCount);
     d.push(r.attempts.length);
     for (const at of r.attempts) this.attempt(at);
@@ -168,7 +187,13 @@ export class RecordDecoder {
     const attempts: AttemptSpanRecord[] = [];
     for (let n = this.num(); n > 0; n--) attempts.push(this.attempt());
     const backoffs: BackoffRecord[] = [];
-    for (let n = this.num(); n > 0; n--) backoffs.push({ time: this.num(), waitMs: this.num(), afterAttempt: this.num(), reason: this.str() as BackoffRecord['reason'] });
+    for (let n = this.num(); n > 0; n--)
+      backoffs.push({
+        time: this.num(),
+        waitMs: this.num(),
+        afterAttempt: this.num(),
+        reason: this.str() as BackoffRecord['reason'],
+      });
     let attributes: RequestRecord['attributes'];
     for (let n = this.num(); n > 0; n--) {
       const k = this.str()!;
@@ -186,13 +211,38 @@ export class RecordDecoder {
       (events ??= []).push({ name, time, attributes: attrs });
     }
     // Only defined fields, as the recorder builds them.
-    const r: RequestRecord = { op, route, traceId, spanId, start, end, switchyardTraceId, metadata, configId, strategy, status, retries, rescued, attemptCount, attempts, backoffs };
-    if (parentSpanId !== undefined) r.parent = traceState !== undefined ? { spanId: parentSpanId, traceFlags: traceFlags!, traceState } : { spanId: parentSpanId, traceFlags: traceFlags! };
+    const r: RequestRecord = {
+      op,
+      route,
+      traceId,
+      spanId,
+      start,
+      end,
+      switchyardTraceId,
+      metadata,
+      configId,
+      strategy,
+      status,
+      retries,
+      rescued,
+      attemptCount,
+      attempts,
+      backoffs,
+    };
+    if (parentSpanId !== undefined)
+      r.parent =
+        traceState !== undefined
+          ? { spanId: parentSpanId, traceFlags: traceFlags!, traceState }
+          : { spanId: parentSpanId, traceFlags: traceFlags! };
     if (errorType !== undefined) r.errorType = errorType;
     if (streamError !== undefined) r.streamError = streamError;
     if (attributes !== undefined) r.attributes = attributes;
     if (events !== undefined) r.events = events;
-    if (providerName !== undefined) r.answered = responseModel !== undefined ? { providerName, model: model!, target: target!, responseModel } : { providerName, model: model!, target: target! };
+    if (providerName !== undefined)
+      r.answered =
+        responseModel !== undefined
+          ? { providerName, model: model!, target: target!, responseModel }
+          : { providerName, model: model!, target: target! };
     return r;
   }
 
@@ -247,7 +297,13 @@ export class RecordDecoder {
   }
 
   private usage(present: boolean): Usage | undefined {
-    const keys = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens'] as const;
+    const keys = [
+      'input_tokens',
+      'output_tokens',
+      'cache_read_tokens',
+      'cache_write_tokens',
+      'reasoning_tokens',
+    ] as const;
     const u: Usage = {};
     for (const k of keys) {
       const v = this.raw() as number | undefined;

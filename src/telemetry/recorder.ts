@@ -98,7 +98,10 @@ export class RequestRecorder implements RequestTelemetry, RequestObserver {
     if (s.events && s.events.length > 0) rec.events = s.events;
     if (r?.streamError !== undefined) rec.streamError = r.streamError;
     const a = r?.answered;
-    if (a) rec.answered = a.responseModel ? { providerName: a.providerName, model: a.model, target: a.target, responseModel: a.responseModel } : { providerName: a.providerName, model: a.model, target: a.target };
+    if (a)
+      rec.answered = a.responseModel
+        ? { providerName: a.providerName, model: a.model, target: a.target, responseModel: a.responseModel }
+        : { providerName: a.providerName, model: a.model, target: a.target };
     this.sink.submit(rec);
   }
 }

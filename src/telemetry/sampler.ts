@@ -1,7 +1,13 @@
 // OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG as the SDK specification defines them. The
 // trace SDK 2.x no longer reads them itself, so this builds the SDK's own samplers from env.
 import { diag } from '@opentelemetry/api';
-import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from '@opentelemetry/sdk-trace-base';
 
 function ratio(env: NodeJS.ProcessEnv): number {
   const raw = env.OTEL_TRACES_SAMPLER_ARG;

@@ -27,13 +27,25 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
   const byPattern = patternRedactor(opts.redactPatterns ?? []);
   const redact: Redactor = opts.redact ? (k, v) => opts.redact!(k, byPattern(k, v)) : byPattern;
   const capture = opts.captureContent ? new ContentCapture(redact) : undefined;
-  const inThread = opts.spanExporter !== undefined || opts.spanProcessor !== undefined || opts.metricReaders !== undefined;
-  const pipelineOpts: PipelineOptions = { serviceName: opts.serviceName, pricing: opts.pricing, maxQueueSize: opts.maxQueueSize, otlpMetrics: opts.otlpMetrics };
+  const inThread =
+    opts.spanExporter !== undefined || opts.spanProcessor !== undefined || opts.metricReaders !== undefined;
+  const pipelineOpts: PipelineOptions = {
+    serviceName: opts.serviceName,
+    pricing: opts.pricing,
+    maxQueueSize: opts.maxQueueSize,
+    otlpMetrics: opts.otlpMetrics,
+  };
 
   let sink: RecordSink;
   let backend: Pick<Telemetry, 'metricsText' | 'flush' | 'shutdown'> & { setPricing(p: PriceTable | undefined): void };
   if (inThread) {
-    const pipeline = createPipeline({ ...pipelineOpts, spanExporter: opts.spanExporter, spanProcessor: opts.spanProcessor, metricReaders: opts.metricReaders, env: opts.env ?? process.env });
+    const pipeline = createPipeline({
+      ...pipelineOpts,
+      spanExporter: opts.spanExporter,
+      spanProcessor: opts.spanProcessor,
+      metricReaders: opts.metricReaders,
+      env: opts.env ?? process.env,
+    });
     sink = { submit: (r) => pipeline.build([r]) };
     backend = pipeline;
   } else {
@@ -43,7 +55,8 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
     backend = worker;
   }
   return {
-    startRequest: (op: Operation, route: string, headers: IncomingHttpHeaders) => new RequestRecorder(sink, op, route, headers, capture),
+    startRequest: (op: Operation, route: string, headers: IncomingHttpHeaders) =>
+      new RequestRecorder(sink, op, route, headers, capture),
     metricsText: () => backend.metricsText(),
     flush: () => backend.flush(),
     shutdown: () => backend.shutdown(),

@@ -1,6 +1,16 @@
 // Turns one request's record into OTel spans (one SERVER span per request, one CLIENT span per
 // attempt, GenAI v1.41 attribute names) and metric points, through the real SDK.
-import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  createTraceState,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
 import { attemptCostUsd } from './cost.js';
 import type { CounterBatch, GatewayMetrics, MetricAttributeSets, ModelAttributeSets } from './metrics.js';
@@ -50,7 +60,13 @@ interface Totals {
 
 export function buildRequest(deps: BuilderDeps, rec: RequestRecord): void {
   const parent = rec.parent
-    ? trace.setSpanContext(ROOT_CONTEXT, { traceId: rec.traceId, spanId: rec.parent.spanId, traceFlags: rec.parent.traceFlags, traceState: rec.parent.traceState ? createTraceState(rec.parent.traceState) : undefined, isRemote: true })
+    ? trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: rec.traceId,
+        spanId: rec.parent.spanId,
+        traceFlags: rec.parent.traceFlags,
+        traceState: rec.parent.traceState ? createTraceState(rec.parent.traceState) : undefined,
+        isRemote: true,
+      })
     : ROOT_CONTEXT;
   deps.ids.set(rec.traceId, rec.spanId);
   const span = deps.tracer.startSpan(`POST ${rec.route}`, { kind: SpanKind.SERVER, startTime: rec.start }, parent);
@@ -62,12 +78,18 @@ export function buildRequest(deps: BuilderDeps, rec: RequestRecord): void {
   for (const at of rec.attempts) {
     const { info } = at;
     const sets = deps.metricAttributes.of(info.op, info.providerName, info.model);
-    if (info.resendCount === 0 && lastTarget !== undefined && lastTarget !== info.target) deps.counters.add(deps.metrics.fallbacks, sets.provider);
+    if (info.resendCount === 0 && lastTarget !== undefined && lastTarget !== info.target)
+      deps.counters.add(deps.metrics.fallbacks, sets.provider);
     if (info.resendCount > 0) deps.counters.add(deps.metrics.retries, sets.provider);
     lastTarget = info.target;
     buildAttempt(deps, rec, at, ctx, meta, totals, sets);
   }
-  for (const b of rec.backoffs) span.addEvent('switchyard.backoff', { 'switchyard.wait_ms': b.waitMs, 'switchyard.after_attempt': b.afterAttempt, 'switchyard.reason': b.reason }, b.time);
+  for (const b of rec.backoffs)
+    span.addEvent(
+      'switchyard.backoff',
+      { 'switchyard.wait_ms': b.waitMs, 'switchyard.after_attempt': b.afterAttempt, 'switchyard.reason': b.reason },
+      b.time,
+    );
 
   const ans = rec.answered;
   const failed = rec.status >= 400 || rec.streamError !== undefined;
@@ -114,10 +136,22 @@ function metadataAttributes(metadata: Record<string, string>): Attributes | unde
   return out;
 }
 
-function buildAttempt(deps: BuilderDeps, rec: RequestRecord, at: AttemptSpanRecord, ctx: Context, meta: Attributes | undefined, totals: Totals, sets: ModelAttributeSets): void {
+function buildAttempt(
+  deps: BuilderDeps,
+  rec: RequestRecord,
+  at: AttemptSpanRecord,
+  ctx: Context,
+  meta: Attributes | undefined,
+  totals: Totals,
+  sets: ModelAttributeSets,
+): void {
   const { info } = at;
   deps.ids.set(rec.traceId, at.spanId);
-  const span: Span = deps.tracer.startSpan(`${info.op} ${info.model}`, { kind: SpanKind.CLIENT, startTime: at.start }, ctx);
+  const span: Span = deps.tracer.startSpan(
+    `${info.op} ${info.model}`,
+    { kind: SpanKind.CLIENT, startTime: at.start },
+    ctx,
+  );
   span.setAttributes({
     'gen_ai.operation.name': info.op,
     'gen_ai.provider.name': info.providerName,
@@ -134,7 +168,11 @@ function buildAttempt(deps: BuilderDeps, rec: RequestRecord, at: AttemptSpanReco
   });
   if (meta) span.setAttributes(meta);
   if (at.firstChunk) {
-    span.addEvent('gen_ai.first_chunk', { 'switchyard.ttft_ms': Math.round(at.firstChunk.ttftMs * 10) / 10 }, at.firstChunk.time);
+    span.addEvent(
+      'gen_ai.first_chunk',
+      { 'switchyard.ttft_ms': Math.round(at.firstChunk.ttftMs * 10) / 10 },
+      at.firstChunk.time,
+    );
     deps.metrics.ttft.record(at.firstChunk.ttftMs / 1000, sets.ttft);
   }
   const r = at.result;

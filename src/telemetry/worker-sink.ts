@@ -30,7 +30,8 @@ function resourceLimits(maxQueuedSpans: number): ResourceLimits {
 
 function startWorker(options: PipelineOptions, env: NodeJS.ProcessEnv, limits: ResourceLimits): Worker {
   const compiled = new URL('./export-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: { options }, env, resourceLimits: limits });
+  if (existsSync(fileURLToPath(compiled)))
+    return new Worker(compiled, { workerData: { options }, env, resourceLimits: limits });
   // Running from TypeScript sources (tests, tsx): load the worker through tsx as well.
   const source = new URL('./export-worker.ts', import.meta.url).href;
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
@@ -71,7 +72,8 @@ export class WorkerSink implements RecordSink {
     const stop = (why: string) => {
       if (this.dead) return;
       this.dead = true;
-      if (!this.closing) logger.error('telemetry export worker stopped; spans are dropped from now on', { reason: why });
+      if (!this.closing)
+        logger.error('telemetry export worker stopped; spans are dropped from now on', { reason: why });
       for (const c of this.calls.values()) c.reject(new Error(`telemetry export worker stopped: ${why}`));
       this.calls.clear();
     };

@@ -18,14 +18,32 @@ afterEach(() => {
 
 describe('resolveCollectorOptions', () => {
   it('takes flags over env over defaults, and derives the spool from the data dir', () => {
-    const o = resolveCollectorOptions({ port: '5000' }, { SWITCHYARD_COLLECTOR_PORT: '6000', SWITCHYARD_DATA_DIR: '/d', SWITCHYARD_FEEDBACK_TOKEN: 'tok' });
-    expect(o).toMatchObject({ port: 5000, host: '0.0.0.0', dataDir: '/d', spoolDir: path.join('/d', 'spool'), batchSize: 65_536, flushIntervalMs: 500, feedbackToken: 'tok', clickhouseHttpPort: 8123 });
+    const o = resolveCollectorOptions(
+      { port: '5000' },
+      { SWITCHYARD_COLLECTOR_PORT: '6000', SWITCHYARD_DATA_DIR: '/d', SWITCHYARD_FEEDBACK_TOKEN: 'tok' },
+    );
+    expect(o).toMatchObject({
+      port: 5000,
+      host: '0.0.0.0',
+      dataDir: '/d',
+      spoolDir: path.join('/d', 'spool'),
+      batchSize: 65_536,
+      flushIntervalMs: 500,
+      feedbackToken: 'tok',
+      clickhouseHttpPort: 8123,
+    });
     expect(resolveCollectorOptions({}, { SWITCHYARD_COLLECTOR_PORT: '6000' }).port).toBe(6000);
   });
 
   it('sets concurrent store writes from flags or env', () => {
-    expect(resolveCollectorOptions({}, {})).toMatchObject({ maxConcurrentWrites: 2, concurrentWriteRows: 16_384, eagerFlushRows: 16_384 });
-    expect(resolveCollectorOptions({ 'max-concurrent-writes': '1' }, { SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS: '8192' })).toMatchObject({ maxConcurrentWrites: 1, concurrentWriteRows: 8192 });
+    expect(resolveCollectorOptions({}, {})).toMatchObject({
+      maxConcurrentWrites: 2,
+      concurrentWriteRows: 16_384,
+      eagerFlushRows: 16_384,
+    });
+    expect(
+      resolveCollectorOptions({ 'max-concurrent-writes': '1' }, { SWITCHYARD_COLLECTOR_CONCURRENT_WRITE_ROWS: '8192' }),
+    ).toMatchObject({ maxConcurrentWrites: 1, concurrentWriteRows: 8192 });
     expect(() => resolveCollectorOptions({ 'max-concurrent-writes': '0' }, {})).toThrow(/--max-concurrent-writes/);
   });
 
@@ -42,11 +60,28 @@ describe('resolveCollectorOptions', () => {
   });
 });
 
-function startChild(dataDir: string, extra: string[] = []): Promise<{ child: ChildProcess; otlpPort: number; chPort: number; stderr: () => string }> {
+function startChild(
+  dataDir: string,
+  extra: string[] = [],
+): Promise<{ child: ChildProcess; otlpPort: number; chPort: number; stderr: () => string }> {
   const cli = path.resolve('src/cli.ts');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', cli, 'collector', '--host', '127.0.0.1', '--port', '0', '--clickhouse-http-port', '0', '--flush-interval-ms', '60000', ...extra],
+    [
+      '--import',
+      'tsx',
+      cli,
+      'collector',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--clickhouse-http-port',
+      '0',
+      '--flush-interval-ms',
+      '60000',
+      ...extra,
+    ],
     { env: { ...process.env, SWITCHYARD_DATA_DIR: dataDir, CLICKHOUSE_URL: '' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   children.push(child);
@@ -75,13 +110,26 @@ describe('switchyard collector (child process, embedded store)', () => {
       fetch(`http://127.0.0.1:${otlpPort}/v1/traces`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-protobuf' },
-        body: new Uint8Array(encodeTraceRequestProto(protoRequest(names.map((name) => protoSpan({ name })), 'cmd-svc'))),
+        body: new Uint8Array(
+          encodeTraceRequestProto(
+            protoRequest(
+              names.map((name) => protoSpan({ name })),
+              'cmd-svc',
+            ),
+          ),
+        ),
       });
     // 1000+ rows (--eager-flush-rows 1000) start an insert without waiting for the (60 s) interval.
     const big = await post(Array.from({ length: 1000 }, (_, i) => `bulk-${i}`));
     expect(big.status).toBe(200);
     const count = async () =>
-      (await (await fetch(`http://127.0.0.1:${chPort}/?query=${encodeURIComponent("SELECT count() FROM switchyard.otel_traces WHERE ServiceName = 'cmd-svc'")}`)).text()).trim();
+      (
+        await (
+          await fetch(
+            `http://127.0.0.1:${chPort}/?query=${encodeURIComponent("SELECT count() FROM switchyard.otel_traces WHERE ServiceName = 'cmd-svc'")}`,
+          )
+        ).text()
+      ).trim();
     await waitFor(async () => (await count()) === '1000', 10_000);
 
     // A small request is acknowledged once fsynced but waits for the interval before its
@@ -116,7 +164,12 @@ describe('switchyard collector (child process, embedded store)', () => {
         method: 'POST',
         headers: { 'content-type': 'application/x-protobuf' },
         body: new Uint8Array(
-          encodeTraceRequestProto(protoRequest(Array.from({ length: 100 }, (_, i) => protoSpan({ name: `crash-${from + i}` })), 'crash-svc')),
+          encodeTraceRequestProto(
+            protoRequest(
+              Array.from({ length: 100 }, (_, i) => protoSpan({ name: `crash-${from + i}` })),
+              'crash-svc',
+            ),
+          ),
         ),
       });
     for (let i = 0; i < 500; i += 100) expect((await post(first.otlpPort, i)).status).toBe(200);
@@ -126,10 +179,19 @@ describe('switchyard collector (child process, embedded store)', () => {
 
     const second = await startChild(data.dir);
     const sql = (q: string) =>
-      fetch(`http://127.0.0.1:${second.chPort}/?query=${encodeURIComponent(q)}`).then(async (r) => (await r.text()).trim());
-    const q = "SELECT count(), uniqExact(SpanId), uniqExact(SpanName) FROM switchyard.otel_traces WHERE ServiceName = 'crash-svc'";
+      fetch(`http://127.0.0.1:${second.chPort}/?query=${encodeURIComponent(q)}`).then(async (r) =>
+        (await r.text()).trim(),
+      );
+    const q =
+      "SELECT count(), uniqExact(SpanId), uniqExact(SpanName) FROM switchyard.otel_traces WHERE ServiceName = 'crash-svc'";
     await waitFor(async () => (await sql(q)) === '500\t500\t500', 20_000, 50);
-    await waitFor(async () => /switchyard_collector_spans_replayed_total 500\b/.test(await (await fetch(`http://127.0.0.1:${second.otlpPort}/metrics`)).text()), 5000);
+    await waitFor(
+      async () =>
+        /switchyard_collector_spans_replayed_total 500\b/.test(
+          await (await fetch(`http://127.0.0.1:${second.otlpPort}/metrics`)).text(),
+        ),
+      5000,
+    );
     // Replayed once: a while later there are still exactly 500.
     await new Promise((r) => setTimeout(r, 300));
     expect(await sql(q)).toBe('500\t500\t500');

@@ -21,7 +21,11 @@ async function pool(threads: number): Promise<DecodePool> {
 
 const body = () =>
   encodeTraceRequestProto(
-    protoRequest([protoSpan({ name: 'chat gpt-4o' }), protoSpan({ name: 'bad', traceId: new Uint8Array(16) }), protoSpan({ name: 'ü ✓' })]),
+    protoRequest([
+      protoSpan({ name: 'chat gpt-4o' }),
+      protoSpan({ name: 'bad', traceId: new Uint8Array(16) }),
+      protoSpan({ name: 'ü ✓' }),
+    ]),
   );
 
 describe('decode pool', () => {

@@ -35,7 +35,11 @@ async function start(store: MemoryStore, spoolDir: string, extra: Record<string,
 
 function send(c: RunningCollector, names: string[]) {
   const body = encodeTraceRequestProto(protoRequest(names.map((name) => protoSpan({ name }))));
-  return fetch(c.url + '/v1/traces', { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/x-protobuf' } });
+  return fetch(c.url + '/v1/traces', {
+    method: 'POST',
+    body: new Uint8Array(body),
+    headers: { 'content-type': 'application/x-protobuf' },
+  });
 }
 
 function names(from: number, to: number): string[] {
@@ -111,7 +115,9 @@ describe('durable writes', () => {
     dirs.push(cleanup);
     // The write-ahead log as the version before Native blocks left it: one record per request.
     const records = [names(0, 3), names(3, 5)].map((batch) => {
-      const rows = mapTraceRequest(decodeTraceRequestProto(encodeTraceRequestProto(protoRequest(batch.map((name) => protoSpan({ name })))))).rows;
+      const rows = mapTraceRequest(
+        decodeTraceRequestProto(encodeTraceRequestProto(protoRequest(batch.map((name) => protoSpan({ name }))))),
+      ).rows;
       const payload = encodeTraceRowsJson(rows);
       const header = Buffer.alloc(16);
       header.write('1WYS', 0, 'latin1'); // 0x53595731 little-endian

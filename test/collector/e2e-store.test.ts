@@ -78,7 +78,10 @@ function provider(service: string, exporter: SpanExporter, processor?: SpanProce
 /** One SERVER span with a failing CLIENT attempt under it, with exact start/end times. */
 function emitRequest(p: BasicTracerProvider): { serverId: string; clientId: string; traceId: string } {
   const tracer = p.getTracer('switchyard-test', '9.9.9');
-  const server = tracer.startSpan('POST /v1/chat/completions', { kind: SpanKind.SERVER, startTime: [1_700_000_000, 0] });
+  const server = tracer.startSpan('POST /v1/chat/completions', {
+    kind: SpanKind.SERVER,
+    startTime: [1_700_000_000, 0],
+  });
   const ctx = server.spanContext();
   const client = tracer.startSpan(
     'chat gpt-4o',
@@ -149,7 +152,10 @@ describe('official exporters → collector → embedded ClickHouse', () => {
   afterAll(() => collector?.close());
 
   it('stores spans from @opentelemetry/exporter-trace-otlp-proto (gzip) with the exporter columns', async () => {
-    const p = provider('e2e-proto', new ProtoExporter({ url: `${collector.url}/v1/traces`, compression: 'gzip' as never }));
+    const p = provider(
+      'e2e-proto',
+      new ProtoExporter({ url: `${collector.url}/v1/traces`, compression: 'gzip' as never }),
+    );
     const ids = emitRequest(p);
     await p.forceFlush();
     await p.shutdown();
@@ -190,7 +196,11 @@ describe('visibility delay with the default settings', () => {
       emitRequest(p);
       await p.forceFlush();
       const acked = Date.now();
-      await waitFor(async () => (await rows(`SELECT count() AS n FROM otel_traces WHERE ServiceName = 'e2e-visible'`))[0].n === '2', 3000, 10);
+      await waitFor(
+        async () => (await rows(`SELECT count() AS n FROM otel_traces WHERE ServiceName = 'e2e-visible'`))[0].n === '2',
+        3000,
+        10,
+      );
       const visibleAfter = Date.now() - acked;
       // Default --flush-interval-ms is 500; the README promises ~1-2 s under load.
       expect(visibleAfter).toBeLessThan(1500);
@@ -208,10 +218,21 @@ describe('outage with the real store', () => {
     dirs.push(spool.cleanup);
     const flaky = new FlakyStore(store);
     flaky.down = true;
-    const opts = { spoolDir: spool.dir, host: '127.0.0.1', port: 0, flushIntervalMs: 20, retryIntervalMs: 50, maxRetryIntervalMs: 100 };
+    const opts = {
+      spoolDir: spool.dir,
+      host: '127.0.0.1',
+      port: 0,
+      flushIntervalMs: 20,
+      retryIntervalMs: 50,
+      maxRetryIntervalMs: 100,
+    };
     const first = await startCollector({ ...opts, store: flaky });
     const exporter = new ProtoExporter({ url: `${first.url}/v1/traces` });
-    const p = provider('e2e-outage', exporter, new BatchSpanProcessor(exporter, { maxExportBatchSize: 40, scheduledDelayMillis: 10 }));
+    const p = provider(
+      'e2e-outage',
+      exporter,
+      new BatchSpanProcessor(exporter, { maxExportBatchSize: 40, scheduledDelayMillis: 10 }),
+    );
     const tracer = p.getTracer('outage');
     for (let i = 0; i < 120; i++) tracer.startSpan(`op-${i}`).end();
     await p.forceFlush();

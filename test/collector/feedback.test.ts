@@ -13,7 +13,14 @@ afterEach(async () => {
 async function start(store: MemoryStore, feedbackToken?: string) {
   const tmp = tempDir();
   cleanup = tmp.cleanup;
-  collector = await startCollector({ store, spoolDir: tmp.dir, host: '127.0.0.1', port: 0, flushIntervalMs: 10, feedbackToken });
+  collector = await startCollector({
+    store,
+    spoolDir: tmp.dir,
+    host: '127.0.0.1',
+    port: 0,
+    flushIntervalMs: 10,
+    feedbackToken,
+  });
   return collector;
 }
 
@@ -35,7 +42,12 @@ describe('POST /v1/feedback', () => {
     expect(await res.json()).toEqual({ status: 'accepted' });
     await waitFor(() => store.feedback.length === 1);
     const row = store.feedback[0];
-    expect(row).toMatchObject({ TraceId: 'req-123', Value: 7.5, Weight: 1, Metadata: { user: 'u1', feature: 'search' } });
+    expect(row).toMatchObject({
+      TraceId: 'req-123',
+      Value: 7.5,
+      Weight: 1,
+      Metadata: { user: 'u1', feature: 'search' },
+    });
     expect(row.Timestamp).toBeGreaterThanOrEqual(before);
     expect(store.traces).toHaveLength(0);
 

@@ -30,7 +30,11 @@ export function decodeTraceRows(payload: Buffer): OtelTraceRow[] {
 }
 
 /** encodeTraceRequest's block read back as rows: the column mapping as a user sees it. */
-export function mapTraceRequest(req: ExportTraceRequest): { rows: OtelTraceRow[]; rejected: number; firstError: string } {
+export function mapTraceRequest(req: ExportTraceRequest): {
+  rows: OtelTraceRow[];
+  rejected: number;
+  firstError: string;
+} {
   const { payload, rejected, firstError } = encodeTraceRequest(req);
   return { rows: decodeTraceRows(payload), rejected, firstError };
 }
@@ -46,7 +50,10 @@ export function decodeTraceRowsJson(payload: Buffer): OtelTraceRow[] {
 }
 
 export function decodeFeedbackRows(payload: Buffer): FeedbackRow[] {
-  return jsonLines<FeedbackRow & { Timestamp: string }>(payload).map((r) => ({ ...r, Timestamp: Math.round(Number(r.Timestamp) * 1000) }));
+  return jsonLines<FeedbackRow & { Timestamp: string }>(payload).map((r) => ({
+    ...r,
+    Timestamp: Math.round(Number(r.Timestamp) * 1000),
+  }));
 }
 
 export class MemoryStore implements SpanStore {

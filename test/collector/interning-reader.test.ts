@@ -31,7 +31,12 @@ describe('interning protobuf reader', () => {
       const spans = decoded.resourceSpans![0].scopeSpans![0].spans!;
       expect(spans.map((s) => s.name)).toEqual(sent.map((s) => s.name));
       expect(spans.map((s) => (s.attributes ?? []).map((kv) => [kv.key, kv.value?.stringValue]))).toEqual(
-        sent.map((s) => (s.attributes as { key: string; value: { stringValue: string } }[]).map((kv) => [kv.key, kv.value.stringValue])),
+        sent.map((s) =>
+          (s.attributes as { key: string; value: { stringValue: string } }[]).map((kv) => [
+            kv.key,
+            kv.value.stringValue,
+          ]),
+        ),
       );
     }
   });

@@ -30,7 +30,13 @@ describe('mapTraceRequest (ClickHouse exporter column mapping)', () => {
           attributes: [{ key: 'exception.message', value: { stringValue: 'boom' } }],
         },
       ],
-      links: [{ traceId: hexBytes('00000000000000000000000000000001'), spanId: hexBytes('0000000000000002'), traceState: 'a=b' }],
+      links: [
+        {
+          traceId: hexBytes('00000000000000000000000000000001'),
+          spanId: hexBytes('0000000000000002'),
+          traceState: 'a=b',
+        },
+      ],
       status: { code: 2, message: 'upstream 503' },
     });
     const { rows, rejected } = roundTrip({
@@ -83,7 +89,14 @@ describe('mapTraceRequest (ClickHouse exporter column mapping)', () => {
   it('names every span kind and status code as ptrace String() does', () => {
     const kinds = [0, 1, 2, 3, 4, 5].map((kind) => protoSpan({ kind, status: { code: kind % 3 } }));
     const { rows } = roundTrip(protoRequest(kinds));
-    expect(rows.map((r) => r.SpanKind)).toEqual(['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']);
+    expect(rows.map((r) => r.SpanKind)).toEqual([
+      'Unspecified',
+      'Internal',
+      'Server',
+      'Client',
+      'Producer',
+      'Consumer',
+    ]);
     expect(rows.map((r) => r.StatusCode)).toEqual(['Unset', 'Ok', 'Error', 'Unset', 'Ok', 'Error']);
   });
 
@@ -136,7 +149,16 @@ describe('mapTraceRequest (ClickHouse exporter column mapping)', () => {
             { key: 'b', value: { stringValue: '2' } },
             { key: 'a', value: { stringValue: '3' } },
           ],
-          events: [{ timeUnixNano: '1', name: 'e', attributes: [{ key: 'x', value: { intValue: 1 } }, { key: 'x', value: { intValue: 2 } }] }],
+          events: [
+            {
+              timeUnixNano: '1',
+              name: 'e',
+              attributes: [
+                { key: 'x', value: { intValue: 1 } },
+                { key: 'x', value: { intValue: 2 } },
+              ],
+            },
+          ],
         }),
       ]),
     );
@@ -151,7 +173,10 @@ describe('mapTraceRequest (ClickHouse exporter column mapping)', () => {
     const req = {
       resourceSpans: ['svc-a', 'svc-b'].map((svc) => ({
         resource: { attributes: [{ key: 'service.name', value: { stringValue: svc } }] },
-        scopeSpans: ['s1', 's2'].map((scope) => ({ scope: { name: scope, version: '1' }, spans: [protoSpan({ name: `${svc}/${scope}` })] })),
+        scopeSpans: ['s1', 's2'].map((scope) => ({
+          scope: { name: scope, version: '1' },
+          spans: [protoSpan({ name: `${svc}/${scope}` })],
+        })),
       })),
     };
     const { rows } = roundTrip(req);
@@ -164,7 +189,9 @@ describe('mapTraceRequest (ClickHouse exporter column mapping)', () => {
   });
 
   it('keeps a "__proto__" attribute key as data', () => {
-    const { rows } = roundTrip(protoRequest([protoSpan({ attributes: [{ key: '__proto__', value: { stringValue: 'x' } }] })]));
+    const { rows } = roundTrip(
+      protoRequest([protoSpan({ attributes: [{ key: '__proto__', value: { stringValue: 'x' } }] })]),
+    );
     const m = rows[0].SpanAttributes;
     expect(Object.keys(m)).toEqual(['__proto__']);
     expect(m.__proto__).toBe('x');

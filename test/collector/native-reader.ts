@@ -39,7 +39,8 @@ function lcVersion(r: Reader): void {
 function decoderFor(type: string): Decoder {
   if (type === 'String') return { prefix: noPrefix, data: (r, n) => Array.from({ length: n }, () => r.string()) };
   if (type === 'LowCardinality(String)') return { prefix: lcVersion, data: lowCardinalityStrings };
-  if (type === 'UInt64' || type === 'DateTime64(9)') return { prefix: noPrefix, data: (r, n) => Array.from({ length: n }, () => r.u64Big().toString()) };
+  if (type === 'UInt64' || type === 'DateTime64(9)')
+    return { prefix: noPrefix, data: (r, n) => Array.from({ length: n }, () => r.u64Big().toString()) };
   const array = /^Array\((.*)\)$/.exec(type);
   if (array) {
     const inner = decoderFor(array[1]);
@@ -55,17 +56,20 @@ function decoderFor(type: string): Decoder {
   const map = /^Map\((String|LowCardinality\(String\)), String\)$/.exec(type);
   if (map) {
     const keyDecoder = decoderFor(map[1]);
-    return { prefix: keyDecoder.prefix, data: (r, n) => {
-      const ends = Array.from({ length: n }, () => Number(r.u64Big()));
-      const total = n === 0 ? 0 : ends[n - 1];
-      const keys = keyDecoder.data(r, total) as string[];
-      const values = Array.from({ length: total }, () => r.string());
-      // fromEntries defines own properties: a "__proto__" key stays data.
-      return ends.map((end, i) => {
-        const from = i === 0 ? 0 : ends[i - 1];
-        return Object.fromEntries(keys.slice(from, end).map((k, j) => [k, values[from + j]]));
-      });
-    } };
+    return {
+      prefix: keyDecoder.prefix,
+      data: (r, n) => {
+        const ends = Array.from({ length: n }, () => Number(r.u64Big()));
+        const total = n === 0 ? 0 : ends[n - 1];
+        const keys = keyDecoder.data(r, total) as string[];
+        const values = Array.from({ length: total }, () => r.string());
+        // fromEntries defines own properties: a "__proto__" key stays data.
+        return ends.map((end, i) => {
+          const from = i === 0 ? 0 : ends[i - 1];
+          return Object.fromEntries(keys.slice(from, end).map((k, j) => [k, values[from + j]]));
+        });
+      },
+    };
   }
   throw new Error(`native-reader: unsupported type ${type}`);
 }

@@ -20,13 +20,24 @@ afterEach(async () => {
 async function start(store: MemoryStore, extra: Record<string, unknown> = {}) {
   const tmp = tempDir();
   cleanup = tmp.cleanup;
-  collector = await startCollector({ store, spoolDir: tmp.dir, host: '127.0.0.1', port: 0, flushIntervalMs: 20, ...extra });
+  collector = await startCollector({
+    store,
+    spoolDir: tmp.dir,
+    host: '127.0.0.1',
+    port: 0,
+    flushIntervalMs: 20,
+    ...extra,
+  });
   return collector;
 }
 
 function post(path: string, body: Uint8Array | string, headers: Record<string, string>) {
   // Copy into a plain ArrayBuffer-backed view: fetch's BodyInit typing wants one.
-  return fetch(collector!.url + path, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers });
+  return fetch(collector!.url + path, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+    headers,
+  });
 }
 
 const PROTO = { 'content-type': 'application/x-protobuf' };
@@ -52,7 +63,9 @@ describe('OTLP/HTTP receiver', () => {
     await start(store, { decodeThreads: 1 });
     expect(await collector!.decodersReady()).toBe(true);
     // ~300 KB: many socket reads, copied into one buffer that moves to the worker.
-    const spans = Array.from({ length: 2000 }, (_, i) => protoSpan({ name: `big-${i}`, attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(100) } }] }));
+    const spans = Array.from({ length: 2000 }, (_, i) =>
+      protoSpan({ name: `big-${i}`, attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(100) } }] }),
+    );
     const res = await post('/v1/traces', encodeTraceRequestProto(protoRequest(spans)), PROTO);
     expect(res.status).toBe(200);
     await waitFor(() => store.traces.length === 2000);
@@ -119,7 +132,11 @@ describe('OTLP/HTTP receiver', () => {
   it('reports rejected spans in partial_success (protobuf and JSON)', async () => {
     const store = new MemoryStore();
     await start(store);
-    const res = await post('/v1/traces', encodeTraceRequestProto(protoRequest([protoSpan({ traceId: Buffer.from('abcd', 'hex') }), protoSpan()])), PROTO);
+    const res = await post(
+      '/v1/traces',
+      encodeTraceRequestProto(protoRequest([protoSpan({ traceId: Buffer.from('abcd', 'hex') }), protoSpan()])),
+      PROTO,
+    );
     expect(res.status).toBe(200);
     const ps = decodeTraceResponseProto(new Uint8Array(await res.arrayBuffer())).partialSuccess;
     expect(ps?.rejectedSpans).toBe(1);
@@ -128,11 +145,15 @@ describe('OTLP/HTTP receiver', () => {
 
     const jres = await post(
       '/v1/traces',
-      JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'abcd', spanId: '0102030405060708' }] }] }] }),
+      JSON.stringify({
+        resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'abcd', spanId: '0102030405060708' }] }] }],
+      }),
       JSON_CT,
     );
     expect(jres.status).toBe(200);
-    expect(await jres.json()).toEqual({ partialSuccess: { rejectedSpans: '1', errorMessage: expect.stringMatching(/trace_id/) } });
+    expect(await jres.json()).toEqual({
+      partialSuccess: { rejectedSpans: '1', errorMessage: expect.stringMatching(/trace_id/) },
+    });
     const metrics = await collector!.metricsText();
     expect(metrics).toMatch(/switchyard_collector_spans_rejected_total 2/);
     expect(metrics).toMatch(/switchyard_collector_spans_received_total 3/);
@@ -150,9 +171,15 @@ describe('OTLP/HTTP receiver', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ code: 3, message: expect.stringMatching(/not valid JSON/) });
 
-    const wrongType = await post('/v1/traces', JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz' }] }] }] }), JSON_CT);
+    const wrongType = await post(
+      '/v1/traces',
+      JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz' }] }] }] }),
+      JSON_CT,
+    );
     expect(wrongType.status).toBe(400);
-    expect((await wrongType.json()).message).toMatch(/resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId: must be a hex string/);
+    expect((await wrongType.json()).message).toMatch(
+      /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId: must be a hex string/,
+    );
 
     const badGzip = await post('/v1/traces', Buffer.from('not gzip'), { ...PROTO, 'content-encoding': 'gzip' });
     expect(badGzip.status).toBe(400);

@@ -58,9 +58,13 @@ async function writer(store: MemoryStore, opts: Opts, spoolDir?: string) {
   return Object.assign(w, { metricsText: () => metrics.registry.metrics() });
 }
 
-const rows = (n: number, tag = 'r') => Array.from({ length: n }, (_, i) => ({ SpanName: `${tag}${i}` }) as OtelTraceRow);
+const rows = (n: number, tag = 'r') =>
+  Array.from({ length: n }, (_, i) => ({ SpanName: `${tag}${i}` }) as OtelTraceRow);
 const names = (rs: OtelTraceRow[]) => rs.map((r) => r.SpanName);
-const walFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.wal')).sort();
+const walFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
 
 describe('DurableWriter: acknowledged once fsynced, inserted in large batches', () => {
   it('acknowledges before the store answers: the rows are in the spool file', async () => {
@@ -106,7 +110,9 @@ describe('DurableWriter: acknowledged once fsynced, inserted in large batches', 
     open();
     await waitFor(() => store.traces.length === 35);
     expect(store.traceBatches).toEqual([5, 20, 10]);
-    expect(names(store.traces)).toEqual([...rows(5, 'a'), ...rows(10, 'b'), ...rows(10, 'c'), ...rows(10, 'd')].map((r) => r.SpanName));
+    expect(names(store.traces)).toEqual(
+      [...rows(5, 'a'), ...rows(10, 'b'), ...rows(10, 'c'), ...rows(10, 'd')].map((r) => r.SpanName),
+    );
     await w.close(1000);
   });
 
@@ -222,7 +228,11 @@ describe('DurableWriter concurrent inserts', () => {
       const store = new ManualStore();
       const tmp = tempDir();
       cleanups.push(tmp.cleanup);
-      const w = await writer(store, { batchSize: 5, eagerFlushRows: 5, flushIntervalMs: 10_000, maxConcurrentWrites: 2 }, tmp.dir);
+      const w = await writer(
+        store,
+        { batchSize: 5, eagerFlushRows: 5, flushIntervalMs: 10_000, maxConcurrentWrites: 2 },
+        tmp.dir,
+      );
       await w.submit(rows(5, 'a'));
       await w.submit(rows(5, 'b'));
       // Both inserts are in the store at once, neither answered yet.
@@ -238,14 +248,22 @@ describe('DurableWriter concurrent inserts', () => {
       store.autoOk = true;
       store.calls[1 - failing].ok();
       await waitFor(() => walFiles(tmp.dir).length === 0 && store.traces.length === 15);
-      expect(names(store.traces).sort()).toEqual([...rows(5, 'a'), ...rows(5, 'b'), ...rows(5, 'c')].map((r) => r.SpanName).sort());
+      expect(names(store.traces).sort()).toEqual(
+        [...rows(5, 'a'), ...rows(5, 'b'), ...rows(5, 'c')].map((r) => r.SpanName).sort(),
+      );
       await w.close(1000);
     });
   }
 
   it('starts a second insert only once concurrentWriteRows rows wait', async () => {
     const store = new ManualStore();
-    const w = await writer(store, { batchSize: 100, eagerFlushRows: 5, flushIntervalMs: 10_000, maxConcurrentWrites: 2, concurrentWriteRows: 20 });
+    const w = await writer(store, {
+      batchSize: 100,
+      eagerFlushRows: 5,
+      flushIntervalMs: 10_000,
+      maxConcurrentWrites: 2,
+      concurrentWriteRows: 20,
+    });
     await w.submit(rows(5, 'a'));
     await waitFor(() => store.calls.length === 1);
     await w.submit(rows(10, 'b'));

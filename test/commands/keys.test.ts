@@ -5,7 +5,14 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, formatCreated, KEY_PREFIX, keysCommand, parseCreateArgs, UsageError } from '../../src/commands/keys.js';
+import {
+  createKey,
+  formatCreated,
+  KEY_PREFIX,
+  keysCommand,
+  parseCreateArgs,
+  UsageError,
+} from '../../src/commands/keys.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { sha256 } from '../../src/policy/keys/registry.js';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
@@ -54,7 +61,25 @@ afterAll(async () => {
 
 describe('switchyard keys create (child process)', () => {
   it('prints a fresh key on its own line and an entry that loads, and a sidecar accepts the key', async () => {
-    const args = ['keys', 'create', 'support-chat', '--providers', '@a', '--models', 'gpt-4o,claude-*', '--rpm', '2', '--tpm', '200000', '--budget-usd', '50', '--period', '1d', '--expires-at', '2099-01-01T00:00:00Z'];
+    const args = [
+      'keys',
+      'create',
+      'support-chat',
+      '--providers',
+      '@a',
+      '--models',
+      'gpt-4o,claude-*',
+      '--rpm',
+      '2',
+      '--tpm',
+      '200000',
+      '--budget-usd',
+      '50',
+      '--period',
+      '1d',
+      '--expires-at',
+      '2099-01-01T00:00:00Z',
+    ];
     const r = await runCli(args);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -83,11 +108,35 @@ describe('switchyard keys create (child process)', () => {
       expect(ok.status, ok.text).toBe(200);
       expect(ok.headers.get('ratelimit-limit')).toBe('2');
       // Another key, the minted key on a provider or model it was not given, then its rpm.
-      expect((await post(`${sc.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${KEY_PREFIX}not-the-key-0123456789` })).status).toBe(401);
-      expect((await post(`${sc.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${key}`, 'x-switchyard-config': 'on-b' })).status).toBe(403);
-      expect((await post(`${sc.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${key}`, 'x-switchyard-config': 'mini' })).status).toBe(403);
-      expect((await post(`${sc.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${key}` })).status).toBe(200);
-      expect((await post(`${sc.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${key}` })).status).toBe(429);
+      expect(
+        (
+          await post(`${sc.url}/v1/chat/completions`, chat(), {
+            authorization: `Bearer ${KEY_PREFIX}not-the-key-0123456789`,
+          })
+        ).status,
+      ).toBe(401);
+      expect(
+        (
+          await post(`${sc.url}/v1/chat/completions`, chat(), {
+            authorization: `Bearer ${key}`,
+            'x-switchyard-config': 'on-b',
+          })
+        ).status,
+      ).toBe(403);
+      expect(
+        (
+          await post(`${sc.url}/v1/chat/completions`, chat(), {
+            authorization: `Bearer ${key}`,
+            'x-switchyard-config': 'mini',
+          })
+        ).status,
+      ).toBe(403);
+      expect((await post(`${sc.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${key}` })).status).toBe(
+        200,
+      );
+      expect((await post(`${sc.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${key}` })).status).toBe(
+        429,
+      );
     } finally {
       await sc.close();
     }
@@ -158,7 +207,20 @@ describe('createKey / parseCreateArgs (in process)', () => {
   });
 
   it('parses every flag, both --flag value and --flag=value, and normalises the values', () => {
-    const { name, options } = parseCreateArgs(['team.a_1-x', '--providers=openai-prod, @anthropic-prod', '--models', 'gpt-4o*', '--rpm=600', '--tpm', '200000', '--budget-usd', '12.5', '--period=month', '--expires-at', '2099-06-01']);
+    const { name, options } = parseCreateArgs([
+      'team.a_1-x',
+      '--providers=openai-prod, @anthropic-prod',
+      '--models',
+      'gpt-4o*',
+      '--rpm=600',
+      '--tpm',
+      '200000',
+      '--budget-usd',
+      '12.5',
+      '--period=month',
+      '--expires-at',
+      '2099-06-01',
+    ]);
     expect(name).toBe('team.a_1-x');
     expect(options).toEqual({
       providers: ['@openai-prod', '@anthropic-prod'],
@@ -173,13 +235,28 @@ describe('createKey / parseCreateArgs (in process)', () => {
   });
 
   it('quotes what YAML would misread (a glob starting with *, "@" slugs, dates) and the entry round-trips', () => {
-    const k = createKey('weird', { providers: ['@a'], models: ['*-mini', 'o3?', 'gpt-4o'], expiresAt: '2099-01-01T00:00:00.000Z', budgetUsd: 0.25, period: 'never' }, `${KEY_PREFIX}fixed-secret-for-the-test`);
+    const k = createKey(
+      'weird',
+      {
+        providers: ['@a'],
+        models: ['*-mini', 'o3?', 'gpt-4o'],
+        expiresAt: '2099-01-01T00:00:00.000Z',
+        budgetUsd: 0.25,
+        period: 'never',
+      },
+      `${KEY_PREFIX}fixed-secret-for-the-test`,
+    );
     expect(k.sha256).toBe(sha256(`${KEY_PREFIX}fixed-secret-for-the-test`).toString('hex'));
     expect(k.yaml).toContain('expires_at: "2099-01-01T00:00:00.000Z"');
     const out = formatCreated(k);
     expect(out.split('\n')[0]).toBe(`${KEY_PREFIX}fixed-secret-for-the-test`);
     const loaded = parseConfigText(configWith(fake.url, split(out).rest), 'keys.yaml', {});
-    expect(loaded.file.virtual_keys.weird).toMatchObject({ providers: ['@a'], models: ['*-mini', 'o3?', 'gpt-4o'], budget: { max_cost_usd: 0.25, period: 'never' }, expires_at: '2099-01-01T00:00:00.000Z' });
+    expect(loaded.file.virtual_keys.weird).toMatchObject({
+      providers: ['@a'],
+      models: ['*-mini', 'o3?', 'gpt-4o'],
+      budget: { max_cost_usd: 0.25, period: 'never' },
+      expires_at: '2099-01-01T00:00:00.000Z',
+    });
     expect(loaded.file.virtual_keys.weird.key).toBeUndefined();
   });
 

@@ -27,12 +27,18 @@ describe('config loading', () => {
   });
 
   it('reads JSON', () => {
-    const c = parseConfigText(JSON.stringify({ providers: { p: { type: 'openai' } }, configs: { d: { provider: '@p' } } }), 'a.json', {});
+    const c = parseConfigText(
+      JSON.stringify({ providers: { p: { type: 'openai' } }, configs: { d: { provider: '@p' } } }),
+      'a.json',
+      {},
+    );
     expect(Object.keys(c.file.configs)).toEqual(['d']);
   });
 
   it('names an unset variable and its path; ${VAR:-} allows empty', () => {
-    expect(() => parseConfigText(good, 'a.yaml', {})).toThrow(/providers\.openai-prod\.api_key: environment variable TEST_KEY is not set/);
+    expect(() => parseConfigText(good, 'a.yaml', {})).toThrow(
+      /providers\.openai-prod\.api_key: environment variable TEST_KEY is not set/,
+    );
     const c = parseConfigText(good.replace('${TEST_KEY}', '${TEST_KEY:-}'), 'a.yaml', {});
     expect(c.file.providers['openai-prod'].api_key).toBe('');
   });
@@ -53,11 +59,27 @@ configs:
       - {provider: "@p", request_timeout: "soon"}
 `;
     expect(() => parseConfigText(bad, 'x.yaml', {})).toThrow(/configs\.c\.targets\[0\]\.request_timeout/);
-    expect(() => parseConfigText('configs: {c: {strategy: {mode: sideways}, targets: [{provider: "@p"}]}}', 'x.yaml', {})).toThrow(/configs\.c\.strategy\.mode/);
-    expect(() => parseConfigText('configs: {c: {provider: "@missing"}}', 'x.yaml', {})).toThrow(/configs\.c\.provider: unknown provider "@missing"/);
+    expect(() =>
+      parseConfigText('configs: {c: {strategy: {mode: sideways}, targets: [{provider: "@p"}]}}', 'x.yaml', {}),
+    ).toThrow(/configs\.c\.strategy\.mode/);
+    expect(() => parseConfigText('configs: {c: {provider: "@missing"}}', 'x.yaml', {})).toThrow(
+      /configs\.c\.provider: unknown provider "@missing"/,
+    );
     expect(() => parseConfigText('default_config: nope', 'x.yaml', {})).toThrow(/default_config/);
-    expect(() => parseConfigText('providers: {p: {type: openai}}\nconfigs: {c: {strategy: {mode: loadbalance}, targets: [{provider: "@p", weight: 0}]}}', 'x.yaml', {})).toThrow(/all weights are 0/);
-    expect(() => parseConfigText('providers: {p: {type: openai}}\nconfigs: {c: {strategy: {mode: conditional, conditions: [{query: {}, then: ghost}]}, targets: [{name: a, provider: "@p"}]}}', 'x.yaml', {})).toThrow(/no target named "ghost"/);
+    expect(() =>
+      parseConfigText(
+        'providers: {p: {type: openai}}\nconfigs: {c: {strategy: {mode: loadbalance}, targets: [{provider: "@p", weight: 0}]}}',
+        'x.yaml',
+        {},
+      ),
+    ).toThrow(/all weights are 0/);
+    expect(() =>
+      parseConfigText(
+        'providers: {p: {type: openai}}\nconfigs: {c: {strategy: {mode: conditional, conditions: [{query: {}, then: ghost}]}, targets: [{name: a, provider: "@p"}]}}',
+        'x.yaml',
+        {},
+      ),
+    ).toThrow(/no target named "ghost"/);
     expect(() => parseConfigText('providers: [1', 'x.yaml', {})).toThrow(/not valid YAML/);
   });
 
@@ -68,7 +90,12 @@ configs:
       request_timeout: 10000,
       targets: [
         { provider: 'openai', api_key: 'sk-x', override_params: { model: 'gpt-4o' } },
-        { provider: 'anthropic', api_key: 'sk-y', custom_host: 'https://proxy.example.com/v1', override_params: { model: 'claude-sonnet-4-6' } },
+        {
+          provider: 'anthropic',
+          api_key: 'sk-y',
+          custom_host: 'https://proxy.example.com/v1',
+          override_params: { model: 'claude-sonnet-4-6' },
+        },
       ],
     };
     const c = parseConfigText(JSON.stringify({ configs: { pk: portkey } }), 'p.json', {});
@@ -77,9 +104,20 @@ configs:
 
   it('refuses a policy it does not implement yet, naming it, instead of ignoring it', () => {
     const withHedge = { configs: { pk: { hedge: { delay_ms: 100 }, provider: 'openai', api_key: 'sk-x' } } };
-    expect(() => parseConfigText(JSON.stringify(withHedge), 'p.json', {})).toThrow(/configs\.pk\.hedge: hedged requests is not implemented yet/);
-    const nested = { configs: { pk: { strategy: { mode: 'fallback' }, targets: [{ provider: 'openai', api_key: 'k', output_guardrails: ['g'] }] } } };
-    expect(() => parseConfigText(JSON.stringify(nested), 'p.json', {})).toThrow(/configs\.pk\.targets\[0\]\.output_guardrails: guardrails on a target are not implemented/);
+    expect(() => parseConfigText(JSON.stringify(withHedge), 'p.json', {})).toThrow(
+      /configs\.pk\.hedge: hedged requests is not implemented yet/,
+    );
+    const nested = {
+      configs: {
+        pk: {
+          strategy: { mode: 'fallback' },
+          targets: [{ provider: 'openai', api_key: 'k', output_guardrails: ['g'] }],
+        },
+      },
+    };
+    expect(() => parseConfigText(JSON.stringify(nested), 'p.json', {})).toThrow(
+      /configs\.pk\.targets\[0\]\.output_guardrails: guardrails on a target are not implemented/,
+    );
   });
 });
 
@@ -125,7 +163,11 @@ describe('start-up', () => {
   it('a bad config file exits non-zero with the path and the problem', () => {
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, 'configs: {c: {provider: "@ghost"}}');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sidecar', '--config', path, '--port', '0'], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', 'sidecar', '--config', path, '--port', '0'],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(path);
     expect(r.stderr).toContain('unknown provider "@ghost"');
@@ -177,7 +219,11 @@ describe('provider entries are checked at load time', () => {
     expect(() => checkProviders(badRegion.file)).toThrow(/providers\.br\.region: must be an AWS region/);
     const path = join(dir, 'bad-provider.yaml');
     writeFileSync(path, 'providers: {x: {type: bogus}}');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sidecar', '--config', path, '--port', '0'], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', 'sidecar', '--config', path, '--port', '0'],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('unknown provider type "bogus"');
   });

@@ -26,14 +26,22 @@ interface Series {
 /** One evaluation of a rule at `now`: one entry per label set, as Grafana's alert instances. */
 async function evaluate(r: any, now: number): Promise<Series[]> {
   const [a, , c] = r.data;
-  const sql = expandQuery(a.model.rawSql, { from: new Date(now - a.relativeTimeRange.from * 1000), to: new Date(now), intervalMs: a.model.intervalMs, mode: 'alert' });
+  const sql = expandQuery(a.model.rawSql, {
+    from: new Date(now - a.relativeTimeRange.from * 1000),
+    to: new Date(now),
+    intervalMs: a.model.intervalMs,
+    mode: 'alert',
+  });
   const f = await frame(store, sql);
   const numeric = f.columns.filter((col) => /Int|Float|Decimal/.test(col.type));
   expect(numeric, `${r.uid} must return exactly one number per row`).toHaveLength(1);
   const labels = f.columns.filter((col) => col !== numeric[0]);
   const { type, params } = c.model.conditions[0].evaluator;
   return f.rows
-    .map((row) => ({ labels: labels.map((l) => `${l.name}=${row[l.name]}`).join(','), value: num(row[numeric[0].name]) }))
+    .map((row) => ({
+      labels: labels.map((l) => `${l.name}=${row[l.name]}`).join(','),
+      value: num(row[numeric[0].name]),
+    }))
     .filter((s) => s.value !== null) // reduce with mode dropNN
     .map((s) => ({ ...s, firing: compare(type, s.value!, params[0]) }));
 }
@@ -58,10 +66,20 @@ function scenario(tag: string, end: number, degraded: boolean): { rows: OtelTrac
     const costUsd = degraded && t >= end - 15 * MIN ? 0.05 : 0.002;
     const openaiFails = { provider: 'openai', model: 'gpt-4o', durationMs: 50, outcome: 'http_error', status: 503 };
     const attempts = failed
-      ? [openaiFails, { provider: 'anthropic', model: 'claude-sonnet', durationMs: 80, outcome: 'http_error', status: 500 }]
+      ? [
+          openaiFails,
+          { provider: 'anthropic', model: 'claude-sonnet', durationMs: 80, outcome: 'http_error', status: 500 },
+        ]
       : rescued
         ? [openaiFails, { provider: 'anthropic', model: 'claude-sonnet', durationMs: 600, costUsd }]
-        : [{ provider: 'openai', model: 'gpt-4o', durationMs: slow ? 10_000 + (i % 5) * 100 : 800 + (i % 8) * 100, costUsd }];
+        : [
+            {
+              provider: 'openai',
+              model: 'gpt-4o',
+              durationMs: slow ? 10_000 + (i % 5) * 100 : 800 + (i % 8) * 100,
+              costUsd,
+            },
+          ];
     const id = `${tag}-${i}`;
     if (!failed && !rescued && t >= end - 25 * MIN) okIds.push(id);
     // checkout calls with a virtual key whose budget reaches 70 % (healthy) or 80 % (degraded) in the last 5 minutes
@@ -69,13 +87,37 @@ function scenario(tag: string, end: number, degraded: boolean): { rows: OtelTrac
     // checkout's guardrails deny 5% of its requests, half of them in the degraded last 5 minutes (only
     // the verdict attribute is seeded: the other rules' numbers stay as they were)
     const guardrailVerdict = (bad ? i % 2 === 0 : i % 20 === 0) ? 'denied' : 'passed';
-    rows.push(...spans({ atMs: t, requestTraceId: id, serviceName: 'checkout', virtualKey: 'support-chat', budgetUsage, guardrailVerdict, attempts }));
+    rows.push(
+      ...spans({
+        atMs: t,
+        requestTraceId: id,
+        serviceName: 'checkout',
+        virtualKey: 'support-chat',
+        budgetUsage,
+        guardrailVerdict,
+        attempts,
+      }),
+    );
   }
   // billing: a quiet service, which goes silent 10 minutes before the end when degraded
   for (let t = end - 60 * MIN; t < (degraded ? end - 10 * MIN : end); t += 10_000)
-    rows.push(...spans({ atMs: t, serviceName: 'billing', attempts: [{ provider: 'openai', model: 'gpt-4.1', durationMs: 1000, costUsd: 0.001 }] }));
+    rows.push(
+      ...spans({
+        atMs: t,
+        serviceName: 'billing',
+        attempts: [{ provider: 'openai', model: 'gpt-4.1', durationMs: 1000, costUsd: 0.001 }],
+      }),
+    );
   const negatives = degraded ? 10 : 2;
-  const feedback = okIds.slice(-20).map((id, k) => ({ Timestamp: end - 20 * MIN + k * 1000, TraceId: id, Value: k < negatives ? -5 : 7, Weight: 1, Metadata: {} }));
+  const feedback = okIds
+    .slice(-20)
+    .map((id, k) => ({
+      Timestamp: end - 20 * MIN + k * 1000,
+      TraceId: id,
+      Value: k < negatives ? -5 : 7,
+      Weight: 1,
+      Metadata: {},
+    }));
   return { rows, feedback };
 }
 
@@ -118,13 +160,24 @@ describe('alert rules on the real engine', () => {
   });
 
   it('values are the seeded ones', async () => {
-    const value = async (uid: string, at: number, labels: string) => (await evaluate(rule(uid), at)).find((s) => s.labels === labels)?.value;
-    expect(await value('switchyard-p95-latency', HEALTHY_END, 'provider=openai,model=gpt-4o')).toBeLessThanOrEqual(1500);
-    expect(await value('switchyard-p95-latency', DEGRADED_END, 'provider=openai,model=gpt-4o')).toBeGreaterThanOrEqual(10_000);
+    const value = async (uid: string, at: number, labels: string) =>
+      (await evaluate(rule(uid), at)).find((s) => s.labels === labels)?.value;
+    expect(await value('switchyard-p95-latency', HEALTHY_END, 'provider=openai,model=gpt-4o')).toBeLessThanOrEqual(
+      1500,
+    );
+    expect(await value('switchyard-p95-latency', DEGRADED_END, 'provider=openai,model=gpt-4o')).toBeGreaterThanOrEqual(
+      10_000,
+    );
     expect(await value('switchyard-error-rate', DEGRADED_END, 'service=checkout')).toBeCloseTo(0.1, 2);
     expect(await value('switchyard-rescue-rate', DEGRADED_END, 'provider=openai')).toBeGreaterThan(0.25);
-    expect(await value('switchyard-negative-feedback', DEGRADED_END, 'provider=openai,model=gpt-4o')).toBeCloseTo(0.5, 10);
-    expect(await value('switchyard-negative-feedback', HEALTHY_END, 'provider=openai,model=gpt-4o')).toBeCloseTo(0.1, 10);
+    expect(await value('switchyard-negative-feedback', DEGRADED_END, 'provider=openai,model=gpt-4o')).toBeCloseTo(
+      0.5,
+      10,
+    );
+    expect(await value('switchyard-negative-feedback', HEALTHY_END, 'provider=openai,model=gpt-4o')).toBeCloseTo(
+      0.1,
+      10,
+    );
     expect(await value('switchyard-no-data', DEGRADED_END, 'service=billing')).toBe(0);
     // healthy spend: 0.002 USD every 2 s = 3.6 USD/h, less the 1% of requests that failed (no cost)
     const healthy = (await value('switchyard-cost-burn', HEALTHY_END, 'service=checkout'))!;
@@ -144,7 +197,12 @@ describe('alert rules on the real engine', () => {
     expect(r.data[2].model.conditions[0].evaluator).toEqual({ type: 'gte', params: [0.8] });
     const at = Date.UTC(2026, 1, 4, 12, 0, 0);
     const call = (virtualKey: string | undefined, budgetUsage: number, ago: number) =>
-      spans({ atMs: at - ago, virtualKey, budgetUsage, attempts: [{ provider: 'openai', model: 'gpt-4o', durationMs: 500, costUsd: 0.01 }] });
+      spans({
+        atMs: at - ago,
+        virtualKey,
+        budgetUsage,
+        attempts: [{ provider: 'openai', model: 'gpt-4o', durationMs: 500, costUsd: 0.01 }],
+      });
     await store.insertTraces([
       ...call('at-80', 0.3, 4 * MIN),
       ...call('at-80', 0.8, 2 * MIN),
@@ -195,7 +253,10 @@ describe('gray failure timing', () => {
       const pending = [];
       for (let t = T0 - 4 * MIN; t < T0 + 3 * MIN; t += 500) {
         const durationMs = t < T0 ? 1000 : 10_000;
-        pending.push({ visibleAt: t + durationMs + EXPORT_DELAY, rows: spans({ atMs: t, attempts: [{ provider: 'openai', model, durationMs }] }) });
+        pending.push({
+          visibleAt: t + durationMs + EXPORT_DELAY,
+          rows: spans({ atMs: t, attempts: [{ provider: 'openai', model, durationMs }] }),
+        });
       }
       pending.sort((a, b) => a.visibleAt - b.visibleAt);
       let next = 0;

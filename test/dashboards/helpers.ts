@@ -50,7 +50,10 @@ export interface Frame {
 
 /** Runs SQL and keeps ClickHouse's column types (what the plugin turns into Grafana fields). */
 export async function frame(store: SpanStore, sql: string): Promise<Frame> {
-  const out = JSON.parse(await store.query(sql, 'JSON')) as { meta: { name: string; type: string }[]; data: Record<string, unknown>[] };
+  const out = JSON.parse(await store.query(sql, 'JSON')) as {
+    meta: { name: string; type: string }[];
+    data: Record<string, unknown>[];
+  };
   return { columns: out.meta, rows: out.data };
 }
 

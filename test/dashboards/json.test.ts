@@ -119,19 +119,35 @@ describe('alert rules file', () => {
 
   it('covers latency, errors, rescues, cost, budgets, feedback and missing data', () => {
     expect(Object.keys(byUid).sort()).toEqual(
-      ['switchyard-budget-burn', 'switchyard-cost-burn', 'switchyard-error-rate', 'switchyard-guardrail-denials', 'switchyard-negative-feedback', 'switchyard-no-data', 'switchyard-p95-latency', 'switchyard-rescue-rate'].sort(),
+      [
+        'switchyard-budget-burn',
+        'switchyard-cost-burn',
+        'switchyard-error-rate',
+        'switchyard-guardrail-denials',
+        'switchyard-negative-feedback',
+        'switchyard-no-data',
+        'switchyard-p95-latency',
+        'switchyard-rescue-rate',
+      ].sort(),
     );
   });
 
   it('queries the provisioned datasource, then reduces and thresholds', () => {
     const uid = datasources.datasources[0].uid;
     expect(uid).toBe('switchyard-clickhouse');
-    expect(datasources.datasources[0]).toMatchObject({ type: 'grafana-clickhouse-datasource', jsonData: { protocol: 'http', host: '127.0.0.1', port: 8123, defaultDatabase: 'switchyard' } });
+    expect(datasources.datasources[0]).toMatchObject({
+      type: 'grafana-clickhouse-datasource',
+      jsonData: { protocol: 'http', host: '127.0.0.1', port: 8123, defaultDatabase: 'switchyard' },
+    });
     const alertQueries = new Set(listQueries('alerts').map((q) => loadQuery(q)));
     for (const r of group.rules) {
       expect(r.condition).toBe('C');
       const [a, b, c] = r.data;
-      expect(a).toMatchObject({ refId: 'A', datasourceUid: uid, model: { datasource: { uid }, editorType: 'sql', format: 1 } });
+      expect(a).toMatchObject({
+        refId: 'A',
+        datasourceUid: uid,
+        model: { datasource: { uid }, editorType: 'sql', format: 1 },
+      });
       expect(alertQueries.has(a.model.rawSql), r.uid).toBe(true);
       expect(referencedVariables(a.model.rawSql), `${r.uid}: alerts have no template variables`).toEqual([]);
       expect(a.model.rawSql).not.toContain('$__conditionalAll');
@@ -152,7 +168,13 @@ describe('alert rules file', () => {
   it('carries labels without $ (Grafana interpolates them) and a summary, description and runbook link', () => {
     const runbook = readFileSync(join(ROOT, 'docs/runbook.md'), 'utf8');
     const anchors = new Set(
-      [...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')),
+      [...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((m) =>
+        m[1]
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      ),
     );
     for (const r of group.rules) {
       expect(r.labels.severity).toMatch(/^(page|ticket)$/);

@@ -14,8 +14,12 @@ describe('backend macros', () => {
     expect(x('$__toTime')).toBe('toDateTime(1768480245)');
     expect(x('$__fromTime_ms')).toBe('fromUnixTimestamp64Milli(1768474800123)');
     expect(x('$__toTime_ms')).toBe('fromUnixTimestamp64Milli(1768480245678)');
-    expect(x('WHERE $__timeFilter(Timestamp)')).toBe('WHERE Timestamp >= toDateTime(1768474800) AND Timestamp <= toDateTime(1768480245)');
-    expect(x('$__timeFilter_ms(ts)')).toBe('ts >= fromUnixTimestamp64Milli(1768474800123) AND ts <= fromUnixTimestamp64Milli(1768480245678)');
+    expect(x('WHERE $__timeFilter(Timestamp)')).toBe(
+      'WHERE Timestamp >= toDateTime(1768474800) AND Timestamp <= toDateTime(1768480245)',
+    );
+    expect(x('$__timeFilter_ms(ts)')).toBe(
+      'ts >= fromUnixTimestamp64Milli(1768474800123) AND ts <= fromUnixTimestamp64Milli(1768480245678)',
+    );
     expect(x('$__dateFilter(d)')).toBe("d >= toDate('2026-01-15') AND d <= toDate('2026-01-15')");
     expect(x('$__dateTimeFilter(d, t)')).toBe(
       "(d >= toDate('2026-01-15') AND d <= toDate('2026-01-15')) AND (t >= toDateTime(1768474800) AND t <= toDateTime(1768480245))",
@@ -25,10 +29,14 @@ describe('backend macros', () => {
 
   it('uses the query interval for $__timeInterval, $__timeInterval_ms and $__interval_s', () => {
     expect(x('$__timeInterval(Timestamp)')).toBe('toStartOfInterval(toDateTime(Timestamp), INTERVAL 30 second)');
-    expect(x('$__timeInterval_ms(Timestamp)')).toBe('toStartOfInterval(toDateTime64(Timestamp, 3), INTERVAL 30000 millisecond)');
+    expect(x('$__timeInterval_ms(Timestamp)')).toBe(
+      'toStartOfInterval(toDateTime64(Timestamp, 3), INTERVAL 30000 millisecond)',
+    );
     expect(x('count() / $__interval_s')).toBe('count() / 30');
     // never below 1 second / 1 millisecond
-    expect(x('$__interval_s $__timeInterval(t)', { intervalMs: 200 })).toBe('1 toStartOfInterval(toDateTime(t), INTERVAL 1 second)');
+    expect(x('$__interval_s $__timeInterval(t)', { intervalMs: 200 })).toBe(
+      '1 toStartOfInterval(toDateTime(t), INTERVAL 1 second)',
+    );
   });
 
   it('keeps apart macros whose names prefix each other', () => {
@@ -40,8 +48,12 @@ describe('backend macros', () => {
   it('takes arguments only from a parenthesis right after the name, nested parentheses included', () => {
     expect(x('$__fromTime AND x IN (1, 2)')).toBe('toDateTime(1768474800) AND x IN (1, 2)');
     expect(x('($__toTime)')).toBe('(toDateTime(1768480245))');
-    expect(x('$__timeFilter(toDateTime(ts, 3))')).toBe('toDateTime(ts, 3) >= toDateTime(1768474800) AND toDateTime(ts, 3) <= toDateTime(1768480245)');
-    expect(x('dateDiff(\'second\', $__fromTime, $__toTime)')).toBe("dateDiff('second', toDateTime(1768474800), toDateTime(1768480245))");
+    expect(x('$__timeFilter(toDateTime(ts, 3))')).toBe(
+      'toDateTime(ts, 3) >= toDateTime(1768474800) AND toDateTime(ts, 3) <= toDateTime(1768480245)',
+    );
+    expect(x("dateDiff('second', $__fromTime, $__toTime)")).toBe(
+      "dateDiff('second', toDateTime(1768474800), toDateTime(1768480245))",
+    );
   });
 
   it('rejects a wrong argument count like the plugin', () => {
@@ -56,8 +68,12 @@ describe('$__conditionalAll', () => {
   it('becomes 1=1 when the variable is All or empty, the condition otherwise', () => {
     expect(applyConditionalAll('WHERE $__conditionalAll(Model IN ($model), $model)', vars)).toBe('WHERE 1=1');
     expect(applyConditionalAll('WHERE $__conditionalAll(Id = ${tid:sqlstring}, $tid)', vars)).toBe('WHERE 1=1');
-    expect(applyConditionalAll('$__conditionalAll(User IN (${user:sqlstring}), ${user})', vars)).toBe('User IN (${user:sqlstring})');
-    expect(applyConditionalAll('$__conditionalAll(Model IN ($model), $model)', { model: { current: [ALL] } })).toBe('1=1');
+    expect(applyConditionalAll('$__conditionalAll(User IN (${user:sqlstring}), ${user})', vars)).toBe(
+      'User IN (${user:sqlstring})',
+    );
+    expect(applyConditionalAll('$__conditionalAll(Model IN ($model), $model)', { model: { current: [ALL] } })).toBe(
+      '1=1',
+    );
   });
 
   it('keeps commas nested in the condition and expands several macros', () => {
@@ -102,16 +118,23 @@ describe('template variables', () => {
   });
 
   it('knows the built-in range and interval variables', () => {
-    expect(v('$__from $__to ${__interval_ms} $__interval $__range_s')).toBe('1768474800123 1768480245678 30000 30s 5445');
+    expect(v('$__from $__to ${__interval_ms} $__interval $__range_s')).toBe(
+      '1768474800123 1768480245678 30000 30s 5445',
+    );
   });
 
   it('expands variables before the backend macros, conditionalAll first', () => {
-    const sql = 'WHERE $__timeFilter(T) AND $__conditionalAll(M IN (${model:sqlstring}), $model) AND $__conditionalAll(A IN ($all), $all)';
-    expect(v(sql)).toBe("WHERE T >= toDateTime(1768474800) AND T <= toDateTime(1768480245) AND M IN ('gpt-4o','claude') AND 1=1");
+    const sql =
+      'WHERE $__timeFilter(T) AND $__conditionalAll(M IN (${model:sqlstring}), $model) AND $__conditionalAll(A IN ($all), $all)';
+    expect(v(sql)).toBe(
+      "WHERE T >= toDateTime(1768474800) AND T <= toDateTime(1768480245) AND M IN ('gpt-4o','claude') AND 1=1",
+    );
   });
 
   it('lists the variables a query uses, not macros or built-ins', () => {
-    expect(referencedVariables('$__timeFilter(t) $service ${model:sqlstring} [[user]] $__interval_s ${__from}')).toEqual(['model', 'service', 'user']);
+    expect(
+      referencedVariables('$__timeFilter(t) $service ${model:sqlstring} [[user]] $__interval_s ${__from}'),
+    ).toEqual(['model', 'service', 'user']);
   });
 });
 

@@ -40,7 +40,16 @@ beforeAll(async () => {
         atMs: T0 + MIN + i * 500,
         requestTraceId: `ok-${i}`,
         metadata: { user: i % 2 ? 'alice' : 'bob', feature: 'chat' },
-        attempts: [{ provider: 'openai', model: 'gpt-4o', durationMs: i * 10, costUsd: 0.001, inputTokens: 100, outputTokens: 50 }],
+        attempts: [
+          {
+            provider: 'openai',
+            model: 'gpt-4o',
+            durationMs: i * 10,
+            costUsd: 0.001,
+            inputTokens: 100,
+            outputTokens: 50,
+          },
+        ],
       }),
     );
   // Minute 2: 20 requests rescued (gpt-4o-mini fails twice on target 0, claude answers on target 1)...
@@ -54,7 +63,15 @@ beforeAll(async () => {
         attempts: [
           { provider: 'openai', model: 'gpt-4o-mini', durationMs: 50, outcome: 'http_error', status: 503 },
           { provider: 'openai', model: 'gpt-4o-mini', durationMs: 50, outcome: 'http_error', status: 503 },
-          { provider: 'anthropic', model: 'claude-sonnet', durationMs: 400, ttftMs: 120, costUsd: 0.01, inputTokens: 200, outputTokens: 100 },
+          {
+            provider: 'anthropic',
+            model: 'claude-sonnet',
+            durationMs: 400,
+            ttftMs: 120,
+            costUsd: 0.01,
+            inputTokens: 200,
+            outputTokens: 100,
+          },
         ],
       }),
     );
@@ -83,8 +100,21 @@ beforeAll(async () => {
       }),
     );
   await store.insertTraces(rows);
-  const fb = (id: string, value: number, weight = 1) => ({ Timestamp: T0 + 5 * MIN, TraceId: id, Value: value, Weight: weight, Metadata: { source: 'thumbs' } });
-  await store.insertFeedback([fb('ok-1', 8), fb('ok-2', 6), fb('ok-3', -4), fb('ok-4', 10), fb('rescued-0', -6), fb('rescued-1', -2, 0.5)]);
+  const fb = (id: string, value: number, weight = 1) => ({
+    Timestamp: T0 + 5 * MIN,
+    TraceId: id,
+    Value: value,
+    Weight: weight,
+    Metadata: { source: 'thumbs' },
+  });
+  await store.insertFeedback([
+    fb('ok-1', 8),
+    fb('ok-2', 6),
+    fb('ok-3', -4),
+    fb('ok-4', 10),
+    fb('rescued-0', -6),
+    fb('rescued-1', -2, 0.5),
+  ]);
 });
 
 afterAll(async () => cleanup?.());
@@ -105,7 +135,8 @@ describe('LLM overview', () => {
 
   it('requests/s per service and interval', async () => {
     const f = await run(overview, 'Requests/s');
-    const at = (t: number, svc: string) => num(f.rows.find((r) => Date.parse(`${r.time}Z`) === t && r.service === svc)?.rps);
+    const at = (t: number, svc: string) =>
+      num(f.rows.find((r) => Date.parse(`${r.time}Z`) === t && r.service === svc)?.rps);
     expect(at(T0 + MIN, 'checkout')).toBeCloseTo(100 / 60, 10);
     expect(at(T0 + 2 * MIN, 'checkout')).toBeCloseTo(25 / 60, 10);
     expect(at(T0 + 3 * MIN, 'billing')).toBeCloseTo(10 / 60, 10);
@@ -127,7 +158,9 @@ describe('LLM overview', () => {
   });
 
   it('P95 of a model matches the seeded latencies (DDSketch, within 1%)', async () => {
-    const f = await run(overview, 'Attempt latency P50 / P95 / P99 per provider and model', { model: { current: ['gpt-4o'] } });
+    const f = await run(overview, 'Attempt latency P50 / P95 / P99 per provider and model', {
+      model: { current: ['gpt-4o'] },
+    });
     expect(f.rows).toHaveLength(1);
     const [r] = f.rows;
     expect(r.target).toBe('openai gpt-4o');
@@ -136,25 +169,46 @@ describe('LLM overview', () => {
     expect(Math.abs(num(r.p50_ms)! - 500) / 500).toBeLessThan(0.03);
     expect(Math.abs(num(r.p99_ms)! - 990) / 990).toBeLessThan(0.02);
     // the sketch's guarantee: within 1% of the exact (interpolated) quantile
-    const exact = await frame(store, `SELECT quantileExactInclusive(0.95)(DurationMs) AS p FROM llm_attempts WHERE Model = 'gpt-4o'`);
+    const exact = await frame(
+      store,
+      `SELECT quantileExactInclusive(0.95)(DurationMs) AS p FROM llm_attempts WHERE Model = 'gpt-4o'`,
+    );
     expect(Math.abs(num(r.p95_ms)! - num(exact.rows[0].p)!) / num(exact.rows[0].p)!).toBeLessThanOrEqual(0.01);
   });
 
   it('a day-long range with hourly buckets reads the hourly rollup, with the same answer', async () => {
     const day = { from: new Date(T0 - 24 * 3_600_000), to }; // ends mid-hour, as Grafana's now does
     const vars = { ...all(), model: { current: ['gpt-4o'] } };
-    const hourly = await frame(store, renderPanelQuery('overview/latency_by_model', { ...day, intervalMs: 3_600_000, variables: vars }));
+    const hourly = await frame(
+      store,
+      renderPanelQuery('overview/latency_by_model', { ...day, intervalMs: 3_600_000, variables: vars }),
+    );
     expect(hourly.rows.map((r) => r.time)).toEqual(['2026-02-10 09:00:00']);
-    const minute = await run(overview, 'Attempt latency P50 / P95 / P99 per provider and model', { model: { current: ['gpt-4o'] } });
+    const minute = await run(overview, 'Attempt latency P50 / P95 / P99 per provider and model', {
+      model: { current: ['gpt-4o'] },
+    });
     expect(num(hourly.rows[0].p95_ms)).toBe(num(minute.rows[0].p95_ms));
     // Which table answered: with the hourly states gone, the hourly branch finds nothing.
     const sql = renderPanelQuery('overview/latency_by_model', { ...day, intervalMs: 3_600_000, variables: vars });
     expect(sql).toContain('FROM llm_latency_1h_state');
-    expect((await frame(store, sql.replace('FROM llm_latency_1h_state', 'FROM (SELECT * FROM llm_latency_1h_state WHERE 0)'))).rows).toEqual([]);
+    expect(
+      (
+        await frame(
+          store,
+          sql.replace('FROM llm_latency_1h_state', 'FROM (SELECT * FROM llm_latency_1h_state WHERE 0)'),
+        )
+      ).rows,
+    ).toEqual([]);
     // A short range keeps minute buckets whatever the interval (the report asks for one bucket).
-    const short = await frame(store, renderPanelQuery('overview/latency_by_model', { from, to, intervalMs: 100 * 365 * 86_400_000, variables: vars }));
+    const short = await frame(
+      store,
+      renderPanelQuery('overview/latency_by_model', { from, to, intervalMs: 100 * 365 * 86_400_000, variables: vars }),
+    );
     expect(num(short.rows[0].p95_ms)).toBe(num(minute.rows[0].p95_ms));
-    const ttft = await frame(store, renderPanelQuery('overview/ttft_by_model', { ...day, intervalMs: 3_600_000, variables: all() }));
+    const ttft = await frame(
+      store,
+      renderPanelQuery('overview/ttft_by_model', { ...day, intervalMs: 3_600_000, variables: all() }),
+    );
     expect(ttft.rows.map((r) => r.target)).toEqual(['anthropic claude-sonnet']);
   });
 
@@ -187,7 +241,9 @@ describe('LLM overview', () => {
 
   it('top failing targets, worst first, with their errors', async () => {
     const f = await run(overview, 'Top failing targets');
-    expect(f.rows.map((r) => [r.provider, r.model, r.target, num(r.failures), num(r.failure_rate), r.top_errors])).toEqual([
+    expect(
+      f.rows.map((r) => [r.provider, r.model, r.target, num(r.failures), num(r.failure_rate), r.top_errors]),
+    ).toEqual([
       ['openai', 'gpt-4o-mini', '0', 45, 1, '503'],
       ['anthropic', 'claude-sonnet', '1', 5, 0.2, '500'],
     ]);
@@ -207,7 +263,15 @@ describe('LLM overview', () => {
       ['gpt-4o', 0.1],
     ]);
     const users = await run(overview, 'Cost per user and feature');
-    expect(users.rows.map((r) => [r.metadata_user, r.metadata_feature, num(r.requests), num(r.unpriced_requests), r.cost_usd === null ? null : Number(num(r.cost_usd)!.toFixed(6))])).toEqual([
+    expect(
+      users.rows.map((r) => [
+        r.metadata_user,
+        r.metadata_feature,
+        num(r.requests),
+        num(r.unpriced_requests),
+        r.cost_usd === null ? null : Number(num(r.cost_usd)!.toFixed(6)),
+      ]),
+    ).toEqual([
       ['carol', 'search', 20, 0, 0.2],
       ['alice', 'chat', 50, 0, 0.05],
       ['bob', 'chat', 50, 0, 0.05],
@@ -218,7 +282,15 @@ describe('LLM overview', () => {
 
   it('feedback score per model', async () => {
     const f = await run(overview, 'Feedback score per model');
-    expect(f.rows.map((r) => [r.model, num(r.feedback), num(r.mean_score), Number(num(r.weighted_score)!.toFixed(4)), num(r.negative_share)])).toEqual([
+    expect(
+      f.rows.map((r) => [
+        r.model,
+        num(r.feedback),
+        num(r.mean_score),
+        Number(num(r.weighted_score)!.toFixed(4)),
+        num(r.negative_share),
+      ]),
+    ).toEqual([
       ['claude-sonnet', 2, -4, -4.6667, 1],
       ['gpt-4o', 4, 5, 5, 0.25],
     ]);
@@ -246,7 +318,10 @@ describe('LLM request explorer', () => {
     expect(col(quoted, 'status')).toEqual(Array(5).fill('error'));
     const statuses = await run(explorer, 'Requests', { status: { current: ['rescued', 'error'] } });
     expect(statuses.rows).toHaveLength(25);
-    const search = await run(explorer, 'Requests', { feature: { current: 'search' }, status: { current: ['rescued'] } });
+    const search = await run(explorer, 'Requests', {
+      feature: { current: 'search' },
+      status: { current: ['rescued'] },
+    });
     expect(search.rows).toHaveLength(20);
     const models = await run(explorer, 'Requests', { model: { current: ['gpt-4o', 'gpt-4.1'] } });
     expect(models.rows).toHaveLength(110);
@@ -258,7 +333,9 @@ describe('LLM request explorer', () => {
   it('a trace id selects one request, its attempts in order, its trace and its feedback', async () => {
     const vars = { trace_id: { current: 'rescued-0' } };
     const req = await run(explorer, 'Requests', vars);
-    expect(req.rows.map((r) => [r.request_trace_id, r.status, num(r.attempts), r.provider, r.model])).toEqual([['rescued-0', 'rescued', 3, 'anthropic', 'claude-sonnet']]);
+    expect(req.rows.map((r) => [r.request_trace_id, r.status, num(r.attempts), r.provider, r.model])).toEqual([
+      ['rescued-0', 'rescued', 3, 'anthropic', 'claude-sonnet'],
+    ]);
     const att = await run(explorer, 'Attempts', vars);
     expect(att.rows.map((r) => [num(r.attempt), r.target, r.model, r.outcome, num(r.http_status)])).toEqual([
       [0, '0', 'gpt-4o-mini', 'http_error', 503],
@@ -270,7 +347,18 @@ describe('LLM request explorer', () => {
     expect(byW3c.rows).toHaveLength(3);
 
     const trace = await run(explorer, 'Trace', vars);
-    expect(trace.columns.map((c) => c.name)).toEqual(['traceID', 'spanID', 'parentSpanID', 'serviceName', 'operationName', 'startTime', 'duration', 'tags', 'serviceTags', 'statusCode']);
+    expect(trace.columns.map((c) => c.name)).toEqual([
+      'traceID',
+      'spanID',
+      'parentSpanID',
+      'serviceName',
+      'operationName',
+      'startTime',
+      'duration',
+      'tags',
+      'serviceTags',
+      'statusCode',
+    ]);
     expect(trace.rows).toHaveLength(4);
     const [server, ...clients] = trace.rows;
     expect(server.parentSpanID).toBe('');
@@ -284,7 +372,9 @@ describe('LLM request explorer', () => {
     expect(clients[2].tags).toContainEqual({ key: 'gen_ai.provider.name', value: 'anthropic' });
 
     const fb = await run(explorer, 'Feedback', vars);
-    expect(fb.rows.map((r) => [r.request_trace_id, num(r.value), r.metadata])).toEqual([['rescued-0', -6, '{"source":"thumbs"}']]);
+    expect(fb.rows.map((r) => [r.request_trace_id, num(r.value), r.metadata])).toEqual([
+      ['rescued-0', -6, '{"source":"thumbs"}'],
+    ]);
   });
 
   it('with no trace id: the latest attempts grouped by request, and no trace', async () => {
@@ -301,7 +391,15 @@ describe('switchyard report reuse', () => {
     const viaReport = await frame(store, renderPanelQuery('overview/summary', { from, to }));
     const viaPanel = await run(overview, 'Requests');
     expect(viaReport.rows).toEqual(viaPanel.rows);
-    const latency = await frame(store, renderPanelQuery('overview/latency_by_model', { from, to, intervalMs: 10 * MIN, variables: { model: { current: ['gpt-4o'] } } }));
+    const latency = await frame(
+      store,
+      renderPanelQuery('overview/latency_by_model', {
+        from,
+        to,
+        intervalMs: 10 * MIN,
+        variables: { model: { current: ['gpt-4o'] } },
+      }),
+    );
     expect(latency.rows.map((r) => r.target)).toEqual(['openai gpt-4o']);
     expect(() => renderPanelQuery('../etc/passwd', { from, to })).toThrow(/invalid query name/);
   });

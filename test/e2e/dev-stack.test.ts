@@ -73,20 +73,31 @@ describe('sidecar → collector → ClickHouse', () => {
   it('stores every attempt and the request with metadata, rescued and cost', async () => {
     const base = `http://127.0.0.1:${stack.sidecarPort}`;
     a.enqueue({ status: 500 });
-    const r = await post(`${base}/v1/chat/completions`, chat('hello'), { 'x-switchyard-trace-id': 'e2e-rescued', 'x-switchyard-metadata': '{"user":"alice","feature":"search"}' });
+    const r = await post(`${base}/v1/chat/completions`, chat('hello'), {
+      'x-switchyard-trace-id': 'e2e-rescued',
+      'x-switchyard-metadata': '{"user":"alice","feature":"search"}',
+    });
     expect(r.status).toBe(200);
     const ok = await post(`${base}/v1/chat/completions`, chat('second'), { 'x-switchyard-trace-id': 'e2e-plain' });
     expect(ok.status).toBe(200);
 
-    const att = await until(() => rows("SELECT * FROM llm_attempts WHERE RequestTraceId = 'e2e-rescued' ORDER BY Attempt"), (v) => v.length >= 2);
-    expect(att.map((x) => [Number(x.Attempt), x.Target, x.Provider, x.Model, x.Outcome, Number(x.HttpStatus)])).toEqual([
-      [0, '0', 'openai', 'gpt-4o', 'http_error', 500],
-      [1, '1', 'openai', 'gpt-4o-mini', 'ok', 200],
-    ]);
+    const att = await until(
+      () => rows("SELECT * FROM llm_attempts WHERE RequestTraceId = 'e2e-rescued' ORDER BY Attempt"),
+      (v) => v.length >= 2,
+    );
+    expect(att.map((x) => [Number(x.Attempt), x.Target, x.Provider, x.Model, x.Outcome, Number(x.HttpStatus)])).toEqual(
+      [
+        [0, '0', 'openai', 'gpt-4o', 'http_error', 500],
+        [1, '1', 'openai', 'gpt-4o-mini', 'ok', 200],
+      ],
+    );
     expect(Number(att[1].InputTokens)).toBeGreaterThan(0);
     expect(att[1].TraceId).toBe(att[0].TraceId);
 
-    const req = await until(() => rows("SELECT * FROM llm_requests WHERE RequestTraceId = 'e2e-rescued'"), (v) => v.length >= 1);
+    const req = await until(
+      () => rows("SELECT * FROM llm_requests WHERE RequestTraceId = 'e2e-rescued'"),
+      (v) => v.length >= 1,
+    );
     expect([Number(req[0].Attempts), Number(req[0].HttpStatus), req[0].ConfigId]).toEqual([2, 200, 'default']);
     expect(Boolean(req[0].Rescued)).toBe(true);
     expect(req[0].Metadata).toEqual({ user: 'alice', feature: 'search' });
@@ -99,16 +110,27 @@ describe('sidecar → collector → ClickHouse', () => {
     const bad = await post(`${base}/v1/feedback`, { trace_id: 'e2e-rescued', value: 42 });
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toMatch(/value/);
-    const f = await post(`${base}/v1/feedback`, { trace_id: 'e2e-rescued', value: 7, weight: 0.5, metadata: { source: 'thumbs' } });
+    const f = await post(`${base}/v1/feedback`, {
+      trace_id: 'e2e-rescued',
+      value: 7,
+      weight: 0.5,
+      metadata: { source: 'thumbs' },
+    });
     expect(f.status).toBeLessThan(300);
-    const fb = await until(() => rows("SELECT * FROM llm_feedback WHERE TraceId = 'e2e-rescued'"), (v) => v.length >= 1);
+    const fb = await until(
+      () => rows("SELECT * FROM llm_feedback WHERE TraceId = 'e2e-rescued'"),
+      (v) => v.length >= 1,
+    );
     expect([Number(fb[0].Value), Number(fb[0].Weight)]).toEqual([7, 0.5]);
   });
 
   it('the embedded store answers @clickhouse/client over the HTTP interface', async () => {
     const client = createClient({ url: `http://127.0.0.1:${stack.clickhousePort}`, database: 'switchyard' });
     try {
-      const rs = await client.query({ query: "SELECT count() AS n FROM llm_requests WHERE RequestTraceId LIKE 'e2e-%'", format: 'JSONEachRow' });
+      const rs = await client.query({
+        query: "SELECT count() AS n FROM llm_requests WHERE RequestTraceId LIKE 'e2e-%'",
+        format: 'JSONEachRow',
+      });
       const [row] = await rs.json<{ n: string }>();
       expect(Number(row.n)).toBe(2);
     } finally {

@@ -32,7 +32,8 @@ export function anthropicHeaders(): Record<string, string> {
 /** x-api-key is always required (any value unless `apiKey` is set), then anthropic-version. */
 export function anthropicPrecheck(raw: http.IncomingHttpHeaders, apiKey: string | undefined): Reply | undefined {
   const key = raw['x-api-key'];
-  if (typeof key !== 'string' || key === '') return anthropicError(401, 'authentication_error', 'x-api-key header is required');
+  if (typeof key !== 'string' || key === '')
+    return anthropicError(401, 'authentication_error', 'x-api-key header is required');
   if (apiKey !== undefined && key !== apiKey) return anthropicError(401, 'authentication_error', 'invalid x-api-key');
   if (typeof raw['anthropic-version'] !== 'string' || raw['anthropic-version'] === '') {
     return anthropicError(400, 'invalid_request_error', 'anthropic-version: header is required');
@@ -40,7 +41,14 @@ export function anthropicPrecheck(raw: http.IncomingHttpHeaders, apiKey: string 
   return undefined;
 }
 
-const PY_TYPES: Record<string, string> = { string: 'a valid string', int: 'a valid integer', number: 'a valid number', boolean: 'a valid boolean', array: 'a valid list', object: 'a valid dictionary' };
+const PY_TYPES: Record<string, string> = {
+  string: 'a valid string',
+  int: 'a valid integer',
+  number: 'a valid number',
+  boolean: 'a valid boolean',
+  array: 'a valid list',
+  object: 'a valid dictionary',
+};
 
 /** Pydantic-style wording, as the Messages API answers: "max_tokens: Field required". */
 export function anthropicProblem(p: Problem): Reply {
@@ -59,12 +67,20 @@ export function anthropicProblem(p: Problem): Reply {
       break;
     }
     case 'min':
-      if (where === 'messages') return anthropicError(400, 'invalid_request_error', 'messages: at least one message is required');
-      msg = p.origin === 'array' ? `List should have at least ${p.limit} item after validation, not 0`
-        : p.origin === 'string' ? `String should have at least ${p.limit} character` : `Input should be greater than or equal to ${p.limit}`;
+      if (where === 'messages')
+        return anthropicError(400, 'invalid_request_error', 'messages: at least one message is required');
+      msg =
+        p.origin === 'array'
+          ? `List should have at least ${p.limit} item after validation, not 0`
+          : p.origin === 'string'
+            ? `String should have at least ${p.limit} character`
+            : `Input should be greater than or equal to ${p.limit}`;
       break;
     case 'max':
-      msg = p.origin === 'array' ? `List should have at most ${p.limit} items after validation` : `Input should be less than or equal to ${p.limit}`;
+      msg =
+        p.origin === 'array'
+          ? `List should have at most ${p.limit} items after validation`
+          : `Input should be less than or equal to ${p.limit}`;
       break;
     default:
       msg = 'Input is invalid';
@@ -75,11 +91,17 @@ export function anthropicProblem(p: Problem): Reply {
 const FAULT_TYPES: Record<number, [string, string]> = {
   400: ['invalid_request_error', 'Invalid request.'],
   401: ['authentication_error', 'invalid x-api-key'],
-  402: ['billing_error', 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.'],
+  402: [
+    'billing_error',
+    'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.',
+  ],
   403: ['permission_error', 'Your API key does not have permission to use the specified resource.'],
   404: ['not_found_error', 'Not Found'],
   413: ['request_too_large', 'Request exceeds the maximum allowed number of bytes.'],
-  429: ['rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later. You may also contact sales at https://www.anthropic.com/contact-sales to discuss your options for a rate limit increase.'],
+  429: [
+    'rate_limit_error',
+    'Number of request tokens has exceeded your per-minute rate limit (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later. You may also contact sales at https://www.anthropic.com/contact-sales to discuss your options for a rate limit increase.',
+  ],
   500: ['api_error', 'Internal server error'],
   504: ['timeout_error', 'Request timed out'],
   529: ['overloaded_error', 'Overloaded'],
@@ -87,8 +109,14 @@ const FAULT_TYPES: Record<number, [string, string]> = {
 
 export function anthropicFault(fault: Fault): Reply {
   const status = fault.status ?? 500;
-  const [type, message] = FAULT_TYPES[status] ?? [status >= 500 ? 'api_error' : 'invalid_request_error', `Fake Anthropic error ${status}`];
-  const headers = status === 429 ? { 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-tokens-remaining': '0' } : undefined;
+  const [type, message] = FAULT_TYPES[status] ?? [
+    status >= 500 ? 'api_error' : 'invalid_request_error',
+    `Fake Anthropic error ${status}`,
+  ];
+  const headers =
+    status === 429
+      ? { 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-tokens-remaining': '0' }
+      : undefined;
   return anthropicError(status, fault.errorType ?? type, fault.message ?? message, headers);
 }
 

@@ -8,20 +8,45 @@ import { check } from './validate.js';
 const CacheControl = z.looseObject({ type: z.literal('ephemeral'), ttl: z.enum(['5m', '1h']).optional() }).nullish();
 const TextBlock = z.looseObject({ type: z.literal('text'), text: z.string().min(1), cache_control: CacheControl });
 const ImageSource = z.discriminatedUnion('type', [
-  z.looseObject({ type: z.literal('base64'), media_type: z.enum(['image/jpeg', 'image/png', 'image/gif', 'image/webp']), data: z.string() }),
+  z.looseObject({
+    type: z.literal('base64'),
+    media_type: z.enum(['image/jpeg', 'image/png', 'image/gif', 'image/webp']),
+    data: z.string(),
+  }),
   z.looseObject({ type: z.literal('url'), url: z.string() }),
 ]);
 const Block = z.discriminatedUnion('type', [
   TextBlock,
   z.looseObject({ type: z.literal('image'), source: ImageSource, cache_control: CacheControl }),
-  z.looseObject({ type: z.literal('document'), source: z.looseObject({ type: z.string() }), cache_control: CacheControl }),
-  z.looseObject({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown()), cache_control: CacheControl }),
-  z.looseObject({ type: z.literal('tool_result'), tool_use_id: z.string(), content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(), is_error: z.boolean().optional(), cache_control: CacheControl }),
+  z.looseObject({
+    type: z.literal('document'),
+    source: z.looseObject({ type: z.string() }),
+    cache_control: CacheControl,
+  }),
+  z.looseObject({
+    type: z.literal('tool_use'),
+    id: z.string(),
+    name: z.string(),
+    input: z.record(z.string(), z.unknown()),
+    cache_control: CacheControl,
+  }),
+  z.looseObject({
+    type: z.literal('tool_result'),
+    tool_use_id: z.string(),
+    content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+    is_error: z.boolean().optional(),
+    cache_control: CacheControl,
+  }),
   z.looseObject({ type: z.literal('thinking'), thinking: z.string(), signature: z.string() }),
   z.looseObject({ type: z.literal('redacted_thinking'), data: z.string() }),
 ]);
 const Message = z.looseObject({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(Block)]) });
-const Tool = z.looseObject({ name: z.string(), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()).optional(), cache_control: CacheControl });
+const Tool = z.looseObject({
+  name: z.string(),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown()).optional(),
+  cache_control: CacheControl,
+});
 const ToolChoice = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('auto'), disable_parallel_tool_use: z.boolean().optional() }),
   z.looseObject({ type: z.literal('any'), disable_parallel_tool_use: z.boolean().optional() }),
@@ -46,11 +71,16 @@ type MessagesBody = z.infer<typeof MessagesBody>;
 
 function blockText(b: any): string {
   switch (b.type) {
-    case 'text': return b.text;
-    case 'tool_use': return `${b.name} ${JSON.stringify(b.input)}`;
-    case 'tool_result': return typeof b.content === 'string' ? b.content : JSON.stringify(b.content ?? '');
-    case 'image': return b.source.type === 'url' ? b.source.url : 'image';
-    default: return b.type;
+    case 'text':
+      return b.text;
+    case 'tool_use':
+      return `${b.name} ${JSON.stringify(b.input)}`;
+    case 'tool_result':
+      return typeof b.content === 'string' ? b.content : JSON.stringify(b.content ?? '');
+    case 'image':
+      return b.source.type === 'url' ? b.source.url : 'image';
+    default:
+      return b.type;
   }
 }
 
@@ -90,7 +120,11 @@ export function promptUsage(b: MessagesBody, seen: Set<string>) {
       creation = prefixTokens;
     }
   }
-  return { input_tokens: bp >= 0 ? rest : Math.max(1, rest), cache_creation_input_tokens: creation, cache_read_input_tokens: read };
+  return {
+    input_tokens: bp >= 0 ? rest : Math.max(1, rest),
+    cache_creation_input_tokens: creation,
+    cache_read_input_tokens: read,
+  };
 }
 
 function lastUserText(b: MessagesBody): { text: string; lastIsUserText: boolean } {
@@ -100,12 +134,15 @@ function lastUserText(b: MessagesBody): { text: string; lastIsUserText: boolean 
     if (m.role !== 'user') continue;
     if (typeof m.content === 'string') return { text: m.content, lastIsUserText: m === last };
     const texts = m.content.filter((c) => c.type === 'text').map((c: any) => c.text as string);
-    if (texts.length > 0) return { text: texts.join('\n'), lastIsUserText: m === last && !m.content.some((c) => c.type === 'tool_result') };
+    if (texts.length > 0)
+      return { text: texts.join('\n'), lastIsUserText: m === last && !m.content.some((c) => c.type === 'tool_result') };
   }
   return { text: '', lastIsUserText: false };
 }
 
-type Content = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+type Content =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
 function answer(b: MessagesBody) {
   const { text: user, lastIsUserText } = lastUserText(b);
@@ -160,7 +197,11 @@ export function messages(body: unknown, seen: Set<string>): Reply {
     if (Array.isArray(msgs)) {
       const i = msgs.findIndex((m: any) => m && m.role === 'system');
       if (i >= 0) {
-        return anthropicError(400, 'invalid_request_error', 'messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.');
+        return anthropicError(
+          400,
+          'invalid_request_error',
+          'messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, not "system" as an input message role.',
+        );
       }
     }
     return anthropicProblem(v.problem);
@@ -169,7 +210,11 @@ export function messages(body: unknown, seen: Set<string>): Reply {
   for (let i = 0; i < b.messages.length; i++) {
     const c = b.messages[i].content;
     if (c === '' || (Array.isArray(c) && c.length === 0 && i < b.messages.length - 1)) {
-      return anthropicError(400, 'invalid_request_error', `messages.${i}: all messages must have non-empty content except for the optional final assistant message`);
+      return anthropicError(
+        400,
+        'invalid_request_error',
+        `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
+      );
     }
   }
   const usage = promptUsage(b, seen);
@@ -182,12 +227,34 @@ export function messages(body: unknown, seen: Set<string>): Reply {
     service_tier: 'standard',
   };
   if (!b.stream) {
-    return { status: 200, json: { id, type: 'message', role: 'assistant', model: b.model, content: a.content, stop_reason: a.stop_reason, stop_sequence: a.stop_sequence, usage: fullUsage } };
+    return {
+      status: 200,
+      json: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model: b.model,
+        content: a.content,
+        stop_reason: a.stop_reason,
+        stop_sequence: a.stop_sequence,
+        usage: fullUsage,
+      },
+    };
   }
   const frames: string[] = [];
-  const ev = (type: string, data: Record<string, unknown>) => frames.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  const ev = (type: string, data: Record<string, unknown>) =>
+    frames.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   ev('message_start', {
-    message: { id, type: 'message', role: 'assistant', model: b.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...fullUsage, output_tokens: 1 } },
+    message: {
+      id,
+      type: 'message',
+      role: 'assistant',
+      model: b.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { ...fullUsage, output_tokens: 1 },
+    },
   });
   a.content.forEach((c, index) => {
     if (c.type === 'text') {
@@ -198,11 +265,15 @@ export function messages(body: unknown, seen: Set<string>): Reply {
       ev('content_block_start', { index, content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} } });
       if (index === 0) ev('ping', {});
       ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: '' } });
-      for (const f of fragments(JSON.stringify(c.input))) ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: f } });
+      for (const f of fragments(JSON.stringify(c.input)))
+        ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: f } });
     }
     ev('content_block_stop', { index });
   });
-  ev('message_delta', { delta: { stop_reason: a.stop_reason, stop_sequence: a.stop_sequence }, usage: { output_tokens: a.output_tokens } });
+  ev('message_delta', {
+    delta: { stop_reason: a.stop_reason, stop_sequence: a.stop_sequence },
+    usage: { output_tokens: a.output_tokens },
+  });
   ev('message_stop', {});
   return { status: 200, sse: frames };
 }

@@ -21,7 +21,14 @@ export interface FakeBedrockOptions {
   port?: number;
 }
 
-export const BEDROCK_MODELS = ['anthropic.claude-sonnet-4-5-20250929-v1:0', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'amazon.nova-pro-v1:0', 'amazon.nova-lite-v1:0', 'amazon.titan-embed-text-v2:0', 'cohere.embed-english-v3'];
+export const BEDROCK_MODELS = [
+  'anthropic.claude-sonnet-4-5-20250929-v1:0',
+  'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  'amazon.nova-pro-v1:0',
+  'amazon.nova-lite-v1:0',
+  'amazon.titan-embed-text-v2:0',
+  'cohere.embed-english-v3',
+];
 
 const FAULT_TYPES: Record<number, [string, string]> = {
   400: ['ValidationException', 'Malformed input request, please reformat your input and try again.'],
@@ -43,12 +50,26 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
   let fallback: Fault | undefined;
   const seen = new Set<string>();
 
-  const errorReply = (status: number, type: string, message: string): BedrockReply => ({ status, errorType: type, json: { message } });
+  const errorReply = (status: number, type: string, message: string): BedrockReply => ({
+    status,
+    errorType: type,
+    json: { message },
+  });
 
-  async function answer(method: string, path: string, raw: http.IncomingHttpHeaders, body: Buffer): Promise<BedrockReply & { stream?: boolean }> {
+  async function answer(
+    method: string,
+    path: string,
+    raw: http.IncomingHttpHeaders,
+    body: Buffer,
+  ): Promise<BedrockReply & { stream?: boolean }> {
     const bearer = /^Bearer\s+(.+)$/.exec(raw.authorization ?? '');
     if (bearer) {
-      if (bearer[1] !== opts.apiKey) return errorReply(403, 'UnrecognizedClientException', 'Invalid API Key format: Must start with pre-defined prefix');
+      if (bearer[1] !== opts.apiKey)
+        return errorReply(
+          403,
+          'UnrecognizedClientException',
+          'Invalid API Key format: Must start with pre-defined prefix',
+        );
     } else if (opts.keys) {
       const v = await verifySigV4({ method, path, headers: raw, body }, opts.keys, region);
       if (!v.ok) return errorReply(403, v.type, v.message);
@@ -74,7 +95,8 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
       const body = Buffer.concat(chunks);
       const path = req.url ?? '/';
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = SECRET.has(k) ? '[redacted]' : String(v);
+      for (const [k, v] of Object.entries(req.headers))
+        if (v !== undefined) headers[k] = SECRET.has(k) ? '[redacted]' : String(v);
       let parsed: unknown = body.toString('utf8');
       try {
         parsed = JSON.parse(parsed as string);
@@ -88,7 +110,13 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
     });
   });
 
-  async function serve(req: http.IncomingMessage, res: http.ServerResponse, rec: RecordedRequest, body: Buffer, fault: Fault): Promise<void> {
+  async function serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    rec: RecordedRequest,
+    body: Buffer,
+    fault: Fault,
+  ): Promise<void> {
     res.on('close', () => {
       if (!res.writableFinished && !fault.reset && fault.cutAfterEvents === undefined) fake.aborted++;
     });
@@ -103,16 +131,28 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
     const common: Record<string, string> = { 'x-amzn-requestid': randomUUID(), ...fault.headers };
     if (fault.retryAfter) common['retry-after'] = fault.retryAfter;
     if (reply.status >= 400 || !reply.events) {
-      const text = reply.status < 400 && fault.malformed ? '{"output": {"message": {"role": "assistant", "content": [{"text": "Hel' : JSON.stringify(reply.json);
-      if (reply.errorType) common['x-amzn-errortype'] = `${reply.errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`;
-      res.writeHead(reply.status, { ...common, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+      const text =
+        reply.status < 400 && fault.malformed
+          ? '{"output": {"message": {"role": "assistant", "content": [{"text": "Hel'
+          : JSON.stringify(reply.json);
+      if (reply.errorType)
+        common['x-amzn-errortype'] = `${reply.errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`;
+      res.writeHead(reply.status, {
+        ...common,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(text)),
+      });
       if (fault.slowBodyMs) {
         res.flushHeaders();
         await sleep(fault.slowBodyMs);
       }
       return void res.end(text);
     }
-    res.writeHead(200, { ...common, 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-bedrock-content-type': 'application/json' });
+    res.writeHead(200, {
+      ...common,
+      'content-type': 'application/vnd.amazon.eventstream',
+      'x-amzn-bedrock-content-type': 'application/json',
+    });
     res.flushHeaders();
     if (fault.firstChunkDelayMs) await sleep(fault.firstChunkDelayMs);
     const frames = reply.events.map(([type, payload]) => Buffer.from(encodeEvent('event', type, payload)));
@@ -121,7 +161,11 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
       if (fault.cutAfterEvents !== undefined && i >= fault.cutAfterEvents) return void req.socket.destroy();
       if (fault.errorAfterEvents !== undefined && i >= fault.errorAfterEvents) {
         const type = fault.errorType ?? 'serviceUnavailableException';
-        return void res.end(Buffer.from(encodeEvent('exception', type, { message: fault.message ?? 'Bedrock is unable to process your request.' })));
+        return void res.end(
+          Buffer.from(
+            encodeEvent('exception', type, { message: fault.message ?? 'Bedrock is unable to process your request.' }),
+          ),
+        );
       }
       let frame = frames[i];
       if (fault.malformed && i === 0) {

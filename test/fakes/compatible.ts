@@ -5,21 +5,83 @@
 import type { Reply } from './faults.js';
 import { chatCompletion } from './openai-chat.js';
 import { openaiAuth, openaiError, openaiFault, openaiHeaders } from './openai-errors.js';
-import { startFakeServer, type FakeOptions, type FakeServer, type Fault, type ProviderImpl, type RecordedRequest } from './server.js';
+import {
+  startFakeServer,
+  type FakeOptions,
+  type FakeServer,
+  type Fault,
+  type ProviderImpl,
+  type RecordedRequest,
+} from './server.js';
 
 export type Flavor = 'mistral' | 'deepseek' | 'groq' | 'xai';
 /** xAI reasoning models report this many reasoning tokens, apart from completion_tokens. */
 export const XAI_REASONING_TOKENS = 24;
 
-const MISTRAL_FIELDS = new Set(['model', 'messages', 'temperature', 'top_p', 'max_tokens', 'stream', 'stop', 'random_seed', 'response_format', 'tools', 'tool_choice', 'presence_penalty', 'frequency_penalty', 'n', 'parallel_tool_calls', 'prediction', 'prompt_mode', 'safe_prompt']);
+const MISTRAL_FIELDS = new Set([
+  'model',
+  'messages',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'stream',
+  'stop',
+  'random_seed',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'presence_penalty',
+  'frequency_penalty',
+  'n',
+  'parallel_tool_calls',
+  'prediction',
+  'prompt_mode',
+  'safe_prompt',
+]);
 
 function mistralCheck(body: Record<string, unknown>): Reply | undefined {
   const extra = Object.keys(body).find((k) => !MISTRAL_FIELDS.has(k));
   if (extra) {
-    return { status: 422, json: { object: 'error', message: { detail: [{ type: 'extra_forbidden', loc: ['body', extra], msg: 'Extra inputs are not permitted', input: body[extra] }] }, type: 'invalid_request_message_error', param: null, code: null } };
+    return {
+      status: 422,
+      json: {
+        object: 'error',
+        message: {
+          detail: [
+            {
+              type: 'extra_forbidden',
+              loc: ['body', extra],
+              msg: 'Extra inputs are not permitted',
+              input: body[extra],
+            },
+          ],
+        },
+        type: 'invalid_request_message_error',
+        param: null,
+        code: null,
+      },
+    };
   }
   const roles = (body.messages as Array<{ role: string }>).map((m) => m.role);
-  if (roles.includes('developer')) return { status: 422, json: { object: 'error', message: { detail: [{ type: 'literal_error', loc: ['body', 'messages', roles.indexOf('developer'), 'role'], msg: "Input should be 'system', 'user', 'assistant' or 'tool'" }] }, type: 'invalid_request_message_error', param: null, code: null } };
+  if (roles.includes('developer'))
+    return {
+      status: 422,
+      json: {
+        object: 'error',
+        message: {
+          detail: [
+            {
+              type: 'literal_error',
+              loc: ['body', 'messages', roles.indexOf('developer'), 'role'],
+              msg: "Input should be 'system', 'user', 'assistant' or 'tool'",
+            },
+          ],
+        },
+        type: 'invalid_request_message_error',
+        param: null,
+        code: null,
+      },
+    };
   return undefined;
 }
 
@@ -34,7 +96,11 @@ function flavorUsage(flavor: Flavor, u: any, model: string): any {
     }
     case 'xai': {
       if (!/^grok-(4|3-mini)/.test(model)) return u;
-      return { ...u, total_tokens: u.prompt_tokens + u.completion_tokens + XAI_REASONING_TOKENS, completion_tokens_details: { reasoning_tokens: XAI_REASONING_TOKENS } };
+      return {
+        ...u,
+        total_tokens: u.prompt_tokens + u.completion_tokens + XAI_REASONING_TOKENS,
+        completion_tokens_details: { reasoning_tokens: XAI_REASONING_TOKENS },
+      };
     }
     default:
       return u;
@@ -72,8 +138,10 @@ function transform(flavor: Flavor, reply: Reply, body: Record<string, unknown>):
 export function startFakeCompatible(flavor: Flavor, opts: FakeOptions = {}): Promise<FakeServer> {
   const route = (req: RecordedRequest): Reply => {
     const path = req.path.split('?')[0];
-    if (req.method !== 'POST' || !/\/chat\/completions$/.test(path)) return openaiError(404, `Invalid URL (${req.method} ${path})`, 'invalid_request_error');
-    if (typeof req.body !== 'object' || req.body === null) return openaiError(400, 'Invalid JSON body', 'invalid_request_error');
+    if (req.method !== 'POST' || !/\/chat\/completions$/.test(path))
+      return openaiError(404, `Invalid URL (${req.method} ${path})`, 'invalid_request_error');
+    if (typeof req.body !== 'object' || req.body === null)
+      return openaiError(400, 'Invalid JSON body', 'invalid_request_error');
     let body = req.body as Record<string, unknown>;
     if (flavor === 'mistral') {
       const bad = mistralCheck(body);
@@ -82,7 +150,8 @@ export function startFakeCompatible(flavor: Flavor, opts: FakeOptions = {}): Pro
       // Mistral always reports usage on the last chunk: ask the OpenAI fake for it.
       if (body.stream) body = { ...body, stream_options: { include_usage: true } };
     }
-    if (flavor === 'deepseek' && body.max_completion_tokens !== undefined) return openaiError(400, 'Unknown parameter: max_completion_tokens', 'invalid_request_error');
+    if (flavor === 'deepseek' && body.max_completion_tokens !== undefined)
+      return openaiError(400, 'Unknown parameter: max_completion_tokens', 'invalid_request_error');
     if (flavor === 'groq' && body.stream) body = { ...body, stream_options: { include_usage: true } };
     return transform(flavor, chatCompletion(body), body);
   };
@@ -95,7 +164,8 @@ export function startFakeCompatible(flavor: Flavor, opts: FakeOptions = {}): Pro
         : openaiFault(f, req),
     malformedFrame: 'data: {"id":"x","choices":[{"delta":{"content":\n\n',
     malformedBody: '{"id":"x","choices":[',
-    streamErrorFrame: (f: Fault) => `data: ${JSON.stringify({ error: { message: f.message ?? 'Provider returned error', code: f.status ?? 502 } })}\n\n`,
+    streamErrorFrame: (f: Fault) =>
+      `data: ${JSON.stringify({ error: { message: f.message ?? 'Provider returned error', code: f.status ?? 502 } })}\n\n`,
     commonHeaders: openaiHeaders,
   };
   return startFakeServer(impl, opts);

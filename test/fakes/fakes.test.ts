@@ -27,11 +27,21 @@ afterAll(async () => {
   await agent.close();
 });
 
-const ANT_HEADERS = { 'x-api-key': 'ant-test-key', 'anthropic-version': '2023-06-01', 'content-type': 'application/json' };
+const ANT_HEADERS = {
+  'x-api-key': 'ant-test-key',
+  'anthropic-version': '2023-06-01',
+  'content-type': 'application/json',
+};
 const OA_HEADERS = { authorization: 'Bearer sk-test-key', 'content-type': 'application/json' };
-const chatBody = (extra: Record<string, unknown> = {}) => JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi there' }], ...extra });
+const chatBody = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi there' }], ...extra });
 
-function post(url: string, body: string, headers: Record<string, string>, opts: { headersTimeout?: number; bodyTimeout?: number } = {}) {
+function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  opts: { headersTimeout?: number; bodyTimeout?: number } = {},
+) {
   return request(url, { method: 'POST', body, headers, dispatcher: agent, ...opts });
 }
 
@@ -49,23 +59,46 @@ function sse(text: string): { event?: string; data: string }[] {
 
 describe('fake OpenAI through the official SDK', () => {
   it('answers a chat completion with the real object shape and deterministic usage', async () => {
-    const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'be nice' }, { role: 'user', content: 'hi there' }] });
+    const r = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'system', content: 'be nice' },
+        { role: 'user', content: 'hi there' },
+      ],
+    });
     expect(r.object).toBe('chat.completion');
     expect(r.id).toMatch(/^chatcmpl-/);
     expect(r.model).toBe('gpt-4o-mini');
     expect(r.system_fingerprint).toBeTruthy();
-    expect(r.choices[0].message).toMatchObject({ role: 'assistant', content: 'Hello from fake-openai: hi there', refusal: null });
+    expect(r.choices[0].message).toMatchObject({
+      role: 'assistant',
+      content: 'Hello from fake-openai: hi there',
+      refusal: null,
+    });
     expect(r.choices[0].finish_reason).toBe('stop');
     const completion = countTokens('Hello from fake-openai: hi there');
-    expect(r.usage).toMatchObject({ completion_tokens: completion, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } });
+    expect(r.usage).toMatchObject({
+      completion_tokens: completion,
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    });
     expect(r.usage!.total_tokens).toBe(r.usage!.prompt_tokens + completion);
     expect(oa.requests).toHaveLength(1);
-    expect(oa.requests[0]).toMatchObject({ method: 'POST', path: '/v1/chat/completions', body: { model: 'gpt-4o-mini' } });
+    expect(oa.requests[0]).toMatchObject({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body: { model: 'gpt-4o-mini' },
+    });
     expect(oa.requests[0].headers.authorization).toBe('[redacted]');
   });
 
   it('streams chunks ending with finish_reason, a usage chunk and [DONE]', async () => {
-    const s = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'stream me please' }], stream: true, stream_options: { include_usage: true } });
+    const s = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'stream me please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks = [];
     for await (const c of s) chunks.push(c);
     expect(chunks[0].choices[0].delta.role).toBe('assistant');
@@ -79,15 +112,37 @@ describe('fake OpenAI through the official SDK', () => {
   });
 
   it('answers tool calls (forced by tool_choice) in full and as streamed fragments', async () => {
-    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['city'] } } }];
-    const r = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'weather?' }], tools, tool_choice: 'required' });
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_weather',
+          parameters: {
+            type: 'object',
+            properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
+            required: ['city'],
+          },
+        },
+      },
+    ];
+    const r = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'weather?' }],
+      tools,
+      tool_choice: 'required',
+    });
     expect(r.choices[0].finish_reason).toBe('tool_calls');
     const call = r.choices[0].message.tool_calls![0];
     expect(call.id).toMatch(/^call_/);
     expect(call.type === 'function' && call.function.name).toBe('get_weather');
     expect(call.type === 'function' && JSON.parse(call.function.arguments)).toEqual({ city: 'fake-city', unit: 'c' });
 
-    const s = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'please use a tool' }], tools, stream: true });
+    const s = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'please use a tool' }],
+      tools,
+      stream: true,
+    });
     let args = '';
     let name = '';
     let finish: string | null = null;
@@ -103,21 +158,33 @@ describe('fake OpenAI through the official SDK', () => {
   });
 
   it('stops at max_tokens with finish_reason length, and reports cached tokens for the marker', async () => {
-    const r = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'a long question [cache]' }], max_tokens: 2 });
+    const r = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'a long question [cache]' }],
+      max_tokens: 2,
+    });
     expect(r.choices[0].finish_reason).toBe('length');
     expect(r.choices[0].message.content).toBe('Hello fr');
     expect(r.usage!.prompt_tokens_details!.cached_tokens).toBe(Math.floor(r.usage!.prompt_tokens / 2));
   });
 
   it('returns embeddings as floats and as base64 of the same vectors', async () => {
-    const raw = await post(`${oa.url}/v1/embeddings`, JSON.stringify({ model: 'text-embedding-3-small', input: ['alpha', 'beta'], dimensions: 8 }), OA_HEADERS);
+    const raw = await post(
+      `${oa.url}/v1/embeddings`,
+      JSON.stringify({ model: 'text-embedding-3-small', input: ['alpha', 'beta'], dimensions: 8 }),
+      OA_HEADERS,
+    );
     const floats = (await raw.body.json()) as any;
     expect(floats.object).toBe('list');
     expect(floats.data.map((d: any) => d.index)).toEqual([0, 1]);
     expect(floats.data[0].embedding).toHaveLength(8);
     expect(floats.usage).toEqual({ prompt_tokens: countTokens('alpha') + countTokens('beta'), total_tokens: 3 });
     // The SDK asks for base64 and decodes it: it must get the same vector back.
-    const viaSdk = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['alpha', 'beta'], dimensions: 8 });
+    const viaSdk = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['alpha', 'beta'],
+      dimensions: 8,
+    });
     expect(viaSdk.data[1].embedding).toEqual(floats.data[1].embedding);
     expect(oa.requests[1].body.encoding_format).toBe('base64');
     expect(Array.from(embed('alpha', 8))).toEqual(floats.data[0].embedding);
@@ -131,7 +198,9 @@ describe('fake OpenAI through the official SDK', () => {
 
   it('surfaces an injected 429 with retry-after to the SDK as a RateLimitError', async () => {
     oa.enqueue({ status: 429, retryAfter: '2', retryAfterMs: 2000 });
-    const err = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    const err = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.status).toBe(429);
     expect(err.code).toBe('rate_limit_exceeded');
@@ -153,10 +222,21 @@ describe('fake OpenAI through the official SDK', () => {
 
     const missing = await post(`${oa.url}/v1/chat/completions`, JSON.stringify({ model: 'gpt-4o' }), OA_HEADERS);
     expect(missing.statusCode).toBe(400);
-    expect(await missing.body.json()).toEqual({ error: { message: "Missing required parameter: 'messages'.", type: 'invalid_request_error', param: 'messages', code: 'missing_required_parameter' } });
+    expect(await missing.body.json()).toEqual({
+      error: {
+        message: "Missing required parameter: 'messages'.",
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'missing_required_parameter',
+      },
+    });
     const noModel = await post(`${oa.url}/v1/chat/completions`, JSON.stringify({ messages: [] }), OA_HEADERS);
     expect(((await noModel.body.json()) as any).error.message).toBe('you must provide a model parameter');
-    const role = await post(`${oa.url}/v1/chat/completions`, JSON.stringify({ model: 'm', messages: [{ role: 'robot', content: 'x' }] }), OA_HEADERS);
+    const role = await post(
+      `${oa.url}/v1/chat/completions`,
+      JSON.stringify({ model: 'm', messages: [{ role: 'robot', content: 'x' }] }),
+      OA_HEADERS,
+    );
     expect(((await role.body.json()) as any).error).toMatchObject({ param: 'messages[0].role', code: 'invalid_value' });
     const notJson = await post(`${oa.url}/v1/chat/completions`, '{nope', OA_HEADERS);
     expect(notJson.statusCode).toBe(400);
@@ -166,7 +246,13 @@ describe('fake OpenAI through the official SDK', () => {
 
 describe('fake Anthropic over raw HTTP', () => {
   const msgUrl = () => `${an.url}/v1/messages`;
-  const msg = (extra: Record<string, unknown> = {}) => JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 256, messages: [{ role: 'user', content: 'hello claude' }], ...extra });
+  const msg = (extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 256,
+      messages: [{ role: 'user', content: 'hello claude' }],
+      ...extra,
+    });
 
   it('answers a message with the real shape', async () => {
     const r = await post(msgUrl(), msg({ system: 'be brief' }), ANT_HEADERS);
@@ -174,10 +260,21 @@ describe('fake Anthropic over raw HTTP', () => {
     expect(r.headers['request-id']).toMatch(/^req_/);
     expect(r.headers['anthropic-ratelimit-requests-remaining']).toBeDefined();
     const b = (await r.body.json()) as any;
-    expect(b).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-sonnet-4-6', stop_reason: 'end_turn', stop_sequence: null });
+    expect(b).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-6',
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+    });
     expect(b.id).toMatch(/^msg_/);
     expect(b.content).toEqual([{ type: 'text', text: 'Hello from fake-anthropic: hello claude' }]);
-    expect(b.usage).toMatchObject({ input_tokens: countTokens('be brief') + countTokens('hello claude'), output_tokens: countTokens('Hello from fake-anthropic: hello claude'), cache_read_input_tokens: 0, cache_creation_input_tokens: 0 });
+    expect(b.usage).toMatchObject({
+      input_tokens: countTokens('be brief') + countTokens('hello claude'),
+      output_tokens: countTokens('Hello from fake-anthropic: hello claude'),
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 0,
+    });
   });
 
   it('streams the real event sequence', async () => {
@@ -189,15 +286,35 @@ describe('fake Anthropic over raw HTTP', () => {
     expect(names.slice(-4)).toEqual(['content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
     const datas = events.map((e) => JSON.parse(e.data));
     datas.forEach((d, i) => expect(d.type).toBe(names[i])); // event: line and data.type agree
-    expect(datas[0].message).toMatchObject({ content: [], stop_reason: null, usage: { input_tokens: countTokens('hello claude') } });
-    const text = datas.filter((d) => d.type === 'content_block_delta').map((d) => d.delta.text).join('');
+    expect(datas[0].message).toMatchObject({
+      content: [],
+      stop_reason: null,
+      usage: { input_tokens: countTokens('hello claude') },
+    });
+    const text = datas
+      .filter((d) => d.type === 'content_block_delta')
+      .map((d) => d.delta.text)
+      .join('');
     expect(text).toBe('Hello from fake-anthropic: hello claude');
-    expect(datas.at(-2)).toMatchObject({ delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: countTokens(text) } });
+    expect(datas.at(-2)).toMatchObject({
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: countTokens(text) },
+    });
   });
 
   it('streams a forced tool call as input_json_delta fragments', async () => {
-    const tools = [{ name: 'lookup', description: 'd', input_schema: { type: 'object', properties: { q: { type: 'string' }, n: { type: 'integer' } } } }];
-    const r = await post(msgUrl(), msg({ stream: true, tools, tool_choice: { type: 'tool', name: 'lookup' } }), ANT_HEADERS);
+    const tools = [
+      {
+        name: 'lookup',
+        description: 'd',
+        input_schema: { type: 'object', properties: { q: { type: 'string' }, n: { type: 'integer' } } },
+      },
+    ];
+    const r = await post(
+      msgUrl(),
+      msg({ stream: true, tools, tool_choice: { type: 'tool', name: 'lookup' } }),
+      ANT_HEADERS,
+    );
     const datas = sse(await r.body.text()).map((e) => JSON.parse(e.data));
     const start = datas.find((d) => d.type === 'content_block_start');
     expect(start.content_block).toMatchObject({ type: 'tool_use', name: 'lookup', input: {} });
@@ -210,33 +327,68 @@ describe('fake Anthropic over raw HTTP', () => {
 
   it('honours stop_sequences and max_tokens', async () => {
     const s = (await (await post(msgUrl(), msg({ stop_sequences: ['claude'] }), ANT_HEADERS)).body.json()) as any;
-    expect(s).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'claude', content: [{ text: 'Hello from fake-anthropic: hello ' }] });
+    expect(s).toMatchObject({
+      stop_reason: 'stop_sequence',
+      stop_sequence: 'claude',
+      content: [{ text: 'Hello from fake-anthropic: hello ' }],
+    });
     const m = (await (await post(msgUrl(), msg({ max_tokens: 1 }), ANT_HEADERS)).body.json()) as any;
     expect(m).toMatchObject({ stop_reason: 'max_tokens', content: [{ text: 'Hell' }], usage: { output_tokens: 1 } });
   });
 
   it('reports cache creation on first sight of a cache_control prefix and cache reads after', async () => {
-    const system = [{ type: 'text', text: 'A long shared system prompt. '.repeat(20), cache_control: { type: 'ephemeral' } }];
+    const system = [
+      { type: 'text', text: 'A long shared system prompt. '.repeat(20), cache_control: { type: 'ephemeral' } },
+    ];
     const prefix = countTokens(system[0].text);
     const first = (await (await post(msgUrl(), msg({ system }), ANT_HEADERS)).body.json()) as any;
-    expect(first.usage).toMatchObject({ cache_creation_input_tokens: prefix, cache_read_input_tokens: 0, input_tokens: countTokens('hello claude') });
+    expect(first.usage).toMatchObject({
+      cache_creation_input_tokens: prefix,
+      cache_read_input_tokens: 0,
+      input_tokens: countTokens('hello claude'),
+    });
     const second = (await (await post(msgUrl(), msg({ system }), ANT_HEADERS)).body.json()) as any;
     expect(second.usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: prefix });
   });
 
   it('answers auth, version and validation errors with the real bodies', async () => {
-    const noKey = await post(msgUrl(), msg(), { 'anthropic-version': '2023-06-01', 'content-type': 'application/json' });
+    const noKey = await post(msgUrl(), msg(), {
+      'anthropic-version': '2023-06-01',
+      'content-type': 'application/json',
+    });
     expect(noKey.statusCode).toBe(401);
-    expect(await noKey.body.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: 'x-api-key header is required' } });
+    expect(await noKey.body.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error', message: 'x-api-key header is required' },
+    });
     const badKey = await post(msgUrl(), msg(), { ...ANT_HEADERS, 'x-api-key': 'nope' });
-    expect(((await badKey.body.json()) as any).error).toEqual({ type: 'authentication_error', message: 'invalid x-api-key' });
+    expect(((await badKey.body.json()) as any).error).toEqual({
+      type: 'authentication_error',
+      message: 'invalid x-api-key',
+    });
     const noVersion = await post(msgUrl(), msg(), { 'x-api-key': 'ant-test-key', 'content-type': 'application/json' });
     expect(noVersion.statusCode).toBe(400);
     expect(((await noVersion.body.json()) as any).error.message).toBe('anthropic-version: header is required');
-    const sys = await post(msgUrl(), msg({ messages: [{ role: 'system', content: 'x' }, { role: 'user', content: 'y' }] }), ANT_HEADERS);
+    const sys = await post(
+      msgUrl(),
+      msg({
+        messages: [
+          { role: 'system', content: 'x' },
+          { role: 'user', content: 'y' },
+        ],
+      }),
+      ANT_HEADERS,
+    );
     expect(sys.statusCode).toBe(400);
-    expect(((await sys.body.json()) as any).error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/Unexpected role "system"/) });
-    const noMax = await post(msgUrl(), JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }), ANT_HEADERS);
+    expect(((await sys.body.json()) as any).error).toMatchObject({
+      type: 'invalid_request_error',
+      message: expect.stringMatching(/Unexpected role "system"/),
+    });
+    const noMax = await post(
+      msgUrl(),
+      JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
+      ANT_HEADERS,
+    );
     expect(((await noMax.body.json()) as any).error.message).toBe('max_tokens: Field required');
     const empty = await post(msgUrl(), msg({ messages: [] }), ANT_HEADERS);
     expect(((await empty.body.json()) as any).error.message).toBe('messages: at least one message is required');
@@ -247,11 +399,18 @@ describe('fake Anthropic over raw HTTP', () => {
     const r = await post(msgUrl(), msg(), ANT_HEADERS);
     expect(r.statusCode).toBe(529);
     expect(r.headers['retry-after']).toBe('3');
-    expect(await r.body.json()).toMatchObject({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: expect.stringMatching(/^req_/) });
+    expect(await r.body.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'overloaded_error', message: 'Overloaded' },
+      request_id: expect.stringMatching(/^req_/),
+    });
     const s = await post(msgUrl(), msg({ stream: true }), ANT_HEADERS);
     expect(s.statusCode).toBe(200);
     const events = sse(await s.body.text());
     expect(events.map((e) => e.event)).toEqual(['message_start', 'content_block_start', 'ping', 'error']);
-    expect(JSON.parse(events[3].data)).toEqual({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+    expect(JSON.parse(events[3].data)).toEqual({
+      type: 'error',
+      error: { type: 'overloaded_error', message: 'Overloaded' },
+    });
   });
 });

@@ -9,7 +9,8 @@ let oa: FakeServer;
 let an: FakeServer;
 const agent = new Agent({ keepAliveTimeout: 1000 });
 const HEADERS = { authorization: 'Bearer k', 'content-type': 'application/json' };
-const chat = (stream = false) => JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'one two three four' }], stream });
+const chat = (stream = false) =>
+  JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'one two three four' }], stream });
 
 beforeAll(async () => {
   oa = await startFakeOpenAI();
@@ -25,7 +26,13 @@ afterAll(async () => {
 });
 
 function post(body: string, opts: { headersTimeout?: number; bodyTimeout?: number; signal?: AbortSignal } = {}) {
-  return request(`${oa.url}/v1/chat/completions`, { method: 'POST', body, headers: HEADERS, dispatcher: agent, ...opts });
+  return request(`${oa.url}/v1/chat/completions`, {
+    method: 'POST',
+    body,
+    headers: HEADERS,
+    dispatcher: agent,
+    ...opts,
+  });
 }
 
 const until = async (cond: () => boolean, ms = 500) => {
@@ -43,13 +50,17 @@ describe('faults at the socket level', () => {
     expect(r.headers['x-extra']).toBe('yes');
     expect(r.headers['x-request-id']).toMatch(/^req_/);
     expect(r.headers['openai-processing-ms']).toBeDefined();
-    expect(await r.body.json()).toEqual({ error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null } });
+    expect(await r.body.json()).toEqual({
+      error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null },
+    });
   });
 
   it('lets errorType and message override the body, and body replace it entirely', async () => {
     oa.enqueue({ status: 429, errorType: 'tokens', message: 'slow down' }, { status: 200, body: { hello: 'world' } });
     const a = await post(chat());
-    expect(await a.body.json()).toEqual({ error: { message: 'slow down', type: 'tokens', param: null, code: 'rate_limit_exceeded' } });
+    expect(await a.body.json()).toEqual({
+      error: { message: 'slow down', type: 'tokens', param: null, code: 'rate_limit_exceeded' },
+    });
     const b = await post(chat());
     expect(b.statusCode).toBe(200);
     expect(await b.body.json()).toEqual({ hello: 'world' });
@@ -77,7 +88,9 @@ describe('faults at the socket level', () => {
     oa.enqueue({ reset: true });
     const err = await post(chat()).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
-    expect([err.code, err.cause?.code]).toEqual(expect.arrayContaining([expect.stringMatching(/ECONNRESET|UND_ERR_SOCKET/)]));
+    expect([err.code, err.cause?.code]).toEqual(
+      expect.arrayContaining([expect.stringMatching(/ECONNRESET|UND_ERR_SOCKET/)]),
+    );
     expect(oa.aborted).toBe(0); // the fake closed it, not the client
   });
 
@@ -111,7 +124,10 @@ describe('faults at the socket level', () => {
     const text = await r.body.text();
     expect(() => JSON.parse(text)).toThrow();
     const s = await post(chat(true));
-    const lines = (await s.body.text()).split('\n\n').filter(Boolean).map((f) => f.slice('data: '.length));
+    const lines = (await s.body.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((f) => f.slice('data: '.length));
     const bad = lines.filter((l) => {
       if (l === '[DONE]') return false;
       try {
@@ -170,7 +186,11 @@ describe('faults at the socket level', () => {
   it('close() ends at once even with a hung request and idle keep-alive sockets', async () => {
     const f = await startFakeAnthropic();
     f.setDefault({ hang: true });
-    const pending = request(`${f.url}/v1/messages`, { method: 'POST', body: '{}', headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' } }).catch((e) => e);
+    const pending = request(`${f.url}/v1/messages`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
+    }).catch((e) => e);
     await until(() => f.requests.length === 1);
     const t0 = Date.now();
     await f.close();
@@ -184,7 +204,12 @@ describe('faults at the socket level', () => {
       method: 'POST',
       dispatcher: agent,
       headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      body: JSON.stringify({
+        model: 'claude-haiku-4-5',
+        max_tokens: 64,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
     });
     let got = '';
     const err = await (async () => {

@@ -7,8 +7,8 @@ export interface Reply {
   status: number;
   headers?: Record<string, string>;
   json?: unknown;
-  raw?: string;      // body sent as is (content-type still application/json)
-  sse?: string[];    // each item is one complete SSE frame ("…\n\n")
+  raw?: string; // body sent as is (content-type still application/json)
+  sse?: string[]; // each item is one complete SSE frame ("…\n\n")
 }
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
@@ -90,7 +90,11 @@ export async function deliver(
 
   if (reply.sse === undefined) {
     const body = reply.raw ?? JSON.stringify(reply.json);
-    res.writeHead(reply.status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+    res.writeHead(reply.status, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+    });
     if (fault.slowBodyMs) {
       res.flushHeaders();
       await sleep(fault.slowBodyMs);
@@ -101,7 +105,11 @@ export async function deliver(
   }
 
   const frames = reply.sse;
-  const plain = !fault.slowBodyMs && !fault.firstChunkDelayMs && fault.cutAfterEvents === undefined && fault.errorAfterEvents === undefined;
+  const plain =
+    !fault.slowBodyMs &&
+    !fault.firstChunkDelayMs &&
+    fault.cutAfterEvents === undefined &&
+    fault.errorAfterEvents === undefined;
   res.writeHead(reply.status, { ...headers, ...SSE_HEADERS });
   if (plain) {
     res.end(frames.join(''));

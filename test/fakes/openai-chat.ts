@@ -12,7 +12,11 @@ const Message = z.looseObject({
 });
 const Tool = z.looseObject({
   type: z.literal('function'),
-  function: z.looseObject({ name: z.string(), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
+  function: z.looseObject({
+    name: z.string(),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+  }),
 });
 const ChatBody = z.looseObject({
   model: z.string(),
@@ -26,7 +30,12 @@ const ChatBody = z.looseObject({
   top_p: z.number().min(0).max(1).nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   tools: z.array(Tool).nullish(),
-  tool_choice: z.union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) })]).nullish(),
+  tool_choice: z
+    .union([
+      z.enum(['none', 'auto', 'required']),
+      z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) }),
+    ])
+    .nullish(),
 });
 type ChatBody = z.infer<typeof ChatBody>;
 
@@ -40,7 +49,8 @@ function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   let s = '';
-  for (const p of content) if (p && typeof p === 'object' && typeof (p as any).text === 'string') s += (s ? '\n' : '') + (p as any).text;
+  for (const p of content)
+    if (p && typeof p === 'object' && typeof (p as any).text === 'string') s += (s ? '\n' : '') + (p as any).text;
   return s;
 }
 
@@ -69,7 +79,11 @@ function pickTool(b: ChatBody, lastIsUser: boolean, lastUser: string) {
 function answer(b: ChatBody): Answer {
   const msgs = b.messages;
   let lastUser = '';
-  for (let i = msgs.length - 1; i >= 0; i--) if (msgs[i].role === 'user') { lastUser = textOf(msgs[i].content); break; }
+  for (let i = msgs.length - 1; i >= 0; i--)
+    if (msgs[i].role === 'user') {
+      lastUser = textOf(msgs[i].content);
+      break;
+    }
   let promptText = '';
   for (const m of msgs) promptText += textOf(m.content) + '\n';
   let promptTokens = countTokens(promptText) + (b.tools ? countTokens(JSON.stringify(b.tools)) : 0);
@@ -83,11 +97,15 @@ function answer(b: ChatBody): Answer {
   let completion: number;
   let call: Answer['tool'];
   if (tool) {
-    call = { id: nextId('call_'), name: tool.function.name, arguments: JSON.stringify(argsFromSchema(tool.function.parameters)) };
+    call = {
+      id: nextId('call_'),
+      name: tool.function.name,
+      arguments: JSON.stringify(argsFromSchema(tool.function.parameters)),
+    };
     finish = 'tool_calls';
     completion = countTokens(call.name + call.arguments);
   } else {
-    const stops = typeof b.stop === 'string' ? [b.stop] : b.stop ?? undefined;
+    const stops = typeof b.stop === 'string' ? [b.stop] : (b.stop ?? undefined);
     text = applyStop(`Hello from fake-openai: ${lastUser}`, stops).text;
     const max = b.max_completion_tokens ?? b.max_tokens;
     if (max != null && countTokens(text) > max) {
@@ -106,7 +124,12 @@ function answer(b: ChatBody): Answer {
       completion_tokens: completion,
       total_tokens: promptTokens + completion,
       prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: reasoning,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     },
   };
 }
@@ -120,13 +143,25 @@ export function chatCompletion(body: unknown): Reply {
   const created = Math.floor(Date.now() / 1000);
   if (b.stream) return { status: 200, sse: streamFrames(b, a, id, created) };
   const message: Record<string, unknown> = { role: 'assistant', content: a.text, refusal: null, annotations: [] };
-  if (a.tool) message.tool_calls = [{ id: a.tool.id, type: 'function', function: { name: a.tool.name, arguments: a.tool.arguments } }];
+  if (a.tool)
+    message.tool_calls = [
+      { id: a.tool.id, type: 'function', function: { name: a.tool.name, arguments: a.tool.arguments } },
+    ];
   const n = b.n ?? 1;
   const choices = [];
   for (let i = 0; i < n; i++) choices.push({ index: i, message, logprobs: null, finish_reason: a.finish });
   return {
     status: 200,
-    json: { id, object: 'chat.completion', created, model: b.model, choices, usage: a.usage, service_tier: 'default', system_fingerprint: FINGERPRINT },
+    json: {
+      id,
+      object: 'chat.completion',
+      created,
+      model: b.model,
+      choices,
+      usage: a.usage,
+      service_tier: 'default',
+      system_fingerprint: FINGERPRINT,
+    },
   };
 }
 
@@ -135,14 +170,27 @@ function streamFrames(b: ChatBody, a: Answer, id: string, created: number): stri
   const frames: string[] = [];
   const push = (delta: Record<string, unknown>, finish: string | null) => {
     const chunk: Record<string, unknown> = {
-      id, object: 'chat.completion.chunk', created, model: b.model, service_tier: 'default', system_fingerprint: FINGERPRINT,
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: b.model,
+      service_tier: 'default',
+      system_fingerprint: FINGERPRINT,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     };
     if (withUsage) chunk.usage = null;
     frames.push(`data: ${JSON.stringify(chunk)}\n\n`);
   };
   if (a.tool) {
-    push({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: a.tool.id, type: 'function', function: { name: a.tool.name, arguments: '' } }], refusal: null }, null);
+    push(
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ index: 0, id: a.tool.id, type: 'function', function: { name: a.tool.name, arguments: '' } }],
+        refusal: null,
+      },
+      null,
+    );
     for (const f of fragments(a.tool.arguments)) push({ tool_calls: [{ index: 0, function: { arguments: f } }] }, null);
   } else {
     push({ role: 'assistant', content: '', refusal: null }, null);
@@ -150,7 +198,16 @@ function streamFrames(b: ChatBody, a: Answer, id: string, created: number): stri
   }
   push({}, a.finish);
   if (withUsage) {
-    const last = { id, object: 'chat.completion.chunk', created, model: b.model, service_tier: 'default', system_fingerprint: FINGERPRINT, choices: [], usage: a.usage };
+    const last = {
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: b.model,
+      service_tier: 'default',
+      system_fingerprint: FINGERPRINT,
+      choices: [],
+      usage: a.usage,
+    };
     frames.push(`data: ${JSON.stringify(last)}\n\n`);
   }
   frames.push('data: [DONE]\n\n');

@@ -5,23 +5,23 @@ import type { AddressInfo } from 'node:net';
 import { deliver, writeFast, type Reply } from './faults.js';
 
 export interface Fault {
-  status?: number;              // answer with this HTTP status and the provider's real error body for it
-  errorType?: string;           // override the provider error type/code in the body
+  status?: number; // answer with this HTTP status and the provider's real error body for it
+  errorType?: string; // override the provider error type/code in the body
   message?: string;
-  retryAfter?: string;          // 'retry-after' header value (seconds or HTTP-date)
-  retryAfterMs?: number;        // 'retry-after-ms' header (OpenAI sends it)
+  retryAfter?: string; // 'retry-after' header value (seconds or HTTP-date)
+  retryAfterMs?: number; // 'retry-after-ms' header (OpenAI sends it)
   headers?: Record<string, string>;
-  delayHeadersMs?: number;      // wait before sending status+headers
-  slowBodyMs?: number;          // non-stream: send headers, then wait this long before the body;
-                                // stream: wait this long between every SSE event
-  firstChunkDelayMs?: number;   // stream: wait before the first SSE event (after headers)
-  hang?: boolean;               // accept the request and never answer (until the socket closes)
-  cutAfterEvents?: number;      // stream: destroy the socket after N SSE events (mid-stream cut)
-  malformed?: boolean;          // 200 with a body that is not valid JSON (non-stream) / a bad SSE data line (stream)
-  reset?: boolean;              // destroy the socket right away (ECONNRESET at the client)
-  body?: unknown;               // non-stream: answer 'status' (default 200) with exactly this JSON
+  delayHeadersMs?: number; // wait before sending status+headers
+  slowBodyMs?: number; // non-stream: send headers, then wait this long before the body;
+  // stream: wait this long between every SSE event
+  firstChunkDelayMs?: number; // stream: wait before the first SSE event (after headers)
+  hang?: boolean; // accept the request and never answer (until the socket closes)
+  cutAfterEvents?: number; // stream: destroy the socket after N SSE events (mid-stream cut)
+  malformed?: boolean; // 200 with a body that is not valid JSON (non-stream) / a bad SSE data line (stream)
+  reset?: boolean; // destroy the socket right away (ECONNRESET at the client)
+  body?: unknown; // non-stream: answer 'status' (default 200) with exactly this JSON
   // Additions beyond the shared contract:
-  errorAfterEvents?: number;    // stream: after N SSE events send the provider's in-stream error event, then end
+  errorAfterEvents?: number; // stream: after N SSE events send the provider's in-stream error event, then end
 }
 
 export interface RecordedRequest {

@@ -41,7 +41,10 @@ export function applyStop(text: string, stops: string[] | undefined): { text: st
 
 /** JSON arguments that satisfy a (simple) JSON schema: first enum value, else a fixed value per type. */
 export function argsFromSchema(schema: any): Record<string, unknown> {
-  const props = schema && typeof schema === 'object' && schema.properties && typeof schema.properties === 'object' ? schema.properties : {};
+  const props =
+    schema && typeof schema === 'object' && schema.properties && typeof schema.properties === 'object'
+      ? schema.properties
+      : {};
   const out: Record<string, unknown> = {};
   for (const [k, p] of Object.entries<any>(props)) out[k] = valueFor(p, k);
   return out;
@@ -52,13 +55,20 @@ function valueFor(p: any, name: string): unknown {
   if (Array.isArray(p.enum) && p.enum.length > 0) return p.enum[0];
   const t = Array.isArray(p.type) ? p.type[0] : p.type;
   switch (t) {
-    case 'string': return `fake-${name}`;
-    case 'integer': return 42;
-    case 'number': return 4.2;
-    case 'boolean': return true;
-    case 'array': return p.items ? [valueFor(p.items, name)] : [];
-    case 'object': return argsFromSchema(p);
-    default: return null;
+    case 'string':
+      return `fake-${name}`;
+    case 'integer':
+      return 42;
+    case 'number':
+      return 4.2;
+    case 'boolean':
+      return true;
+    case 'array':
+      return p.items ? [valueFor(p.items, name)] : [];
+    case 'object':
+      return argsFromSchema(p);
+    default:
+      return null;
   }
 }
 

@@ -22,7 +22,10 @@ function at(body: unknown, path: PropertyKey[]): unknown {
 }
 
 /** Validates `body`; returns the first problem, or the parsed value. */
-export function check<T>(schema: z.ZodType<T>, body: unknown): { ok: true; value: T } | { ok: false; problem: Problem } {
+export function check<T>(
+  schema: z.ZodType<T>,
+  body: unknown,
+): { ok: true; value: T } | { ok: false; problem: Problem } {
   const r = schema.safeParse(body);
   if (r.success) return { ok: true, value: r.data };
   const iss: any = r.error.issues[0];
@@ -31,7 +34,10 @@ export function check<T>(schema: z.ZodType<T>, body: unknown): { ok: true; value
   const base = { path, input };
   switch (iss.code) {
     case 'invalid_type':
-      return { ok: false, problem: { ...base, kind: input === undefined ? 'missing' : 'type', expected: iss.expected } };
+      return {
+        ok: false,
+        problem: { ...base, kind: input === undefined ? 'missing' : 'type', expected: iss.expected },
+      };
     case 'invalid_value':
       return { ok: false, problem: { ...base, kind: 'enum', options: iss.values } };
     case 'too_small':

@@ -43,9 +43,18 @@ afterAll(async () => {
 
 const now = Date.now();
 const SEEDS = (): string[] => [
-  ...['overview', 'alerts', 'variables'].flatMap((f) => listQueries(f)).slice(0, 12).map((n) =>
-    expandQuery(loadQuery(n), { from: new Date(now - 3_600_000), to: new Date(now), intervalMs: 60_000, variables: allSelected(), mode: n.startsWith('alerts/') ? 'alert' : undefined }),
-  ),
+  ...['overview', 'alerts', 'variables']
+    .flatMap((f) => listQueries(f))
+    .slice(0, 12)
+    .map((n) =>
+      expandQuery(loadQuery(n), {
+        from: new Date(now - 3_600_000),
+        to: new Date(now),
+        intervalMs: 60_000,
+        variables: allSelected(),
+        mode: n.startsWith('alerts/') ? 'alert' : undefined,
+      }),
+    ),
   'SELECT 1',
   "SELECT count() FROM llm_requests WHERE ConfigId = 'x'",
   'SHOW TABLES',
@@ -55,15 +64,52 @@ const SEEDS = (): string[] => [
 ];
 
 const FRAGMENTS = (): string[] => [
-  `file('${secret}')`, ` FROM file('${secret}', 'LineAsString')`, `\`file\`('${secret}')`, ` INTO OUTFILE '${join(scratch, 'out.txt')}'`,
-  ` FROM url('http://127.0.0.1:${port}/', 'CSV', 'a String')`, ` FROM remote('127.0.0.1:${port}', system.one)`,
-  ' SETTINGS readonly = 0', ' SETTINGS max_execution_time = 0', '; SELECT 1', `; SELECT file('${secret}')`, ';',
-  "'", '"', '`', '/*', '*/', '--', '\n', '\\', '{p:String}', '(', ')', ',', ' UNION ALL ', ' WITH x AS (SELECT 1) ',
-  ' FORMAT JSON', ' FORMAT Native', ' FORMAT Null', 'SYSTEM FLUSH LOGS', 'INSERT INTO llm_feedback VALUES', 'SET readonly=0',
-  '\u0000', '\u202e', 'é', '🙂', ' numbers(1e11) ', ' catboostEvaluate(', ' EXPLAIN ', ' input(', ' view(',
+  `file('${secret}')`,
+  ` FROM file('${secret}', 'LineAsString')`,
+  `\`file\`('${secret}')`,
+  ` INTO OUTFILE '${join(scratch, 'out.txt')}'`,
+  ` FROM url('http://127.0.0.1:${port}/', 'CSV', 'a String')`,
+  ` FROM remote('127.0.0.1:${port}', system.one)`,
+  ' SETTINGS readonly = 0',
+  ' SETTINGS max_execution_time = 0',
+  '; SELECT 1',
+  `; SELECT file('${secret}')`,
+  ';',
+  "'",
+  '"',
+  '`',
+  '/*',
+  '*/',
+  '--',
+  '\n',
+  '\\',
+  '{p:String}',
+  '(',
+  ')',
+  ',',
+  ' UNION ALL ',
+  ' WITH x AS (SELECT 1) ',
+  ' FORMAT JSON',
+  ' FORMAT Native',
+  ' FORMAT Null',
+  'SYSTEM FLUSH LOGS',
+  'INSERT INTO llm_feedback VALUES',
+  'SET readonly=0',
+  '\u0000',
+  '\u202e',
+  'é',
+  '🙂',
+  ' numbers(1e11) ',
+  ' catboostEvaluate(',
+  ' EXPLAIN ',
+  ' input(',
+  ' view(',
 ];
 
-type Op = { k: 'insert'; at: number; frag: number } | { k: 'delete'; at: number; len: number } | { k: 'dup'; at: number; len: number };
+type Op =
+  | { k: 'insert'; at: number; frag: number }
+  | { k: 'delete'; at: number; len: number }
+  | { k: 'dup'; at: number; len: number };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ k: fc.constant('insert' as const), at: fc.nat(), frag: fc.nat() }),
   fc.record({ k: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 40 }) }),
@@ -82,29 +128,34 @@ function mutate(seed: string, ops: readonly Op[], frags: readonly string[]): str
 }
 
 describe('ClickHouse interface query fuzzing', () => {
-  it('answers every mutated query with a result or ClickHouse\'s own error, and never escapes', async () => {
+  it("answers every mutated query with a result or ClickHouse's own error, and never escapes", async () => {
     const seeds = SEEDS();
     const frags = FRAGMENTS();
     const seen = new Map<number, number>();
     await fuzz(
       settings,
       250,
-      fc.asyncProperty(fc.nat(), fc.array(opArb, { minLength: 1, maxLength: 6 }), fc.boolean(), async (seedIdx, ops, viaUrl) => {
-        const sql = mutate(seeds[seedIdx % seeds.length], ops, frags);
-        // URLSearchParams, not encodeURIComponent: a mutation may split a surrogate pair, which
-        // is still a string a client can send (as U+FFFD), not a reason for the test to throw.
-        const url = `http://127.0.0.1:${iface.port}/${viaUrl ? `?${new URLSearchParams({ query: sql })}` : ''}`;
-        const r = await fetch(url, { method: 'POST', body: viaUrl ? '' : sql });
-        const text = await r.text();
-        seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
-        expect(text).not.toContain(MARKER);
-        if (r.status === 200) return;
-        // A designed engine error (READONLY answers 500 on a server too), never our internal one.
-        const code = Number(r.headers.get('x-clickhouse-exception-code'));
-        expect(code, `${r.status} ${text.slice(0, 200)} for ${JSON.stringify(sql)}`).toBeGreaterThan(0);
-        expect(code, text).not.toBe(1001);
-        expect(text).toMatch(/^Code: \d+\. DB::Exception: /);
-      }),
+      fc.asyncProperty(
+        fc.nat(),
+        fc.array(opArb, { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        async (seedIdx, ops, viaUrl) => {
+          const sql = mutate(seeds[seedIdx % seeds.length], ops, frags);
+          // URLSearchParams, not encodeURIComponent: a mutation may split a surrogate pair, which
+          // is still a string a client can send (as U+FFFD), not a reason for the test to throw.
+          const url = `http://127.0.0.1:${iface.port}/${viaUrl ? `?${new URLSearchParams({ query: sql })}` : ''}`;
+          const r = await fetch(url, { method: 'POST', body: viaUrl ? '' : sql });
+          const text = await r.text();
+          seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+          expect(text).not.toContain(MARKER);
+          if (r.status === 200) return;
+          // A designed engine error (READONLY answers 500 on a server too), never our internal one.
+          const code = Number(r.headers.get('x-clickhouse-exception-code'));
+          expect(code, `${r.status} ${text.slice(0, 200)} for ${JSON.stringify(sql)}`).toBeGreaterThan(0);
+          expect(code, text).not.toBe(1001);
+          expect(text).toMatch(/^Code: \d+\. DB::Exception: /);
+        },
+      ),
     );
     expect(existsSync(join(scratch, 'out.txt'))).toBe(false);
     expect(readdirSync(scratch)).toEqual(['secret.txt']);

@@ -36,7 +36,13 @@ const ENVS: readonly NodeJS.ProcessEnv[] = [
  * (AnyValue-style nesting is 4 containers a level): thousands of levels add nothing here but
  * seconds of YAML rendering and parsing per run. The targeted test covers any depth.
  */
-const docOpArb = jsonOpArb.map((op) => (op.k === 'wrap' ? { ...op, depth: Math.min(op.depth, MAX_CONFIG_DEPTH + 20) } : op.k === 'nestAny' ? { ...op, depth: Math.min(op.depth, 30) } : op));
+const docOpArb = jsonOpArb.map((op) =>
+  op.k === 'wrap'
+    ? { ...op, depth: Math.min(op.depth, MAX_CONFIG_DEPTH + 20) }
+    : op.k === 'nestAny'
+      ? { ...op, depth: Math.min(op.depth, 30) }
+      : op,
+);
 
 /** Longest a single load may take before it counts as a hang (inputs here are a few KB). */
 const HANG_MS = 3000;
@@ -48,11 +54,15 @@ function load(text: string, source: string, env: NodeJS.ProcessEnv): void {
     const c = parseConfigText(text, source, env);
     if (!c.file || typeof c.file !== 'object') throw new Error('loaded without a file');
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw new Error(`${(err as Error)?.constructor?.name ?? typeof err} escaped instead of a ConfigError: ${(err as Error)?.message ?? String(err)}`);
+    if (!(err instanceof ConfigError))
+      throw new Error(
+        `${(err as Error)?.constructor?.name ?? typeof err} escaped instead of a ConfigError: ${(err as Error)?.message ?? String(err)}`,
+      );
     const m = err.message;
     // "<path>: <problem>", where the path is the file (syntax) or a place in the document.
     if (!/^[^\n]+?: \S/.test(m)) throw new Error(`ConfigError without a path: ${JSON.stringify(m.slice(0, 300))}`);
-    if (!err.issues.length || err.issues.some((i) => typeof i !== 'string' || i === '')) throw new Error(`ConfigError with empty issues: ${m.slice(0, 300)}`);
+    if (!err.issues.length || err.issues.some((i) => typeof i !== 'string' || i === ''))
+      throw new Error(`ConfigError with empty issues: ${m.slice(0, 300)}`);
   } finally {
     const ms = performance.now() - started;
     if (ms > HANG_MS) throw new Error(`loading took ${Math.round(ms)} ms (${text.length} chars)`);
@@ -83,9 +93,12 @@ describe(`config loading fuzzing (FUZZ_SEED=${S.seed})`, () => {
     await fuzz(
       S,
       600,
-      fc.property(fc.record({ seed: fc.nat(), ops: fc.array(textOpArb, { minLength: 1, maxLength: 5 }), env: fc.nat() }), ({ seed, ops, env }) => {
-        load(ops.reduce(applyTextOp, pick(YAML_SEEDS, seed)), 'fuzz.yaml', pick(ENVS, env));
-      }),
+      fc.property(
+        fc.record({ seed: fc.nat(), ops: fc.array(textOpArb, { minLength: 1, maxLength: 5 }), env: fc.nat() }),
+        ({ seed, ops, env }) => {
+          load(ops.reduce(applyTextOp, pick(YAML_SEEDS, seed)), 'fuzz.yaml', pick(ENVS, env));
+        },
+      ),
     );
   });
 
@@ -93,9 +106,12 @@ describe(`config loading fuzzing (FUZZ_SEED=${S.seed})`, () => {
     await fuzz(
       S,
       500,
-      fc.property(fc.record({ seed: fc.nat(), ops: fc.array(textOpArb, { minLength: 1, maxLength: 5 }), env: fc.nat() }), ({ seed, ops, env }) => {
-        load(ops.reduce(applyTextOp, JSON.stringify(pick(DOC_SEEDS, seed), null, 2)), 'fuzz.json', pick(ENVS, env));
-      }),
+      fc.property(
+        fc.record({ seed: fc.nat(), ops: fc.array(textOpArb, { minLength: 1, maxLength: 5 }), env: fc.nat() }),
+        ({ seed, ops, env }) => {
+          load(ops.reduce(applyTextOp, JSON.stringify(pick(DOC_SEEDS, seed), null, 2)), 'fuzz.json', pick(ENVS, env));
+        },
+      ),
     );
   });
 
@@ -103,9 +119,13 @@ describe(`config loading fuzzing (FUZZ_SEED=${S.seed})`, () => {
     await fuzz(
       S,
       200,
-      fc.property(fc.record({ seed: fc.nat(), ops: fc.array(docOpArb, { minLength: 1, maxLength: 5 }), env: fc.nat() }), ({ seed, ops, env }) => {
-        for (const [text, source] of renderings(mutateJson(pick(DOC_SEEDS, seed), ops))) load(text, source, pick(ENVS, env));
-      }),
+      fc.property(
+        fc.record({ seed: fc.nat(), ops: fc.array(docOpArb, { minLength: 1, maxLength: 5 }), env: fc.nat() }),
+        ({ seed, ops, env }) => {
+          for (const [text, source] of renderings(mutateJson(pick(DOC_SEEDS, seed), ops)))
+            load(text, source, pick(ENVS, env));
+        },
+      ),
     );
   });
 
@@ -128,18 +148,39 @@ describe(`config loading fuzzing (FUZZ_SEED=${S.seed})`, () => {
       const started = performance.now();
       expectConfigError(targets, 'deep.json', /^configs\.a(\.targets\[0\])+: nested more than \d+ levels deep/);
       expect(performance.now() - started).toBeLessThan(HANG_MS);
-      expectConfigError(`{"providers":{},"configs":{"a":{"provider":"openai","override_params":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}}}`, 'deep.json', /^configs\.a\.override_params\.x(\[0\])+: nested more than/);
+      expectConfigError(
+        `{"providers":{},"configs":{"a":{"provider":"openai","override_params":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}}}`,
+        'deep.json',
+        /^configs\.a\.override_params\.x(\[0\])+: nested more than/,
+      );
     }
     // Just inside the bound, nesting is validated as usual.
-    load(`{"providers":{"p":{"type":"openai"}},"configs":{"a":{"provider":"@p","override_params":{"x":${'['.repeat(MAX_CONFIG_DEPTH - 5)}${']'.repeat(MAX_CONFIG_DEPTH - 5)}}}}}`, 'ok.json', env);
+    load(
+      `{"providers":{"p":{"type":"openai"}},"configs":{"a":{"provider":"@p","override_params":{"x":${'['.repeat(MAX_CONFIG_DEPTH - 5)}${']'.repeat(MAX_CONFIG_DEPTH - 5)}}}}}`,
+      'ok.json',
+      env,
+    );
     // Regression: a "__proto__" key became the document's prototype, so its fields passed for the
     // document's own (a default_config, a providers table nobody wrote at the top level).
-    expectConfigError('__proto__: {default_config: zz}\nproviders: {}\n', 'proto.yaml', /^\(root\): Unrecognized key: "__proto__"/);
-    expectConfigError('{"__proto__": {"default_config": "zz"}, "providers": {}}', 'proto.json', /^\(root\): Unrecognized key: "__proto__"/);
+    expectConfigError(
+      '__proto__: {default_config: zz}\nproviders: {}\n',
+      'proto.yaml',
+      /^\(root\): Unrecognized key: "__proto__"/,
+    );
+    expectConfigError(
+      '{"__proto__": {"default_config": "zz"}, "providers": {}}',
+      'proto.json',
+      /^\(root\): Unrecognized key: "__proto__"/,
+    );
     expectConfigError('configs:\n  a: {__proto__: {provider: "@nope"}}\n', 'proto.yaml', /^configs\.a/);
     // YAML resource attacks are refused by the parser (alias expansion bound), not run.
     const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 10; i++) laughs.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      laughs.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const bombStart = performance.now();
     expectConfigError(laughs.join('\n'), 'bomb.yaml', /^bomb\.yaml: not valid YAML: .*alias/i);
     expect(performance.now() - bombStart).toBeLessThan(HANG_MS);
@@ -159,8 +200,14 @@ describe(`config loading fuzzing (FUZZ_SEED=${S.seed})`, () => {
       ['42\n', /^\(root\)/],
       ['server: {max_body_bytes: 1e999}\n', /^server\.max_body_bytes/],
       ['server: {deadline_ms: .nan}\n', /^server\.deadline_ms/],
-      ['providers: {p: {type: openai, api_key: "${UNSET_FUZZ_VAR}"}}\n', /^providers\.p\.api_key: environment variable UNSET_FUZZ_VAR is not set/],
-      ['configs: {a: {provider: "@p", strategy: {mode: conditional, conditions: [{query: {"metadata.x": {$regex: "("}}, then: b}]}}}\n', /^configs\.a/],
+      [
+        'providers: {p: {type: openai, api_key: "${UNSET_FUZZ_VAR}"}}\n',
+        /^providers\.p\.api_key: environment variable UNSET_FUZZ_VAR is not set/,
+      ],
+      [
+        'configs: {a: {provider: "@p", strategy: {mode: conditional, conditions: [{query: {"metadata.x": {$regex: "("}}, then: b}]}}}\n',
+        /^configs\.a/,
+      ],
     ] as const) {
       let thrown: unknown;
       try {

@@ -244,11 +244,20 @@ export type ByteOp =
 
 export const byteOpArb: fc.Arbitrary<ByteOp> = fc.oneof(
   fc.record({ k: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ k: fc.constant('set' as const), at: fc.nat(), byte: fc.constantFrom(0x00, 0x01, 0x02, 0x07, 0x0a, 0x12, 0x1a, 0x22, 0x7f, 0x80, 0xff) }),
+  fc.record({
+    k: fc.constant('set' as const),
+    at: fc.nat(),
+    byte: fc.constantFrom(0x00, 0x01, 0x02, 0x07, 0x0a, 0x12, 0x1a, 0x22, 0x7f, 0x80, 0xff),
+  }),
   fc.record({ k: fc.constant('insert' as const), at: fc.nat(), bytes: fc.nat() }),
   fc.record({ k: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 16 }) }),
   fc.record({ k: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ k: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 32 }), times: fc.integer({ min: 2, max: 50 }) }),
+  fc.record({
+    k: fc.constant('repeat' as const),
+    at: fc.nat(),
+    len: fc.integer({ min: 1, max: 32 }),
+    times: fc.integer({ min: 2, max: 50 }),
+  }),
 );
 
 export function applyByteOp(buf: Uint8Array, op: ByteOp): Uint8Array {
@@ -463,15 +472,39 @@ export const protoOpArb: fc.Arbitrary<ProtoOp> = fc.oneof(
   fc.record({ k: fc.constant('duplicate' as const), at: natAt }),
   fc.record({ k: fc.constant('swap' as const), at: natAt, with: natAt }),
   fc.record({ k: fc.constant('tagWt' as const), at: natAt, wt: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ k: fc.constant('fieldNum' as const), at: natAt, num: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constantFrom(2 ** 29 - 1, 19000, 2 ** 29, 2 ** 31)) }),
+  fc.record({
+    k: fc.constant('fieldNum' as const),
+    at: natAt,
+    num: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constantFrom(2 ** 29 - 1, 19000, 2 ** 29, 2 ** 31)),
+  }),
   fc.record({ k: fc.constant('payload' as const), at: natAt, bytes: fc.nat() }),
-  fc.record({ k: fc.constant('idLen' as const), at: natAt, len: fc.integer({ min: 0, max: 40 }), fill: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({
+    k: fc.constant('idLen' as const),
+    at: natAt,
+    len: fc.integer({ min: 0, max: 40 }),
+    fill: fc.integer({ min: 0, max: 255 }),
+  }),
   fc.record({ k: fc.constant('varint' as const), at: natAt, value: fc.nat() }),
   fc.record({ k: fc.constant('fixed' as const), at: natAt, value: fc.nat() }),
-  fc.record({ k: fc.constant('lenLie' as const), at: natAt, delta: fc.oneof(fc.integer({ min: -4, max: 4 }), fc.constantFrom(2 ** 31 - 1, 2 ** 32 + 3, 2 ** 35, 1e6)) }),
+  fc.record({
+    k: fc.constant('lenLie' as const),
+    at: natAt,
+    delta: fc.oneof(fc.integer({ min: -4, max: 4 }), fc.constantFrom(2 ** 31 - 1, 2 ** 32 + 3, 2 ** 35, 1e6)),
+  }),
   fc.record({ k: fc.constant('overlong' as const), at: natAt, extra: fc.integer({ min: 1, max: 12 }) }),
-  fc.record({ k: fc.constant('unknown' as const), at: natAt, num: fc.integer({ min: 0, max: 2 ** 29 - 1 }), wt: fc.integer({ min: 0, max: 7 }), bytes: fc.nat() }),
-  fc.record({ k: fc.constant('nest' as const), at: natAt, depth: fc.oneof(fc.integer({ min: 1, max: 60 }), fc.constantFrom(49, 50, 51, 99, 100, 101, 500)), kvlist: fc.boolean() }),
+  fc.record({
+    k: fc.constant('unknown' as const),
+    at: natAt,
+    num: fc.integer({ min: 0, max: 2 ** 29 - 1 }),
+    wt: fc.integer({ min: 0, max: 7 }),
+    bytes: fc.nat(),
+  }),
+  fc.record({
+    k: fc.constant('nest' as const),
+    at: natAt,
+    depth: fc.oneof(fc.integer({ min: 1, max: 60 }), fc.constantFrom(49, 50, 51, 99, 100, 101, 500)),
+    kvlist: fc.boolean(),
+  }),
   fc.record({ k: fc.constant('oneofs' as const), at: natAt }),
 );
 
@@ -548,7 +581,12 @@ export function mutateProto(seed: readonly WireField[], ops: readonly ProtoOp[])
       case 'unknown': {
         const host = f.kids ?? parent;
         const bytes = pick(NASTY_BYTES, op.bytes);
-        host.splice(op.at % (host.length + 1), 0, { num: op.num, wt: op.wt, varint: BigInt(bytes.length), bytes: op.wt === 1 ? pick(EDGE_FIXED, op.bytes) : bytes });
+        host.splice(op.at % (host.length + 1), 0, {
+          num: op.num,
+          wt: op.wt,
+          varint: BigInt(bytes.length),
+          bytes: op.wt === 1 ? pick(EDGE_FIXED, op.bytes) : bytes,
+        });
         break;
       }
       case 'nest': {
@@ -584,7 +622,8 @@ interface JsonSlot {
 function walkJson(doc: Json, out: JsonSlot[] = [], parent?: JsonSlot['parent'], key?: string | number): JsonSlot[] {
   out.push({ parent, key, value: doc });
   if (Array.isArray(doc)) doc.forEach((v, i) => walkJson(v, out, doc, i));
-  else if (doc && typeof doc === 'object' && !(RAW in doc)) for (const k of Object.keys(doc)) walkJson((doc as Record<string, Json>)[k], out, doc as Record<string, Json>, k);
+  else if (doc && typeof doc === 'object' && !(RAW in doc))
+    for (const k of Object.keys(doc)) walkJson((doc as Record<string, Json>)[k], out, doc as Record<string, Json>, k);
   return out;
 }
 
@@ -618,14 +657,26 @@ export const jsonOpArb: fc.Arbitrary<JsonOp> = fc.oneof(
   fc.record({ k: fc.constant('set' as const), at: natAt, value: fc.nat() }),
   fc.record({ k: fc.constant('addKey' as const), at: natAt, key: fc.nat(), value: fc.nat() }),
   fc.record({ k: fc.constant('retype' as const), at: natAt }),
-  fc.record({ k: fc.constant('wrap' as const), at: natAt, depth: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(100, 129, 1000, 6000)), asArray: fc.boolean() }),
-  fc.record({ k: fc.constant('nestAny' as const), at: natAt, depth: fc.oneof(fc.integer({ min: 1, max: 60 }), fc.constantFrom(100, 300, 3000)), kvlist: fc.boolean() }),
+  fc.record({
+    k: fc.constant('wrap' as const),
+    at: natAt,
+    depth: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(100, 129, 1000, 6000)),
+    asArray: fc.boolean(),
+  }),
+  fc.record({
+    k: fc.constant('nestAny' as const),
+    at: natAt,
+    depth: fc.oneof(fc.integer({ min: 1, max: 60 }), fc.constantFrom(100, 300, 3000)),
+    kvlist: fc.boolean(),
+  }),
   fc.record({ k: fc.constant('grow' as const), at: natAt, times: fc.integer({ min: 2, max: 200 }) }),
 );
 
 /** An OTLP AnyValue nested `depth` levels deep, as verbatim JSON text (never walked again). */
 export function deepJsonAnyValue(depth: number, kvlist: boolean): RawJson {
-  const [open, close] = kvlist ? ['{"kvlistValue":{"values":[{"key":"k","value":', '}]}}'] : ['{"arrayValue":{"values":[', ']}}'];
+  const [open, close] = kvlist
+    ? ['{"kvlistValue":{"values":[{"key":"k","value":', '}]}}']
+    : ['{"arrayValue":{"values":[', ']}}'];
   return raw(open.repeat(depth) + '{"stringValue":"leaf"}' + close.repeat(depth));
 }
 
@@ -660,8 +711,15 @@ export function mutateJson(seed: Json, ops: readonly JsonOp[]): Json {
         put(s, cloneJson(pick(NASTY_JSON, op.value)));
         break;
       case 'addKey': {
-        const objs = all.filter((x) => x.value && typeof x.value === 'object' && !Array.isArray(x.value) && !(RAW in x.value));
-        if (objs.length) setOwn(objs[op.at % objs.length].value as Record<string, Json>, pick(NASTY_KEYS, op.key), cloneJson(pick(NASTY_JSON, op.value)));
+        const objs = all.filter(
+          (x) => x.value && typeof x.value === 'object' && !Array.isArray(x.value) && !(RAW in x.value),
+        );
+        if (objs.length)
+          setOwn(
+            objs[op.at % objs.length].value as Record<string, Json>,
+            pick(NASTY_KEYS, op.key),
+            cloneJson(pick(NASTY_JSON, op.value)),
+          );
         break;
       }
       case 'retype':

@@ -14,11 +14,21 @@ import { gzipSync, deflateSync } from 'node:zlib';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type IdGenerator, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type IdGenerator,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startCollector, type RunningCollector } from '../../src/collector/index.js';
-import { decodeStatusProto, decodeTraceResponseProto, encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
+import {
+  decodeStatusProto,
+  decodeTraceResponseProto,
+  encodeTraceRequestProto,
+} from '../../src/collector/otlp-proto.js';
 import { openStore } from '../../src/store/open.js';
 import type { SpanStore } from '../../src/store/types.js';
 import { eventually, tempDir } from '../collector/helpers.js';
@@ -49,7 +59,10 @@ class SeededIds implements IdGenerator {
   constructor(private readonly next: () => number) {}
   private hex(bytes: number): string {
     let s = '';
-    for (let i = 0; i < bytes; i++) s += Math.floor(this.next() * 256).toString(16).padStart(2, '0');
+    for (let i = 0; i < bytes; i++)
+      s += Math.floor(this.next() * 256)
+        .toString(16)
+        .padStart(2, '0');
     return s.startsWith('00') ? 'a' + s.slice(1) : s;
   }
   generateTraceId(): string {
@@ -65,7 +78,12 @@ function sdkSpans(seed: number): ReadableSpan[][] {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     idGenerator: new SeededIds(prng(seed)),
-    resource: resourceFromAttributes({ 'service.name': 'fuzz-sdk', 'host.name': 'h1', 'process.pid': 42, 'deployment.environment': 'test' }),
+    resource: resourceFromAttributes({
+      'service.name': 'fuzz-sdk',
+      'host.name': 'h1',
+      'process.pid': 42,
+      'deployment.environment': 'test',
+    }),
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('fuzz-scope', '1.0.0');
@@ -73,7 +91,11 @@ function sdkSpans(seed: number): ReadableSpan[][] {
   const batches: ReadableSpan[][] = [];
   for (let b = 0; b < 4; b++) {
     exporter.reset();
-    const parent = tracer.startSpan(`request ${b}`, { kind: SpanKind.SERVER, startTime: t0 + b, attributes: { 'switchyard.attempts': 2, 'switchyard.rescued': true, 'http.response.status_code': 200 } });
+    const parent = tracer.startSpan(`request ${b}`, {
+      kind: SpanKind.SERVER,
+      startTime: t0 + b,
+      attributes: { 'switchyard.attempts': 2, 'switchyard.rescued': true, 'http.response.status_code': 200 },
+    });
     const child = tracer.startSpan('chat gpt-4o', {
       kind: SpanKind.CLIENT,
       startTime: t0 + b + 1,
@@ -86,7 +108,7 @@ function sdkSpans(seed: number): ReadableSpan[][] {
         'int.list': [1, 2, 3],
         'bool.list': [true, false],
         'double.list': [1.5, -0.25],
-        'unicode': 'é🚀\u202e',
+        unicode: 'é🚀\u202e',
       },
       links: [{ context: parent.spanContext(), attributes: { 'link.kind': 'parent' } }],
     });
@@ -104,7 +126,11 @@ let uniq = 0;
 /** A unique, valid trace id (hex) for spans the test looks for in the store. */
 function freshTraceId(): string {
   uniq++;
-  return ((BigInt(S.seed >>> 0) << 64n) | (BigInt(Date.now()) << 16n) | BigInt(uniq)).toString(16).padStart(32, '0').slice(-32).replace(/^0/, 'f');
+  return ((BigInt(S.seed >>> 0) << 64n) | (BigInt(Date.now()) << 16n) | BigInt(uniq))
+    .toString(16)
+    .padStart(32, '0')
+    .slice(-32)
+    .replace(/^0/, 'f');
 }
 
 /** protobufjs-shaped request with what the SDK never sends: kvlist and bytes values, nested arrays. */
@@ -128,13 +154,41 @@ function richRequest(traceHex: string, name = 'rich'): Record<string, unknown> {
                 startTimeUnixNano: String(now),
                 endTimeUnixNano: String(now + 5_000_000n),
                 attributes: [
-                  { key: 'kv', value: { kvlistValue: { values: [{ key: 'b', value: { intValue: -7 } }, { key: 'a', value: { doubleValue: 0.5 } }] } } },
-                  { key: 'arr', value: { arrayValue: { values: [{ stringValue: 'x' }, { arrayValue: { values: [{ boolValue: true }] } }] } } },
+                  {
+                    key: 'kv',
+                    value: {
+                      kvlistValue: {
+                        values: [
+                          { key: 'b', value: { intValue: -7 } },
+                          { key: 'a', value: { doubleValue: 0.5 } },
+                        ],
+                      },
+                    },
+                  },
+                  {
+                    key: 'arr',
+                    value: {
+                      arrayValue: { values: [{ stringValue: 'x' }, { arrayValue: { values: [{ boolValue: true }] } }] },
+                    },
+                  },
                   { key: 'bytes', value: { bytesValue: Buffer.from([0, 1, 2, 255]) } },
                   { key: 'big', value: { intValue: '-9223372036854775808' } },
                 ],
-                events: [{ timeUnixNano: String(now + 1n), name: 'e', attributes: [{ key: 'ek', value: { stringValue: 'ev' } }] }],
-                links: [{ traceId: Buffer.from(traceHex, 'hex'), spanId: Buffer.from('00f067aa0ba902b7', 'hex'), traceState: '', attributes: [] }],
+                events: [
+                  {
+                    timeUnixNano: String(now + 1n),
+                    name: 'e',
+                    attributes: [{ key: 'ek', value: { stringValue: 'ev' } }],
+                  },
+                ],
+                links: [
+                  {
+                    traceId: Buffer.from(traceHex, 'hex'),
+                    spanId: Buffer.from('00f067aa0ba902b7', 'hex'),
+                    traceState: '',
+                    attributes: [],
+                  },
+                ],
                 status: { code: 2, message: 'boom' },
               },
             ],
@@ -165,7 +219,17 @@ function richJson(traceHex: string, name = 'rich-json'): Record<string, unknown>
                 startTimeUnixNano: String(now),
                 endTimeUnixNano: Number(now + 5_000_000n),
                 attributes: [
-                  { key: 'kv', value: { kvlistValue: { values: [{ key: 'b', value: { intValue: '-7' } }, { key: 'a', value: { doubleValue: 'NaN' } }] } } },
+                  {
+                    key: 'kv',
+                    value: {
+                      kvlistValue: {
+                        values: [
+                          { key: 'b', value: { intValue: '-7' } },
+                          { key: 'a', value: { doubleValue: 'NaN' } },
+                        ],
+                      },
+                    },
+                  },
                   { key: 'arr', value: { arrayValue: { values: [{ stringValue: 'x' }, { boolValue: false }] } } },
                   { key: 'bytes', value: { bytesValue: 'AAEC/w==' } },
                   { key: 'int', value: { intValue: 5 } },
@@ -213,7 +277,17 @@ const transportArb: fc.Arbitrary<Transport> = fc.record({
 function contentType(enc: Enc, n: number): string | undefined {
   const right = enc === 'proto' ? 'application/x-protobuf' : 'application/json';
   const other = enc === 'proto' ? 'application/json' : 'application/x-protobuf';
-  return [right, `${right}; charset=utf-8`, right.toUpperCase(), enc === 'proto' ? 'application/protobuf' : ' application/json ;', other, 'text/plain', undefined, 'application/json5', 'multipart/form-data; boundary=x'][n];
+  return [
+    right,
+    `${right}; charset=utf-8`,
+    right.toUpperCase(),
+    enc === 'proto' ? 'application/protobuf' : ' application/json ;',
+    other,
+    'text/plain',
+    undefined,
+    'application/json5',
+    'multipart/form-data; boundary=x',
+  ][n];
 }
 
 function encodeBody(body: Uint8Array, n: number): { body: Uint8Array; encoding?: string } {
@@ -271,7 +345,12 @@ async function send(body: Uint8Array, headers: Record<string, string | undefined
   const h: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = v;
   const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: new Uint8Array(body), headers: h });
-  const out = { status: res.status, contentType: res.headers.get('content-type'), retryAfter: res.headers.get('retry-after'), body: Buffer.from(await res.arrayBuffer()) };
+  const out = {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    retryAfter: res.headers.get('retry-after'),
+    body: Buffer.from(await res.arrayBuffer()),
+  };
   statuses.set(out.status, (statuses.get(out.status) ?? 0) + 1);
   return out;
 }
@@ -280,7 +359,8 @@ async function send(body: Uint8Array, headers: Record<string, string | undefined
 function judge(a: Answer, sentContentType: string | undefined): void {
   const what = `status ${a.status}, content-type ${a.contentType}, body ${a.body.subarray(0, 200).toString('latin1')}`;
   if (![200, 400, 413, 415, 429, 503].includes(a.status)) throw new Error(`unexpected ${what}`);
-  if ((a.status === 429 || a.status === 503) && !a.retryAfter) throw new Error(`backpressure without Retry-After: ${what}`);
+  if ((a.status === 429 || a.status === 503) && !a.retryAfter)
+    throw new Error(`backpressure without Retry-After: ${what}`);
   // Answers use the request's encoding; a Content-Type we do not take is answered in JSON.
   const enc = mediaEncoding(sentContentType) ?? 'json';
   const wantType = enc === 'proto' ? 'application/x-protobuf' : 'application/json';
@@ -288,15 +368,22 @@ function judge(a: Answer, sentContentType: string | undefined): void {
   if (a.status === 200) {
     if (enc === 'proto') {
       const r = decodeTraceResponseProto(a.body);
-      if (r.partialSuccess && !(r.partialSuccess.rejectedSpans > 0 && r.partialSuccess.errorMessage)) throw new Error(`odd partial_success: ${what}`);
+      if (r.partialSuccess && !(r.partialSuccess.rejectedSpans > 0 && r.partialSuccess.errorMessage))
+        throw new Error(`odd partial_success: ${what}`);
     } else {
-      const r = JSON.parse(a.body.toString('utf8')) as { partialSuccess?: { rejectedSpans: string; errorMessage: string } };
+      const r = JSON.parse(a.body.toString('utf8')) as {
+        partialSuccess?: { rejectedSpans: string; errorMessage: string };
+      };
       if (typeof r !== 'object' || r === null) throw new Error(`200 body is not an object: ${what}`);
-      if (r.partialSuccess && !(/^[1-9]\d*$/.test(r.partialSuccess.rejectedSpans) && r.partialSuccess.errorMessage)) throw new Error(`odd partialSuccess: ${what}`);
+      if (r.partialSuccess && !(/^[1-9]\d*$/.test(r.partialSuccess.rejectedSpans) && r.partialSuccess.errorMessage))
+        throw new Error(`odd partialSuccess: ${what}`);
     }
     return;
   }
-  const st = enc === 'proto' ? decodeStatusProto(a.body) : (JSON.parse(a.body.toString('utf8')) as { code: number; message: string });
+  const st =
+    enc === 'proto'
+      ? decodeStatusProto(a.body)
+      : (JSON.parse(a.body.toString('utf8')) as { code: number; message: string });
   if (!(Number.isInteger(st.code) && st.code > 0)) throw new Error(`Status without a code: ${what}`);
   if (typeof st.message !== 'string' || st.message.length === 0) throw new Error(`Status without a reason: ${what}`);
 }
@@ -324,7 +411,15 @@ beforeAll(async () => {
   const spool = ramDir('sy-fuzz-spool-');
   cleanups.push(data.cleanup, spool.cleanup);
   store = await openStore({ dataDir: data.dir });
-  collector = await startCollector({ store, spoolDir: spool.dir, host: '127.0.0.1', port: 0, flushIntervalMs: 50, maxBodyBytes: MAX_BODY, decodeThreads: 1 });
+  collector = await startCollector({
+    store,
+    spoolDir: spool.dir,
+    host: '127.0.0.1',
+    port: 0,
+    flushIntervalMs: 50,
+    maxBodyBytes: MAX_BODY,
+    decodeThreads: 1,
+  });
   // Half the runs decode in the request thread (before the worker is up), half on the worker.
   await collector.decodersReady();
 });
@@ -334,7 +429,8 @@ afterAll(async () => {
   await store?.close();
   vi.unstubAllEnvs();
   for (const c of cleanups) c();
-  if (process.env.FUZZ_VERBOSE) console.log(`otlp fuzz seed ${S.seed}: statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+  if (process.env.FUZZ_VERBOSE)
+    console.log(`otlp fuzz seed ${S.seed}: statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
 });
 
 async function storedCount(traceId: string): Promise<number> {
@@ -348,24 +444,36 @@ async function expectHealthy(): Promise<void> {
   expect(health.status).toBe(200);
   const protoTrace = freshTraceId();
   const jsonTrace = freshTraceId();
-  const p = await send(encodeTraceRequestProto(richRequest(protoTrace, 'after-fuzz')), { 'content-type': 'application/x-protobuf' });
+  const p = await send(encodeTraceRequestProto(richRequest(protoTrace, 'after-fuzz')), {
+    'content-type': 'application/x-protobuf',
+  });
   expect(p.status).toBe(200);
   expect(p.body.length).toBe(0); // no partial_success: every span accepted
-  const j = await send(Buffer.from(JSON.stringify(richJson(jsonTrace, 'after-fuzz-json'))), { 'content-type': 'application/json' });
+  const j = await send(Buffer.from(JSON.stringify(richJson(jsonTrace, 'after-fuzz-json'))), {
+    'content-type': 'application/json',
+  });
   expect(j.status).toBe(200);
   expect(j.body.toString()).toBe('{}');
-  await eventually(async () => {
-    expect(await storedCount(protoTrace)).toBe(1);
-    expect(await storedCount(jsonTrace)).toBe(1);
-  }, 15_000, 50);
+  await eventually(
+    async () => {
+      expect(await storedCount(protoTrace)).toBe(1);
+      expect(await storedCount(jsonTrace)).toBe(1);
+    },
+    15_000,
+    50,
+  );
   // Every span acknowledged during the fuzzing reached the store: none is stuck in memory or in
   // the spool behind a batch the store refused, and the store is still taking writes.
-  await eventually(async () => {
-    const m = await spanMetrics();
-    expect(m.store_up).toBe(1);
-    expect([m.queued, m.spool_rows]).toEqual([0, 0]);
-    expect(m.written_total + m.replayed_total).toBe(m.received_total - m.rejected_total);
-  }, 15_000, 50);
+  await eventually(
+    async () => {
+      const m = await spanMetrics();
+      expect(m.store_up).toBe(1);
+      expect([m.queued, m.spool_rows]).toEqual([0, 0]);
+      expect(m.written_total + m.replayed_total).toBe(m.received_total - m.rejected_total);
+    },
+    15_000,
+    50,
+  );
 }
 
 async function spanMetrics(): Promise<Record<string, number>> {
@@ -385,7 +493,12 @@ describe(`OTLP/HTTP intake fuzzing (FUZZ_SEED=${S.seed})`, () => {
       S,
       100,
       fc.asyncProperty(
-        fc.record({ seed: fc.nat(), ops: fc.array(protoOpArb, { minLength: 1, maxLength: 4 }), bytes: fc.array(byteOpArb, { maxLength: 2 }), t: transportArb }),
+        fc.record({
+          seed: fc.nat(),
+          ops: fc.array(protoOpArb, { minLength: 1, maxLength: 4 }),
+          bytes: fc.array(byteOpArb, { maxLength: 2 }),
+          t: transportArb,
+        }),
         async ({ seed, ops, bytes, t }) => {
           let body = mutateProto(pick(PROTO_SEEDS, seed), ops);
           for (const op of bytes) body = applyByteOp(body, op);
@@ -400,7 +513,12 @@ describe(`OTLP/HTTP intake fuzzing (FUZZ_SEED=${S.seed})`, () => {
       S,
       100,
       fc.asyncProperty(
-        fc.record({ seed: fc.nat(), ops: fc.array(jsonOpArb, { minLength: 1, maxLength: 4 }), bytes: fc.array(byteOpArb, { maxLength: 2 }), t: transportArb }),
+        fc.record({
+          seed: fc.nat(),
+          ops: fc.array(jsonOpArb, { minLength: 1, maxLength: 4 }),
+          bytes: fc.array(byteOpArb, { maxLength: 2 }),
+          t: transportArb,
+        }),
         async ({ seed, ops, bytes, t }) => {
           let body: Uint8Array = Buffer.from(jsonText(mutateJson(pick(JSON_SEEDS, seed), ops)));
           for (const op of bytes) body = applyByteOp(body, op);
@@ -423,7 +541,11 @@ describe(`OTLP/HTTP intake fuzzing (FUZZ_SEED=${S.seed})`, () => {
           t: transportArb,
         }),
         async ({ enc, seed, noise, bytes, t }) => {
-          let body: Uint8Array = noise ?? (enc === 'proto' ? serializeWire(pick(PROTO_SEEDS, seed)) : Buffer.from(JSON.stringify(pick(JSON_SEEDS, seed))));
+          let body: Uint8Array =
+            noise ??
+            (enc === 'proto'
+              ? serializeWire(pick(PROTO_SEEDS, seed))
+              : Buffer.from(JSON.stringify(pick(JSON_SEEDS, seed))));
           for (const op of bytes) body = applyByteOp(body, op);
           await sendAndJudge(enc, body, t);
         },
@@ -432,7 +554,13 @@ describe(`OTLP/HTTP intake fuzzing (FUZZ_SEED=${S.seed})`, () => {
   });
 
   it('answers a burst of concurrent mutated exports (decode pool with bodies in flight)', async () => {
-    const arb = fc.record({ enc: fc.constantFrom<Enc>('proto', 'json'), seed: fc.nat(), p: fc.array(protoOpArb, { maxLength: 3 }), j: fc.array(jsonOpArb, { maxLength: 3 }), t: transportArb });
+    const arb = fc.record({
+      enc: fc.constantFrom<Enc>('proto', 'json'),
+      seed: fc.nat(),
+      p: fc.array(protoOpArb, { maxLength: 3 }),
+      j: fc.array(jsonOpArb, { maxLength: 3 }),
+      t: transportArb,
+    });
     const cases = fc.sample(arb, { seed: S.seed, numRuns: S.runs(40) });
     // At most 64 in flight (FUZZ_RUNS can ask for thousands; the kernel's accept backlog is not under test).
     const answers: PromiseSettledResult<Answer>[] = [];
@@ -440,13 +568,22 @@ describe(`OTLP/HTTP intake fuzzing (FUZZ_SEED=${S.seed})`, () => {
       answers.push(
         ...(await Promise.allSettled(
           cases.slice(i, i + 64).map((c) => {
-            const body = c.enc === 'proto' ? mutateProto(pick(PROTO_SEEDS, c.seed), c.p) : Buffer.from(jsonText(mutateJson(pick(JSON_SEEDS, c.seed), c.j)));
+            const body =
+              c.enc === 'proto'
+                ? mutateProto(pick(PROTO_SEEDS, c.seed), c.p)
+                : Buffer.from(jsonText(mutateJson(pick(JSON_SEEDS, c.seed), c.j)));
             return sendAndJudge(c.enc, body, c.t);
           }),
         )),
       );
     }
-    const failed = answers.flatMap((a, i) => (a.status === 'rejected' ? [`case ${JSON.stringify(cases[i])}: ${(a.reason as Error).message} ${String((a.reason as { cause?: unknown }).cause ?? '')}`] : []));
+    const failed = answers.flatMap((a, i) =>
+      a.status === 'rejected'
+        ? [
+            `case ${JSON.stringify(cases[i])}: ${(a.reason as Error).message} ${String((a.reason as { cause?: unknown }).cause ?? '')}`,
+          ]
+        : [],
+    );
     expect(failed, `FUZZ_SEED=${S.seed}`).toEqual([]);
   });
 
@@ -492,16 +629,23 @@ describe(`OTLP/HTTP intake fuzzing (FUZZ_SEED=${S.seed})`, () => {
       ['name', 5],
       ['traceId', 12],
     ] as const) {
-      const doc = richJson(freshTraceId(), 'numbers') as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
+      const doc = richJson(freshTraceId(), 'numbers') as {
+        resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[];
+      };
       doc.resourceSpans[0].scopeSpans[0].spans[0][field] = value;
       const a = await sendAndJudge('json', Buffer.from(JSON.stringify(doc)), ok);
       expect([200, 400], `${field}=${value}`).toContain(a.status);
     }
     // A gzip body that inflates past the limit → 413, within the bound.
     const bomb = gzipSync(Buffer.alloc(MAX_BODY * 4));
-    expect((await send(bomb, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' })).status).toBe(413);
+    expect((await send(bomb, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' })).status).toBe(
+      413,
+    );
     // Several mutually contradicting length prefixes in a row (each lie a few bytes off).
-    const lies = mutateProto(base, [0, 1, 2, 3, 4, 5].map((at) => ({ k: 'lenLie' as const, at, delta: (at % 2 ? 1 : -1) * 3 })));
+    const lies = mutateProto(
+      base,
+      [0, 1, 2, 3, 4, 5].map((at) => ({ k: 'lenLie' as const, at, delta: (at % 2 ? 1 : -1) * 3 })),
+    );
     expect((await sendAndJudge('proto', lies, ok)).status).toBe(400);
     // A valid span with a value nested 40 levels deep (inside protobufjs' limit) is stored whole.
     const inside = await sendAndJudge('proto', mutateProto(base, [{ k: 'nest', at: 0, depth: 40, kvlist: false }]), ok);

@@ -77,12 +77,22 @@ describe('bad input', () => {
   });
 
   it('invalid inline config → 400 with the schema path', async () => {
-    const r = await post(url(), chat(), { 'x-switchyard-config': JSON.stringify({ strategy: { mode: 'fallback' }, targets: [{ provider: '@oai', request_timeout: -5 }] }) });
+    const r = await post(url(), chat(), {
+      'x-switchyard-config': JSON.stringify({
+        strategy: { mode: 'fallback' },
+        targets: [{ provider: '@oai', request_timeout: -5 }],
+      }),
+    });
     expect(r.status).toBe(400);
     expect(r.json.error.message).toContain('config.targets[0].request_timeout');
     const r2 = await post(url(), chat(), { 'x-switchyard-config': '{broken' });
     expect(r2.status).toBe(400);
-    const r3 = await post(url(), chat(), { 'x-switchyard-config': JSON.stringify({ strategy: { mode: 'loadbalance' }, targets: [{ provider: '@oai', weight: 0 }] }) });
+    const r3 = await post(url(), chat(), {
+      'x-switchyard-config': JSON.stringify({
+        strategy: { mode: 'loadbalance' },
+        targets: [{ provider: '@oai', weight: 0 }],
+      }),
+    });
     expect(r3.status).toBe(400);
     expect(r3.json.error.message).toMatch(/all weights are 0/);
   });

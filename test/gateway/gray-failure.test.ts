@@ -39,7 +39,11 @@ describe('gray failure', () => {
       const t0 = Date.now();
       const r = await post(`${sc.url}/v1/chat/completions`, chat(`q${i}`));
       expect(r.status).toBe(200);
-      timings.push({ ms: Date.now() - t0, attempts: r.headers.get('x-switchyard-attempts'), provider: r.headers.get('x-switchyard-provider') });
+      timings.push({
+        ms: Date.now() - t0,
+        attempts: r.headers.get('x-switchyard-attempts'),
+        provider: r.headers.get('x-switchyard-provider'),
+      });
     }
     // every request was answered by the backup
     expect(timings.every((t) => t.provider === 'backup')).toBe(true);

@@ -10,7 +10,18 @@ import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { chat, post, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
 /** Every secret configured below (or set in the environment): none may reach the listener. */
-const SECRETS = ['sk-real', 'sk-local', 'az-real', 'az-ad-real', 'br-real', 'vx-real', 'gm-real', 'an-real', 'sk-slug-openai', 'ambient-bedrock'];
+const SECRETS = [
+  'sk-real',
+  'sk-local',
+  'az-real',
+  'az-ad-real',
+  'br-real',
+  'vx-real',
+  'gm-real',
+  'an-real',
+  'sk-slug-openai',
+  'ambient-bedrock',
+];
 
 interface Seen {
   method: string;
@@ -129,22 +140,37 @@ function expectRefused(r: Awaited<ReturnType<typeof post>>, path: string, code =
 
 describe('an inline config cannot move a configured provider', () => {
   it('refuses the exfiltration: @openai-prod with custom_host pointed at another listener', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), cfg({ targets: [{ provider: '@openai-prod', custom_host: `${evil.url}/v1` }] }));
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat(),
+      cfg({ targets: [{ provider: '@openai-prod', custom_host: `${evil.url}/v1` }] }),
+    );
     expectRefused(r, 'config.targets[0].custom_host');
     expect(r.json.error.message).toContain('@openai-prod');
   });
 
   it('refuses it with the x-portkey-config spelling too', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), cfg({ targets: [{ provider: '@openai-prod', custom_host: `${evil.url}/v1` }] }, 'x-portkey-config'));
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat(),
+      cfg({ targets: [{ provider: '@openai-prod', custom_host: `${evil.url}/v1` }] }, 'x-portkey-config'),
+    );
     expectRefused(r, 'config.targets[0].custom_host');
   });
 
   it('refuses it on a root leaf and deep in a nested tree', async () => {
-    const root = await post(`${sc.url}/v1/chat/completions`, chat(), cfg({ provider: '@openai-prod', custom_host: `${evil.url}/v1` }));
+    const root = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat(),
+      cfg({ provider: '@openai-prod', custom_host: `${evil.url}/v1` }),
+    );
     expectRefused(root, 'config.custom_host');
     const nested = {
       strategy: { mode: 'fallback' },
-      targets: [{ provider: '@local-prod' }, { strategy: { mode: 'loadbalance' }, targets: [{ provider: '@openai-prod', base_url: `${evil.url}/v1` }] }],
+      targets: [
+        { provider: '@local-prod' },
+        { strategy: { mode: 'loadbalance' }, targets: [{ provider: '@openai-prod', base_url: `${evil.url}/v1` }] },
+      ],
     };
     const deep = await post(`${sc.url}/v1/chat/completions`, chat(), cfg(nested));
     expectRefused(deep, 'config.targets[1].targets[0].base_url');
@@ -196,13 +222,21 @@ describe('an inline config cannot move a configured provider', () => {
   });
 
   it.each(['openai-prod', '@openai-prod'])('refuses virtual_key "%s" with custom_host', async (vk) => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), cfg({ targets: [{ virtual_key: vk, custom_host: `${evil.url}/v1` }] }));
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat(),
+      cfg({ targets: [{ virtual_key: vk, custom_host: `${evil.url}/v1` }] }),
+    );
     expectRefused(r, 'config.targets[0].custom_host');
   });
 
   it('refuses a bare provider name that is a configured slug, with or without its own api_key', async () => {
     for (const t of [{ provider: 'openai-prod' }, { provider: 'openai-prod', api_key: 'sk-caller' }]) {
-      const r = await post(`${sc.url}/v1/chat/completions`, chat(), cfg({ targets: [{ ...t, custom_host: `${evil.url}/v1` }] }));
+      const r = await post(
+        `${sc.url}/v1/chat/completions`,
+        chat(),
+        cfg({ targets: [{ ...t, custom_host: `${evil.url}/v1` }] }),
+      );
       expectRefused(r, 'config.targets[0].custom_host');
     }
   });
@@ -210,14 +244,22 @@ describe('an inline config cannot move a configured provider', () => {
   it('refuses a bare provider type that is also a configured slug ("openai") with custom_host', async () => {
     evil.seen.length = 0;
     for (const t of [{ provider: 'openai' }, { provider: 'openai', api_key: 'sk-caller' }, { virtual_key: 'openai' }]) {
-      const r = await post(`${slugNamedOpenai.url}/v1/chat/completions`, chat(), cfg({ ...t, custom_host: `${evil.url}/v1` }));
+      const r = await post(
+        `${slugNamedOpenai.url}/v1/chat/completions`,
+        chat(),
+        cfg({ ...t, custom_host: `${evil.url}/v1` }),
+      );
       expectRefused(r, 'config.custom_host');
       expect(r.json.error.message).toContain('"@openai"');
     }
   });
 
   it('still lets an inline config name configured providers at their own endpoint', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), cfg({ targets: [{ provider: '@local-prod', override_params: { model: 'gpt-4o-mini' } }] }));
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat(),
+      cfg({ targets: [{ provider: '@local-prod', override_params: { model: 'gpt-4o-mini' } }] }),
+    );
     expect(r.status).toBe(200);
     expect(up.requests).toHaveLength(1);
     expect(evil.seen).toEqual([]);
@@ -226,7 +268,16 @@ describe('an inline config cannot move a configured provider', () => {
 
 describe('an inline target with its own endpoint', () => {
   it('reaches its listener with its own api_key, never a configured one', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), cfg({ provider: 'openai', api_key: 'sk-caller', custom_host: `${evil.url}/v1`, override_params: { model: 'gpt-4o' } }));
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat(),
+      cfg({
+        provider: 'openai',
+        api_key: 'sk-caller',
+        custom_host: `${evil.url}/v1`,
+        override_params: { model: 'gpt-4o' },
+      }),
+    );
     expect(r.status).toBe(200);
     expect(r.json.choices[0].message.content).toBe('from the listener');
     expect(evil.seen).toHaveLength(1);
@@ -242,14 +293,26 @@ describe('an inline target with its own endpoint', () => {
     try {
       for (const provider of ['openai', 'openai-compatible', 'anthropic', 'gemini', 'azure-openai', 'bedrock']) {
         evil.seen.length = 0;
-        await post(`${sc.url}/v1/chat/completions`, chat(), cfg({ provider, custom_host: `${evil.url}/v1`, override_params: { model: 'gpt-4o' } }));
+        await post(
+          `${sc.url}/v1/chat/completions`,
+          chat(),
+          cfg({ provider, custom_host: `${evil.url}/v1`, override_params: { model: 'gpt-4o' } }),
+        );
         expect(evil.seen, provider).toHaveLength(1);
         const h = evil.seen[0].headers;
-        expect([h.authorization, h['x-api-key'], h['api-key'], h['x-goog-api-key']], provider).toEqual([undefined, undefined, undefined, undefined]);
+        expect([h.authorization, h['x-api-key'], h['api-key'], h['x-goog-api-key']], provider).toEqual([
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+        ]);
         expect(leakedSecrets(evil.seen[0]), provider).toEqual([]);
       }
     } finally {
-      for (const [k, v] of [['AWS_BEARER_TOKEN_BEDROCK', saved.token], ['AWS_REGION', saved.region]] as const) {
+      for (const [k, v] of [
+        ['AWS_BEARER_TOKEN_BEDROCK', saved.token],
+        ['AWS_REGION', saved.region],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -258,26 +321,38 @@ describe('an inline target with its own endpoint', () => {
 
   it('cannot pick up a provider through the model field ("@slug/model")', async () => {
     // A model naming a provider inside the target's params is just a model string sent to the target.
-    const inParams = await post(`${sc.url}/v1/chat/completions`, chat(), cfg({ provider: 'openai', custom_host: `${evil.url}/v1`, override_params: { model: '@openai-prod/gpt-4o' } }));
+    const inParams = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat(),
+      cfg({ provider: 'openai', custom_host: `${evil.url}/v1`, override_params: { model: '@openai-prod/gpt-4o' } }),
+    );
     expect(inParams.status).toBe(200);
     expect(evil.seen).toHaveLength(1);
     expect(evil.seen[0].headers.authorization).toBeUndefined();
     expect(leakedSecrets(evil.seen[0])).toEqual([]);
     // The request's model field names a configured provider: it goes to that provider's own endpoint.
     evil.seen.length = 0;
-    const inBody = await post(`${sc.url}/v1/chat/completions`, chat('hi', { model: '@local-prod/gpt-4o' }), cfg({ provider: 'openai', custom_host: `${evil.url}/v1` }));
+    const inBody = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat('hi', { model: '@local-prod/gpt-4o' }),
+      cfg({ provider: 'openai', custom_host: `${evil.url}/v1` }),
+    );
     expect(inBody.status).toBe(200);
     expect(up.requests).toHaveLength(1);
     expect(evil.seen).toEqual([]);
     // …and an inline config that moves a configured provider is refused even then.
     up.reset();
-    const both = await post(`${sc.url}/v1/chat/completions`, chat('hi', { model: '@openai-prod/gpt-4o' }), cfg({ provider: '@openai-prod', custom_host: `${evil.url}/v1` }));
+    const both = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat('hi', { model: '@openai-prod/gpt-4o' }),
+      cfg({ provider: '@openai-prod', custom_host: `${evil.url}/v1` }),
+    );
     expectRefused(both, 'config.custom_host');
   });
 });
 
 describe("the file's own targets with custom_host (defense in depth in resolveProvider)", () => {
-  it('send no entry credentials to a host that is not the entry\'s endpoint', async () => {
+  it("send no entry credentials to a host that is not the entry's endpoint", async () => {
     for (const id of ['proxied', 'proxied-vertex', 'proxied-azure-ad', 'proxied-bedrock']) {
       evil.seen.length = 0;
       await post(`${sc.url}/v1/chat/completions`, chat(), { 'x-switchyard-config': id });
@@ -310,7 +385,11 @@ describe('server.inline_configs', () => {
     expect(bySlug.status).toBe(200);
     up.reset();
     for (const header of ['x-switchyard-config', 'x-portkey-config']) {
-      const r = await post(`${idsOnly.url}/v1/chat/completions`, chat(), cfg({ provider: 'openai', api_key: 'sk-caller', custom_host: `${evil.url}/v1` }, header));
+      const r = await post(
+        `${idsOnly.url}/v1/chat/completions`,
+        chat(),
+        cfg({ provider: 'openai', api_key: 'sk-caller', custom_host: `${evil.url}/v1` }, header),
+      );
       expectRefused(r, 'server.inline_configs', 'inline_config_refused');
       expect(r.json.error.message).toContain('ids_only');
     }
@@ -335,7 +414,13 @@ describe('server.inline_configs', () => {
   it('is checked when the file loads', () => {
     expect(parseConfigText('configs: {}', 'x.yaml', {}).file.server.inline_configs).toBe('allow');
     expect(() => parseConfigText('server: {inline_configs: maybe}', 'x.yaml', {})).toThrow(/server\.inline_configs/);
-    expect(() => parseConfigText('providers: {p: {type: openai}}\nconfigs: {c: {provider: "@p"}}\nserver: {inline_configs: "off"}', 'x.yaml', {})).toThrow(/server\.inline_configs: "off" needs default_config/);
+    expect(() =>
+      parseConfigText(
+        'providers: {p: {type: openai}}\nconfigs: {c: {provider: "@p"}}\nserver: {inline_configs: "off"}',
+        'x.yaml',
+        {},
+      ),
+    ).toThrow(/server\.inline_configs: "off" needs default_config/);
   });
 });
 

@@ -5,12 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeServer } from '../fakes/anthropic.js';
 import { startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
-const VK = { ok: 'vk-anthropic-0123456789abcdef', limited: 'vk-limited-0123456789abcdef', haiku: 'vk-haiku-only-0123456789abcd' };
+const VK = {
+  ok: 'vk-anthropic-0123456789abcdef',
+  limited: 'vk-limited-0123456789abcdef',
+  haiku: 'vk-haiku-only-0123456789abcd',
+};
 
 let ant: FakeServer;
 let sc: TestSidecar;
 const sdk = (apiKey: string) => new Anthropic({ baseURL: sc.url, apiKey, maxRetries: 0 });
-const ask = (c: Anthropic, model = 'claude-sonnet-4-6') => c.messages.create({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+const ask = (c: Anthropic, model = 'claude-sonnet-4-6') =>
+  c.messages.create({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
 
 beforeAll(async () => {
   ant = await startFakeAnthropic({ apiKey: 'sk-ant-real' });
@@ -72,7 +77,15 @@ describe('guardrails on /v1/messages', () => {
   it('an input guardrail that blocks → 446 in Anthropic shape with hook_results; nothing reaches the provider', async () => {
     const before = ant.requests.length;
     const e = (await sdk(VK.ok)
-      .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 20, system: 'Be brief.', messages: [{ role: 'user', content: 'my Password is hunter2' }] }, { headers: { 'x-switchyard-config': 'guarded' } })
+      .messages.create(
+        {
+          model: 'claude-sonnet-4-6',
+          max_tokens: 20,
+          system: 'Be brief.',
+          messages: [{ role: 'user', content: 'my Password is hunter2' }],
+        },
+        { headers: { 'x-switchyard-config': 'guarded' } },
+      )
       .catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
     expect(e.status).toBe(446);
     const body = e.error as any;
@@ -81,7 +94,10 @@ describe('guardrails on /v1/messages', () => {
     expect(body.hook_results).toBeDefined();
     expect(JSON.stringify(body)).not.toContain('hunter2');
     expect(ant.requests.length).toBe(before);
-    const ok = await sdk(VK.ok).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] }, { headers: { 'x-switchyard-config': 'guarded' } });
+    const ok = await sdk(VK.ok).messages.create(
+      { model: 'claude-sonnet-4-6', max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] },
+      { headers: { 'x-switchyard-config': 'guarded' } },
+    );
     expect(ok.type).toBe('message');
   });
 });

@@ -45,13 +45,26 @@ describe('traced multi-turn conversation through /v1/messages', () => {
     const base = `http://127.0.0.1:${stack.sidecarPort}`;
     const traceId = `conv-${Date.now()}`;
     const client = new Anthropic({ baseURL: base, apiKey: 'unused', maxRetries: 0 });
-    const headers = (turn: number) => ({ 'x-switchyard-trace-id': traceId, 'x-switchyard-span-id': `turn-${turn}`, 'x-switchyard-metadata': JSON.stringify({ user: 'alice', feature: 'support' }) });
+    const headers = (turn: number) => ({
+      'x-switchyard-trace-id': traceId,
+      'x-switchyard-span-id': `turn-${turn}`,
+      'x-switchyard-metadata': JSON.stringify({ user: 'alice', feature: 'support' }),
+    });
     const history: Anthropic.MessageParam[] = [{ role: 'user', content: 'My order is late.' }];
-    const first = await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 200, messages: history }, { headers: headers(1) });
+    const first = await client.messages.create(
+      { model: 'claude-sonnet-4-6', max_tokens: 200, messages: history },
+      { headers: headers(1) },
+    );
     history.push({ role: 'assistant', content: first.content }, { role: 'user', content: 'Can you check again?' });
-    const second = await client.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 200, messages: history }, { headers: headers(2) }).finalMessage();
+    const second = await client.messages
+      .stream({ model: 'claude-sonnet-4-6', max_tokens: 200, messages: history }, { headers: headers(2) })
+      .finalMessage();
     expect(second.content[0].type).toBe('text');
-    const fb = await fetch(`${base}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ trace_id: traceId, value: 8, weight: 1 }) });
+    const fb = await fetch(`${base}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ trace_id: traceId, value: 8, weight: 1 }),
+    });
     expect(fb.status).toBeLessThan(300);
 
     const q = (sql: string) => stack.store.query(sql, 'JSONEachRow').then(parseJsonEachRow);
@@ -60,13 +73,18 @@ describe('traced multi-turn conversation through /v1/messages', () => {
     let feedback: Record<string, any>[] = [];
     for (;;) {
       await stack.sidecar.telemetry.flush();
-      rows = await q(`SELECT Provider, Model, Metadata['user'] AS user, Metadata['feature'] AS feature, CallerSpanId AS turn, Ok FROM llm_requests WHERE RequestTraceId = '${traceId}' ORDER BY Timestamp`);
-      feedback = await q(`SELECT count() AS n, any(f.Value) AS value FROM llm_feedback AS f INNER JOIN llm_requests AS r ON f.TraceId = r.RequestTraceId WHERE f.TraceId = '${traceId}'`);
+      rows = await q(
+        `SELECT Provider, Model, Metadata['user'] AS user, Metadata['feature'] AS feature, CallerSpanId AS turn, Ok FROM llm_requests WHERE RequestTraceId = '${traceId}' ORDER BY Timestamp`,
+      );
+      feedback = await q(
+        `SELECT count() AS n, any(f.Value) AS value FROM llm_feedback AS f INNER JOIN llm_requests AS r ON f.TraceId = r.RequestTraceId WHERE f.TraceId = '${traceId}'`,
+      );
       if ((rows.length >= 2 && Number(feedback[0]?.n) >= 2) || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(rows).toHaveLength(2);
-    for (const r of rows) expect(r).toMatchObject({ Provider: 'anthropic', Model: 'claude-sonnet-4-6', user: 'alice', feature: 'support' });
+    for (const r of rows)
+      expect(r).toMatchObject({ Provider: 'anthropic', Model: 'claude-sonnet-4-6', user: 'alice', feature: 'support' });
     expect(rows.map((r) => r.turn).sort()).toEqual(['turn-1', 'turn-2']); // the caller's span id, in llm_requests
     expect(Number(feedback[0].n)).toBe(2); // one feedback row joined to both turns
     expect(Number(feedback[0].value)).toBe(8);

@@ -126,7 +126,13 @@ describe('fallback', () => {
     expect(r.json.error.status).toBe(429);
     expect(r.json.error.message).toMatch(/rate limit/i);
     expect(r.json.error.attempts).toHaveLength(2);
-    expect(r.json.error.attempts[0]).toMatchObject({ target: '0', provider: 'a', model: 'gpt-4o', status: 503, error_type: 'http_error' });
+    expect(r.json.error.attempts[0]).toMatchObject({
+      target: '0',
+      provider: 'a',
+      model: 'gpt-4o',
+      status: 503,
+      error_type: 'http_error',
+    });
     expect(r.json.error.attempts[1]).toMatchObject({ target: '1', provider: 'b', model: 'gpt-4o-mini', status: 429 });
     expect(typeof r.json.error.attempts[0].duration_ms).toBe('number');
     expect(r.text).not.toContain('sk-a');
@@ -180,7 +186,10 @@ describe('retries', () => {
   it('does not sleep a Retry-After that does not fit in the deadline', async () => {
     a.enqueue({ status: 429, retryAfter: '30' });
     const t0 = Date.now();
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), { 'x-switchyard-config': 'retry', 'x-switchyard-deadline-ms': '2000' });
+    const r = await post(`${sc.url}/v1/chat/completions`, chat(), {
+      'x-switchyard-config': 'retry',
+      'x-switchyard-deadline-ms': '2000',
+    });
     expect(r.status).toBe(429);
     expect(Date.now() - t0).toBeLessThan(1500);
     expect(a.requests).toHaveLength(1);
@@ -212,21 +221,32 @@ describe('load balancing', () => {
 
 describe('conditional', () => {
   it('routes on metadata with $eq', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), { 'x-switchyard-config': 'cond', 'x-switchyard-metadata': '{"plan":"paid"}' });
+    const r = await post(`${sc.url}/v1/chat/completions`, chat(), {
+      'x-switchyard-config': 'cond',
+      'x-switchyard-metadata': '{"plan":"paid"}',
+    });
     expect(r.status).toBe(200);
     expect(r.json.model).toBe('gpt-4.1');
     expect(r.headers.get('x-switchyard-target')).toBe('0');
   });
 
   it('routes on params with $or/$gte and metadata $in', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat('poem', { max_tokens: 2000 }), { 'x-switchyard-config': 'cond' });
+    const r = await post(`${sc.url}/v1/chat/completions`, chat('poem', { max_tokens: 2000 }), {
+      'x-switchyard-config': 'cond',
+    });
     expect(r.headers.get('x-switchyard-provider')).toBe('ant');
-    const r2 = await post(`${sc.url}/v1/chat/completions`, chat(), { 'x-switchyard-config': 'cond', 'x-switchyard-metadata': '{"team":"y"}' });
+    const r2 = await post(`${sc.url}/v1/chat/completions`, chat(), {
+      'x-switchyard-config': 'cond',
+      'x-switchyard-metadata': '{"team":"y"}',
+    });
     expect(r2.headers.get('x-switchyard-provider')).toBe('ant');
   });
 
   it('uses the default when nothing matches', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), { 'x-switchyard-config': 'cond', 'x-switchyard-metadata': '{"plan":"free"}' });
+    const r = await post(`${sc.url}/v1/chat/completions`, chat(), {
+      'x-switchyard-config': 'cond',
+      'x-switchyard-metadata': '{"plan":"free"}',
+    });
     expect(r.headers.get('x-switchyard-provider')).toBe('b');
     expect(r.json.model).toBe('gpt-4o-mini');
   });
@@ -257,7 +277,12 @@ describe('nesting and inheritance', () => {
 
 describe('per-request routing', () => {
   it('accepts an inline JSON config (Portkey shape with inline provider + custom_host)', async () => {
-    const inline = JSON.stringify({ provider: 'openai', api_key: 'sk-b', custom_host: `${b.url}/v1`, override_params: { model: 'gpt-4o' } });
+    const inline = JSON.stringify({
+      provider: 'openai',
+      api_key: 'sk-b',
+      custom_host: `${b.url}/v1`,
+      override_params: { model: 'gpt-4o' },
+    });
     const r = await post(`${sc.url}/v1/chat/completions`, chat(), { 'x-switchyard-config': inline });
     expect(r.status).toBe(200);
     expect(b.requests).toHaveLength(1);

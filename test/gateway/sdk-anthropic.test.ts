@@ -12,7 +12,11 @@ let client: OpenAI;
 
 const weatherTool = {
   type: 'function' as const,
-  function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+  function: {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
 };
 
 beforeAll(async () => {
@@ -48,7 +52,12 @@ describe('openai SDK → sidecar → OpenAI', () => {
   });
 
   it('stream with usage', async () => {
-    const s = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'ping' }], stream: true, stream_options: { include_usage: true } });
+    const s = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'ping' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage;
     for await (const c of s) {
@@ -71,7 +80,9 @@ describe('openai SDK → sidecar → OpenAI', () => {
 
   it('SDK sees the gateway error shape as an APIError with status', async () => {
     oai.enqueue({ status: 429 });
-    await expect(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 429 });
+    await expect(
+      client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 429 });
   });
 });
 
@@ -103,37 +114,64 @@ describe('openai SDK → sidecar → Anthropic', () => {
   });
 
   it('max_tokens → finish_reason length', async () => {
-    const r = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'a long question here' }], max_tokens: 2 }, viaAnthropic);
+    const r = await client.chat.completions.create(
+      { model: 'x', messages: [{ role: 'user', content: 'a long question here' }], max_tokens: 2 },
+      viaAnthropic,
+    );
     expect(r.choices[0].finish_reason).toBe('length');
   });
 
   it('tool calls both ways, non-stream', async () => {
-    const r = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'weather?' }], tools: [weatherTool], tool_choice: 'required' }, viaAnthropic);
+    const r = await client.chat.completions.create(
+      { model: 'x', messages: [{ role: 'user', content: 'weather?' }], tools: [weatherTool], tool_choice: 'required' },
+      viaAnthropic,
+    );
     const call = r.choices[0].message.tool_calls![0];
     expect(r.choices[0].finish_reason).toBe('tool_calls');
     expect(call.type).toBe('function');
     expect((call as any).function.name).toBe('get_weather');
     expect(JSON.parse((call as any).function.arguments)).toEqual({ city: 'fake-city' });
     expect(ant.requests[0].body.tool_choice).toEqual({ type: 'any' });
-    expect(ant.requests[0].body.tools[0]).toMatchObject({ name: 'get_weather', input_schema: weatherTool.function.parameters });
+    expect(ant.requests[0].body.tools[0]).toMatchObject({
+      name: 'get_weather',
+      input_schema: weatherTool.function.parameters,
+    });
 
     // the tool result goes back as a tool_result block
     const r2 = await client.chat.completions.create(
       {
         model: 'x',
-        messages: [{ role: 'user', content: 'weather?' }, r.choices[0].message as any, { role: 'tool', tool_call_id: call.id, content: '{"temp": 21}' }],
+        messages: [
+          { role: 'user', content: 'weather?' },
+          r.choices[0].message as any,
+          { role: 'tool', tool_call_id: call.id, content: '{"temp": 21}' },
+        ],
         tools: [weatherTool],
       },
       viaAnthropic,
     );
     expect(r2.choices[0].message.content).toContain('Hello from fake-anthropic');
     const sent = ant.requests[1].body.messages;
-    expect(sent[1].content[0]).toMatchObject({ type: 'tool_use', id: call.id, name: 'get_weather', input: { city: 'fake-city' } });
+    expect(sent[1].content[0]).toMatchObject({
+      type: 'tool_use',
+      id: call.id,
+      name: 'get_weather',
+      input: { city: 'fake-city' },
+    });
     expect(sent[2].content[0]).toEqual({ type: 'tool_result', tool_use_id: call.id, content: '{"temp": 21}' });
   });
 
   it('tool calls streamed as OpenAI tool_call deltas', async () => {
-    const s = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'weather?' }], tools: [weatherTool], tool_choice: { type: 'function', function: { name: 'get_weather' } }, stream: true }, viaAnthropic);
+    const s = await client.chat.completions.create(
+      {
+        model: 'x',
+        messages: [{ role: 'user', content: 'weather?' }],
+        tools: [weatherTool],
+        tool_choice: { type: 'function', function: { name: 'get_weather' } },
+        stream: true,
+      },
+      viaAnthropic,
+    );
     let args = '';
     let name = '';
     let finish = '';
@@ -168,21 +206,31 @@ describe('openai SDK → sidecar → Anthropic', () => {
     );
     const blocks = ant.requests[0].body.messages[0].content;
     expect(blocks[1]).toEqual({ type: 'image', source: { type: 'url', url: 'https://example.com/cat.png' } });
-    expect(blocks[2]).toEqual({ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } });
+    expect(blocks[2]).toEqual({
+      type: 'image',
+      source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' },
+    });
   });
 
   it('reports cache read/creation usage as OpenAI cached_tokens', async () => {
-    const messages: any = [{ role: 'system', content: [{ type: 'text', text: 'long shared prefix '.repeat(20) }] }, { role: 'user', content: 'q' }];
+    const messages: any = [
+      { role: 'system', content: [{ type: 'text', text: 'long shared prefix '.repeat(20) }] },
+      { role: 'user', content: 'q' },
+    ];
     const r = await client.chat.completions.create({ model: 'x', messages }, viaAnthropic);
     expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
   });
 
   it('an Anthropic 529 overloaded error becomes a 503 with the provider message', async () => {
     ant.enqueue({ status: 529 });
-    await expect(client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'x' }] }, viaAnthropic)).rejects.toMatchObject({ status: 503 });
+    await expect(
+      client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'x' }] }, viaAnthropic),
+    ).rejects.toMatchObject({ status: 503 });
   });
 
   it('embeddings on an Anthropic target are a clear 400', async () => {
-    await expect(client.embeddings.create({ model: 'x', input: 'a' }, viaAnthropic)).rejects.toMatchObject({ status: 400 });
+    await expect(client.embeddings.create({ model: 'x', input: 'a' }, viaAnthropic)).rejects.toMatchObject({
+      status: 400,
+    });
   });
 });

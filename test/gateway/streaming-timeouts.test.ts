@@ -71,14 +71,20 @@ describe('streaming', () => {
 
   it('sends the usage chunk when the client asks for it', async () => {
     const r = await post(`${sc.url}/v1/chat/completions`, stream('hello', { stream_options: { include_usage: true } }));
-    const chunks = sseData(r.text).slice(0, -1).map((f) => JSON.parse(f));
+    const chunks = sseData(r.text)
+      .slice(0, -1)
+      .map((f) => JSON.parse(f));
     const last = chunks.at(-1);
     expect(last.choices).toEqual([]);
     expect(last.usage.prompt_tokens).toBeGreaterThan(0);
   });
 
   it('normalises the Anthropic event sequence to OpenAI chunks with finish_reason and usage', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, stream('hey there', { stream_options: { include_usage: true } }), { 'x-switchyard-config': 'ant-first' });
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      stream('hey there', { stream_options: { include_usage: true } }),
+      { 'x-switchyard-config': 'ant-first' },
+    );
     expect(r.status).toBe(200);
     const frames = sseData(r.text);
     expect(frames.at(-1)).toBe('[DONE]');
@@ -119,7 +125,9 @@ describe('streaming', () => {
 
   it('reports an in-stream provider error after the first byte as an error frame', async () => {
     ant.enqueue({ errorAfterEvents: 4, slowBodyMs: 30 }); // spaced, so the first chunk is committed first
-    const r = await post(`${sc.url}/v1/chat/completions`, stream('some words here'), { 'x-switchyard-config': 'ant-first' });
+    const r = await post(`${sc.url}/v1/chat/completions`, stream('some words here'), {
+      'x-switchyard-config': 'ant-first',
+    });
     const frames = sseData(r.text);
     expect(frames).not.toContain('[DONE]');
     expect(JSON.parse(frames.at(-1)!).error.status).toBeGreaterThanOrEqual(500);
@@ -152,7 +160,12 @@ describe('streaming', () => {
     await new Promise((r) => setTimeout(r, 600)); // let aborts from earlier tests land first
     const before = a.aborted;
     const ac = new AbortController();
-    const res = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(stream('many words in this answer')), headers: { 'x-switchyard-config': 'single-a' }, signal: ac.signal });
+    const res = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify(stream('many words in this answer')),
+      headers: { 'x-switchyard-config': 'single-a' },
+      signal: ac.signal,
+    });
     const reader = res.body!.getReader();
     await reader.read();
     ac.abort();
@@ -182,7 +195,10 @@ describe('timeouts', () => {
   it('the overall deadline bounds fallbacks: the header can shorten it', async () => {
     a.enqueue({ delayHeadersMs: 2000 });
     const t0 = Date.now();
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), { 'x-switchyard-config': 'single-a', 'x-switchyard-deadline-ms': '300' });
+    const r = await post(`${sc.url}/v1/chat/completions`, chat(), {
+      'x-switchyard-config': 'single-a',
+      'x-switchyard-deadline-ms': '300',
+    });
     expect(r.status).toBe(408);
     expect(Date.now() - t0).toBeLessThan(1500);
   });

@@ -19,7 +19,8 @@ function findRedisServer(): string | undefined {
 
 export const redisServerBin: string | undefined = findRedisServer();
 export const hasRedisServer = redisServerBin !== undefined;
-export const NO_REDIS_MESSAGE = 'redis-server not found on PATH: the Redis state-store tests are SKIPPED (apt-get install -y redis-server; .ci/run installs it)';
+export const NO_REDIS_MESSAGE =
+  'redis-server not found on PATH: the Redis state-store tests are SKIPPED (apt-get install -y redis-server; .ci/run installs it)';
 
 export interface RedisServer {
   port: number;
@@ -88,9 +89,32 @@ export async function startRedisServer(): Promise<RedisServer> {
 
   const launch = async (p: number): Promise<boolean> => {
     log = '';
-    const c = spawn(bin, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning', '--databases', '1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const c = spawn(
+      bin,
+      [
+        '--port',
+        String(p),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--daemonize',
+        'no',
+        '--protected-mode',
+        'yes',
+        '--loglevel',
+        'warning',
+        '--databases',
+        '1',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     c.stdout!.on('data', (d) => (log += d));
     c.stderr!.on('data', (d) => (log += d));
     child = c;

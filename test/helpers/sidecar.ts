@@ -12,13 +12,23 @@ export interface TestSidecar {
   close(): Promise<void>;
 }
 
-export async function startSidecar(yaml: string, opts: { telemetry?: boolean; captureContent?: boolean } = {}): Promise<TestSidecar> {
+export async function startSidecar(
+  yaml: string,
+  opts: { telemetry?: boolean; captureContent?: boolean } = {},
+): Promise<TestSidecar> {
   const config = parseConfigText(yaml, 'test.yaml', { ...process.env });
   let spans: InMemorySpanExporter | undefined;
   let telemetry: Telemetry | undefined;
   if (opts.telemetry) {
     spans = new InMemorySpanExporter();
-    telemetry = await createTelemetry({ spanProcessor: new SimpleSpanProcessor(spans), otlpMetrics: false, metricReaders: [], captureContent: opts.captureContent ?? config.file.telemetry.capture_content, redactPatterns: config.file.telemetry.redact_patterns, pricing: config.file.pricing });
+    telemetry = await createTelemetry({
+      spanProcessor: new SimpleSpanProcessor(spans),
+      otlpMetrics: false,
+      metricReaders: [],
+      captureContent: opts.captureContent ?? config.file.telemetry.capture_content,
+      redactPatterns: config.file.telemetry.redact_patterns,
+      pricing: config.file.pricing,
+    });
   }
   const sc = new Sidecar({ config, telemetry, port: 0 });
   const port = await sc.listen();
@@ -33,8 +43,18 @@ export async function startSidecar(yaml: string, opts: { telemetry?: boolean; ca
   };
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<{ status: number; headers: Headers; json: any; text: string }> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body), signal });
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<{ status: number; headers: Headers; json: any; text: string }> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    signal,
+  });
   const text = await r.text();
   let json: any;
   try {
@@ -45,7 +65,11 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   return { status: r.status, headers: r.headers, json, text };
 }
 
-export const chat = (content = 'hi', extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o', messages: [{ role: 'user', content }], ...extra });
+export const chat = (content = 'hi', extra: Record<string, unknown> = {}) => ({
+  model: 'gpt-4o',
+  messages: [{ role: 'user', content }],
+  ...extra,
+});
 
 /** Parses an SSE body into its data payloads. */
 export function sseData(text: string): string[] {

@@ -20,7 +20,10 @@ function cli(args: string[]): ChildProcess {
   });
 }
 
-function finished(child: ChildProcess, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function finished(
+  child: ChildProcess,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -47,7 +50,9 @@ afterAll(async () => {
 describe('switchyard injector certs', () => {
   it('writes CA, serving cert, private key and the caBundle patch, and prints the caBundle', async () => {
     const out = path.join(dir, 'certs');
-    const run = await finished(cli(['injector', 'certs', '--out', out, '--service', 'hook', '--namespace', 'infra', '--days', '30']));
+    const run = await finished(
+      cli(['injector', 'certs', '--out', out, '--service', 'hook', '--namespace', 'infra', '--days', '30']),
+    );
     expect(run.code).toBe(0);
     const caPem = await readFile(path.join(out, 'ca.crt'), 'utf8');
     expect(run.stdout.trim()).toBe(Buffer.from(caPem).toString('base64'));
@@ -56,7 +61,9 @@ describe('switchyard injector certs', () => {
     expect(leaf.subjectAltName).toContain('DNS:hook.infra.svc');
     expect((await stat(path.join(out, 'tls.key'))).mode & 0o777).toBe(0o600);
     const patch = parseYaml(await readFile(path.join(out, 'cabundle-patch.yaml'), 'utf8'));
-    expect(patch).toEqual([0, 1].map((i) => ({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: run.stdout.trim() })));
+    expect(patch).toEqual(
+      [0, 1].map((i) => ({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: run.stdout.trim() })),
+    );
   });
 
   it('exits 2 with usage when --out is missing', async () => {
@@ -70,7 +77,17 @@ describe('switchyard injector', () => {
   it('serves the webhook over TLS with the env-configured image and stops on SIGTERM', async () => {
     const out = path.join(dir, 'serve');
     expect((await finished(cli(['injector', 'certs', '--out', out]))).code).toBe(0);
-    const child = cli(['injector', '--tls-cert', path.join(out, 'tls.crt'), '--tls-key', path.join(out, 'tls.key'), '--port', '0', '--host', '127.0.0.1']);
+    const child = cli([
+      'injector',
+      '--tls-cert',
+      path.join(out, 'tls.crt'),
+      '--tls-key',
+      path.join(out, 'tls.key'),
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ]);
     const done = finished(child);
     const port = await new Promise<number>((resolve, reject) => {
       let buf = '';
@@ -81,7 +98,12 @@ describe('switchyard injector', () => {
       });
       child.on('exit', () => reject(new Error(`exited early: ${buf}`)));
     });
-    const agent = new Agent({ connect: { ca: await readFile(path.join(out, 'ca.crt')), servername: 'switchyard-injector.switchyard-system.svc' } });
+    const agent = new Agent({
+      connect: {
+        ca: await readFile(path.join(out, 'ca.crt')),
+        servername: 'switchyard-injector.switchyard-system.svc',
+      },
+    });
     try {
       const res = await request(`https://127.0.0.1:${port}/mutate`, {
         method: 'POST',
@@ -95,14 +117,19 @@ describe('switchyard injector', () => {
             kind: { group: '', version: 'v1', kind: 'Pod' },
             operation: 'CREATE',
             namespace: 'default',
-            object: { metadata: { annotations: { 'switchyard.dev/inject': 'true' } }, spec: { containers: [{ name: 'app', image: 'app' }] } },
+            object: {
+              metadata: { annotations: { 'switchyard.dev/inject': 'true' } },
+              spec: { containers: [{ name: 'app', image: 'app' }] },
+            },
           },
         }),
       });
       const body = (await res.body.json()) as any;
       expect(res.statusCode).toBe(200);
       const ops = JSON.parse(Buffer.from(body.response.patch, 'base64').toString());
-      expect(ops.find((o: any) => o.path === '/spec/initContainers').value[0].image).toBe('registry.local/sidecar:test');
+      expect(ops.find((o: any) => o.path === '/spec/initContainers').value[0].image).toBe(
+        'registry.local/sidecar:test',
+      );
     } finally {
       await agent.close();
     }
@@ -113,7 +140,15 @@ describe('switchyard injector', () => {
   });
 
   it('exits 2 on a bad resource setting instead of starting with it', async () => {
-    const child = cli(['injector', '--tls-cert', '/nonexistent/tls.crt', '--tls-key', '/nonexistent/tls.key', '--memory-limit', 'lots']);
+    const child = cli([
+      'injector',
+      '--tls-cert',
+      '/nonexistent/tls.crt',
+      '--tls-key',
+      '/nonexistent/tls.key',
+      '--memory-limit',
+      'lots',
+    ]);
     const run = await finished(child);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('invalid injector option memoryLimit: not a Kubernetes quantity');

@@ -101,10 +101,13 @@ function staticImports(entry: string): { bare: Set<string>; files: Set<string> }
   return { bare, files };
 }
 
-const packageName = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+const packageName = (spec: string) =>
+  spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
 
 describe('what the slim sidecar image can run', () => {
-  const entries = ['src/cli.ts', 'src/commands/injector.ts', 'src/commands/sidecar.ts'].filter((f) => existsSync(path.join(repo, f)));
+  const entries = ['src/cli.ts', 'src/commands/injector.ts', 'src/commands/sidecar.ts'].filter((f) =>
+    existsSync(path.join(repo, f)),
+  );
 
   it.each(entries)('%s imports no chdb and no devDependency at load time', (entry) => {
     const { bare, files } = staticImports(path.join(repo, entry));

@@ -14,7 +14,11 @@ const TOKEN_VOLUME = {
     sources: [
       { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
       { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-      { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      {
+        downwardAPI: {
+          items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+        },
+      },
     ],
   },
 };
@@ -28,7 +32,9 @@ export function appContainer(name: string, extra: Obj = {}): Obj {
     resources: { requests: { cpu: '100m', memory: '128Mi' } },
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
-    volumeMounts: [{ name: TOKEN_VOLUME.name, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+    volumeMounts: [
+      { name: TOKEN_VOLUME.name, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+    ],
     ...extra,
   };
 }
@@ -49,7 +55,14 @@ export function deploymentPod(opts: PodOptions = {}): Obj {
     namespace: 'shop',
     labels: opts.labels ?? { 'app.kubernetes.io/name': 'chat-api', 'pod-template-hash': '7d9f8b6c5d' },
     ownerReferences: [
-      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'chat-api-7d9f8b6c5d', uid: '0b5e0b39-5a4c-4c7e-9a43-1c0b6f3f7a11', controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        name: 'chat-api-7d9f8b6c5d',
+        uid: '0b5e0b39-5a4c-4c7e-9a43-1c0b6f3f7a11',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ],
   };
   if (opts.annotations !== null) metadata.annotations = opts.annotations ?? { 'switchyard.dev/inject': 'true' };
@@ -86,7 +99,11 @@ export function review(pod: Obj, overrides: Obj = {}): Obj {
       requestResource: { group: '', version: 'v1', resource: 'pods' },
       namespace: 'shop',
       operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', uid: 'a1', groups: ['system:serviceaccounts'] },
+      userInfo: {
+        username: 'system:serviceaccount:kube-system:replicaset-controller',
+        uid: 'a1',
+        groups: ['system:serviceaccounts'],
+      },
       object: pod,
       oldObject: null,
       dryRun: false,

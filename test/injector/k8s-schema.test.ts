@@ -20,7 +20,12 @@ describe('Kubernetes schema validation', () => {
   });
 
   it('checks cert-manager resources against the CRD schema and refuses unknown kinds', async () => {
-    const cert = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'c' }, spec: { secretName: 's', issuerRef: { name: 'i' } } };
+    const cert = {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: 'c' },
+      spec: { secretName: 's', issuerRef: { name: 'i' } },
+    };
     expect(await schemaErrors(cert)).toEqual([]);
     expect((await schemaErrors({ ...cert, spec: { issuerRef: { name: 'i' } } })).join()).toMatch(/secretName/);
     expect(await schemaErrors({ apiVersion: 'v1', kind: 'Gizmo' })).toEqual(['no schema for v1 Gizmo']);

@@ -26,7 +26,11 @@ export async function modelFor(apiVersion: string, kind: string): Promise<Model>
 }
 
 /** Returns the schema errors of one object ([] when valid). Unknown apiVersion/kind is an error. */
-export async function schemaErrors(obj: { apiVersion?: unknown; kind?: unknown; [key: string]: unknown }): Promise<string[]> {
+export async function schemaErrors(obj: {
+  apiVersion?: unknown;
+  kind?: unknown;
+  [key: string]: unknown;
+}): Promise<string[]> {
   if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') return ['apiVersion and kind are required'];
   let model: Model;
   try {

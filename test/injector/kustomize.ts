@@ -8,7 +8,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: any };
+  [k: string]: any;
+};
 
 const CLUSTER_SCOPED = new Set([
   'Namespace',
@@ -24,7 +29,16 @@ const CLUSTER_SCOPED = new Set([
 ]);
 export const isClusterScoped = (kind: string) => CLUSTER_SCOPED.has(kind);
 
-const SUPPORTED = new Set(['apiVersion', 'kind', 'namespace', 'resources', 'patches', 'configMapGenerator', 'secretGenerator', 'generatorOptions']);
+const SUPPORTED = new Set([
+  'apiVersion',
+  'kind',
+  'namespace',
+  'resources',
+  'patches',
+  'configMapGenerator',
+  'secretGenerator',
+  'generatorOptions',
+]);
 
 interface Generator {
   name: string;
@@ -40,7 +54,11 @@ interface Kustomization {
   patches?: { path?: string; patch?: string; target?: Record<string, string> }[];
   configMapGenerator?: Generator[];
   secretGenerator?: Generator[];
-  generatorOptions?: { disableNameSuffixHash?: boolean; labels?: Record<string, string>; annotations?: Record<string, string> };
+  generatorOptions?: {
+    disableNameSuffixHash?: boolean;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
 }
 
 function loadKustomization(dir: string): Kustomization {
@@ -49,7 +67,8 @@ function loadKustomization(dir: string): Kustomization {
     if (!existsSync(file)) continue;
     const k = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
     const unsupported = Object.keys(k).filter((key) => !SUPPORTED.has(key));
-    if (unsupported.length > 0) throw new Error(`${file}: the test resolver does not implement ${unsupported.join(', ')}`);
+    if (unsupported.length > 0)
+      throw new Error(`${file}: the test resolver does not implement ${unsupported.join(', ')}`);
     return k as Kustomization;
   }
   throw new Error(`no kustomization in ${dir}`);
@@ -73,7 +92,9 @@ function splitKeyValue(entry: string, file: string): [string, string] {
 
 function generate(dir: string, gen: Generator, kind: 'ConfigMap' | 'Secret', k: Kustomization): K8sObject {
   if (!k.generatorOptions?.disableNameSuffixHash) {
-    throw new Error(`${dir}: generator ${gen.name} needs generatorOptions.disableNameSuffixHash (hash suffixes are not implemented)`);
+    throw new Error(
+      `${dir}: generator ${gen.name} needs generatorOptions.disableNameSuffixHash (hash suffixes are not implemented)`,
+    );
   }
   const data: Record<string, string> = {};
   for (const entry of gen.files ?? []) {
@@ -128,7 +149,9 @@ export function build(dir: string): K8sObject[] {
     if (!Array.isArray(ops)) throw new Error(`${dir}: only JSON6902 patches are implemented`);
     const hits = objects.filter((o) => matches(o, patch.target!));
     if (hits.length === 0) throw new Error(`${dir}: patch ${patch.path ?? ''} matches nothing`);
-    objects = objects.map((o) => (hits.includes(o) ? fjp.applyPatch(structuredClone(o), ops as Operation[], true, false).newDocument : o));
+    objects = objects.map((o) =>
+      hits.includes(o) ? fjp.applyPatch(structuredClone(o), ops as Operation[], true, false).newDocument : o,
+    );
   }
 
   if (k.namespace) {

@@ -47,7 +47,8 @@ beforeAll(async () => {
   // and Grafana files that have not landed yet get placeholders.
   work = mkdtempSync(path.join(tmpdir(), 'switchyard-deploy-'));
   cpSync(path.join(repo, 'deploy'), path.join(work, 'deploy'), { recursive: true });
-  if (existsSync(path.join(repo, 'dashboards'))) cpSync(path.join(repo, 'dashboards'), path.join(work, 'dashboards'), { recursive: true });
+  if (existsSync(path.join(repo, 'dashboards')))
+    cpSync(path.join(repo, 'dashboards'), path.join(work, 'dashboards'), { recursive: true });
   for (const f of GRAFANA_FILES) {
     const dest = path.join(work, f);
     if (existsSync(dest)) continue;
@@ -64,8 +65,10 @@ afterAll(() => {
 });
 
 const get = (t: Target) => rendered.get(t)!;
-const find = (objs: K8sObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
-const workloads = (objs: K8sObject[]) => objs.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind));
+const find = (objs: K8sObject[], kind: string, name: string) =>
+  objs.find((o) => o.kind === kind && o.metadata.name === name);
+const workloads = (objs: K8sObject[]) =>
+  objs.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind));
 const selects = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 const containersOf = (spec: Obj): Obj[] => [...(spec.initContainers ?? []), ...spec.containers];
@@ -86,14 +89,20 @@ describe.each(TARGETS)('deploy/kubernetes/%s', (target) => {
   it('references only things that exist: Services, HPAs, PDBs, policies, ConfigMaps, Secrets', () => {
     const objs = get(target);
     const templates = workloads(objs).map((w) => ({ ns: w.metadata.namespace, tpl: w.spec.template }));
-    for (const w of workloads(objs)) expect(selects(w.spec.selector.matchLabels, w.spec.template.metadata.labels), objectKey(w)).toBe(true);
+    for (const w of workloads(objs))
+      expect(selects(w.spec.selector.matchLabels, w.spec.template.metadata.labels), objectKey(w)).toBe(true);
 
     for (const svc of objs.filter((o) => o.kind === 'Service')) {
-      const pods = templates.filter((t) => t.ns === svc.metadata.namespace && selects(svc.spec.selector, t.tpl.metadata.labels));
+      const pods = templates.filter(
+        (t) => t.ns === svc.metadata.namespace && selects(svc.spec.selector, t.tpl.metadata.labels),
+      );
       expect(pods.length, `${objectKey(svc)} selects no pod`).toBeGreaterThan(0);
-      const portNames = pods.flatMap((p) => containersOf(p.tpl.spec).flatMap((c) => (c.ports ?? []).map((cp: Obj) => cp.name)));
+      const portNames = pods.flatMap((p) =>
+        containersOf(p.tpl.spec).flatMap((c) => (c.ports ?? []).map((cp: Obj) => cp.name)),
+      );
       for (const port of svc.spec.ports) {
-        if (typeof port.targetPort === 'string') expect(portNames, `${objectKey(svc)} targetPort`).toContain(port.targetPort);
+        if (typeof port.targetPort === 'string')
+          expect(portNames, `${objectKey(svc)} targetPort`).toContain(port.targetPort);
       }
     }
     for (const hpa of objs.filter((o) => o.kind === 'HorizontalPodAutoscaler')) {
@@ -102,7 +111,8 @@ describe.each(TARGETS)('deploy/kubernetes/%s', (target) => {
       expect(find(objs, ref.kind, ref.name)!.spec.replicas, 'the HPA owns replicas').toBeUndefined();
     }
     for (const sel of objs.filter((o) => o.kind === 'PodDisruptionBudget' || o.kind === 'NetworkPolicy')) {
-      const labels = sel.kind === 'PodDisruptionBudget' ? sel.spec.selector.matchLabels : sel.spec.podSelector.matchLabels;
+      const labels =
+        sel.kind === 'PodDisruptionBudget' ? sel.spec.selector.matchLabels : sel.spec.podSelector.matchLabels;
       if (!labels) continue; // podSelector: {} = the whole namespace
       const hit = templates.some((t) => t.ns === sel.metadata.namespace && selects(labels, t.tpl.metadata.labels));
       expect(hit, `${objectKey(sel)} selects no pod`).toBe(true);
@@ -129,12 +139,15 @@ describe.each(TARGETS)('deploy/kubernetes/%s', (target) => {
           if (s) refs.push([`Secret/${s.name}`, !!s.optional]);
         }
       }
-      for (const [ref, optional] of refs) if (!optional) expect(provided, `${tpl.metadata.labels['app.kubernetes.io/name']} needs ${ref}`).toContain(ref);
+      for (const [ref, optional] of refs)
+        if (!optional) expect(provided, `${tpl.metadata.labels['app.kubernetes.io/name']} needs ${ref}`).toContain(ref);
     }
   });
 
   it("runs Switchyard's own containers locked down (restricted Pod Security)", () => {
-    for (const w of workloads(get(target)).filter((o) => o.metadata.name.startsWith('switchyard-') && o.metadata.name !== 'switchyard-clickhouse')) {
+    for (const w of workloads(get(target)).filter(
+      (o) => o.metadata.name.startsWith('switchyard-') && o.metadata.name !== 'switchyard-clickhouse',
+    )) {
       const spec = w.spec.template.spec;
       expect(spec.automountServiceAccountToken, objectKey(w)).toBe(false);
       expect(spec.securityContext.seccompProfile.type).toBe('RuntimeDefault');
@@ -161,15 +174,35 @@ describe('control plane wiring', () => {
       const dep = find(objs, 'Deployment', 'switchyard-injector')!;
       expect(hook.webhooks.map((w: Obj) => w.clientConfig.service.path)).toEqual(['/mutate', '/mutate/namespace']);
       for (const w of hook.webhooks) {
-        expect(w).toMatchObject({ failurePolicy: 'Ignore', reinvocationPolicy: 'IfNeeded', sideEffects: 'None', admissionReviewVersions: ['v1'] });
-        expect(w.rules).toEqual([{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }]);
-        expect(w.clientConfig.service).toMatchObject({ name: svc.metadata.name, namespace: svc.metadata.namespace, port: svc.spec.ports[0].port });
-        const nsExclusions = w.namespaceSelector.matchExpressions.find((e: Obj) => e.key === 'kubernetes.io/metadata.name');
+        expect(w).toMatchObject({
+          failurePolicy: 'Ignore',
+          reinvocationPolicy: 'IfNeeded',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+        });
+        expect(w.rules).toEqual([
+          { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' },
+        ]);
+        expect(w.clientConfig.service).toMatchObject({
+          name: svc.metadata.name,
+          namespace: svc.metadata.namespace,
+          port: svc.spec.ports[0].port,
+        });
+        const nsExclusions = w.namespaceSelector.matchExpressions.find(
+          (e: Obj) => e.key === 'kubernetes.io/metadata.name',
+        );
         expect(nsExclusions.values).toContain(svc.metadata.namespace);
       }
       // Mutually exclusive: no pod goes through both entries.
-      const [annotated, namespaced] = hook.webhooks.map((w: Obj) => w.namespaceSelector.matchExpressions.find((e: Obj) => e.key === 'switchyard.dev/inject'));
-      expect([annotated.operator, namespaced.operator, annotated.values, namespaced.values]).toEqual(['NotIn', 'In', ['enabled'], ['enabled']]);
+      const [annotated, namespaced] = hook.webhooks.map((w: Obj) =>
+        w.namespaceSelector.matchExpressions.find((e: Obj) => e.key === 'switchyard.dev/inject'),
+      );
+      expect([annotated.operator, namespaced.operator, annotated.values, namespaced.values]).toEqual([
+        'NotIn',
+        'In',
+        ['enabled'],
+        ['enabled'],
+      ]);
       // Service → named port → the port the injector is told to listen on.
       const container = dep.spec.template.spec.containers[0];
       const named = container.ports.find((p: Obj) => p.name === svc.spec.ports[0].targetPort);
@@ -188,7 +221,9 @@ describe('control plane wiring', () => {
     const objs = get('overlays/cert-manager');
     const cert = find(objs, 'Certificate', 'switchyard-injector')!;
     const hook = find(objs, 'MutatingWebhookConfiguration', 'switchyard-injector')!;
-    expect(hook.metadata.annotations['cert-manager.io/inject-ca-from']).toBe(`${cert.metadata.namespace}/${cert.metadata.name}`);
+    expect(hook.metadata.annotations['cert-manager.io/inject-ca-from']).toBe(
+      `${cert.metadata.namespace}/${cert.metadata.name}`,
+    );
     expect(cert.spec.secretName).toBe('switchyard-injector-tls');
     expect(cert.spec.dnsNames).toContain('switchyard-injector.switchyard-system.svc');
     expect(find(objs, cert.spec.issuerRef.kind, cert.spec.issuerRef.name)).toBeDefined();
@@ -213,17 +248,24 @@ describe('control plane wiring', () => {
     const ch = find(objs, 'StatefulSet', 'switchyard-clickhouse')!;
     const svc = find(objs, 'Service', ch.spec.serviceName)!;
     const secret = find(objs, 'Secret', 'switchyard-clickhouse')!;
-    const env = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString()]));
+    const env = Object.fromEntries(
+      Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString()]),
+    );
     const url = new URL(env.CLICKHOUSE_URL);
     expect(url.hostname).toBe(`${svc.metadata.name}.${svc.metadata.namespace}.svc`);
     expect(svc.spec.ports.map((p: Obj) => p.port)).toContain(Number(url.port));
     expect(env.CLICKHOUSE_HOST).toBe(url.hostname);
     for (const key of ['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE']) {
-      const fromSecret = ch.spec.template.spec.containers[0].env.find((e: Obj) => e.valueFrom?.secretKeyRef?.key === key);
+      const fromSecret = ch.spec.template.spec.containers[0].env.find(
+        (e: Obj) => e.valueFrom?.secretKeyRef?.key === key,
+      );
       expect(fromSecret, key).toBeDefined();
       expect(env[key]).toBeTruthy();
     }
-    expect(find(objs, 'HorizontalPodAutoscaler', 'switchyard-collector')!.spec).toMatchObject({ minReplicas: 1, maxReplicas: 3 });
+    expect(find(objs, 'HorizontalPodAutoscaler', 'switchyard-collector')!.spec).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 3,
+    });
     const migrate = find(objs, 'Deployment', 'switchyard-collector')!.spec.template.spec.initContainers[0];
     expect(migrate.args).toEqual(['migrate']);
   });
@@ -242,7 +284,12 @@ describe('example app', () => {
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { ...structuredClone(tpl.metadata), generateName: 'chat-api-5d8c7b9f6d-', namespace: dep.metadata.namespace, labels: { ...tpl.metadata.labels, 'pod-template-hash': '5d8c7b9f6d' } },
+      metadata: {
+        ...structuredClone(tpl.metadata),
+        generateName: 'chat-api-5d8c7b9f6d-',
+        namespace: dep.metadata.namespace,
+        labels: { ...tpl.metadata.labels, 'pod-template-hash': '5d8c7b9f6d' },
+      },
       spec: structuredClone(tpl.spec),
     };
     const outcome = handleReview(review(pod, { namespace: dep.metadata.namespace }), 'annotation', options);
@@ -270,7 +317,12 @@ describe('example app', () => {
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     for (const c of containersOf(patched.spec)) {
       const sc = { ...patched.spec.securityContext, ...c.securityContext };
-      expect(sc, c.name).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(sc, c.name).toMatchObject({
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
     }
     // No ingress rule: other pods cannot reach the sidecar on the pod IP.
     const policy = find(objs, 'NetworkPolicy', 'chat-api')!;
@@ -282,19 +334,27 @@ describe('example app', () => {
 describe('cross-check with kustomize', () => {
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
   const haveKubectl = kubectl.status === 0;
-  if (!haveKubectl) console.warn('kubectl not installed: skipping the kustomize cross-check (the test resolver rendered the manifests)');
+  if (!haveKubectl)
+    console.warn(
+      'kubectl not installed: skipping the kustomize cross-check (the test resolver rendered the manifests)',
+    );
 
   it.skipIf(!haveKubectl).each(TARGETS)('kubectl kustomize renders %s exactly as the test resolver', (target) => {
-    const res = spawnSync('kubectl', ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', path.join(work, 'deploy/kubernetes', target)], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const res = spawnSync(
+      'kubectl',
+      ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', path.join(work, 'deploy/kubernetes', target)],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
     const theirs = parseAllDocuments(res.stdout).map((d) => d.toJS() as K8sObject);
     // kustomize wraps long base64 values; the API server's decoder skips those newlines.
     for (const o of theirs) {
-      if (o.kind === 'Secret') for (const k of Object.keys(o.data ?? {})) o.data[k] = String(o.data[k]).replace(/\s+/g, '');
+      if (o.kind === 'Secret')
+        for (const k of Object.keys(o.data ?? {})) o.data[k] = String(o.data[k]).replace(/\s+/g, '');
     }
     const sort = (list: K8sObject[]) => [...list].sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
     expect(sort(get(target))).toEqual(sort(theirs));
@@ -315,15 +375,23 @@ describe('Grafana', () => {
     const used = [...text.matchAll(/\$\{(\w+)\}/g)].map((m: RegExpMatchArray) => m[1]);
     expect(used.length).toBeGreaterThan(3);
     for (const name of used) expect(Object.keys(secret.data), name).toContain(name);
-    expect(dep.spec.template.spec.containers[0].envFrom).toContainEqual({ secretRef: { name: 'switchyard-clickhouse' } });
+    expect(dep.spec.template.spec.containers[0].envFrom).toContainEqual({
+      secretRef: { name: 'switchyard-clickhouse' },
+    });
     const [ds] = parseYaml(text).datasources;
-    expect(ds).toMatchObject({ uid: 'switchyard-clickhouse', type: 'grafana-clickhouse-datasource', jsonData: { protocol: 'http' } });
+    expect(ds).toMatchObject({
+      uid: 'switchyard-clickhouse',
+      type: 'grafana-clickhouse-datasource',
+      jsonData: { protocol: 'http' },
+    });
     const repoDatasource = path.join(repo, 'deploy/grafana/provisioning/datasources/clickhouse.yaml');
-    if (existsSync(repoDatasource)) expect(parseYaml(readFileSync(repoDatasource, 'utf8')).datasources[0].uid).toBe(ds.uid);
+    if (existsSync(repoDatasource))
+      expect(parseYaml(readFileSync(repoDatasource, 'utf8')).datasources[0].uid).toBe(ds.uid);
   });
 
   const landed = existsSync(path.join(repo, 'deploy/grafana/provisioning'));
-  if (!landed) console.warn('deploy/grafana/provisioning has not landed yet: the Grafana ConfigMaps rendered from placeholders');
+  if (!landed)
+    console.warn('deploy/grafana/provisioning has not landed yet: the Grafana ConfigMaps rendered from placeholders');
 
   it.skipIf(!landed)('mounts provisioning files that exist, dashboards where the provider looks', () => {
     const missing = GRAFANA_FILES.filter((f) => !existsSync(path.join(repo, f)));

@@ -61,13 +61,18 @@ describe('native sidecar injection', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(sidecar.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1', memory: '384Mi' } });
+    expect(sidecar.resources).toEqual({
+      requests: { cpu: '50m', memory: '128Mi' },
+      limits: { cpu: '1', memory: '384Mi' },
+    });
 
     const env = envOf(sidecar);
     expect(env.SWITCHYARD_CONFIG.value).toBe('/etc/switchyard/config/config.yaml');
     expect(env.SWITCHYARD_PORT.value).toBe('8790');
     expect(env.OTEL_EXPORTER_OTLP_ENDPOINT.value).toBe('http://collector.obs.svc:4318');
-    expect(env.OPENAI_API_KEY.valueFrom).toEqual({ secretKeyRef: { name: 'llm-keys', key: 'OPENAI_API_KEY', optional: true } });
+    expect(env.OPENAI_API_KEY.valueFrom).toEqual({
+      secretKeyRef: { name: 'llm-keys', key: 'OPENAI_API_KEY', optional: true },
+    });
     expect(env.ANTHROPIC_API_KEY.valueFrom.secretKeyRef.optional).toBe(true);
     expect(env.K8S_POD_NAME.valueFrom).toEqual({ fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } });
     expect(env.K8S_NAMESPACE_NAME.valueFrom.fieldRef.fieldPath).toBe('metadata.namespace');
@@ -99,7 +104,9 @@ describe('native sidecar injection', () => {
   });
 
   it('leaves a pod without the annotation alone on the annotation webhook', async () => {
-    const { res, ops } = await admit(deploymentPod({ annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' } }));
+    const { res, ops } = await admit(
+      deploymentPod({ annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' } }),
+    );
     expect(ops).toEqual([]);
     expect(res.response.patch).toBeUndefined();
     expect(res.response.patchType).toBeUndefined();
@@ -110,7 +117,9 @@ describe('native sidecar injection', () => {
     expect(pod.metadata.annotations).toBeUndefined();
     expect(pod.spec.volumes).toBeUndefined();
     const { patched, ops, res } = await admit(pod, 'namespace');
-    expect(res.response.warnings).toEqual(['switchyard: no switchyard.dev/config annotation, the sidecar runs its built-in example config']);
+    expect(res.response.warnings).toEqual([
+      'switchyard: no switchyard.dev/config annotation, the sidecar runs its built-in example config',
+    ]);
     expect(ops.find((o) => o.path === '/metadata/annotations')?.value).toEqual({ 'switchyard.dev/status': 'injected' });
     expect(ops.find((o) => o.path === '/spec/initContainers')?.op).toBe('add');
     expect(patched.spec.initContainers.map((c: Obj) => c.name)).toEqual(['switchyard-sidecar']);
@@ -132,11 +141,21 @@ describe('native sidecar injection', () => {
 
   it('puts the sidecar before existing init containers and appends to existing env without touching it', async () => {
     const migrate = { name: 'migrate', image: 'ghcr.io/acme/migrate:3', command: ['./migrate', 'up'] };
-    const app = appContainer('app', { env: [{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'DB_URL', valueFrom: { secretKeyRef: { name: 'db', key: 'url' } } }] });
+    const app = appContainer('app', {
+      env: [
+        { name: 'LOG_LEVEL', value: 'debug' },
+        { name: 'DB_URL', valueFrom: { secretKeyRef: { name: 'db', key: 'url' } } },
+      ],
+    });
     const { patched } = await admit(deploymentPod({ containers: [app], initContainers: [migrate] }));
     expect(patched.spec.initContainers.map((c: Obj) => c.name)).toEqual(['switchyard-sidecar', 'migrate']);
     expect(patched.spec.initContainers[1]).toEqual(migrate);
-    expect(patched.spec.containers[0].env.map((e: Obj) => e.name)).toEqual(['LOG_LEVEL', 'DB_URL', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL']);
+    expect(patched.spec.containers[0].env.map((e: Obj) => e.name)).toEqual([
+      'LOG_LEVEL',
+      'DB_URL',
+      'OPENAI_BASE_URL',
+      'ANTHROPIC_BASE_URL',
+    ]);
     expect(patched.spec.containers[0].env[1]).toEqual(app.env[1]);
   });
 
@@ -145,13 +164,17 @@ describe('native sidecar injection', () => {
     const worker = appContainer('worker', { ports: [] });
     const { patched } = await admit(deploymentPod({ containers: [own, worker] }));
     const [api, wk] = patched.spec.containers;
-    expect(api.env.filter((e: Obj) => e.name === 'OPENAI_BASE_URL')).toEqual([{ name: 'OPENAI_BASE_URL', value: 'https://llm-gateway.internal/v1' }]);
+    expect(api.env.filter((e: Obj) => e.name === 'OPENAI_BASE_URL')).toEqual([
+      { name: 'OPENAI_BASE_URL', value: 'https://llm-gateway.internal/v1' },
+    ]);
     expect(envOf(api).ANTHROPIC_BASE_URL.value).toBe('http://127.0.0.1:8790');
     expect(Object.keys(envOf(wk))).toEqual(['OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL']);
   });
 
   it('skips the base URLs when the pod asks so', async () => {
-    const { patched } = await admit(deploymentPod({ annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/inject-base-urls': 'false' } }));
+    const { patched } = await admit(
+      deploymentPod({ annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/inject-base-urls': 'false' } }),
+    );
     expect(sidecarOf(patched)).toHaveLength(1);
     expect(patched.spec.containers[0].env).toBeUndefined();
   });
@@ -160,7 +183,12 @@ describe('native sidecar injection', () => {
 describe('plain container mode (clusters before 1.29)', () => {
   it('appends an ordinary container after the app containers, with no restartPolicy', async () => {
     const pod = deploymentPod({
-      annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/sidecar-mode': 'container', 'switchyard.dev/config': 'routing', 'switchyard.dev/config-key': 'gateway.json' },
+      annotations: {
+        'switchyard.dev/inject': 'true',
+        'switchyard.dev/sidecar-mode': 'container',
+        'switchyard.dev/config': 'routing',
+        'switchyard.dev/config-key': 'gateway.json',
+      },
       containers: [appContainer('app'), appContainer('metrics', { ports: [{ containerPort: 9090 }] })],
     });
     const { patched } = await admit(pod);
@@ -175,7 +203,9 @@ describe('plain container mode (clusters before 1.29)', () => {
   });
 
   it('falls back to a native sidecar with a warning on an unknown mode', async () => {
-    const { res, patched } = await admit(deploymentPod({ annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/sidecar-mode': 'sidecar' } }));
+    const { res, patched } = await admit(
+      deploymentPod({ annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/sidecar-mode': 'sidecar' } }),
+    );
     expect(patched.spec.initContainers[0].restartPolicy).toBe('Always');
     expect(res.response.warnings?.[0]).toMatch(/unknown switchyard\.dev\/sidecar-mode "sidecar"/);
   });
@@ -184,7 +214,13 @@ describe('plain container mode (clusters before 1.29)', () => {
 describe('reinvocation (reinvocationPolicy: IfNeeded)', () => {
   for (const mode of ['native', 'container']) {
     it(`adds nothing the second time (${mode})`, async () => {
-      const pod = deploymentPod({ annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/sidecar-mode': mode, 'switchyard.dev/config': 'r' } });
+      const pod = deploymentPod({
+        annotations: {
+          'switchyard.dev/inject': 'true',
+          'switchyard.dev/sidecar-mode': mode,
+          'switchyard.dev/config': 'r',
+        },
+      });
       const first = await admit(pod, 'namespace');
       const second = await admit(first.patched, 'namespace');
       expect(second.ops).toEqual([]);
@@ -206,28 +242,40 @@ describe('reinvocation (reinvocationPolicy: IfNeeded)', () => {
 
 describe('never rejects a pod', () => {
   it('answers an internal error with allowed and a warning, without a patch', async () => {
-    const broken = new Proxy({ ...options }, {
-      get(target, key) {
-        if (key === 'image') throw new Error('image setting unavailable');
-        return Reflect.get(target, key);
+    const broken = new Proxy(
+      { ...options },
+      {
+        get(target, key) {
+          if (key === 'image') throw new Error('image setting unavailable');
+          return Reflect.get(target, key);
+        },
       },
-    });
+    );
     const { res, ops } = await admit(deploymentPod(), 'annotation', broken);
     expect(ops).toEqual([]);
-    expect(res.response.warnings).toEqual(['switchyard: sidecar not injected, internal error: image setting unavailable']);
+    expect(res.response.warnings).toEqual([
+      'switchyard: sidecar not injected, internal error: image setting unavailable',
+    ]);
   });
 
   it('allows a pod it cannot read, with a warning naming the field', () => {
     const pod = deploymentPod();
     pod.spec.containers = [{ image: 'nameless' }];
     const outcome = handleReview(review(pod), 'annotation', options);
-    expect(outcome.ok && outcome.review.response).toMatchObject({ allowed: true, warnings: [expect.stringMatching(/spec\.containers\.0\.name/)] });
+    expect(outcome.ok && outcome.review.response).toMatchObject({
+      allowed: true,
+      warnings: [expect.stringMatching(/spec\.containers\.0\.name/)],
+    });
     expect(outcome.ok && outcome.review.response.patch).toBeUndefined();
   });
 
   it('passes other kinds and operations through untouched', () => {
     const upd = handleReview(review(deploymentPod(), { operation: 'UPDATE' }), 'annotation', options);
-    const svc = handleReview(review({ kind: 'Service' }, { kind: { group: '', version: 'v1', kind: 'Service' } }), 'annotation', options);
+    const svc = handleReview(
+      review({ kind: 'Service' }, { kind: { group: '', version: 'v1', kind: 'Service' } }),
+      'annotation',
+      options,
+    );
     const eviction = handleReview(review(deploymentPod(), { subResource: 'eviction' }), 'annotation', options);
     for (const o of [upd, svc, eviction]) {
       expect(o.ok && o.review.response).toEqual({ uid: expect.any(String), allowed: true });
@@ -238,15 +286,23 @@ describe('never rejects a pod', () => {
     const host = await admit(deploymentPod({ spec: { hostNetwork: true } }));
     expect(host.ops).toEqual([]);
     expect(host.res.response.warnings).toEqual(['switchyard: not injected into a hostNetwork pod']);
-    const clash = await admit(deploymentPod({ containers: [appContainer('app', { ports: [{ containerPort: 8790 }] })] }));
+    const clash = await admit(
+      deploymentPod({ containers: [appContainer('app', { ports: [{ containerPort: 8790 }] })] }),
+    );
     expect(clash.ops).toEqual([]);
     expect(clash.res.response.warnings?.[0]).toMatch(/container "app" already uses port 8790/);
   });
 
   it('refuses (400) only what is not an AdmissionReview at all, since there is no uid to answer', () => {
-    const outcome = handleReview({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }, 'annotation', options);
+    const outcome = handleReview(
+      { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } },
+      'annotation',
+      options,
+    );
     expect(outcome).toMatchObject({ ok: false, status: 400, message: expect.stringMatching(/apiVersion/) });
-    expect(handleReview({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} }, 'annotation', options)).toMatchObject({
+    expect(
+      handleReview({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} }, 'annotation', options),
+    ).toMatchObject({
       ok: false,
       message: expect.stringMatching(/request\.uid/),
     });
@@ -265,22 +321,42 @@ describe('configuration', () => {
       memoryLimit: '128Mi',
       secretKeys: ['OPENAI_API_KEY'],
     };
-    const { patched } = await admit(deploymentPod({ annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/secret': 'k' } }), 'annotation', custom);
+    const { patched } = await admit(
+      deploymentPod({ annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/secret': 'k' } }),
+      'annotation',
+      custom,
+    );
     const sidecar = patched.spec.initContainers[0];
     expect(sidecar.image).toBe('registry.local/switchyard-sidecar:9.9.9');
     expect(sidecar.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } });
     expect(sidecar.startupProbe.httpGet.port).toBe(9790);
-    expect(sidecar.env.filter((e: Obj) => e.valueFrom?.secretKeyRef).map((e: Obj) => e.name)).toEqual(['OPENAI_API_KEY']);
+    expect(sidecar.env.filter((e: Obj) => e.valueFrom?.secretKeyRef).map((e: Obj) => e.name)).toEqual([
+      'OPENAI_API_KEY',
+    ]);
     expect(envOf(patched.spec.containers[0]).OPENAI_BASE_URL.value).toBe('http://127.0.0.1:9790/v1');
   });
 
   it('reads options from flags over env over defaults, and rejects bad values', () => {
-    const env = { SWITCHYARD_SIDECAR_IMAGE: 'env/img:1', SWITCHYARD_SIDECAR_MEMORY_LIMIT: '512Mi', SWITCHYARD_SIDECAR_CPU_LIMIT: 'none', SWITCHYARD_SIDECAR_SECRET_KEYS: 'A_KEY, B_KEY' };
+    const env = {
+      SWITCHYARD_SIDECAR_IMAGE: 'env/img:1',
+      SWITCHYARD_SIDECAR_MEMORY_LIMIT: '512Mi',
+      SWITCHYARD_SIDECAR_CPU_LIMIT: 'none',
+      SWITCHYARD_SIDECAR_SECRET_KEYS: 'A_KEY, B_KEY',
+    };
     const loaded = loadInjectorOptions({ image: 'flag/img:2', 'collector-endpoint': 'http://otel.obs:4318' }, env);
-    expect(loaded).toMatchObject({ image: 'flag/img:2', memoryLimit: '512Mi', cpuLimit: undefined, secretKeys: ['A_KEY', 'B_KEY'], collectorEndpoint: 'http://otel.obs:4318', port: 8790 });
+    expect(loaded).toMatchObject({
+      image: 'flag/img:2',
+      memoryLimit: '512Mi',
+      cpuLimit: undefined,
+      secretKeys: ['A_KEY', 'B_KEY'],
+      collectorEndpoint: 'http://otel.obs:4318',
+      port: 8790,
+    });
     expect(loadInjectorOptions({}, {})).toEqual(DEFAULT_OPTIONS);
     expect(() => loadInjectorOptions({ 'cpu-request': '1 core' }, {})).toThrow(/cpuRequest: not a Kubernetes quantity/);
-    expect(() => loadInjectorOptions({}, { SWITCHYARD_COLLECTOR_ENDPOINT: 'collector:4318' })).toThrow(/collectorEndpoint/);
+    expect(() => loadInjectorOptions({}, { SWITCHYARD_COLLECTOR_ENDPOINT: 'collector:4318' })).toThrow(
+      /collectorEndpoint/,
+    );
     expect(() => loadInjectorOptions({}, { SWITCHYARD_SIDECAR_SECRET_KEYS: 'OPENAI-KEY' })).toThrow(/secretKeys/);
   });
 

@@ -27,7 +27,13 @@ let prevSink: LogSink;
 beforeAll(async () => {
   prevSink = setLogSink((line) => logs.push(line));
   certs = await generateCerts({ service: SERVICE, namespace: NAMESPACE });
-  server = await startInjectorServer({ host: '127.0.0.1', port: 0, cert: certs.cert, key: certs.key, options: DEFAULT_OPTIONS });
+  server = await startInjectorServer({
+    host: '127.0.0.1',
+    port: 0,
+    cert: certs.cert,
+    key: certs.key,
+    options: DEFAULT_OPTIONS,
+  });
   agent = new Agent({ connect: { ca: Buffer.from(certs.caBundle, 'base64').toString(), servername: SERVERNAME } });
   base = `https://127.0.0.1:${server.port}`;
 });
@@ -38,7 +44,11 @@ afterAll(async () => {
   setLogSink(prevSink);
 });
 
-async function post(pathname: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+async function post(
+  pathname: string,
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+) {
   const res = await request(`${base}${pathname}`, { method: 'POST', body, headers, dispatcher: agent });
   return { status: res.statusCode, type: res.headers['content-type'], body: (await res.body.json()) as any };
 }
@@ -74,7 +84,12 @@ describe('webhook over TLS', () => {
     const patched = applyPatch(pod, decodePatch(res.body));
     expect(patched.spec.initContainers[0].name).toBe('switchyard-sidecar');
     const line = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'admission' && l.uid === rev.request.uid);
-    expect(line).toMatchObject({ scope: 'annotation', namespace: 'shop', pod: 'chat-api-7d9f8b6c5d-', result: 'injected' });
+    expect(line).toMatchObject({
+      scope: 'annotation',
+      namespace: 'shop',
+      pod: 'chat-api-7d9f8b6c5d-',
+      result: 'injected',
+    });
   });
 
   it('injects an unannotated pod on /mutate/namespace but not on /mutate', async () => {
@@ -88,7 +103,9 @@ describe('webhook over TLS', () => {
   it('refuses a client that does not trust the CA', async () => {
     const stranger = new Agent({ connect: { servername: SERVERNAME } });
     try {
-      await expect(request(`${base}/healthz`, { dispatcher: stranger })).rejects.toThrow(/self-signed|unable to (get|verify)/i);
+      await expect(request(`${base}/healthz`, { dispatcher: stranger })).rejects.toThrow(
+        /self-signed|unable to (get|verify)/i,
+      );
     } finally {
       await stranger.close();
     }
@@ -155,7 +172,10 @@ describe('certificate rotation', () => {
       let served = false;
       for (let i = 0; i < 100 && !served; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        served = await request(url, { dispatcher: a2, reset: true }).then((r) => (r.body.dump(), r.statusCode === 200), () => false);
+        served = await request(url, { dispatcher: a2, reset: true }).then(
+          (r) => (r.body.dump(), r.statusCode === 200),
+          () => false,
+        );
       }
       expect(served).toBe(true);
     } finally {

@@ -13,7 +13,12 @@ function kubeletEnv(pod: Obj, container: Obj, secrets: Record<string, Record<str
   const field = (path: string): string => {
     const label = path.match(/^metadata\.labels\['(.+)'\]$/);
     if (label) return pod.metadata.labels?.[label[1]] ?? '';
-    const value = { 'metadata.name': pod.metadata.name, 'metadata.namespace': pod.metadata.namespace, 'metadata.uid': pod.metadata.uid, 'spec.nodeName': pod.spec.nodeName }[path];
+    const value = {
+      'metadata.name': pod.metadata.name,
+      'metadata.namespace': pod.metadata.namespace,
+      'metadata.uid': pod.metadata.uid,
+      'spec.nodeName': pod.spec.nodeName,
+    }[path];
     if (value === undefined) throw new Error(`unsupported fieldPath ${path}`);
     return value;
   };
@@ -40,12 +45,17 @@ afterEach(() => {
 
 describe('sidecar telemetry from the injected env', () => {
   it('names the app service and the pod, namespace, node and Deployment on every span', async () => {
-    const pod = deploymentPod({ annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/secret': 'llm-keys' } });
+    const pod = deploymentPod({
+      annotations: { 'switchyard.dev/inject': 'true', 'switchyard.dev/secret': 'llm-keys' },
+    });
     const outcome = handleReview(review(pod), 'annotation', DEFAULT_OPTIONS);
     if (!outcome.ok) throw new Error(outcome.message);
     const scheduled = applyPatch(pod, decodePatch(outcome.review));
     // What the API server and scheduler fill in after admission.
-    Object.assign(scheduled.metadata, { name: 'chat-api-7d9f8b6c5d-x2x9q', uid: '5f1b1c1e-7f55-4e24-9b7e-3f3f8d5a0c11' });
+    Object.assign(scheduled.metadata, {
+      name: 'chat-api-7d9f8b6c5d-x2x9q',
+      uid: '5f1b1c1e-7f55-4e24-9b7e-3f3f8d5a0c11',
+    });
     scheduled.spec.nodeName = 'node-a';
 
     const env = kubeletEnv(scheduled, scheduled.spec.initContainers[0], { 'llm-keys': { OPENAI_API_KEY: 'sk-test' } });

@@ -7,7 +7,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { post, sseData, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
-const VK = { one: 'vk-cache-one-0123456789abcdef', two: 'vk-cache-two-0123456789abcdef', budget: 'vk-cache-budget-0123456789ab' };
+const VK = {
+  one: 'vk-cache-one-0123456789abcdef',
+  two: 'vk-cache-two-0123456789abcdef',
+  budget: 'vk-cache-budget-0123456789ab',
+};
 
 let fake: FakeServer;
 let sc: TestSidecar;
@@ -42,10 +46,27 @@ beforeEach(() => fake.reset());
 
 let seq = 0;
 /** A body no other test sends (the fake's answer echoes the last user message). */
-const fresh = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ model: 'gpt-4o', messages: [{ role: 'user', content: `question ${++seq} ${Math.random()}` }], ...extra });
+const fresh = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  model: 'gpt-4o',
+  messages: [{ role: 'user', content: `question ${++seq} ${Math.random()}` }],
+  ...extra,
+});
 const chatUrl = () => `${sc.url}/v1/chat/completions`;
 const status = (r: { headers: Headers }) => r.headers.get('x-switchyard-cache-status');
-const TOOLS = [{ type: 'function', function: { name: 'get_weather', description: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['city'] } } }];
+const TOOLS = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'weather',
+      parameters: {
+        type: 'object',
+        properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
+        required: ['city'],
+      },
+    },
+  },
+];
 
 describe('simple mode', () => {
   it('answers the same body from the cache: no provider call, attempts 0, the same answer', async () => {
@@ -62,10 +83,29 @@ describe('simple mode', () => {
 
   it('hits on reordered keys at every depth (canonical JSON)', async () => {
     const content = `reorder ${Math.random()}`;
-    const a = { model: 'gpt-4o', temperature: 0.2, messages: [{ role: 'user', content }], tools: TOOLS, response_format: { type: 'text' } };
+    const a = {
+      model: 'gpt-4o',
+      temperature: 0.2,
+      messages: [{ role: 'user', content }],
+      tools: TOOLS,
+      response_format: { type: 'text' },
+    };
     const reordered = {
       response_format: { type: 'text' },
-      tools: [{ function: { parameters: { required: ['city'], properties: { unit: { enum: ['c', 'f'], type: 'string' }, city: { type: 'string' } }, type: 'object' }, description: 'weather', name: 'get_weather' }, type: 'function' }],
+      tools: [
+        {
+          function: {
+            parameters: {
+              required: ['city'],
+              properties: { unit: { enum: ['c', 'f'], type: 'string' }, city: { type: 'string' } },
+              type: 'object',
+            },
+            description: 'weather',
+            name: 'get_weather',
+          },
+          type: 'function',
+        },
+      ],
       messages: [{ content, role: 'user' }],
       temperature: 0.2,
       model: 'gpt-4o',
@@ -78,7 +118,19 @@ describe('simple mode', () => {
   });
 
   it('misses on any change of model, messages, temperature, top_p, max_tokens, tools, tool_choice, response_format, seed, n, stop', async () => {
-    const base = { model: 'gpt-4o', messages: [{ role: 'user', content: `params ${Math.random()}` }], temperature: 0.5, top_p: 1, max_tokens: 40, tools: TOOLS, tool_choice: 'none', response_format: { type: 'text' }, seed: 1, n: 1, stop: ['zzz'] };
+    const base = {
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: `params ${Math.random()}` }],
+      temperature: 0.5,
+      top_p: 1,
+      max_tokens: 40,
+      tools: TOOLS,
+      tool_choice: 'none',
+      response_format: { type: 'text' },
+      seed: 1,
+      n: 1,
+      stop: ['zzz'],
+    };
     expect(status(await post(chatUrl(), base))).toBe('MISS');
     expect(status(await post(chatUrl(), base))).toBe('HIT');
     const variants: Record<string, unknown>[] = [
@@ -90,7 +142,10 @@ describe('simple mode', () => {
       { max_tokens: 41 },
       { tools: [{ ...TOOLS[0], function: { ...TOOLS[0].function, description: 'the weather' } }] },
       { tool_choice: 'auto' },
-      { response_format: { type: 'json_object' }, messages: [{ role: 'user', content: `${base.messages[0].content} in json` }] },
+      {
+        response_format: { type: 'json_object' },
+        messages: [{ role: 'user', content: `${base.messages[0].content} in json` }],
+      },
       { seed: 2 },
       { n: 2, temperature: 0 },
       { stop: ['yyy'] },
@@ -120,7 +175,8 @@ describe('simple mode', () => {
 
   it('isolates namespaces (x-switchyard-cache-namespace and the x-portkey- spelling) and configs', async () => {
     const body = fresh();
-    const ns = (n?: string, spelling = 'x-switchyard') => post(chatUrl(), body, n === undefined ? {} : { [`${spelling}-cache-namespace`]: n }).then(status);
+    const ns = (n?: string, spelling = 'x-switchyard') =>
+      post(chatUrl(), body, n === undefined ? {} : { [`${spelling}-cache-namespace`]: n }).then(status);
     expect(await ns('team-a')).toBe('MISS');
     expect(await ns('team-a')).toBe('HIT');
     expect(await ns('team-a', 'x-portkey')).toBe('HIT');
@@ -134,11 +190,15 @@ describe('simple mode', () => {
 
   it('inline configs: the same inline config hits, another inline config with the same body misses', async () => {
     const body = fresh();
-    const inline = (extra: Record<string, unknown> = {}) => ({ 'x-switchyard-config': JSON.stringify({ provider: '@a', cache: { mode: 'simple' }, ...extra }) });
+    const inline = (extra: Record<string, unknown> = {}) => ({
+      'x-switchyard-config': JSON.stringify({ provider: '@a', cache: { mode: 'simple' }, ...extra }),
+    });
     expect(status(await post(chatUrl(), body, inline()))).toBe('MISS');
     expect(status(await post(chatUrl(), body, inline()))).toBe('HIT');
     expect(status(await post(chatUrl(), body, inline({ request_timeout: 9000 })))).toBe('MISS');
-    expect(status(await post(chatUrl(), body, { 'x-switchyard-config': JSON.stringify({ provider: '@a' }) }))).toBe('DISABLED');
+    expect(status(await post(chatUrl(), body, { 'x-switchyard-config': JSON.stringify({ provider: '@a' }) }))).toBe(
+      'DISABLED',
+    );
     expect(fake.requests).toHaveLength(3);
   });
 
@@ -159,7 +219,9 @@ describe('simple mode', () => {
       fake.reset();
       const denied = fresh({ messages: [{ role: 'user', content: `say forbidden ${Math.random()}` }], stream });
       const d1 = await post(chatUrl(), denied, h);
-      expect(stream ? d1.text : d1.status, `stream ${stream}`).toEqual(stream ? expect.stringContaining('guardrail') : 446);
+      expect(stream ? d1.text : d1.status, `stream ${stream}`).toEqual(
+        stream ? expect.stringContaining('guardrail') : 446,
+      );
       const d2 = await post(chatUrl(), denied, h);
       expect(stream ? d2.text : d2.status).toEqual(stream ? expect.stringContaining('guardrail') : 446);
       expect(fake.requests).toHaveLength(2);
@@ -208,7 +270,7 @@ describe('simple mode', () => {
     expect(fake.requests).toHaveLength(3);
   });
 
-  it('a model field naming a provider keeps the config\'s cache, under its own config id', async () => {
+  it("a model field naming a provider keeps the config's cache, under its own config id", async () => {
     const body = fresh({ model: '@a/gpt-4o' });
     expect(status(await post(chatUrl(), body))).toBe('MISS');
     expect(status(await post(chatUrl(), body))).toBe('HIT');
@@ -238,9 +300,17 @@ describe('simple mode', () => {
 describe('other routes', () => {
   it('caches /v1/completions (JSON after stream) and /v1/embeddings', async () => {
     const prompt = `complete ${Math.random()}`;
-    const s = await post(`${sc.url}/v1/completions`, { model: 'gpt-3.5-turbo-instruct', prompt, max_tokens: 20, stream: true });
+    const s = await post(`${sc.url}/v1/completions`, {
+      model: 'gpt-3.5-turbo-instruct',
+      prompt,
+      max_tokens: 20,
+      stream: true,
+    });
     expect(status(s)).toBe('MISS');
-    const streamedText = sseData(s.text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d).choices[0]?.text ?? '').join('');
+    const streamedText = sseData(s.text)
+      .filter((d) => d !== '[DONE]')
+      .map((d) => JSON.parse(d).choices[0]?.text ?? '')
+      .join('');
     const j = await post(`${sc.url}/v1/completions`, { model: 'gpt-3.5-turbo-instruct', prompt, max_tokens: 20 });
     expect(status(j)).toBe('HIT');
     expect(j.json.choices[0].text).toBe(streamedText);
@@ -268,20 +338,29 @@ describe('streams', () => {
       .finalChatCompletion();
     const orig = j.json.choices[0];
     expect(final.choices[0].message.content ?? null).toEqual(orig.message.content);
-    expect(final.choices[0].message.tool_calls?.map((t) => ({ id: t.id, type: t.type, function: t.function }))).toEqual(orig.message.tool_calls);
+    expect(final.choices[0].message.tool_calls?.map((t) => ({ id: t.id, type: t.type, function: t.function }))).toEqual(
+      orig.message.tool_calls,
+    );
     expect(final.choices[0].finish_reason).toBe(orig.finish_reason);
     expect(final.usage).toEqual(j.json.usage);
     expect(final.id).toBe(j.json.id);
     const raw = await post(chatUrl(), { ...body, stream: true, stream_options: { include_usage: true } });
     expect(status(raw)).toBe('HIT');
     expect(raw.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    expect(sseData(raw.text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d)).filter((c) => c.usage)).toHaveLength(1);
+    expect(
+      sseData(raw.text)
+        .filter((d) => d !== '[DONE]')
+        .map((d) => JSON.parse(d))
+        .filter((c) => c.usage),
+    ).toHaveLength(1);
     expect(fake.requests).toHaveLength(1);
 
     // Without include_usage, no chunk carries usage.
     const plain = await post(chatUrl(), { ...body, stream: true });
     expect(status(plain)).toBe('HIT');
-    const chunks = sseData(plain.text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d));
+    const chunks = sseData(plain.text)
+      .filter((d) => d !== '[DONE]')
+      .map((d) => JSON.parse(d));
     expect(chunks.some((c) => c.usage)).toBe(false);
     expect(sseData(plain.text).at(-1)).toBe('[DONE]');
   });
@@ -290,7 +369,9 @@ describe('streams', () => {
     const body = fresh({ max_tokens: 25 });
     const s = await post(chatUrl(), { ...body, stream: true });
     expect(status(s)).toBe('MISS');
-    const chunks = sseData(s.text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d));
+    const chunks = sseData(s.text)
+      .filter((d) => d !== '[DONE]')
+      .map((d) => JSON.parse(d));
     // The client did not ask for usage: the cache asked the provider for it and kept it to itself.
     expect(chunks.some((c) => c.usage)).toBe(false);
     expect(fake.requests[0].body).toMatchObject({ stream_options: { include_usage: true } });
@@ -311,14 +392,25 @@ describe('streams', () => {
   });
 
   it('a streamed tool call stored from a stream replays to the same tool call, streamed again or as JSON', async () => {
-    const body = fresh({ tools: TOOLS, tool_choice: 'required', stream: true, stream_options: { include_usage: true } });
-    const first = await client().chat.completions.stream(body as any).finalChatCompletion();
-    const again = await client().chat.completions.stream(body as any).finalChatCompletion();
+    const body = fresh({
+      tools: TOOLS,
+      tool_choice: 'required',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const first = await client()
+      .chat.completions.stream(body as any)
+      .finalChatCompletion();
+    const again = await client()
+      .chat.completions.stream(body as any)
+      .finalChatCompletion();
     expect(again).toEqual(first);
     const { stream: _s, stream_options: _o, ...plain } = body;
     const j = await post(chatUrl(), plain);
     expect(status(j)).toBe('HIT');
-    expect(j.json.choices[0].message.tool_calls).toEqual(first.choices[0].message.tool_calls!.map((t) => ({ id: t.id, type: t.type, function: t.function })));
+    expect(j.json.choices[0].message.tool_calls).toEqual(
+      first.choices[0].message.tool_calls!.map((t) => ({ id: t.id, type: t.type, function: t.function })),
+    );
     expect(j.json.usage).toEqual(first.usage);
     expect(fake.requests).toHaveLength(1);
   });
@@ -360,10 +452,14 @@ describe('budgets and telemetry', () => {
       ['DISABLED', 1],
     ]);
     const [miss, hit] = servers;
-    const clientsUnder = (s: (typeof servers)[number]) => spans.filter((c) => c.kind === 2 && c.parentSpanContext?.spanId === s.spanContext().spanId);
+    const clientsUnder = (s: (typeof servers)[number]) =>
+      spans.filter((c) => c.kind === 2 && c.parentSpanContext?.spanId === s.spanContext().spanId);
     expect(clientsUnder(miss)).toHaveLength(1);
     expect(clientsUnder(hit)).toHaveLength(0);
-    expect(hit.attributes['switchyard.cache.saved_cost_usd']).toBeCloseTo(miss.attributes['switchyard.cost_usd'] as number, 12);
+    expect(hit.attributes['switchyard.cache.saved_cost_usd']).toBeCloseTo(
+      miss.attributes['switchyard.cost_usd'] as number,
+      12,
+    );
     expect(hit.attributes['switchyard.cache.saved_cost_usd']).toBeGreaterThan(0);
     expect(hit.attributes['switchyard.cache.original_ms']).toBeGreaterThan(0);
     expect(hit.attributes['switchyard.cost_usd']).toBeUndefined();

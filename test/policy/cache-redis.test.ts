@@ -47,9 +47,14 @@ afterAll(async () => {
 });
 beforeEach(() => fake?.reset());
 
-const body = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ model: 'gpt-4o', messages: [{ role: 'user', content: `fleet ${Math.random()}` }], ...extra });
+const body = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  model: 'gpt-4o',
+  messages: [{ role: 'user', content: `fleet ${Math.random()}` }],
+  ...extra,
+});
 const status = (r: { headers: Headers }) => r.headers.get('x-switchyard-cache-status');
-const chat = (sc: TestSidecar, b: unknown, h: Record<string, string> = {}) => post(`${sc.url}/v1/chat/completions`, b, h);
+const chat = (sc: TestSidecar, b: unknown, h: Record<string, string> = {}) =>
+  post(`${sc.url}/v1/chat/completions`, b, h);
 
 async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 2_000): Promise<T> {
   const end = Date.now() + ms;
@@ -76,14 +81,25 @@ describe.skipIf(!hasRedisServer)('two sidecars on one redis-server', () => {
     const q = body();
     const s = await chat(a, { ...q, stream: true });
     expect(status(s)).toBe('MISS');
-    const text = sseData(s.text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '').join('');
+    const text = sseData(s.text)
+      .filter((d) => d !== '[DONE]')
+      .map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '')
+      .join('');
     // The stream's store lands just after the client saw [DONE].
-    const j = await until(() => chat(b, q), (r) => status(r) === 'HIT');
+    const j = await until(
+      () => chat(b, q),
+      (r) => status(r) === 'HIT',
+    );
     expect(status(j)).toBe('HIT');
     expect(j.json.choices[0].message.content).toBe(text);
     const again = await chat(b, { ...q, stream: true });
     expect(status(again)).toBe('HIT');
-    expect(sseData(again.text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '').join('')).toBe(text);
+    expect(
+      sseData(again.text)
+        .filter((d) => d !== '[DONE]')
+        .map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '')
+        .join(''),
+    ).toBe(text);
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -99,14 +115,26 @@ describe.skipIf(!hasRedisServer)('two sidecars on one redis-server', () => {
   it('a semantic entry written by one sidecar is a SEMANTIC HIT on the other at once, or after its 500 ms refresh', async () => {
     const h = { 'x-switchyard-config': 'sem' };
     const n = Math.random().toString(36).slice(2, 8);
-    const first = await chat(a, { model: 'gpt-4o', messages: [{ role: 'user', content: `What is the capital of France ${n}?` }] }, h);
+    const first = await chat(
+      a,
+      { model: 'gpt-4o', messages: [{ role: 'user', content: `What is the capital of France ${n}?` }] },
+      h,
+    );
     expect(status(first)).toBe('SEMANTIC MISS');
     // Same words, other spelling: not an exact hit; the simulated embeddings make it cosine 1.
     // a stored before it answered, and b has not read this partition yet: a hit at once.
-    const other = await chat(b, { model: 'gpt-4o', messages: [{ role: 'user', content: `what is the capital of france ${n}` }] }, h);
+    const other = await chat(
+      b,
+      { model: 'gpt-4o', messages: [{ role: 'user', content: `what is the capital of france ${n}` }] },
+      h,
+    );
     expect(status(other)).toBe('SEMANTIC HIT');
     expect(other.json.choices[0].message.content).toBe(first.json.choices[0].message.content);
-    expect(status(await chat(b, { model: 'gpt-4o', messages: [{ role: 'user', content: `How tall is Mont Blanc ${n}?` }] }, h))).toBe('SEMANTIC MISS');
+    expect(
+      status(
+        await chat(b, { model: 'gpt-4o', messages: [{ role: 'user', content: `How tall is Mont Blanc ${n}?` }] }, h),
+      ),
+    ).toBe('SEMANTIC MISS');
     // b has now read the partition (kept for 500 ms): a new entry from a reaches it after the refresh.
     const second = await chat(a, { model: 'gpt-4o', messages: [{ role: 'user', content: `Where is Paris ${n}?` }] }, h);
     expect(status(second)).toBe('SEMANTIC MISS');
@@ -128,8 +156,20 @@ describe.skipIf(!hasRedisServer)('two sidecars on one redis-server', () => {
       await redis.restart();
     }
     // Redis restarted empty: the first request after it misses, stores, and the other sidecar hits.
-    const m = await until(() => chat(a, q), (r) => r.status === 200 && status(r) === 'MISS', 10_000);
+    const m = await until(
+      () => chat(a, q),
+      (r) => r.status === 200 && status(r) === 'MISS',
+      10_000,
+    );
     expect(status(m)).toBe('MISS');
-    expect(status(await until(() => chat(b, q), (r) => status(r) === 'HIT', 10_000))).toBe('HIT');
+    expect(
+      status(
+        await until(
+          () => chat(b, q),
+          (r) => status(r) === 'HIT',
+          10_000,
+        ),
+      ),
+    ).toBe('HIT');
   }, 30_000);
 });

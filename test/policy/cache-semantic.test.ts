@@ -41,10 +41,21 @@ beforeAll(async () => {
       embedCalls.push(input);
       const answer = () => {
         if (input.includes('broken')) {
-          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'down', type: 'server_error' } }));
+          res
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: { message: 'down', type: 'server_error' } }));
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', model: body.model, data: [{ object: 'embedding', index: 0, embedding: VECTORS[input] ?? hashVector(input) }], usage: { prompt_tokens: 3, total_tokens: 3 } }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({
+              object: 'list',
+              model: body.model,
+              data: [{ object: 'embedding', index: 0, embedding: VECTORS[input] ?? hashVector(input) }],
+              usage: { prompt_tokens: 3, total_tokens: 3 },
+            }),
+          );
       };
       if (input.includes('slow')) setTimeout(answer, 400);
       else answer();
@@ -79,7 +90,18 @@ beforeEach(() => {
 const url = () => `${sc.url}/v1/chat/completions`;
 const status = (r: { headers: Headers }) => r.headers.get('x-switchyard-cache-status');
 const ask = (content: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-  post(url(), { model: 'gpt-4o', messages: [...((extra.system ? [{ role: 'system', content: extra.system }] : []) as unknown[]), { role: 'user', content }], ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'system')) }, headers);
+  post(
+    url(),
+    {
+      model: 'gpt-4o',
+      messages: [
+        ...((extra.system ? [{ role: 'system', content: extra.system }] : []) as unknown[]),
+        { role: 'user', content },
+      ],
+      ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'system')),
+    },
+    headers,
+  );
 
 describe('semantic mode', () => {
   it('answers similar user text at or above the threshold, misses below it', async () => {
@@ -101,7 +123,12 @@ describe('semantic mode', () => {
 
     await sc.sc.telemetry.flush();
     const servers = sc.spans!.getFinishedSpans().filter((s) => s.kind === 1);
-    expect(servers.map((s) => s.attributes['switchyard.cache_status'])).toEqual(['SEMANTIC MISS', 'SEMANTIC HIT', 'SEMANTIC MISS', 'HIT']);
+    expect(servers.map((s) => s.attributes['switchyard.cache_status'])).toEqual([
+      'SEMANTIC MISS',
+      'SEMANTIC HIT',
+      'SEMANTIC MISS',
+      'HIT',
+    ]);
     expect(servers[1].attributes['switchyard.cache.similarity']).toBeCloseTo(0.97, 5);
     expect(servers[1].attributes['switchyard.attempts']).toBe(0);
     // The embedding call is not an attempt of the request.
@@ -113,7 +140,10 @@ describe('semantic mode', () => {
     await ask(q);
     const s = await ask('the capital of france is?', { stream: true });
     expect(status(s)).toBe('SEMANTIC HIT');
-    const text = sseData(s.text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '').join('');
+    const text = sseData(s.text)
+      .filter((d) => d !== '[DONE]')
+      .map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '')
+      .join('');
     expect(text).toBe(`Hello from fake-openai: ${Q}`);
   });
 
@@ -122,14 +152,20 @@ describe('semantic mode', () => {
     expect(status(await ask('whats the capital of france', { system: 'be brief' }))).toBe('SEMANTIC MISS');
     expect(status(await ask('whats the capital of france', { model: 'gpt-4o-mini' }))).toBe('SEMANTIC MISS');
     expect(status(await ask('whats the capital of france', { temperature: 0.3 }))).toBe('SEMANTIC MISS');
-    expect(status(await ask('whats the capital of france', {}, { 'x-switchyard-cache-namespace': 'other' }))).toBe('SEMANTIC MISS');
+    expect(status(await ask('whats the capital of france', {}, { 'x-switchyard-cache-namespace': 'other' }))).toBe(
+      'SEMANTIC MISS',
+    );
     expect(fake.requests).toHaveLength(4);
   });
 
   it('a request may raise the threshold, never lower it', async () => {
     expect(status(await ask(Q))).toMatch(/HIT/);
-    expect(status(await ask('whats the capital of france', {}, { 'x-switchyard-cache-similarity-threshold': '0.99' }))).toBe('SEMANTIC MISS');
-    expect(status(await ask('france capital please', {}, { 'x-switchyard-cache-similarity-threshold': '0.5' }))).toBe('SEMANTIC MISS');
+    expect(
+      status(await ask('whats the capital of france', {}, { 'x-switchyard-cache-similarity-threshold': '0.99' })),
+    ).toBe('SEMANTIC MISS');
+    expect(status(await ask('france capital please', {}, { 'x-switchyard-cache-similarity-threshold': '0.5' }))).toBe(
+      'SEMANTIC MISS',
+    );
     expect(fake.requests).toHaveLength(2);
   });
 
@@ -169,7 +205,8 @@ default_config: c
 server: {require_virtual_key: false}
 `);
     try {
-      const q = (content: string) => post(`${sim.url}/v1/chat/completions`, { model: 'x', messages: [{ role: 'user', content }] });
+      const q = (content: string) =>
+        post(`${sim.url}/v1/chat/completions`, { model: 'x', messages: [{ role: 'user', content }] });
       const a = await q('What is the capital of France?');
       expect([a.status, status(a)]).toEqual([200, 'SEMANTIC MISS']);
       const b = await q('what is the capital of france');
@@ -198,29 +235,50 @@ configs:
     ).file;
 
   it('refuses a semantic cache without an embeddings target, naming the path', () => {
-    expect(() => file({ mode: 'semantic' })).toThrow(/configs\.c\.cache\.embedding: semantic mode needs an embeddings target/);
-    expect(() => file({ mode: 'semantic', embedding: '@a/x', similarity_threshold: 1.5 })).toThrow(/configs\.c\.cache\.similarity_threshold/);
+    expect(() => file({ mode: 'semantic' })).toThrow(
+      /configs\.c\.cache\.embedding: semantic mode needs an embeddings target/,
+    );
+    expect(() => file({ mode: 'semantic', embedding: '@a/x', similarity_threshold: 1.5 })).toThrow(
+      /configs\.c\.cache\.similarity_threshold/,
+    );
   });
 
   it.each([
     ['text-embedding-3-small', /configs\.c\.cache\.embedding: expected "@provider\/model"/],
     ['@ghost/text-embedding-3-small', /configs\.c\.cache\.embedding: unknown provider "@ghost"/],
-    ['@claude/claude-haiku-4-5', /configs\.c\.cache\.embedding: provider "@claude" \(anthropic\) does not serve embeddings/],
+    [
+      '@claude/claude-haiku-4-5',
+      /configs\.c\.cache\.embedding: provider "@claude" \(anthropic\) does not serve embeddings/,
+    ],
   ])('refuses embedding %j when the pipeline is built (at load and on reload)', (embedding, re) => {
     const f = file({ mode: 'semantic', embedding });
     expect(() => buildPolicy(f, new MemoryStateStore())).toThrow(re);
   });
 
   it('accepts an embeddings-capable provider', () => {
-    expect(() => buildPolicy(file({ mode: 'semantic', embedding: '@a/text-embedding-3-small' }), new MemoryStateStore())).not.toThrow();
+    expect(() =>
+      buildPolicy(file({ mode: 'semantic', embedding: '@a/text-embedding-3-small' }), new MemoryStateStore()),
+    ).not.toThrow();
   });
 });
 
 describe('semantic parts and index', () => {
   it('embeds user text only, and blanks it in the partition material', () => {
-    const p = semanticParts('chat', { model: 'm', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
+    const p = semanticParts('chat', {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'sys' },
+        { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+      ],
+    });
     expect(p?.text).toBe('hi');
-    expect(p?.rest).toEqual({ model: 'm', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: '' }] });
+    expect(p?.rest).toEqual({
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'sys' },
+        { role: 'user', content: '' },
+      ],
+    });
     expect(semanticParts('embeddings', { input: 'x' })).toBeUndefined();
     expect(semanticParts('chat', { messages: [{ role: 'system', content: 'only system' }] })).toBeUndefined();
   });

@@ -10,19 +10,29 @@ import { assemble, CollectSink, replay } from '../../src/policy/cache/stream.js'
 import type { StreamSink } from '../../src/routing/executor.js';
 
 const PROVIDERS = { p: { type: 'openai', api_key: 'sk-x', base_url: 'http://127.0.0.1:1/v1' } };
-const load = (cfg: Record<string, unknown>) => parseConfigText(JSON.stringify({ providers: PROVIDERS, configs: { c: { provider: '@p', ...cfg } } }), 'c.json', {});
+const load = (cfg: Record<string, unknown>) =>
+  parseConfigText(JSON.stringify({ providers: PROVIDERS, configs: { c: { provider: '@p', ...cfg } } }), 'c.json', {});
 
 describe('config', () => {
   it('takes a simple cache with defaults, and the Portkey string form', () => {
-    expect(cacheOf(load({ cache: { mode: 'simple' } }).file.configs.c as TargetSpec)).toMatchObject({ mode: 'simple', max_age: 86400, max_bytes: 64 * 1024 * 1024 });
+    expect(cacheOf(load({ cache: { mode: 'simple' } }).file.configs.c as TargetSpec)).toMatchObject({
+      mode: 'simple',
+      max_age: 86400,
+      max_bytes: 64 * 1024 * 1024,
+    });
     expect(cacheOf(load({ cache: 'simple' }).file.configs.c as TargetSpec)).toMatchObject({ mode: 'simple' });
-    expect(cacheOf(load({ cache: { mode: 'simple', max_age: 60, namespace: 'n' } }).file.configs.c as TargetSpec)).toMatchObject({ max_age: 60, namespace: 'n' });
+    expect(
+      cacheOf(load({ cache: { mode: 'simple', max_age: 60, namespace: 'n' } }).file.configs.c as TargetSpec),
+    ).toMatchObject({ max_age: 60, namespace: 'n' });
     expect(cacheOf(load({}).file.configs.c as TargetSpec)).toBeUndefined();
   });
 
   it.each([
     [{ cache: { mode: 'semantic' } }, /configs\.c\.cache\.embedding: semantic mode needs an embeddings target/],
-    [{ cache: { mode: 'semantic', embedding: '@p/e', embedding_timeout_ms: 0 } }, /configs\.c\.cache\.embedding_timeout_ms: /],
+    [
+      { cache: { mode: 'semantic', embedding: '@p/e', embedding_timeout_ms: 0 } },
+      /configs\.c\.cache\.embedding_timeout_ms: /,
+    ],
     [{ cache: { mode: 'fuzzy' } }, /configs\.c\.cache\.mode: /],
     [{ cache: {} }, /configs\.c\.cache\.mode: /],
     [{ cache: { mode: 'simple', max_age: -1 } }, /configs\.c\.cache\.max_age: /],
@@ -30,39 +40,94 @@ describe('config', () => {
     [{ cache: { mode: 'simple', max_bytes: 0 } }, /configs\.c\.cache\.max_bytes: /],
     [{ cache: { mode: 'simple', ttl: 5 } }, /configs\.c\.cache: .*ttl/],
     [{ cache: 42 }, /configs\.c\.cache: /],
-    [{ strategy: { mode: 'fallback' }, targets: [{ provider: '@p', cache: { mode: 'simple' } }] }, /configs\.c\.targets\[0\]\.cache: a cache belongs on a routing config's top level/],
+    [
+      { strategy: { mode: 'fallback' }, targets: [{ provider: '@p', cache: { mode: 'simple' } }] },
+      /configs\.c\.targets\[0\]\.cache: a cache belongs on a routing config's top level/,
+    ],
   ])('refuses %j at load, naming the path', (cfg, re) => {
     expect(() => load(cfg)).toThrow(re);
   });
 });
 
 describe('keys', () => {
-  const parts = (over: Partial<KeyParts> = {}): KeyParts => ({ op: 'chat', configId: 'main', virtualKey: '', configNamespace: '', requestNamespace: '', body: { model: 'm', messages: [{ role: 'user', content: 'x' }] }, ...over });
+  const parts = (over: Partial<KeyParts> = {}): KeyParts => ({
+    op: 'chat',
+    configId: 'main',
+    virtualKey: '',
+    configNamespace: '',
+    requestNamespace: '',
+    body: { model: 'm', messages: [{ role: 'user', content: 'x' }] },
+    ...over,
+  });
 
   it('canonical JSON sorts keys at every depth and keeps array order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
     expect(canonicalJson({ a: undefined, b: 'é"' })).toBe('{"b":"é\\""}');
     expect(canonicalJson([1, 2])).not.toBe(canonicalJson([2, 1]));
   });
 
   it('ignores stream and stream_options, and separates every other part', () => {
     const k = cacheKey(parts());
-    expect(cacheKey(parts({ body: { messages: [{ content: 'x', role: 'user' }], model: 'm', stream: true, stream_options: { include_usage: true } } }))).toBe(k);
-    for (const over of [{ op: 'text_completion' as const }, { configId: 'other' }, { virtualKey: 'one' }, { configNamespace: 'n' }, { requestNamespace: 'n' }, { routingDigest: 'd' }, { body: { model: 'm2', messages: [{ role: 'user', content: 'x' }] } }]) {
+    expect(
+      cacheKey(
+        parts({
+          body: {
+            messages: [{ content: 'x', role: 'user' }],
+            model: 'm',
+            stream: true,
+            stream_options: { include_usage: true },
+          },
+        }),
+      ),
+    ).toBe(k);
+    for (const over of [
+      { op: 'text_completion' as const },
+      { configId: 'other' },
+      { virtualKey: 'one' },
+      { configNamespace: 'n' },
+      { requestNamespace: 'n' },
+      { routingDigest: 'd' },
+      { body: { model: 'm2', messages: [{ role: 'user', content: 'x' }] } },
+    ]) {
       expect(cacheKey(parts(over)), JSON.stringify(over)).not.toBe(k);
     }
     // Parts cannot run into each other.
-    expect(cacheKey(parts({ configNamespace: 'a', requestNamespace: 'b' }))).not.toBe(cacheKey(parts({ configNamespace: 'ab', requestNamespace: '' })));
+    expect(cacheKey(parts({ configNamespace: 'a', requestNamespace: 'b' }))).not.toBe(
+      cacheKey(parts({ configNamespace: 'ab', requestNamespace: '' })),
+    );
     expect(k).toMatch(/^cache:[0-9a-f]{64}$/);
   });
 });
 
 describe('streams', () => {
   const complete = {
-    id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o', system_fingerprint: 'fp',
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model: 'gpt-4o',
+    system_fingerprint: 'fp',
     choices: [
-      { index: 0, message: { role: 'assistant', content: 'hello there', reasoning_content: 'thinking' }, logprobs: null, finish_reason: 'stop' },
-      { index: 1, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }, { id: 'call_2', type: 'function', function: { name: 'g', arguments: '{}' } }] }, logprobs: null, finish_reason: 'tool_calls' },
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'hello there', reasoning_content: 'thinking' },
+        logprobs: null,
+        finish_reason: 'stop',
+      },
+      {
+        index: 1,
+        message: {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+            { id: 'call_2', type: 'function', function: { name: 'g', arguments: '{}' } },
+          ],
+        },
+        logprobs: null,
+        finish_reason: 'tool_calls',
+      },
     ],
     usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
   };
@@ -83,28 +148,74 @@ describe('streams', () => {
       { ...head, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
       { ...head, choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }] },
       { ...head, choices: [{ index: 0, delta: { content: 'lo' }, finish_reason: null }] },
-      { ...head, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'c', type: 'function', function: { name: 'f', arguments: '' } }] }, finish_reason: null }] },
-      { ...head, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"a"' } }] }, finish_reason: null }] },
-      { ...head, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }, finish_reason: null }] },
+      {
+        ...head,
+        choices: [
+          {
+            index: 0,
+            delta: { tool_calls: [{ index: 0, id: 'c', type: 'function', function: { name: 'f', arguments: '' } }] },
+            finish_reason: null,
+          },
+        ],
+      },
+      {
+        ...head,
+        choices: [
+          { index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"a"' } }] }, finish_reason: null },
+        ],
+      },
+      {
+        ...head,
+        choices: [
+          { index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }, finish_reason: null },
+        ],
+      },
       { ...head, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] },
       { ...head, choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } },
     ];
     expect(assemble(chunks)).toEqual({
-      id: 'x', object: 'chat.completion', created: 2, model: 'm',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] }, logprobs: null, finish_reason: 'tool_calls' }],
+      id: 'x',
+      object: 'chat.completion',
+      created: 2,
+      model: 'm',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: 'Hello',
+            tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+          },
+          logprobs: null,
+          finish_reason: 'tool_calls',
+        },
+      ],
       usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
     });
     expect(assemble([])).toBeUndefined();
   });
 
   it('text completions round-trip too', () => {
-    const tc = { id: 'cmpl-1', object: 'text_completion', created: 1, model: 'i', choices: [{ index: 0, text: 'abc', logprobs: null, finish_reason: 'length' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
+    const tc = {
+      id: 'cmpl-1',
+      object: 'text_completion',
+      created: 1,
+      model: 'i',
+      choices: [{ index: 0, text: 'abc', logprobs: null, finish_reason: 'length' }],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    };
     expect(assemble(replay(tc, true))).toEqual(tc);
   });
 
   it('CollectSink keeps usage the client did not ask for to itself, forgets a refused attempt, stores nothing after fail', async () => {
     const seen: unknown[] = [];
-    const inner: StreamSink = { closed: false, start: () => {}, write: async (c) => void seen.push(c), end: () => {}, fail: () => {} };
+    const inner: StreamSink = {
+      closed: false,
+      start: () => {},
+      write: async (c) => void seen.push(c),
+      end: () => {},
+      fail: () => {},
+    };
     const s = new CollectSink(inner, 'MISS', true);
     s.start({});
     await s.write({ id: 'a', choices: [{ index: 0, delta: { content: 'x' } }], usage: null });
@@ -112,7 +223,10 @@ describe('streams', () => {
     await s.write({ id: 'b', choices: [{ index: 0, delta: { content: 'y' } }] });
     await s.write({ id: 'b', choices: [], usage: { total_tokens: 1 } });
     await s.end();
-    expect(seen).toEqual([{ id: 'a', choices: [{ index: 0, delta: { content: 'x' } }], usage: null }, { id: 'b', choices: [{ index: 0, delta: { content: 'y' } }] }]);
+    expect(seen).toEqual([
+      { id: 'a', choices: [{ index: 0, delta: { content: 'x' } }], usage: null },
+      { id: 'b', choices: [{ index: 0, delta: { content: 'y' } }] },
+    ]);
     expect(s.chunks.map((c) => c.id)).toEqual(['b', 'b']);
     expect(s.completed).toBe(true);
     s.fail({});

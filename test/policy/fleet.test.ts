@@ -31,10 +31,14 @@ virtual_keys:
 `;
 
 function startChildSidecar(configFile: string): Promise<{ url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve('src/cli.ts'), 'sidecar', '--config', configFile, '--port', '0'], {
-    env: { ...process.env, OTEL_SDK_DISABLED: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve('src/cli.ts'), 'sidecar', '--config', configFile, '--port', '0'],
+    {
+      env: { ...process.env, OTEL_SDK_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let out = '';
   return new Promise((res, rej) => {
@@ -73,7 +77,9 @@ describe.skipIf(!hasRedisServer)('a fleet on one redis-server', () => {
     writeFileSync(file, yaml(redis.url));
     const sidecars = await Promise.all([0, 1, 2].map(() => startChildSidecar(file)));
     const replies = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => post(`${sidecars[i % 3].url}/v1/chat/completions`, chat(`n${i}`), { authorization: `Bearer ${VK}` })),
+      Array.from({ length: 30 }, (_, i) =>
+        post(`${sidecars[i % 3].url}/v1/chat/completions`, chat(`n${i}`), { authorization: `Bearer ${VK}` }),
+      ),
     );
     const statuses = replies.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(10);
@@ -98,7 +104,9 @@ describe.skipIf(!hasRedisServer)('a fleet on one redis-server', () => {
       const served = await post(`${open.url}/v1/chat/completions`, chat(), spend);
       expect(served.status).toBe(200);
       await open.sc.telemetry.flush();
-      const span = open.spans!.getFinishedSpans().find((s) => s.kind === 1 && s.attributes['switchyard.policy.fail_open'] === true);
+      const span = open
+        .spans!.getFinishedSpans()
+        .find((s) => s.kind === 1 && s.attributes['switchyard.policy.fail_open'] === true);
       expect(span?.attributes['http.response.status_code']).toBe(200);
       const metrics = await fetch(`${open.url}/metrics`).then((r) => r.text());
       expect(metrics).toMatch(/switchyard_policy_fail_open(_total)?(\{[^}]*\})? 1\b/);

@@ -90,7 +90,9 @@ async function spans(): Promise<{ server: ReadableSpan[]; client: ReadableSpan[]
   const all = sc.spans!.getFinishedSpans();
   return {
     server: all.filter((s) => s.kind === SpanKind.SERVER),
-    client: all.filter((s) => s.kind === SpanKind.CLIENT).sort((x, y) => (x.attributes['switchyard.attempt'] as number) - (y.attributes['switchyard.attempt'] as number)),
+    client: all
+      .filter((s) => s.kind === SpanKind.CLIENT)
+      .sort((x, y) => (x.attributes['switchyard.attempt'] as number) - (y.attributes['switchyard.attempt'] as number)),
   };
 }
 
@@ -98,8 +100,23 @@ describe('input guardrails', () => {
   it('seed contains deny list: 446 in the unified error shape with hook_results, no provider call, no matched text', async () => {
     const r = await post(`${sc.url}/v1/chat/completions`, chat('my password is hunter2'));
     expect(r.status).toBe(446);
-    expect(r.json.error).toMatchObject({ status: 446, type: 'guardrail_error', code: 'guardrail_denied', message: 'no secrets please', attempts: [] });
-    expect(r.json.hook_results.before_request_hooks).toEqual([{ id: 'input.0', verdict: false, action: 'block', deny: true, checks: [{ id: 'default.contains', verdict: false, execution_time: expect.any(Number) }], execution_time: expect.any(Number) }]);
+    expect(r.json.error).toMatchObject({
+      status: 446,
+      type: 'guardrail_error',
+      code: 'guardrail_denied',
+      message: 'no secrets please',
+      attempts: [],
+    });
+    expect(r.json.hook_results.before_request_hooks).toEqual([
+      {
+        id: 'input.0',
+        verdict: false,
+        action: 'block',
+        deny: true,
+        checks: [{ id: 'default.contains', verdict: false, execution_time: expect.any(Number) }],
+        execution_time: expect.any(Number),
+      },
+    ]);
     expect(r.json.hook_results.after_request_hooks).toEqual([]);
     expect(r.text).not.toContain('hunter2');
     expect(fake.requests).toHaveLength(0);
@@ -107,13 +124,20 @@ describe('input guardrails', () => {
     expect(ok.status).toBe(200);
     expect(ok.json.hook_results).toBeUndefined();
     const { server } = await spans();
-    expect(server.map((s) => [s.attributes['http.response.status_code'], s.attributes['switchyard.guardrails.verdict']])).toEqual([
+    expect(
+      server.map((s) => [s.attributes['http.response.status_code'], s.attributes['switchyard.guardrails.verdict']]),
+    ).toEqual([
       [446, 'denied'],
       [200, 'passed'],
     ]);
     const ev = server[0].events.filter((e) => e.name === 'switchyard.guardrail');
     expect(ev).toHaveLength(1);
-    expect(ev[0].attributes).toMatchObject({ 'switchyard.guardrail.id': 'input.0', 'switchyard.guardrail.check': 'default.contains', 'switchyard.guardrail.verdict': 'fail', 'switchyard.guardrail.phase': 'input' });
+    expect(ev[0].attributes).toMatchObject({
+      'switchyard.guardrail.id': 'input.0',
+      'switchyard.guardrail.check': 'default.contains',
+      'switchyard.guardrail.verdict': 'fail',
+      'switchyard.guardrail.phase': 'input',
+    });
     expect(typeof ev[0].attributes!['switchyard.guardrail.duration_ms']).toBe('number');
     expect(JSON.stringify(server.map((s) => [s.attributes, s.events]))).not.toContain('hunter2');
   });
@@ -121,11 +145,28 @@ describe('input guardrails', () => {
   it('applies to a model field naming a provider, inline configs, and embeddings input', async () => {
     const named = await post(`${sc.url}/v1/chat/completions`, { ...chat('my password'), model: '@a/gpt-4o' });
     expect(named.status).toBe(446);
-    const inline = JSON.stringify({ provider: '@a', input_guardrails: [{ 'default.contains': { words: ['secret'], operator: 'none' }, deny: true }] });
-    expect((await post(`${sc.url}/v1/chat/completions`, chat('a secret'), { 'x-switchyard-config': inline })).status).toBe(446);
-    expect((await post(`${sc.url}/v1/chat/completions`, chat('a secret'), { 'x-switchyard-config': JSON.stringify({ provider: '@a', input_guardrails: ['ghost'] }) })).json.error.message).toMatch(/unknown guardrail "ghost"/);
-    expect((await post(`${sc.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: 'my password' })).status).toBe(446);
-    const emb = await post(`${sc.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: 'fine' }, cfg('seed-out'));
+    const inline = JSON.stringify({
+      provider: '@a',
+      input_guardrails: [{ 'default.contains': { words: ['secret'], operator: 'none' }, deny: true }],
+    });
+    expect(
+      (await post(`${sc.url}/v1/chat/completions`, chat('a secret'), { 'x-switchyard-config': inline })).status,
+    ).toBe(446);
+    expect(
+      (
+        await post(`${sc.url}/v1/chat/completions`, chat('a secret'), {
+          'x-switchyard-config': JSON.stringify({ provider: '@a', input_guardrails: ['ghost'] }),
+        })
+      ).json.error.message,
+    ).toMatch(/unknown guardrail "ghost"/);
+    expect(
+      (await post(`${sc.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: 'my password' })).status,
+    ).toBe(446);
+    const emb = await post(
+      `${sc.url}/v1/embeddings`,
+      { model: 'text-embedding-3-small', input: 'fine' },
+      cfg('seed-out'),
+    );
     expect(emb.status).toBe(200);
     expect(fake.requests).toHaveLength(1);
   });
@@ -140,12 +181,29 @@ describe('input guardrails', () => {
   it('Portkey hooks: deny → 446, no deny → the answer with 246 and hook_results', async () => {
     const denied = await post(`${sc.url}/v1/chat/completions`, chat('hi'), cfg('hooks-deny'));
     expect(denied.status).toBe(446);
-    expect(denied.json.hook_results.before_request_hooks[0]).toMatchObject({ id: 'needs-user', verdict: false, deny: true });
-    expect((await post(`${sc.url}/v1/chat/completions`, chat('hi'), cfg('hooks-deny', { 'x-switchyard-metadata': '{"user":"u1"}' }))).status).toBe(200);
+    expect(denied.json.hook_results.before_request_hooks[0]).toMatchObject({
+      id: 'needs-user',
+      verdict: false,
+      deny: true,
+    });
+    expect(
+      (
+        await post(
+          `${sc.url}/v1/chat/completions`,
+          chat('hi'),
+          cfg('hooks-deny', { 'x-switchyard-metadata': '{"user":"u1"}' }),
+        )
+      ).status,
+    ).toBe(200);
     const warned = await post(`${sc.url}/v1/chat/completions`, chat('hi'), cfg('warn-in'));
     expect(warned.status).toBe(246);
     expect(warned.json.choices[0].message.content).toContain('Hello from fake-openai');
-    expect(warned.json.hook_results.before_request_hooks[0]).toMatchObject({ id: 'needs-user', verdict: false, deny: false, action: 'warn' });
+    expect(warned.json.hook_results.before_request_hooks[0]).toMatchObject({
+      id: 'needs-user',
+      verdict: false,
+      deny: false,
+      action: 'warn',
+    });
     const { server } = await spans();
     expect(server.map((s) => s.attributes['switchyard.guardrails.verdict'])).toEqual(['denied', 'passed', 'failed']);
   });
@@ -155,7 +213,11 @@ describe('input guardrails', () => {
       model: 'gpt-4o',
       messages: [
         { role: 'user', content: 'card 4111 1111 1111 1111 please' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: `{"ssn":"${SSN}"}` } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: `{"ssn":"${SSN}"}` } }],
+        },
         { role: 'tool', tool_call_id: 'c1', content: 'mail jane@example.com' },
         { role: 'user', content: `and ${SSN}` },
       ],
@@ -184,7 +246,10 @@ describe('output guardrails', () => {
     const { server, client } = await spans();
     expect(server[0].attributes['switchyard.guardrails.verdict']).toBe('denied');
     expect(client[0].attributes['switchyard.outcome']).toBe('guardrail');
-    expect(server[0].events.find((e) => e.name === 'switchyard.guardrail')!.attributes).toMatchObject({ 'switchyard.guardrail.phase': 'output', 'switchyard.attempt': 0 });
+    expect(server[0].events.find((e) => e.name === 'switchyard.guardrail')!.attributes).toMatchObject({
+      'switchyard.guardrail.phase': 'output',
+      'switchyard.attempt': 0,
+    });
     expect((await post(`${sc.url}/v1/chat/completions`, chat('repeat nothing'), cfg('seed-out'))).status).toBe(200);
   });
 
@@ -196,20 +261,39 @@ describe('output guardrails', () => {
     expect(r.headers.get('x-switchyard-target')).toBe('1');
     expect(fake.requests).toHaveLength(2);
     const { server, client } = await spans();
-    expect(client.map((s) => [s.attributes['switchyard.target'], s.attributes['switchyard.outcome'], s.attributes['http.response.status_code']])).toEqual([
+    expect(
+      client.map((s) => [
+        s.attributes['switchyard.target'],
+        s.attributes['switchyard.outcome'],
+        s.attributes['http.response.status_code'],
+      ]),
+    ).toEqual([
       ['0', 'guardrail', 446],
       ['1', 'ok', 200],
     ]);
     expect(client[0].attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0); // the refused answer's tokens still count
-    expect(server[0].attributes).toMatchObject({ 'switchyard.rescued': true, 'switchyard.attempts': 2, 'switchyard.guardrails.verdict': 'failed', 'http.response.status_code': 200 });
+    expect(server[0].attributes).toMatchObject({
+      'switchyard.rescued': true,
+      'switchyard.attempts': 2,
+      'switchyard.guardrails.verdict': 'failed',
+      'http.response.status_code': 200,
+    });
   });
 
   it('retry with nothing passing: retries the target, then 446', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat('please say at least six words here'), cfg('retry-never'));
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat('please say at least six words here'),
+      cfg('retry-never'),
+    );
     expect(r.status).toBe(446);
     expect(r.json.error.attempts.map((a: { error_type: string }) => a.error_type)).toEqual(['guardrail', 'guardrail']);
     expect(r.headers.get('x-switchyard-retry-count')).toBe('1');
-    expect(r.json.hook_results.after_request_hooks[0]).toMatchObject({ id: 'output.0', verdict: false, action: 'retry' });
+    expect(r.json.hook_results.after_request_hooks[0]).toMatchObject({
+      id: 'output.0',
+      verdict: false,
+      action: 'retry',
+    });
   });
 
   it("Portkey's way: a denying guardrail retries and falls back where retry and strategy list 446", async () => {
@@ -230,14 +314,30 @@ describe('output guardrails', () => {
     const r = await post(`${sc.url}/v1/chat/completions`, chat('hi'), cfg('warn'));
     expect(r.status).toBe(246);
     expect(r.json.choices[0].message.content).toBe('Hello from fake-openai: hi');
-    expect(r.json.hook_results.after_request_hooks[0]).toMatchObject({ id: 'output.0', verdict: false, deny: false, checks: [{ id: 'default.contains', verdict: false }] });
+    expect(r.json.hook_results.after_request_hooks[0]).toMatchObject({
+      id: 'output.0',
+      verdict: false,
+      deny: false,
+      checks: [{ id: 'default.contains', verdict: false }],
+    });
   });
 
   it('redact: the client sees [REDACTED:<kind>] in the answer text and tool-call arguments', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(`mail me at jane@example.com, ${SSN}`), cfg('redact-out'));
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat(`mail me at jane@example.com, ${SSN}`),
+      cfg('redact-out'),
+    );
     expect(r.status).toBe(200);
-    expect(r.json.choices[0].message.content).toBe('Hello from fake-openai: mail me at [REDACTED:email], [REDACTED:ssn]');
-    const tools = [{ type: 'function', function: { name: 'send', parameters: { type: 'object', properties: { to: { type: 'string', enum: [SSN] } } } } }];
+    expect(r.json.choices[0].message.content).toBe(
+      'Hello from fake-openai: mail me at [REDACTED:email], [REDACTED:ssn]',
+    );
+    const tools = [
+      {
+        type: 'function',
+        function: { name: 'send', parameters: { type: 'object', properties: { to: { type: 'string', enum: [SSN] } } } },
+      },
+    ];
     const t = await post(`${sc.url}/v1/chat/completions`, chat('use a tool', { tools }), cfg('redact-out'));
     expect(t.status).toBe(200);
     expect(t.json.choices[0].message.tool_calls[0].function.arguments).toBe('{"to":"[REDACTED:ssn]"}');
@@ -259,30 +359,53 @@ describe('streams', () => {
     expect(ok.status).toBe(200);
     const frames = sseData(ok.text);
     expect(frames.at(-1)).toBe('[DONE]');
-    expect(frames.slice(0, -1).map((f) => JSON.parse(f).choices[0]?.delta?.content ?? '').join('')).toBe('Hello from fake-openai: repeat nothing');
+    expect(
+      frames
+        .slice(0, -1)
+        .map((f) => JSON.parse(f).choices[0]?.delta?.content ?? '')
+        .join(''),
+    ).toBe('Hello from fake-openai: repeat nothing');
   });
 
   it('a held stream that fails a retry check goes on to the fallback, and the client sees only the passing answer', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat('please say at least six words here', { stream: true }), cfg('retry'));
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat('please say at least six words here', { stream: true }),
+      cfg('retry'),
+    );
     expect(r.status).toBe(200);
-    const text = sseData(r.text).slice(0, -1).map((f) => JSON.parse(f).choices[0]?.delta?.content ?? '').join('');
+    const text = sseData(r.text)
+      .slice(0, -1)
+      .map((f) => JSON.parse(f).choices[0]?.delta?.content ?? '')
+      .join('');
     expect(text).toBe('Hello from fake-openai: please say at least six words here');
     const { client } = await spans();
     expect(client.map((s) => s.attributes['switchyard.outcome'])).toEqual(['guardrail', 'ok']);
   });
 
   it('a held stream is redacted across chunk boundaries', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(`write jane@example.com and ${SSN} back`, { stream: true }), cfg('redact-out'));
+    const r = await post(
+      `${sc.url}/v1/chat/completions`,
+      chat(`write jane@example.com and ${SSN} back`, { stream: true }),
+      cfg('redact-out'),
+    );
     expect(r.status).toBe(200);
     expect(r.text).not.toMatch(/6789|jane@/);
-    const text = sseData(r.text).slice(0, -1).map((f) => JSON.parse(f).choices[0]?.delta?.content ?? '').join('');
+    const text = sseData(r.text)
+      .slice(0, -1)
+      .map((f) => JSON.parse(f).choices[0]?.delta?.content ?? '')
+      .join('');
     expect(text).toBe('Hello from fake-openai: write [REDACTED:email] and [REDACTED:ssn] back');
   });
 
   it('warn only: chunks flow undelayed, the verdict comes in a final frame before [DONE]', async () => {
     fake.enqueue({ slowBodyMs: 150 });
     const started = Date.now();
-    const res = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...cfg('warn') }, body: JSON.stringify(chat('one two three four five', { stream: true })) });
+    const res = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...cfg('warn') },
+      body: JSON.stringify(chat('one two three four five', { stream: true })),
+    });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     const first = await reader.read();
@@ -322,7 +445,12 @@ default_config: block
     await ms?.close();
     await ant?.close();
   });
-  const msg = (text: string, extra: Record<string, unknown> = {}) => ({ model: 'claude-sonnet-4-6', max_tokens: 100, messages: [{ role: 'user', content: text }], ...extra });
+  const msg = (text: string, extra: Record<string, unknown> = {}) => ({
+    model: 'claude-sonnet-4-6',
+    max_tokens: 100,
+    messages: [{ role: 'user', content: text }],
+    ...extra,
+  });
 
   it('input and output checks read Anthropic messages and answers; errors keep hook_results', async () => {
     const a = await post(`${ms.url}/v1/messages`, msg('my password is x'));
@@ -344,7 +472,9 @@ default_config: block
     const r = await post(`${ms.url}/v1/messages`, msg(`repeat ${SSN}`), { 'x-switchyard-config': 'redact-ant' });
     expect(r.status).toBe(200);
     expect(r.json.content[0].text).toBe('Hello from fake-anthropic: repeat [REDACTED:ssn]');
-    const s = await post(`${ms.url}/v1/messages`, msg(`repeat ${SSN}`, { stream: true }), { 'x-switchyard-config': 'redact-ant' });
+    const s = await post(`${ms.url}/v1/messages`, msg(`repeat ${SSN}`, { stream: true }), {
+      'x-switchyard-config': 'redact-ant',
+    });
     expect(s.status).toBe(446);
     expect(s.text).not.toContain('6789');
     fake.reset();

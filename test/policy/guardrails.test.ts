@@ -18,10 +18,22 @@ import type { EventRecord } from '../../src/telemetry/records.js';
 const PROVIDERS = { p: { type: 'openai', api_key: 'sk-x', base_url: 'http://127.0.0.1:1/v1' } };
 
 function load(cfg: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return parseConfigText(JSON.stringify({ providers: PROVIDERS, configs: { c: { provider: '@p', ...cfg } }, ...extra }), 'g.json', {});
+  return parseConfigText(
+    JSON.stringify({ providers: PROVIDERS, configs: { c: { provider: '@p', ...cfg } }, ...extra }),
+    'g.json',
+    {},
+  );
 }
-const setOf = (cfg: Record<string, unknown>, extra: Record<string, unknown> = {}) => guardrailsOf(load(cfg, extra).file.configs.c as TargetSpec)!;
-const subj = (text: string, over: Partial<Subject> = {}): Subject => ({ parts: [text], text, model: 'gpt-4o', metadata: {}, phase: 'output', ...over });
+const setOf = (cfg: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  guardrailsOf(load(cfg, extra).file.configs.c as TargetSpec)!;
+const subj = (text: string, over: Partial<Subject> = {}): Subject => ({
+  parts: [text],
+  text,
+  model: 'gpt-4o',
+  metadata: {},
+  phase: 'output',
+  ...over,
+});
 const sync = (r: CheckResult | Promise<CheckResult>): CheckResult => {
   if (r instanceof Promise) throw new Error('expected a synchronous check');
   return r;
@@ -42,15 +54,49 @@ describe('config shapes', () => {
     const s = setOf(
       {
         guardrails: {
-          input: [{ type: 'contains', deny: ['password', 'SSN'], flags: ['IGNORECASE'], action: 'block', message: 'no secrets' }],
-          output: [{ type: 'regex', deny: ['\\b\\d{3}-\\d{2}-\\d{4}\\b'], action: 'block' }, { type: 'word_count', min: 10, action: 'retry' }],
+          input: [
+            {
+              type: 'contains',
+              deny: ['password', 'SSN'],
+              flags: ['IGNORECASE'],
+              action: 'block',
+              message: 'no secrets',
+            },
+          ],
+          output: [
+            { type: 'regex', deny: ['\\b\\d{3}-\\d{2}-\\d{4}\\b'], action: 'block' },
+            { type: 'word_count', min: 10, action: 'retry' },
+          ],
         },
         input_guardrails: ['pii-guard', { 'default.wordCount': { minWords: 1 }, deny: false }],
         output_guardrails: ['pii-guard'],
-        before_request_hooks: [{ type: 'guardrail', id: 'meta', checks: [{ id: 'default.requiredMetadataKeys', parameters: { metadataKeys: ['user'] } }], deny: true, async: false }],
-        after_request_hooks: [{ id: 'json', checks: [{ id: 'default.jsonSchema', parameters: { schema: { type: 'object' } } }], deny: true, on_fail: { deny: false } }],
+        before_request_hooks: [
+          {
+            type: 'guardrail',
+            id: 'meta',
+            checks: [{ id: 'default.requiredMetadataKeys', parameters: { metadataKeys: ['user'] } }],
+            deny: true,
+            async: false,
+          },
+        ],
+        after_request_hooks: [
+          {
+            id: 'json',
+            checks: [{ id: 'default.jsonSchema', parameters: { schema: { type: 'object' } } }],
+            deny: true,
+            on_fail: { deny: false },
+          },
+        ],
       },
-      { guardrails: { 'pii-guard': { checks: [{ id: 'pii', parameters: { kinds: ['ssn', 'credit_card'] } }], deny: true, action: 'redact' } } },
+      {
+        guardrails: {
+          'pii-guard': {
+            checks: [{ id: 'pii', parameters: { kinds: ['ssn', 'credit_card'] } }],
+            deny: true,
+            action: 'redact',
+          },
+        },
+      },
     );
     const brief = (g: Guardrail) => [g.id, g.action, g.checks.map((c) => c.id).join('+')];
     expect(s.input.map(brief)).toEqual([
@@ -73,22 +119,71 @@ describe('config shapes', () => {
   });
 
   it.each([
-    [{ guardrails: { input: [{ type: 'nope' }] } }, /configs\.c\.guardrails\.input\[0\]\.type: unknown guardrail type "nope"/],
-    [{ output_guardrails: [{ checks: [{ id: 'default.nope' }] }] }, /configs\.c\.output_guardrails\[0\]\.checks\[0\]\.id: unknown check id "default\.nope"/],
-    [{ guardrails: { input: [{ type: 'contains', deny: ['x'], action: 'shout' }] } }, /configs\.c\.guardrails\.input\[0\]\.action: unknown action "shout"/],
-    [{ guardrails: { output: [{ type: 'regex', deny: ['(unclosed'] }] } }, /configs\.c\.guardrails\.output\[0\]\.deny\[0\]: regular expression does not compile/],
-    [{ output_guardrails: [{ checks: [{ id: 'default.regexMatch', parameters: { rule: '[' } }] }] }, /output_guardrails\[0\]\.checks\[0\]\.parameters\.rule: regular expression does not compile/],
-    [{ guardrails: { input: [{ type: 'word_count', min: 3, action: 'retry' }] } }, /input\[0\]\.action: retry applies to output guardrails only/],
-    [{ guardrails: { output: [{ type: 'word_count', min: 3, action: 'redact' }] } }, /output\[0\]\.action: redact needs checks that locate what they deny/],
+    [
+      { guardrails: { input: [{ type: 'nope' }] } },
+      /configs\.c\.guardrails\.input\[0\]\.type: unknown guardrail type "nope"/,
+    ],
+    [
+      { output_guardrails: [{ checks: [{ id: 'default.nope' }] }] },
+      /configs\.c\.output_guardrails\[0\]\.checks\[0\]\.id: unknown check id "default\.nope"/,
+    ],
+    [
+      { guardrails: { input: [{ type: 'contains', deny: ['x'], action: 'shout' }] } },
+      /configs\.c\.guardrails\.input\[0\]\.action: unknown action "shout"/,
+    ],
+    [
+      { guardrails: { output: [{ type: 'regex', deny: ['(unclosed'] }] } },
+      /configs\.c\.guardrails\.output\[0\]\.deny\[0\]: regular expression does not compile/,
+    ],
+    [
+      { output_guardrails: [{ checks: [{ id: 'default.regexMatch', parameters: { rule: '[' } }] }] },
+      /output_guardrails\[0\]\.checks\[0\]\.parameters\.rule: regular expression does not compile/,
+    ],
+    [
+      { guardrails: { input: [{ type: 'word_count', min: 3, action: 'retry' }] } },
+      /input\[0\]\.action: retry applies to output guardrails only/,
+    ],
+    [
+      { guardrails: { output: [{ type: 'word_count', min: 3, action: 'redact' }] } },
+      /output\[0\]\.action: redact needs checks that locate what they deny/,
+    ],
     [{ input_guardrails: ['ghost'] }, /configs\.c\.input_guardrails\[0\]: unknown guardrail "ghost"/],
-    [{ before_request_hooks: [{ checks: [{ id: 'default.notNull' }], async: true }] }, /before_request_hooks\[0\]\.async: async guardrails .* are not implemented/],
-    [{ after_request_hooks: [{ checks: [{ id: 'default.notNull' }], on_fail: { feedback: { value: -1 } } }] }, /after_request_hooks\[0\]\.on_fail\.feedback: feedback on guardrail verdicts is not implemented yet/],
-    [{ after_request_hooks: [{ checks: [{ id: 'default.validUrls', parameters: {} }] }] }, /checks\[0\]\.parameters\.onlyDNS: default\.validUrls without onlyDNS: true would fetch every URL/],
-    [{ after_request_hooks: [{ checks: [{ id: 'default.webhook', parameters: { webhookURL: 'file:///etc/passwd' } }] }] }, /parameters\.webhookURL: must be an http\(s\) URL/],
-    [{ before_request_hooks: [{ type: 'mutator', checks: [{ id: 'default.notNull' }] }] }, /before_request_hooks\[0\]\.type: hooks of type "mutator" are not implemented/],
-    [{ output_guardrails: [{ checks: [{ id: 'default.wordCount', parameters: { minWords: 1, maxWordz: 3 } }] }] }, /parameters\.maxWordz: default\.wordCount has no parameter "maxWordz"/],
-    [{ guardrails: { input: [{ type: 'contains', deny: ['x'], flags: ['VERBOSE'] }] } }, /flags\[0\]: unknown regex flag "VERBOSE"/],
-    [{ output_guardrails: [{ checks: [{ id: 'default.jsonSchema', parameters: { schema: { type: 'bogus' } } }] }] }, /parameters\.schema: is not a valid JSON Schema/],
+    [
+      { before_request_hooks: [{ checks: [{ id: 'default.notNull' }], async: true }] },
+      /before_request_hooks\[0\]\.async: async guardrails .* are not implemented/,
+    ],
+    [
+      { after_request_hooks: [{ checks: [{ id: 'default.notNull' }], on_fail: { feedback: { value: -1 } } }] },
+      /after_request_hooks\[0\]\.on_fail\.feedback: feedback on guardrail verdicts is not implemented yet/,
+    ],
+    [
+      { after_request_hooks: [{ checks: [{ id: 'default.validUrls', parameters: {} }] }] },
+      /checks\[0\]\.parameters\.onlyDNS: default\.validUrls without onlyDNS: true would fetch every URL/,
+    ],
+    [
+      {
+        after_request_hooks: [
+          { checks: [{ id: 'default.webhook', parameters: { webhookURL: 'file:///etc/passwd' } }] },
+        ],
+      },
+      /parameters\.webhookURL: must be an http\(s\) URL/,
+    ],
+    [
+      { before_request_hooks: [{ type: 'mutator', checks: [{ id: 'default.notNull' }] }] },
+      /before_request_hooks\[0\]\.type: hooks of type "mutator" are not implemented/,
+    ],
+    [
+      { output_guardrails: [{ checks: [{ id: 'default.wordCount', parameters: { minWords: 1, maxWordz: 3 } }] }] },
+      /parameters\.maxWordz: default\.wordCount has no parameter "maxWordz"/,
+    ],
+    [
+      { guardrails: { input: [{ type: 'contains', deny: ['x'], flags: ['VERBOSE'] }] } },
+      /flags\[0\]: unknown regex flag "VERBOSE"/,
+    ],
+    [
+      { output_guardrails: [{ checks: [{ id: 'default.jsonSchema', parameters: { schema: { type: 'bogus' } } }] }] },
+      /parameters\.schema: is not a valid JSON Schema/,
+    ],
     [{ guardrails: { input: [], middle: [] } }, /configs\.c\.guardrails\.middle: guardrails has no parameter "middle"/],
   ])('refuses %j at load, naming the path', (cfg, re) => {
     expect(() => load(cfg)).toThrow(re);
@@ -96,8 +191,12 @@ describe('config shapes', () => {
 
   it('refuses guardrails on a nested target, and a Portkey config key it does not act on', () => {
     const nested = { strategy: { mode: 'fallback' }, targets: [{ provider: '@p', input_guardrails: ['g'] }] };
-    expect(() => parseConfigText(JSON.stringify({ providers: PROVIDERS, configs: { c: nested } }), 'g.json', {})).toThrow(/configs\.c\.targets\[0\]\.input_guardrails: guardrails on a target are not implemented/);
-    expect(() => load({ hedge: { delay_ms: 100 } })).toThrow(/configs\.c\.hedge: hedged requests is not implemented yet/);
+    expect(() =>
+      parseConfigText(JSON.stringify({ providers: PROVIDERS, configs: { c: nested } }), 'g.json', {}),
+    ).toThrow(/configs\.c\.targets\[0\]\.input_guardrails: guardrails on a target are not implemented/);
+    expect(() => load({ hedge: { delay_ms: 100 } })).toThrow(
+      /configs\.c\.hedge: hedged requests is not implemented yet/,
+    );
   });
 });
 
@@ -143,7 +242,12 @@ describe('checks', () => {
   });
 
   it('jsonSchema validates with a real JSON Schema validator; jsonKeys any/all/none', () => {
-    const schema = { type: 'object', required: ['name', 'age'], properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } }, additionalProperties: false };
+    const schema = {
+      type: 'object',
+      required: ['name', 'age'],
+      properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } },
+      additionalProperties: false,
+    };
     const js = pk('default.jsonSchema', { schema });
     expect(js('{"name":"a","age":3}')).toBe(true);
     expect(js('Here you go:\n```json\n{"name":"a","age":3}\n```')).toBe(true);
@@ -178,7 +282,12 @@ describe('checks', () => {
     const port = (server.address() as AddressInfo).port;
     try {
       expect(await form(`local: http://localhost:${port}/x`, { onlyDNS: true, timeout: 2000 })).toBe(true);
-      expect(await form(`gone: http://no-such-host.invalid/x and http://localhost:${port}/`, { onlyDNS: true, timeout: 2000 })).toBe(false);
+      expect(
+        await form(`gone: http://no-such-host.invalid/x and http://localhost:${port}/`, {
+          onlyDNS: true,
+          timeout: 2000,
+        }),
+      ).toBe(false);
       expect(fetched).toBe(0);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
@@ -206,8 +315,16 @@ describe('checks', () => {
     const rk = pk('default.requiredMetadataKeys', { metadataKeys: ['user', 'team'] });
     expect(rk('', { metadata: { user: 'a', team: 'b' } })).toBe(true);
     expect(rk('', { metadata: { user: 'a' } })).toBe(false);
-    expect(pk('default.requiredMetadataKeys', { metadataKeys: ['user', 'team'], operator: 'any' })('', { metadata: { team: 'b' } })).toBe(true);
-    expect(pk('default.requiredMetadataKeys', { metadataKeys: ['debug'], operator: 'none' })('', { metadata: { debug: '1' } })).toBe(false);
+    expect(
+      pk('default.requiredMetadataKeys', { metadataKeys: ['user', 'team'], operator: 'any' })('', {
+        metadata: { team: 'b' },
+      }),
+    ).toBe(true);
+    expect(
+      pk('default.requiredMetadataKeys', { metadataKeys: ['debug'], operator: 'none' })('', {
+        metadata: { debug: '1' },
+      }),
+    ).toBe(false);
     expect(seed({ type: 'required_metadata_keys', keys: ['user'] }, 'input')('', { metadata: {} })).toBe(false);
   });
 });
@@ -236,7 +353,9 @@ describe('pii', () => {
         const bad = card.slice(0, -1) + String((Number(card.at(-1)) + 1) % 10);
         for (const sep of ['', ' ', '-']) {
           const shown = sep ? group(card, sep) : card;
-          expect(findPii(`pay with ${shown} today`, ['credit_card']), shown).toEqual([{ kind: 'credit_card', start: 9, end: 9 + shown.length }]);
+          expect(findPii(`pay with ${shown} today`, ['credit_card']), shown).toEqual([
+            { kind: 'credit_card', start: 9, end: 9 + shown.length },
+          ]);
           const badShown = sep ? group(bad, sep) : bad;
           expect(findPii(`pay with ${badShown} today`, ['credit_card']), badShown).toEqual([]);
         }
@@ -245,14 +364,24 @@ describe('pii', () => {
   });
 
   it('does not flag ordinary numbers: order ids, dates, times, versions, short or long digit runs', () => {
-    const text = 'Order 123456789 shipped 2024-12-01 at 12:30:45 (v1.2.3), ticket 12345678901 and 1234567890123456789012, phone-like date 2024-01-15, qty 4 of 16.';
+    const text =
+      'Order 123456789 shipped 2024-12-01 at 12:30:45 (v1.2.3), ticket 12345678901 and 1234567890123456789012, phone-like date 2024-01-15, qty 4 of 16.';
     expect(findPii(text, ['credit_card', 'ssn', 'iban', 'ipv6'])).toEqual([]);
   });
 
   it('US SSNs follow the area/group/serial rules', () => {
     expect(findPii('ssn 123-45-6789', ['ssn'])).toHaveLength(1);
     expect(findPii('ssn 123 45 6789', ['ssn'])).toHaveLength(1);
-    for (const bad of ['000-12-3456', '666-12-3456', '900-12-3456', '999-12-3456', '123-00-4567', '123-45-0000', '123456789', '123-45 6789']) {
+    for (const bad of [
+      '000-12-3456',
+      '666-12-3456',
+      '900-12-3456',
+      '999-12-3456',
+      '123-00-4567',
+      '123-45-0000',
+      '123456789',
+      '123-45 6789',
+    ]) {
       expect(findPii(`ssn ${bad}`, ['ssn']), bad).toEqual([]);
     }
     expect(validSsn('665', '01', '0001')).toBe(true);
@@ -269,11 +398,17 @@ describe('pii', () => {
     expect(kinds('iban DE89370400440532013001')).toEqual([]);
     expect(kinds('host 192.168.1.20 and 2001:db8::8a2e:370:7334 and ::1')).toEqual(['ipv4', 'ipv6', 'ipv6']);
     expect(kinds('not an ip 256.1.1.1 or 1.2.3')).toEqual([]);
-    expect(kinds(`keys sk-proj-${'a'.repeat(40)} AKIAIOSFODNN7EXAMPLE ghp_${'b'.repeat(36)}`)).toEqual(['api_key', 'api_key', 'api_key']);
+    expect(kinds(`keys sk-proj-${'a'.repeat(40)} AKIAIOSFODNN7EXAMPLE ghp_${'b'.repeat(36)}`)).toEqual([
+      'api_key',
+      'api_key',
+      'api_key',
+    ]);
   });
 
   it('redacts each match as [REDACTED:<kind>]', () => {
-    expect(redactPii('ssn 123-45-6789, card 4111 1111 1111 1111, mail a@b.io')).toBe('ssn [REDACTED:ssn], card [REDACTED:credit_card], mail [REDACTED:email]');
+    expect(redactPii('ssn 123-45-6789, card 4111 1111 1111 1111, mail a@b.io')).toBe(
+      'ssn [REDACTED:ssn], card [REDACTED:credit_card], mail [REDACTED:email]',
+    );
   });
 });
 
@@ -282,8 +417,18 @@ describe('what checks see', () => {
     const body = {
       messages: [
         { role: 'system', content: 'be nice' },
-        { role: 'user', content: [{ type: 'text', text: 'my card 4111-1111-1111-1111' }, { type: 'image_url', image_url: { url: 'http://x/1.png' } }] },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"ssn":"123-45-6789"}' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'my card 4111-1111-1111-1111' },
+            { type: 'image_url', image_url: { url: 'http://x/1.png' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"ssn":"123-45-6789"}' } }],
+        },
         { role: 'tool', tool_call_id: 'c1', content: 'found jane@example.com' },
       ],
     };
@@ -294,16 +439,41 @@ describe('what checks see', () => {
     expect(JSON.stringify(body)).not.toMatch(/4111|6789|jane@/);
     expect(body.messages[2].tool_calls![0].function.arguments).toBe('{"ssn":"[REDACTED:ssn]"}');
     expect(events).toHaveLength(1);
-    expect(events[0].attributes).toMatchObject({ 'switchyard.guardrail.id': 'input.0', 'switchyard.guardrail.check': 'pii', 'switchyard.guardrail.verdict': 'fail', 'switchyard.guardrail.action': 'redact' });
+    expect(events[0].attributes).toMatchObject({
+      'switchyard.guardrail.id': 'input.0',
+      'switchyard.guardrail.check': 'pii',
+      'switchyard.guardrail.verdict': 'fail',
+      'switchyard.guardrail.action': 'redact',
+    });
     expect(JSON.stringify(events)).not.toContain('4111');
   });
 
   it('output: answer text and tool-call arguments', async () => {
-    const body = { choices: [{ index: 0, message: { role: 'assistant', content: 'ok', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"to":"123-45-6789"}' } }] } }] };
+    const body = {
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: 'ok',
+            tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"to":"123-45-6789"}' } }],
+          },
+        },
+      ],
+    };
     const s = setOf({ guardrails: { output: [{ type: 'pii', kinds: ['ssn'], action: 'block' }] } });
     const o = await runPhase(s.output, outputSlots(body), { model: 'gpt-4o', metadata: {} }, []);
     expect(o.denied).toBe(true);
-    expect(o.verdicts).toEqual([{ id: 'output.0', verdict: false, action: 'block', deny: true, checks: [{ id: 'pii', verdict: false, execution_time: expect.any(Number) }], execution_time: expect.any(Number) }]);
+    expect(o.verdicts).toEqual([
+      {
+        id: 'output.0',
+        verdict: false,
+        action: 'block',
+        deny: true,
+        checks: [{ id: 'pii', verdict: false, execution_time: expect.any(Number) }],
+        execution_time: expect.any(Number),
+      },
+    ]);
   });
 });
 
@@ -343,7 +513,11 @@ describe('stream sinks', () => {
       thrown = e;
     }
     expect(thrown).toBeInstanceOf(StreamFailure);
-    expect((thrown as StreamFailure).failure).toMatchObject({ outcome: 'guardrail', status: 446, error: { code: 'guardrail_buffer_exceeded' } });
+    expect((thrown as StreamFailure).failure).toMatchObject({
+      outcome: 'guardrail',
+      status: 446,
+      error: { code: 'guardrail_buffer_exceeded' },
+    });
     expect(inner.started).toBe(0);
     held.fail({ error: { status: 446 } });
     expect(inner.started).toBe(1);
@@ -361,7 +535,9 @@ describe('stream sinks', () => {
     slots[0].set(redactPii(slots[0].get()));
     commit();
     await held.end();
-    expect(inner.frames.map((f) => (f as ReturnType<typeof chunk>).choices[0].delta.content).join('')).toBe('my ssn is [REDACTED:ssn] ok');
+    expect(inner.frames.map((f) => (f as ReturnType<typeof chunk>).choices[0].delta.content).join('')).toBe(
+      'my ssn is [REDACTED:ssn] ok',
+    );
     expect(inner.ended).toBe(true);
   });
 
@@ -387,7 +563,10 @@ describe('examples/guardrails.yaml', () => {
       return { input: s.input.map((g) => `${g.id}:${g.action}`), output: s.output.map((g) => `${g.id}:${g.action}`) };
     };
     expect(brief('default')).toEqual({ input: ['input.0:block'], output: ['output.0:block', 'output.1:retry'] });
-    expect(brief('portkey')).toEqual({ input: ['needs-user:warn', 'input.1:block'], output: ['no-card-numbers:block', 'json-answer:block'] });
+    expect(brief('portkey')).toEqual({
+      input: ['needs-user:warn', 'input.1:block'],
+      output: ['no-card-numbers:block', 'json-answer:block'],
+    });
     expect(brief('scrub')).toEqual({ input: ['input.0:redact'], output: ['output.0:redact'] });
   });
 });
@@ -417,17 +596,31 @@ describe('default.webhook', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  const hook = (parameters: Record<string, unknown>, deny = true) => setOf({ before_request_hooks: [{ id: 'wh', checks: [{ id: 'default.webhook', parameters: { webhookURL: url, ...parameters } }], deny }] }).input;
+  const hook = (parameters: Record<string, unknown>, deny = true) =>
+    setOf({
+      before_request_hooks: [
+        { id: 'wh', checks: [{ id: 'default.webhook', parameters: { webhookURL: url, ...parameters } }], deny },
+      ],
+    }).input;
   const chatBody = () => ({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello there' }] });
 
   it('POSTs the request context with the configured headers and takes the verdict', async () => {
     seen.length = 0;
     reply = (b) => ({ json: { verdict: !JSON.stringify(b).includes('forbidden') } });
     const g = hook({ headers: { authorization: 'Bearer wh-token' } });
-    const ok = await runPhase(g, inputSlots(chatBody()), { model: 'gpt-4o', metadata: { user: 'u' }, body: chatBody() }, []);
+    const ok = await runPhase(
+      g,
+      inputSlots(chatBody()),
+      { model: 'gpt-4o', metadata: { user: 'u' }, body: chatBody() },
+      [],
+    );
     expect(ok.denied).toBe(false);
     expect(seen[0].headers.authorization).toBe('Bearer wh-token');
-    expect(seen[0].body).toMatchObject({ eventType: 'beforeRequestHook', metadata: { user: 'u' }, request: { json: { messages: [{ content: 'hello there' }] } } });
+    expect(seen[0].body).toMatchObject({
+      eventType: 'beforeRequestHook',
+      metadata: { user: 'u' },
+      request: { json: { messages: [{ content: 'hello there' }] } },
+    });
     const b = { ...chatBody(), messages: [{ role: 'user', content: 'forbidden words' }] };
     const no = await runPhase(g, inputSlots(b), { model: 'gpt-4o', metadata: {}, body: b }, []);
     expect(no.denied).toBe(true);
@@ -435,7 +628,12 @@ describe('default.webhook', () => {
   });
 
   it('applies transformed messages from the answer', async () => {
-    reply = () => ({ json: { verdict: true, transformedData: { request: { json: { messages: [{ role: 'user', content: 'rewritten' }] } } } } });
+    reply = () => ({
+      json: {
+        verdict: true,
+        transformedData: { request: { json: { messages: [{ role: 'user', content: 'rewritten' }] } } },
+      },
+    });
     const b = chatBody();
     await runPhase(hook({}), inputSlots(b), { model: 'gpt-4o', metadata: {}, body: b }, []);
     expect(b.messages).toEqual([{ role: 'user', content: 'rewritten' }]);
@@ -444,18 +642,44 @@ describe('default.webhook', () => {
   it('a timeout or an error fails open by default and closed with failOnError, saying so in hook_results', async () => {
     reply = () => ({ delayMs: 1000, json: { verdict: true } });
     const t0 = Date.now();
-    const open = await runPhase(hook({ timeout: 100 }), inputSlots(chatBody()), { model: 'gpt-4o', metadata: {}, body: chatBody() }, []);
+    const open = await runPhase(
+      hook({ timeout: 100 }),
+      inputSlots(chatBody()),
+      { model: 'gpt-4o', metadata: {}, body: chatBody() },
+      [],
+    );
     expect(Date.now() - t0).toBeLessThan(900);
     expect(open.denied).toBe(false);
-    expect(open.verdicts[0].checks[0]).toMatchObject({ verdict: true, error: 'webhook did not answer within 100 ms (fail-open: the check passes)' });
-    const closed = await runPhase(hook({ timeout: 100, failOnError: true }), inputSlots(chatBody()), { model: 'gpt-4o', metadata: {}, body: chatBody() }, []);
+    expect(open.verdicts[0].checks[0]).toMatchObject({
+      verdict: true,
+      error: 'webhook did not answer within 100 ms (fail-open: the check passes)',
+    });
+    const closed = await runPhase(
+      hook({ timeout: 100, failOnError: true }),
+      inputSlots(chatBody()),
+      { model: 'gpt-4o', metadata: {}, body: chatBody() },
+      [],
+    );
     expect(closed.denied).toBe(true);
     expect(closed.verdicts[0].checks[0].error).toMatch(/fail-closed/);
     reply = () => ({ status: 500 });
-    const err = await runPhase(hook({ failOnError: true }), inputSlots(chatBody()), { model: 'gpt-4o', metadata: {}, body: chatBody() }, []);
-    expect(err.verdicts[0].checks[0]).toMatchObject({ verdict: false, error: 'webhook answered HTTP 500 (fail-closed: the check fails)' });
+    const err = await runPhase(
+      hook({ failOnError: true }),
+      inputSlots(chatBody()),
+      { model: 'gpt-4o', metadata: {}, body: chatBody() },
+      [],
+    );
+    expect(err.verdicts[0].checks[0]).toMatchObject({
+      verdict: false,
+      error: 'webhook answered HTTP 500 (fail-closed: the check fails)',
+    });
     reply = () => ({ json: { ok: true } });
-    const bad = await runPhase(hook({}), inputSlots(chatBody()), { model: 'gpt-4o', metadata: {}, body: chatBody() }, []);
+    const bad = await runPhase(
+      hook({}),
+      inputSlots(chatBody()),
+      { model: 'gpt-4o', metadata: {}, body: chatBody() },
+      [],
+    );
     expect(bad.verdicts[0].checks[0].error).toMatch(/no boolean "verdict" \(fail-open/);
   });
 });

@@ -71,7 +71,12 @@ async function until(ok: () => Promise<boolean>, ms = 10_000): Promise<void> {
 
 describe('identify', () => {
   it('accepts the key from each header an SDK or proxy sends, and sends the provider its real key', async () => {
-    const headers: Record<string, string>[] = [bearer(VK.support), { 'x-api-key': VK.support }, { 'x-switchyard-virtual-key': VK.support }, { 'x-portkey-virtual-key': VK.support }];
+    const headers: Record<string, string>[] = [
+      bearer(VK.support),
+      { 'x-api-key': VK.support },
+      { 'x-switchyard-virtual-key': VK.support },
+      { 'x-portkey-virtual-key': VK.support },
+    ];
     for (const h of headers) {
       fake.reset();
       const r = await post(`${sc.url}/v1/chat/completions`, chat(), h);
@@ -83,22 +88,39 @@ describe('identify', () => {
   });
 
   it('refuses a missing, unknown, expired or disabled key with one 401 that gives nothing away', async () => {
-    const headers: Record<string, string>[] = [{}, bearer('vk-unknown-0123456789abcdef'), bearer(VK.expired), bearer(VK.off), { 'x-switchyard-virtual-key': 'nope' }];
+    const headers: Record<string, string>[] = [
+      {},
+      bearer('vk-unknown-0123456789abcdef'),
+      bearer(VK.expired),
+      bearer(VK.off),
+      { 'x-switchyard-virtual-key': 'nope' },
+    ];
     const answers = await Promise.all(headers.map((h) => post(`${sc.url}/v1/chat/completions`, chat(), h)));
     for (const r of answers) {
       expect(r.status).toBe(401);
-      expect(r.json.error).toMatchObject({ status: 401, code: 'invalid_api_key', type: 'authentication_error', message: 'invalid or missing virtual key' });
+      expect(r.json.error).toMatchObject({
+        status: 401,
+        code: 'invalid_api_key',
+        type: 'authentication_error',
+        message: 'invalid or missing virtual key',
+      });
     }
   });
 
   it('refuses a provider or model the key may not use with 403', async () => {
-    const provider = await post(`${sc.url}/v1/chat/completions`, chat(), { ...bearer(VK.support), 'x-switchyard-config': 'on-b' });
+    const provider = await post(`${sc.url}/v1/chat/completions`, chat(), {
+      ...bearer(VK.support),
+      'x-switchyard-config': 'on-b',
+    });
     expect(provider.status).toBe(403);
     expect(provider.json.error.message).toMatch(/may not use provider "@b"/);
     const model = await post(`${sc.url}/v1/chat/completions`, chat(), { ...bearer(VK.mini) });
     expect(model.status).toBe(403);
     expect(model.json.error.message).toMatch(/may not use model "gpt-4o"/);
-    const ok = await post(`${sc.url}/v1/chat/completions`, chat(), { ...bearer(VK.mini), 'x-switchyard-config': 'mini' });
+    const ok = await post(`${sc.url}/v1/chat/completions`, chat(), {
+      ...bearer(VK.mini),
+      'x-switchyard-config': 'mini',
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -107,7 +129,9 @@ describe('identify', () => {
     const c = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] });
     expect(c.choices[0].message.content).toBeTruthy();
     const bad = new OpenAI({ apiKey: 'not-a-key-0123456789', baseURL: `${sc.url}/v1`, maxRetries: 0 });
-    await expect(bad.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 401 });
+    await expect(
+      bad.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 401 });
   });
 
   it('records the key name on the request span, never the secret, rejections included', async () => {
@@ -116,7 +140,13 @@ describe('identify', () => {
     await post(`${sc.url}/v1/chat/completions`, chat(), bearer(VK.off));
     await sc.sc.telemetry.flush();
     const servers = sc.spans!.getFinishedSpans().filter((s) => s.kind === 1);
-    expect(servers.map((s) => [s.attributes['switchyard.virtual_key'], s.attributes['http.response.status_code'], s.attributes['switchyard.attempts']])).toEqual([
+    expect(
+      servers.map((s) => [
+        s.attributes['switchyard.virtual_key'],
+        s.attributes['http.response.status_code'],
+        s.attributes['switchyard.attempts'],
+      ]),
+    ).toEqual([
       ['support', 200, 1],
       [undefined, 401, 0],
     ]);
@@ -165,7 +195,7 @@ describe('tokens per minute', () => {
 });
 
 describe('budgets', () => {
-  it('admits at most the budget\'s worth of 100 concurrent requests, and never settles past it', async () => {
+  it("admits at most the budget's worth of 100 concurrent requests, and never settles past it", async () => {
     // Admitted requests hang at the provider until every one of the 100 has been answered 412
     // or reached it: all reservations are made while none has settled, whatever the machine's load.
     fake.reset();
@@ -218,7 +248,11 @@ describe('budgets', () => {
     const costs: number[] = [];
     let last = 0;
     for (let i = 0; i < 200; i++) {
-      const r = await post(`${sc.url}/v1/chat/completions`, chat(`request number ${i} please write a long answer`), bearer(VK.loose));
+      const r = await post(
+        `${sc.url}/v1/chat/completions`,
+        chat(`request number ${i} please write a long answer`),
+        bearer(VK.loose),
+      );
       if (r.status === 412) break;
       expect(r.status).toBe(200);
       const u = r.json.usage;
@@ -230,7 +264,8 @@ describe('budgets', () => {
     }
     expect(costs.length).toBeGreaterThan(1);
     // Each answer cost more than its reservation (1 output token reserved)…
-    const reserved = (i: number) => estimateInputTokens(chat(`request number ${i} please write a long answer`)) * PRICE.input + PRICE.output;
+    const reserved = (i: number) =>
+      estimateInputTokens(chat(`request number ${i} please write a long answer`)) * PRICE.input + PRICE.output;
     expect(costs.every((c, i) => c > reserved(i))).toBe(true);
     // …so the budget can be passed, but by no more than one request's cost.
     expect(last - 0.001).toBeLessThanOrEqual(Math.max(...costs));
@@ -238,7 +273,7 @@ describe('budgets', () => {
 });
 
 describe('GET /v1/keys/self', () => {
-  it('answers the calling key\'s limits, and 401 without one', async () => {
+  it("answers the calling key's limits, and 401 without one", async () => {
     const me = await fetch(`${sc.url}/v1/keys/self`, { headers: bearer(VK.limited) });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ name: 'limited', rate_limit: { requests_per_minute: 3 }, budget: null });
@@ -257,14 +292,22 @@ describe('reload', () => {
     const url = `http://127.0.0.1:${await side.listen()}`;
     try {
       expect((await post(`${url}/v1/chat/completions`, chat(), bearer(VK.support))).status).toBe(200);
-      writeFileSync(file, config(fake.url).replace(`support: {key: ${VK.support},`, `support: {key: ${VK.support}, disabled: true,`));
+      writeFileSync(
+        file,
+        config(fake.url).replace(`support: {key: ${VK.support},`, `support: {key: ${VK.support}, disabled: true,`),
+      );
       expect(await side.config.reload('test')).toBe(true);
       expect((await post(`${url}/v1/chat/completions`, chat(), bearer(VK.support))).status).toBe(401);
       // A rotated secret: the old one is refused, the new one works.
-      writeFileSync(file, config(fake.url).replace(`support: {key: ${VK.support},`, `support: {key: vk-rotated-0123456789abcdef,`));
+      writeFileSync(
+        file,
+        config(fake.url).replace(`support: {key: ${VK.support},`, `support: {key: vk-rotated-0123456789abcdef,`),
+      );
       expect(await side.config.reload('test')).toBe(true);
       expect((await post(`${url}/v1/chat/completions`, chat(), bearer(VK.support))).status).toBe(401);
-      expect((await post(`${url}/v1/chat/completions`, chat(), bearer('vk-rotated-0123456789abcdef'))).status).toBe(200);
+      expect((await post(`${url}/v1/chat/completions`, chat(), bearer('vk-rotated-0123456789abcdef'))).status).toBe(
+        200,
+      );
     } finally {
       await side.close();
       rmSync(dir, { recursive: true, force: true });
@@ -275,16 +318,38 @@ describe('reload', () => {
 describe('config errors', () => {
   const base = 'providers: {a: {type: openai, api_key: k}}\n';
   it('names the path of a malformed limit, period or key reference', () => {
-    expect(() => parseConfigText(`${base}virtual_keys: {x: {key: short}}`, 'c.yaml', {})).toThrow(/virtual_keys\.x\.key: a virtual key must be at least 16 characters/);
-    expect(() => parseConfigText(`${base}virtual_keys: {x: {key: 0123456789abcdef0, budget: {max_cost_usd: 5, period: fortnight}}}`, 'c.yaml', {})).toThrow(/virtual_keys\.x\.budget\.period/);
-    expect(() => parseConfigText(`${base}virtual_keys: {x: {key: 0123456789abcdef0, rate_limit: {requests_per_minute: -1}}}`, 'c.yaml', {})).toThrow(/virtual_keys\.x\.rate_limit\.requests_per_minute/);
-    expect(() => parseConfigText(`${base}configs: {c: {virtual_key: ghost}}`, 'c.yaml', {})).toThrow(/configs\.c\.virtual_key: unknown virtual key "ghost"/);
-    expect(() => parseConfigText(`${base}configs: {c: {provider: "@a", budget: {max_cost_per_day: -5}}}`, 'c.yaml', {})).toThrow(/configs\.c\.budget\.max_cost_per_day/);
+    expect(() => parseConfigText(`${base}virtual_keys: {x: {key: short}}`, 'c.yaml', {})).toThrow(
+      /virtual_keys\.x\.key: a virtual key must be at least 16 characters/,
+    );
+    expect(() =>
+      parseConfigText(
+        `${base}virtual_keys: {x: {key: 0123456789abcdef0, budget: {max_cost_usd: 5, period: fortnight}}}`,
+        'c.yaml',
+        {},
+      ),
+    ).toThrow(/virtual_keys\.x\.budget\.period/);
+    expect(() =>
+      parseConfigText(
+        `${base}virtual_keys: {x: {key: 0123456789abcdef0, rate_limit: {requests_per_minute: -1}}}`,
+        'c.yaml',
+        {},
+      ),
+    ).toThrow(/virtual_keys\.x\.rate_limit\.requests_per_minute/);
+    expect(() => parseConfigText(`${base}configs: {c: {virtual_key: ghost}}`, 'c.yaml', {})).toThrow(
+      /configs\.c\.virtual_key: unknown virtual key "ghost"/,
+    );
+    expect(() =>
+      parseConfigText(`${base}configs: {c: {provider: "@a", budget: {max_cost_per_day: -5}}}`, 'c.yaml', {}),
+    ).toThrow(/configs\.c\.budget\.max_cost_per_day/);
     expect(() => parseConfigText(`${base}state: {store: redis}`, 'c.yaml', {})).toThrow(/state\.redis_url/);
   });
 
-  it('resolves a target\'s virtual_key to its key\'s provider', () => {
-    const c = parseConfigText(`${base}virtual_keys: {vk: {key: 0123456789abcdef0, providers: ["@a"]}}\nconfigs: {c: {virtual_key: vk}}`, 'c.yaml', {});
+  it("resolves a target's virtual_key to its key's provider", () => {
+    const c = parseConfigText(
+      `${base}virtual_keys: {vk: {key: 0123456789abcdef0, providers: ["@a"]}}\nconfigs: {c: {virtual_key: vk}}`,
+      'c.yaml',
+      {},
+    );
     expect(c.file.configs.c.provider).toBe('@a');
   });
 });

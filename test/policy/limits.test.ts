@@ -21,12 +21,22 @@ describe('GCRA', () => {
     }
     expect(remaining).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
     const denied = gcraTake(s, T0, p, 1);
-    expect(denied).toMatchObject({ allowed: false, remaining: 0, resetUs: 60_000_000, retryAfterUs: 6_000_000, next: undefined });
+    expect(denied).toMatchObject({
+      allowed: false,
+      remaining: 0,
+      resetUs: 60_000_000,
+      retryAfterUs: 6_000_000,
+      next: undefined,
+    });
     expect(gcraTake(s, T0 + 5_999_999, p, 1)).toMatchObject({ allowed: false, retryAfterUs: 1 });
     const back = gcraTake(s, T0 + 6_000_000, p, 1);
     expect(back).toMatchObject({ allowed: true, remaining: 0 });
     // After a whole idle period the full burst is back.
-    expect(gcraTake(back.next!, T0 + 6_000_000 + 60_000_000, p, 0)).toMatchObject({ allowed: true, remaining: 10, resetUs: 0 });
+    expect(gcraTake(back.next!, T0 + 6_000_000 + 60_000_000, p, 0)).toMatchObject({
+      allowed: true,
+      remaining: 10,
+      resetUs: 0,
+    });
   });
 
   it('is exact when the interval is not a whole number of microseconds (7 per minute)', () => {
@@ -123,23 +133,42 @@ describe('budget windows (UTC)', () => {
   const at = (iso: string) => Date.parse(iso);
 
   it('1d rolls over at midnight UTC', () => {
-    expect(budgetWindow('1d', at('2026-12-01T23:59:59.999Z'))).toEqual({ id: '1d:2026-12-01', startsAt: at('2026-12-01T00:00:00Z'), endsAt: at('2026-12-02T00:00:00Z') });
+    expect(budgetWindow('1d', at('2026-12-01T23:59:59.999Z'))).toEqual({
+      id: '1d:2026-12-01',
+      startsAt: at('2026-12-01T00:00:00Z'),
+      endsAt: at('2026-12-02T00:00:00Z'),
+    });
     expect(budgetWindow('1d', at('2026-12-02T00:00:00.000Z')).id).toBe('1d:2026-12-02');
   });
 
   it('month is the calendar month, December into January and leap February', () => {
-    expect(budgetWindow('month', at('2026-12-31T23:59:59.999Z'))).toEqual({ id: 'month:2026-12', startsAt: at('2026-12-01T00:00:00Z'), endsAt: at('2027-01-01T00:00:00Z') });
+    expect(budgetWindow('month', at('2026-12-31T23:59:59.999Z'))).toEqual({
+      id: 'month:2026-12',
+      startsAt: at('2026-12-01T00:00:00Z'),
+      endsAt: at('2027-01-01T00:00:00Z'),
+    });
     expect(budgetWindow('month', at('2027-01-01T00:00:00Z')).id).toBe('month:2027-01');
-    expect(budgetWindow('month', at('2028-02-29T12:00:00Z'))).toMatchObject({ id: 'month:2028-02', endsAt: at('2028-03-01T00:00:00Z') });
+    expect(budgetWindow('month', at('2028-02-29T12:00:00Z'))).toMatchObject({
+      id: 'month:2028-02',
+      endsAt: at('2028-03-01T00:00:00Z'),
+    });
   });
 
   it('7d runs Monday to Monday (ISO weeks) unless anchored', () => {
     // 2026-11-30 is a Monday.
     expect(new Date(at('2026-11-30T00:00:00Z')).getUTCDay()).toBe(1);
-    expect(budgetWindow('7d', at('2026-12-06T23:59:59Z'))).toEqual({ id: '7d:2026-11-30', startsAt: at('2026-11-30T00:00:00Z'), endsAt: at('2026-12-07T00:00:00Z') });
+    expect(budgetWindow('7d', at('2026-12-06T23:59:59Z'))).toEqual({
+      id: '7d:2026-11-30',
+      startsAt: at('2026-11-30T00:00:00Z'),
+      endsAt: at('2026-12-07T00:00:00Z'),
+    });
     expect(budgetWindow('7d', at('2026-12-07T00:00:00Z')).id).toBe('7d:2026-12-07');
     const anchored = budgetWindow('7d', at('2026-12-06T10:00:00Z'), { anchorMs: at('2026-01-01T09:30:00Z') });
-    expect(anchored).toEqual({ id: '7d:2026-12-03T09:30:00.000Z', startsAt: at('2026-12-03T09:30:00Z'), endsAt: at('2026-12-10T09:30:00Z') });
+    expect(anchored).toEqual({
+      id: '7d:2026-12-03T09:30:00.000Z',
+      startsAt: at('2026-12-03T09:30:00Z'),
+      endsAt: at('2026-12-10T09:30:00Z'),
+    });
   });
 
   it('30d counts 30-day blocks from the epoch or the anchor', () => {

@@ -61,16 +61,34 @@ describe('budget counter vs ClickHouse', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
       if (i % 4 === 1) a.enqueue({ status: 500 }); // rescued by b after a failed attempt
-      statuses.push((await post(`${base}/v1/chat/completions`, chat(`question ${i} `.repeat(i + 1), { max_tokens: 40 }), auth)).status);
+      statuses.push(
+        (await post(`${base}/v1/chat/completions`, chat(`question ${i} `.repeat(i + 1), { max_tokens: 40 }), auth))
+          .status,
+      );
     }
     for (let i = 0; i < 4; i++) {
-      const r = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(chat(`stream ${i}`, { stream: true })) });
+      const r = await fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(chat(`stream ${i}`, { stream: true })),
+      });
       statuses.push(r.status);
       await r.text();
     }
-    for (let i = 0; i < 3; i++) statuses.push((await post(`${base}/v1/embeddings`, { model: 'x', input: `embed this ${i}` }, { ...auth, 'x-switchyard-config': 'embed' })).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push(
+        (
+          await post(
+            `${base}/v1/embeddings`,
+            { model: 'x', input: `embed this ${i}` },
+            { ...auth, 'x-switchyard-config': 'embed' },
+          )
+        ).status,
+      );
     // Refused: never reaches a provider, costs nothing, still a row.
-    statuses.push((await post(`${base}/v1/chat/completions`, chat(), { ...auth, 'x-switchyard-config': 'no-such-config' })).status);
+    statuses.push(
+      (await post(`${base}/v1/chat/completions`, chat(), { ...auth, 'x-switchyard-config': 'no-such-config' })).status,
+    );
     expect(statuses.filter((s) => s === 200)).toHaveLength(19);
 
     // Settles land just after the answers.
@@ -87,14 +105,21 @@ describe('budget counter vs ClickHouse', () => {
     let rows: Record<string, any>[] = [];
     for (;;) {
       await stack.sidecar.telemetry.flush();
-      rows = parseJsonEachRow(await stack.store.query("SELECT count() AS n, sum(ifNull(CostUSD, 0)) AS cost FROM llm_requests WHERE VirtualKey = 'team'", 'JSONEachRow'));
+      rows = parseJsonEachRow(
+        await stack.store.query(
+          "SELECT count() AS n, sum(ifNull(CostUSD, 0)) AS cost FROM llm_requests WHERE VirtualKey = 'team'",
+          'JSONEachRow',
+        ),
+      );
       if (Number(rows[0].n) >= 19 || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(Number(rows[0].n)).toBe(19); // the 400 (unknown config) is refused before a key is identified
     const stored = Number(rows[0].cost);
     expect(Math.abs(settled - stored) / stored).toBeLessThan(0.001);
-    const spend = parseJsonEachRow(await stack.store.query("SELECT Requests, CostUSD FROM llm_spend_1d WHERE VirtualKey = 'team'", 'JSONEachRow'));
+    const spend = parseJsonEachRow(
+      await stack.store.query("SELECT Requests, CostUSD FROM llm_spend_1d WHERE VirtualKey = 'team'", 'JSONEachRow'),
+    );
     expect(Number(spend[0].Requests)).toBe(19);
     expect(Number(spend[0].CostUSD)).toBeCloseTo(stored, 9);
   });

@@ -7,7 +7,12 @@ import { budgetWindow } from '../../src/policy/limits/windows.js';
 import { MemoryStateStore } from '../../src/policy/state/memory.js';
 import { openStateStore } from '../../src/policy/state/open.js';
 import { RedisStateStore } from '../../src/policy/state/redis.js';
-import { SETTLED_ID_KEEP_MS, StateStoreUnavailable, WINDOW_GRACE_MS, type StateStore } from '../../src/policy/state/types.js';
+import {
+  SETTLED_ID_KEEP_MS,
+  StateStoreUnavailable,
+  WINDOW_GRACE_MS,
+  type StateStore,
+} from '../../src/policy/state/types.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startRedisServer, type RedisServer } from '../helpers/redis.js';
 
 if (!hasRedisServer) console.warn(NO_REDIS_MESSAGE);
@@ -64,7 +69,8 @@ describe.each<Kind>(['memory', 'redis'])('%s store', (kind) => {
       expect(ok.length).toBe(10);
       expect(ok.map((d) => d.remaining).sort((a, b) => a - b)).toEqual(range(10));
       expect(ok.map((d) => d.resetMs).sort((a, b) => a - b)).toEqual(range(10).map((i) => (i + 1) * 6000));
-      for (const d of ds.filter((d) => !d.allowed)) expect(d).toEqual({ allowed: false, limit: 10, remaining: 0, resetMs: 60_000, retryAfterMs: 6000 });
+      for (const d of ds.filter((d) => !d.allowed))
+        expect(d).toEqual({ allowed: false, limit: 10, remaining: 0, resetMs: 60_000, retryAfterMs: 6000 });
     });
 
     it('rate limit: capacity returns at one unit per interval', async () => {
@@ -72,12 +78,25 @@ describe.each<Kind>(['memory', 'redis'])('%s store', (kind) => {
       const s = await ready(make(kind, clock.now));
       for (const _ of range(10)) expect((await s.rateLimit('k', { ...RPM10, cost: 1 })).allowed).toBe(true);
       clock.advance(5999);
-      expect(await s.rateLimit('k', { ...RPM10, cost: 1 })).toMatchObject({ allowed: false, retryAfterMs: 1, resetMs: 54_001 });
+      expect(await s.rateLimit('k', { ...RPM10, cost: 1 })).toMatchObject({
+        allowed: false,
+        retryAfterMs: 1,
+        resetMs: 54_001,
+      });
       clock.advance(1);
-      expect(await s.rateLimit('k', { ...RPM10, cost: 1 })).toMatchObject({ allowed: true, remaining: 0, resetMs: 60_000 });
+      expect(await s.rateLimit('k', { ...RPM10, cost: 1 })).toMatchObject({
+        allowed: true,
+        remaining: 0,
+        resetMs: 60_000,
+      });
       expect((await s.rateLimit('k', { ...RPM10, cost: 1 })).allowed).toBe(false);
       clock.advance(30_000);
-      expect(await s.rateLimit('k', { ...RPM10, cost: 0 })).toMatchObject({ allowed: true, remaining: 5, resetMs: 30_000, retryAfterMs: 0 });
+      expect(await s.rateLimit('k', { ...RPM10, cost: 0 })).toMatchObject({
+        allowed: true,
+        remaining: 5,
+        resetMs: 30_000,
+        retryAfterMs: 0,
+      });
       expect((await s.rateLimit('k', { ...RPM10, cost: 5 })).allowed).toBe(true);
       expect((await s.rateLimit('k', { ...RPM10, cost: 1 })).allowed).toBe(false);
       clock.advance(60_000);
@@ -101,8 +120,13 @@ describe.each<Kind>(['memory', 'redis'])('%s store', (kind) => {
 
     it('rate limit: a cost above the limit never passes; peeks change nothing', async () => {
       const s = await ready(make(kind, fakeClock().now));
-      expect(await s.rateLimit('k', { ...RPM10, cost: 11 })).toMatchObject({ allowed: false, retryAfterMs: Infinity, remaining: 10 });
-      for (const _ of range(5)) expect(await s.rateLimit('k', { ...RPM10, cost: 0 })).toMatchObject({ allowed: true, remaining: 10 });
+      expect(await s.rateLimit('k', { ...RPM10, cost: 11 })).toMatchObject({
+        allowed: false,
+        retryAfterMs: Infinity,
+        remaining: 10,
+      });
+      for (const _ of range(5))
+        expect(await s.rateLimit('k', { ...RPM10, cost: 0 })).toMatchObject({ allowed: true, remaining: 10 });
       expect((await s.rateLimit('k', { ...RPM10, cost: 10 })).allowed).toBe(true);
     });
 
@@ -123,7 +147,9 @@ describe.each<Kind>(['memory', 'redis'])('%s store', (kind) => {
 
     it('budget: exactly 10 of 100 concurrent reserves fit a budget of 10', async () => {
       const s = await ready(make(kind, fakeClock().now));
-      const ds = await Promise.all(range(100).map((i) => s.reserve('b', { ...win, limit: 10, amount: 1, reservationId: `r${i}`, ttlMs: 60_000 })));
+      const ds = await Promise.all(
+        range(100).map((i) => s.reserve('b', { ...win, limit: 10, amount: 1, reservationId: `r${i}`, ttlMs: 60_000 })),
+      );
       expect(ds.filter((d) => d.ok).length).toBe(10);
       for (const d of ds.filter((d) => !d.ok)) expect(d).toEqual({ ok: false, used: 0, reserved: 10, remaining: 0 });
       expect(await s.budgetStatus('b', win)).toEqual({ used: 0, reserved: 10 });
@@ -131,7 +157,8 @@ describe.each<Kind>(['memory', 'redis'])('%s store', (kind) => {
 
     it('budget: settle below and above the reservation; used never exceeds the limit when actual <= reserved', async () => {
       const s = await ready(make(kind, fakeClock().now));
-      const r = (id: string, amount: number, limit = 1000) => s.reserve('b', { ...win, limit, amount, reservationId: id, ttlMs: 60_000 });
+      const r = (id: string, amount: number, limit = 1000) =>
+        s.reserve('b', { ...win, limit, amount, reservationId: id, ttlMs: 60_000 });
       expect(await r('a', 400)).toEqual({ ok: true, used: 0, reserved: 400, remaining: 600 });
       expect(await s.settle('b', { ...win, reservationId: 'a', actual: 150 })).toEqual({ used: 150, reserved: 0 });
       expect(await r('b', 500)).toMatchObject({ ok: true, remaining: 350 });
@@ -165,13 +192,22 @@ describe.each<Kind>(['memory', 'redis'])('%s store', (kind) => {
     it('budget: an unsettled reservation expires after its ttl and frees the headroom', async () => {
       const clock = fakeClock();
       const s = await ready(make(kind, clock.now));
-      expect((await s.reserve('b', { ...win, limit: 10, amount: 10, reservationId: 'lost', ttlMs: 90_000 })).ok).toBe(true);
-      expect((await s.reserve('b', { ...win, limit: 10, amount: 1, reservationId: 'n1', ttlMs: 90_000 })).ok).toBe(false);
+      expect((await s.reserve('b', { ...win, limit: 10, amount: 10, reservationId: 'lost', ttlMs: 90_000 })).ok).toBe(
+        true,
+      );
+      expect((await s.reserve('b', { ...win, limit: 10, amount: 1, reservationId: 'n1', ttlMs: 90_000 })).ok).toBe(
+        false,
+      );
       clock.advance(89_999);
       expect(await s.budgetStatus('b', win)).toEqual({ used: 0, reserved: 10 });
       clock.advance(1);
       expect(await s.budgetStatus('b', win)).toEqual({ used: 0, reserved: 0 }); // read-only view skips expired ones
-      expect(await s.reserve('b', { ...win, limit: 10, amount: 4, reservationId: 'n2', ttlMs: 90_000 })).toEqual({ ok: true, used: 0, reserved: 4, remaining: 6 });
+      expect(await s.reserve('b', { ...win, limit: 10, amount: 4, reservationId: 'n2', ttlMs: 90_000 })).toEqual({
+        ok: true,
+        used: 0,
+        reserved: 4,
+        remaining: 6,
+      });
       // The sidecar that held "lost" comes back and settles after all: the money was spent.
       expect(await s.settle('b', { ...win, reservationId: 'lost', actual: 3 })).toEqual({ used: 3, reserved: 4 });
     });
@@ -208,7 +244,15 @@ describe.each<Kind>(['memory', 'redis'])('%s store', (kind) => {
       for (const period of ['1d', 'month'] as const) {
         const w1 = budgetWindow(period, clock.now());
         const key = `b-${period}`;
-        const res = (id: string, w: typeof w1) => s.reserve(key, { windowId: w.id, windowEndsAt: w.endsAt, limit: 10, amount: 10, reservationId: id, ttlMs: 60_000 });
+        const res = (id: string, w: typeof w1) =>
+          s.reserve(key, {
+            windowId: w.id,
+            windowEndsAt: w.endsAt,
+            limit: 10,
+            amount: 10,
+            reservationId: id,
+            ttlMs: 60_000,
+          });
         expect((await res(`${period}-1`, w1)).ok).toBe(true);
         await s.settle(key, { windowId: w1.id, windowEndsAt: w1.endsAt, reservationId: `${period}-1`, actual: 10 });
         expect((await res(`${period}-2`, w1)).ok).toBe(false);
@@ -218,7 +262,18 @@ describe.each<Kind>(['memory', 'redis'])('%s store', (kind) => {
         expect(await s.budgetStatus(key, { windowId: w1.id })).toEqual({ used: 10, reserved: 0 });
       }
       const never = budgetWindow('never', clock.now());
-      expect((await s.reserve('n', { windowId: never.id, windowEndsAt: never.endsAt, limit: 1, amount: 1, reservationId: 'x', ttlMs: 1000 })).ok).toBe(true);
+      expect(
+        (
+          await s.reserve('n', {
+            windowId: never.id,
+            windowEndsAt: never.endsAt,
+            limit: 1,
+            amount: 1,
+            reservationId: 'x',
+            ttlMs: 1000,
+          })
+        ).ok,
+      ).toBe(true);
     });
 
     it('get/set with a ttl', async () => {
@@ -240,8 +295,12 @@ describe.each<Kind>(['memory', 'redis'])('%s store', (kind) => {
       await expect(s.rateLimit('k', { limit: 10, periodMs: 1000, cost: -1 })).rejects.toThrow(RangeError);
       await expect(s.rateLimit('', { limit: 10, periodMs: 1000, cost: 1 })).rejects.toThrow(RangeError);
       await expect(s.rateAdjust('k', { limit: 10, periodMs: 1000, delta: 0.5 })).rejects.toThrow(RangeError);
-      await expect(s.reserve('b', { ...win, limit: 10, amount: 0.25, reservationId: 'r', ttlMs: 1000 })).rejects.toThrow(RangeError);
-      await expect(s.reserve('b', { ...win, limit: 10, amount: 1, reservationId: '', ttlMs: 1000 })).rejects.toThrow(RangeError);
+      await expect(
+        s.reserve('b', { ...win, limit: 10, amount: 0.25, reservationId: 'r', ttlMs: 1000 }),
+      ).rejects.toThrow(RangeError);
+      await expect(s.reserve('b', { ...win, limit: 10, amount: 1, reservationId: '', ttlMs: 1000 })).rejects.toThrow(
+        RangeError,
+      );
       await expect(s.settle('b', { ...win, reservationId: 'r', actual: -3 })).rejects.toThrow(RangeError);
       await expect(s.set('c', Buffer.from('x'), 0)).rejects.toThrow(RangeError);
     });
@@ -275,7 +334,11 @@ describe.skipIf(!hasRedisServer)('redis store (real redis-server)', () => {
     for (const s of fleet) expect(await s.waitReady(5000)).toBe(true);
     const ds = await Promise.all(range(30).map((i) => fleet[i % 3].rateLimit('vk:app:rpm', { ...RPM10, cost: 1 })));
     expect(ds.filter((d) => d.allowed).length).toBe(10);
-    const bs = await Promise.all(range(99).map((i) => fleet[i % 3].reserve('vk:app:budget', { ...win, limit: 10, amount: 1, reservationId: `r${i}`, ttlMs: 60_000 })));
+    const bs = await Promise.all(
+      range(99).map((i) =>
+        fleet[i % 3].reserve('vk:app:budget', { ...win, limit: 10, amount: 1, reservationId: `r${i}`, ttlMs: 60_000 }),
+      ),
+    );
     expect(bs.filter((d) => d.ok).length).toBe(10);
   });
 
@@ -316,10 +379,31 @@ describe.skipIf(!hasRedisServer)('redis store (real redis-server)', () => {
       opened.push(s);
       const endsAt = Date.now() + 3_600_000;
       await s.rateLimit('vk:a', { ...RPM10, cost: 1 });
-      await s.reserve('vk:a', { windowId: '1d:x', windowEndsAt: endsAt, limit: 10, amount: 1, reservationId: 'r', ttlMs: 60_000 });
-      await s.reserve('vk:a', { windowId: 'never', windowEndsAt: null, limit: 10, amount: 1, reservationId: 'r', ttlMs: 60_000 });
+      await s.reserve('vk:a', {
+        windowId: '1d:x',
+        windowEndsAt: endsAt,
+        limit: 10,
+        amount: 1,
+        reservationId: 'r',
+        ttlMs: 60_000,
+      });
+      await s.reserve('vk:a', {
+        windowId: 'never',
+        windowEndsAt: null,
+        limit: 10,
+        amount: 1,
+        reservationId: 'r',
+        ttlMs: 60_000,
+      });
       await s.set('entry', Buffer.from('v'), 60_000);
-      expect((await raw.keys('layout:*')).sort()).toEqual(['layout:c:entry', 'layout:{vk:a}:b:1d:x', 'layout:{vk:a}:b:1d:x:z', 'layout:{vk:a}:b:never', 'layout:{vk:a}:b:never:z', 'layout:{vk:a}:rl']);
+      expect((await raw.keys('layout:*')).sort()).toEqual([
+        'layout:c:entry',
+        'layout:{vk:a}:b:1d:x',
+        'layout:{vk:a}:b:1d:x:z',
+        'layout:{vk:a}:b:never',
+        'layout:{vk:a}:b:never:z',
+        'layout:{vk:a}:rl',
+      ]);
       const rlTtl = await raw.pttl('layout:{vk:a}:rl');
       expect(rlTtl).toBeGreaterThan(5000);
       expect(rlTtl).toBeLessThanOrEqual(6001);
@@ -369,7 +453,8 @@ describe.skipIf(!hasRedisServer)('redis store when Redis goes away', () => {
     opened.push(s);
     expect(await s.waitReady(5000)).toBe(true);
     const admit = () => s.rateLimit('k', { limit: 1_000_000, periodMs: 60_000, cost: 1 });
-    const reserve = (i: number) => s.reserve('b', { ...win, limit: 1_000_000, amount: 1, reservationId: `r${i}`, ttlMs: 60_000 });
+    const reserve = (i: number) =>
+      s.reserve('b', { ...win, limit: 1_000_000, amount: 1, reservationId: `r${i}`, ttlMs: 60_000 });
 
     // In flight while Redis dies: a burst of operations, then SIGKILL.
     const inflight = range(50).map((i) => timed(() => (i % 2 ? admit() : reserve(i))));
@@ -381,7 +466,15 @@ describe.skipIf(!hasRedisServer)('redis store when Redis goes away', () => {
     }
 
     // While it is down: every kind of operation fails fast and typed.
-    const ops: (() => Promise<unknown>)[] = [admit, () => reserve(1000), () => s.settle('b', { ...win, reservationId: 'r0', actual: 1 }), () => s.budgetStatus('b', win), () => s.get('c'), () => s.set('c', Buffer.from('v'), 1000), () => s.rateAdjust('k', { limit: 10, periodMs: 1000, delta: 1 })];
+    const ops: (() => Promise<unknown>)[] = [
+      admit,
+      () => reserve(1000),
+      () => s.settle('b', { ...win, reservationId: 'r0', actual: 1 }),
+      () => s.budgetStatus('b', win),
+      () => s.get('c'),
+      () => s.set('c', Buffer.from('v'), 1000),
+      () => s.rateAdjust('k', { limit: 10, periodMs: 1000, delta: 1 }),
+    ];
     for (let round = 0; round < 3; round++) {
       for (const op of ops) {
         const r = await timed(op);
@@ -422,7 +515,10 @@ describe.skipIf(!hasRedisServer)('redis store when Redis goes away', () => {
     const deadline = Date.now() + 8000;
     let ok = false;
     while (!ok && Date.now() < deadline) {
-      ok = await s.rateLimit('k', { ...RPM10, cost: 1 }).then(() => true, () => false);
+      ok = await s.rateLimit('k', { ...RPM10, cost: 1 }).then(
+        () => true,
+        () => false,
+      );
       if (!ok) await sleep(100);
     }
     expect(ok).toBe(true);
@@ -431,7 +527,10 @@ describe.skipIf(!hasRedisServer)('redis store when Redis goes away', () => {
   it('a store opened while Redis is down starts anyway and connects when Redis comes up', async () => {
     await own.kill();
     const t0 = performance.now();
-    const s = await openStateStore({ store: 'redis', redis_url: own.url }, { connectWaitMs: 300, redis: { keyPrefix: 'late:' } });
+    const s = await openStateStore(
+      { store: 'redis', redis_url: own.url },
+      { connectWaitMs: 300, redis: { keyPrefix: 'late:' } },
+    );
     opened.push(s);
     expect(performance.now() - t0).toBeLessThan(1000);
     await expect(s.rateLimit('k', { ...RPM10, cost: 1 })).rejects.toBeInstanceOf(StateStoreUnavailable);
@@ -439,7 +538,10 @@ describe.skipIf(!hasRedisServer)('redis store when Redis goes away', () => {
     const deadline = Date.now() + 8000;
     let ok = false;
     while (!ok && Date.now() < deadline) {
-      ok = await s.rateLimit('k', { ...RPM10, cost: 1 }).then(() => true, () => false);
+      ok = await s.rateLimit('k', { ...RPM10, cost: 1 }).then(
+        () => true,
+        () => false,
+      );
       if (!ok) await sleep(100);
     }
     expect(ok).toBe(true);

@@ -10,7 +10,11 @@ let sc: TestSidecar;
 let client: OpenAI;
 
 beforeAll(async () => {
-  fake = await startFakeAzure({ apiKey: 'azure-key-1', deployments: { 'prod-4o': 'gpt-4o-2024-11-20', 'embed-small': 'text-embedding-3-small' }, entra: { tenantId: 'tenant-1', clientId: 'app-1', clientSecret: 'app-secret' } });
+  fake = await startFakeAzure({
+    apiKey: 'azure-key-1',
+    deployments: { 'prod-4o': 'gpt-4o-2024-11-20', 'embed-small': 'text-embedding-3-small' },
+    entra: { tenantId: 'tenant-1', clientId: 'app-1', clientSecret: 'app-secret' },
+  });
   sc = await startSidecar(`
 providers:
   az: {type: azure-openai, base_url: ${fake.url}, api_key: azure-key-1, deployments: {gpt-4o: prod-4o, text-embedding-3-small: embed-small}}
@@ -40,7 +44,11 @@ beforeEach(() => {
 });
 
 const post = (body: unknown, config?: string) =>
-  fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(config ? { 'x-switchyard-config': config } : {}) }, body: JSON.stringify(body) });
+  fetch(`${sc.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(config ? { 'x-switchyard-config': config } : {}) },
+    body: JSON.stringify(body),
+  });
 
 describe('azure openai through the sidecar', () => {
   it('calls the mapped deployment with api-version and the api-key header', async () => {
@@ -53,7 +61,12 @@ describe('azure openai through the sidecar', () => {
   });
 
   it('streams with usage, skipping nothing the client needs', async () => {
-    const s = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'stream please' }], stream: true, stream_options: { include_usage: true } });
+    const s = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'stream please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: any;
     for await (const c of s) {
@@ -65,7 +78,10 @@ describe('azure openai through the sidecar', () => {
   });
 
   it('uses the v1 API without api-version', async () => {
-    await client.chat.completions.create({ model: 'gpt-4o-2024-11-20', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-switchyard-config': 'v1' } });
+    await client.chat.completions.create(
+      { model: 'gpt-4o-2024-11-20', messages: [{ role: 'user', content: 'x' }] },
+      { headers: { 'x-switchyard-config': 'v1' } },
+    );
     expect(fake.requests[0].path).toBe('/openai/v1/chat/completions');
   });
 
@@ -77,10 +93,13 @@ describe('azure openai through the sidecar', () => {
 
   it('gets an Entra ID token by client credentials once and sends it as a bearer', async () => {
     const before = fake.tokensIssued;
-    for (let i = 0; i < 3; i++) expect((await post({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, 'entra')).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await post({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, 'entra')).status).toBe(200);
     expect(fake.tokensIssued - before).toBe(1);
     const chat = fake.requests.filter((q) => q.path.startsWith('/openai/'));
-    expect(chat.every((q) => q.headers.authorization === '[redacted]' && q.headers['api-key'] === undefined)).toBe(true);
+    expect(chat.every((q) => q.headers.authorization === '[redacted]' && q.headers['api-key'] === undefined)).toBe(
+      true,
+    );
   });
 
   it('maps auth failures to 401 and never echoes secrets', async () => {

@@ -19,10 +19,22 @@ let sc: TestSidecar;
 let client: OpenAI;
 
 const post = (body: unknown, config?: string) =>
-  fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(config ? { 'x-switchyard-config': config } : {}) }, body: JSON.stringify(body) });
+  fetch(`${sc.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(config ? { 'x-switchyard-config': config } : {}) },
+    body: JSON.stringify(body),
+  });
 
 beforeAll(async () => {
-  fake = await startFakeBedrock({ region: 'eu-west-1', keys: [{ accessKeyId: AK, secretAccessKey: SK }, { accessKeyId: 'AKIAENVKEY0000000002', secretAccessKey: 'env-secret' }, { accessKeyId: 'AKIAFILEKEY000000003', secretAccessKey: 'file-secret' }], apiKey: 'bedrock-api-key-1' });
+  fake = await startFakeBedrock({
+    region: 'eu-west-1',
+    keys: [
+      { accessKeyId: AK, secretAccessKey: SK },
+      { accessKeyId: 'AKIAENVKEY0000000002', secretAccessKey: 'env-secret' },
+      { accessKeyId: 'AKIAFILEKEY000000003', secretAccessKey: 'file-secret' },
+    ],
+    apiKey: 'bedrock-api-key-1',
+  });
   const base = `base_url: ${fake.url}, region: eu-west-1`;
   sc = await startSidecar(`
 providers:
@@ -50,8 +62,22 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-const weather = { type: 'function' as const, function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
-const time = { type: 'function' as const, function: { name: 'get_time', description: 'Time', parameters: { type: 'object', properties: { tz: { type: 'string', enum: ['UTC'] } } } } };
+const weather = {
+  type: 'function' as const,
+  function: {
+    name: 'get_weather',
+    description: 'Weather',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+const time = {
+  type: 'function' as const,
+  function: {
+    name: 'get_time',
+    description: 'Time',
+    parameters: { type: 'object', properties: { tz: { type: 'string', enum: ['UTC'] } } },
+  },
+};
 
 describe('bedrock through the sidecar', () => {
   it('signs with SigV4 and translates a multi-turn chat to Converse', async () => {
@@ -77,7 +103,9 @@ describe('bedrock through the sidecar', () => {
     expect(sent.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
     expect(sent.body.system).toEqual([{ text: 'be brief' }]);
     expect(sent.body.inferenceConfig).toEqual({ maxTokens: 50, temperature: 0.5, topP: 0.8, stopSequences: ['pong'] });
-    expect(r.usage?.prompt_tokens).toBe(countTokens('be brief') + countTokens('first') + countTokens('ok') + countTokens('ping pong'));
+    expect(r.usage?.prompt_tokens).toBe(
+      countTokens('be brief') + countTokens('first') + countTokens('ok') + countTokens('ping pong'),
+    );
   });
 
   it('maps signature and key failures to 401', async () => {
@@ -102,7 +130,10 @@ describe('bedrock through the sidecar', () => {
       delete process.env.AWS_ACCESS_KEY_ID;
       delete process.env.AWS_SECRET_ACCESS_KEY;
       const dir = mkdtempSync(join(tmpdir(), 'sy-aws-'));
-      writeFileSync(join(dir, 'credentials'), '[switchyard-test]\naws_access_key_id = AKIAFILEKEY000000003\naws_secret_access_key = file-secret\n');
+      writeFileSync(
+        join(dir, 'credentials'),
+        '[switchyard-test]\naws_access_key_id = AKIAFILEKEY000000003\naws_secret_access_key = file-secret\n',
+      );
       writeFileSync(join(dir, 'config'), '[profile switchyard-test]\nregion = eu-west-1\n');
       process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
       process.env.AWS_CONFIG_FILE = join(dir, 'config');
@@ -115,7 +146,12 @@ describe('bedrock through the sidecar', () => {
   });
 
   it('streams text from the binary event stream, with usage when asked', async () => {
-    const s = await client.chat.completions.create({ model: NOVA, messages: [{ role: 'user', content: 'stream me please' }], stream: true, stream_options: { include_usage: true } });
+    const s = await client.chat.completions.create({
+      model: NOVA,
+      messages: [{ role: 'user', content: 'stream me please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let finish: string | null = null;
     let usage: any;
@@ -132,7 +168,12 @@ describe('bedrock through the sidecar', () => {
   });
 
   it('makes parallel tool calls (stream and not) and sends the results back as toolResult blocks', async () => {
-    const r = await client.chat.completions.create({ model: NOVA, messages: [{ role: 'user', content: 'use all tools' }], tools: [weather, time], tool_choice: 'required' });
+    const r = await client.chat.completions.create({
+      model: NOVA,
+      messages: [{ role: 'user', content: 'use all tools' }],
+      tools: [weather, time],
+      tool_choice: 'required',
+    });
     const calls = r.choices[0].message.tool_calls!;
     expect(r.choices[0].finish_reason).toBe('tool_calls');
     expect(calls.map((c: any) => [c.function.name, JSON.parse(c.function.arguments)])).toEqual([
@@ -141,7 +182,12 @@ describe('bedrock through the sidecar', () => {
     ]);
     expect(fake.requests[0].body.toolConfig.toolChoice).toEqual({ any: {} });
 
-    const s = await client.chat.completions.create({ model: NOVA, messages: [{ role: 'user', content: 'use all tools' }], tools: [weather, time], stream: true });
+    const s = await client.chat.completions.create({
+      model: NOVA,
+      messages: [{ role: 'user', content: 'use all tools' }],
+      tools: [weather, time],
+      stream: true,
+    });
     const args = new Map<number, string>();
     const names = new Map<number, string>();
     for await (const c of s) {
@@ -155,7 +201,12 @@ describe('bedrock through the sidecar', () => {
 
     const r2 = await client.chat.completions.create({
       model: NOVA,
-      messages: [{ role: 'user', content: 'use all tools' }, r.choices[0].message, { role: 'tool', tool_call_id: calls[0].id, content: '{"temp": 20}' }, { role: 'tool', tool_call_id: calls[1].id, content: '12:00' }],
+      messages: [
+        { role: 'user', content: 'use all tools' },
+        r.choices[0].message,
+        { role: 'tool', tool_call_id: calls[0].id, content: '{"temp": 20}' },
+        { role: 'tool', tool_call_id: calls[1].id, content: '12:00' },
+      ],
       tools: [weather, time],
     });
     expect(r2.choices[0].finish_reason).toBe('stop');
@@ -168,32 +219,75 @@ describe('bedrock through the sidecar', () => {
   });
 
   it('sends base64 images and refuses image links with a 400 before calling', async () => {
-    await client.chat.completions.create({ model: NOVA, messages: [{ role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQ' } }] }] });
-    expect(fake.requests[0].body.messages[0].content[1]).toEqual({ image: { format: 'jpeg', source: { bytes: '/9j/4AAQ' } } });
-    const res = await post({ model: NOVA, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] });
+    await client.chat.completions.create({
+      model: NOVA,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'see' },
+            { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQ' } },
+          ],
+        },
+      ],
+    });
+    expect(fake.requests[0].body.messages[0].content[1]).toEqual({
+      image: { format: 'jpeg', source: { bytes: '/9j/4AAQ' } },
+    });
+    const res = await post({
+      model: NOVA,
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }],
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toContain('base64 data URLs');
     expect(fake.requests).toHaveLength(1);
   });
 
   it('answers JSON mode through a forced tool, stream and not', async () => {
-    const rf = { type: 'json_schema' as const, json_schema: { name: 'pet', schema: { type: 'object', properties: { name: { type: 'string' }, legs: { type: 'integer' } } } } };
-    const r = await client.chat.completions.create({ model: NOVA, messages: [{ role: 'user', content: 'json please' }], response_format: rf });
+    const rf = {
+      type: 'json_schema' as const,
+      json_schema: {
+        name: 'pet',
+        schema: { type: 'object', properties: { name: { type: 'string' }, legs: { type: 'integer' } } },
+      },
+    };
+    const r = await client.chat.completions.create({
+      model: NOVA,
+      messages: [{ role: 'user', content: 'json please' }],
+      response_format: rf,
+    });
     expect(JSON.parse(r.choices[0].message.content!)).toEqual({ name: 'fake-name', legs: 42 });
     expect(r.choices[0].finish_reason).toBe('stop');
     expect(r.choices[0].message.tool_calls).toBeUndefined();
-    const s = await client.chat.completions.create({ model: NOVA, messages: [{ role: 'user', content: 'json please' }], response_format: rf, stream: true });
+    const s = await client.chat.completions.create({
+      model: NOVA,
+      messages: [{ role: 'user', content: 'json please' }],
+      response_format: rf,
+      stream: true,
+    });
     let text = '';
     for await (const c of s) text += c.choices[0]?.delta?.content ?? '';
     expect(JSON.parse(text)).toEqual({ name: 'fake-name', legs: 42 });
   });
 
   it('reads prompt-cache writes then reads; prompt_tokens includes them', async () => {
-    const body = { model: NOVA, messages: [{ role: 'system', content: [{ type: 'text', text: 'long shared instructions here', cache_control: { type: 'ephemeral' } }] }, { role: 'user', content: 'q' }] };
+    const body = {
+      model: NOVA,
+      messages: [
+        {
+          role: 'system',
+          content: [{ type: 'text', text: 'long shared instructions here', cache_control: { type: 'ephemeral' } }],
+        },
+        { role: 'user', content: 'q' },
+      ],
+    };
     const a = await (await post(body)).json();
     const b = await (await post(body)).json();
     const prefix = countTokens('long shared instructions here');
-    expect(fake.requests[0].body.system).toEqual([{ text: 'long shared instructions here' }, { cachePoint: { type: 'default' } }]);
+    expect(fake.requests[0].body.system).toEqual([
+      { text: 'long shared instructions here' },
+      { cachePoint: { type: 'default' } },
+    ]);
     expect(a.usage.prompt_tokens).toBe(prefix + countTokens('q'));
     expect(a.usage.prompt_tokens_details.cached_tokens).toBe(0);
     expect(b.usage.prompt_tokens).toBe(prefix + countTokens('q'));
@@ -213,7 +307,9 @@ describe('bedrock through the sidecar', () => {
 
   it('turns an in-stream throttlingException into a 429 error frame, and a corrupt frame into 502', async () => {
     fake.enqueue({ errorAfterEvents: 2, errorType: 'throttlingException' });
-    const text = await (await post({ model: NOVA, stream: true, messages: [{ role: 'user', content: 'a b c d e' }] })).text();
+    const text = await (
+      await post({ model: NOVA, stream: true, messages: [{ role: 'user', content: 'a b c d e' }] })
+    ).text();
     expect(text).toContain('"status":429');
     expect(text).toContain('throttlingException'.replace(/^t/, 'T'));
     expect(text).not.toContain('[DONE]');
@@ -224,14 +320,22 @@ describe('bedrock through the sidecar', () => {
   });
 
   it('embeds with Titan (one input) and Cohere (a batch) via InvokeModel', async () => {
-    const t = await client.embeddings.create({ model: 'amazon.titan-embed-text-v2:0', input: 'hello world', dimensions: 256 });
+    const t = await client.embeddings.create({
+      model: 'amazon.titan-embed-text-v2:0',
+      input: 'hello world',
+      dimensions: 256,
+    });
     expect(t.data[0].embedding).toHaveLength(256);
     expect(t.usage.prompt_tokens).toBe(countTokens('hello world'));
     expect(fake.requests[0].path).toBe('/model/amazon.titan-embed-text-v2%3A0/invoke');
     const c = await client.embeddings.create({ model: 'cohere.embed-english-v3', input: ['a', 'b', 'c'] });
     expect(c.data.map((d) => d.index)).toEqual([0, 1, 2]);
     expect(fake.requests[1].body).toEqual({ texts: ['a', 'b', 'c'], input_type: 'search_document' });
-    const res = await fetch(`${sc.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'amazon.titan-embed-text-v2:0', input: ['a', 'b'] }) });
+    const res = await fetch(`${sc.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'amazon.titan-embed-text-v2:0', input: ['a', 'b'] }),
+    });
     expect(res.status).toBe(400);
   });
 });

@@ -21,7 +21,12 @@ const cost = (provider: string, model: string, usage: Parameters<typeof costUsd>
 
 describe('cost per provider', () => {
   it('bedrock claude through an inference profile: uncached, cache read, cache write and output each at their price', () => {
-    const u = usageFromBedrock({ inputTokens: 100, cacheReadInputTokens: 1000, cacheWriteInputTokens: 200, outputTokens: 50 });
+    const u = usageFromBedrock({
+      inputTokens: 100,
+      cacheReadInputTokens: 1000,
+      cacheWriteInputTokens: 200,
+      outputTokens: 50,
+    });
     expect(u.input_tokens).toBe(1300);
     // 100×3 + 1000×0.30 + 200×3.75 + 50×15 = 2100 per 1M
     expect(cost('aws.bedrock', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', u)).toBeCloseTo(0.0021, 10);
@@ -29,26 +34,52 @@ describe('cost per provider', () => {
 
   it('bedrock nova and titan by their dated ids', () => {
     // 1000×0.8 + 500×3.2 = 2400 per 1M
-    expect(cost('aws.bedrock', 'amazon.nova-pro-v1:0', { input_tokens: 1000, output_tokens: 500 })).toBeCloseTo(0.0024, 10);
+    expect(cost('aws.bedrock', 'amazon.nova-pro-v1:0', { input_tokens: 1000, output_tokens: 500 })).toBeCloseTo(
+      0.0024,
+      10,
+    );
     expect(cost('aws.bedrock', 'amazon.titan-embed-text-v2:0', { input_tokens: 1_000_000 })).toBeCloseTo(0.02, 10);
   });
 
   it('gemini 2.5 flash: cached prompt tokens at the cache price, thinking tokens at the output price', () => {
-    const u = usageFromGemini({ promptTokenCount: 1000, cachedContentTokenCount: 400, candidatesTokenCount: 100, thoughtsTokenCount: 50 });
+    const u = usageFromGemini({
+      promptTokenCount: 1000,
+      cachedContentTokenCount: 400,
+      candidatesTokenCount: 100,
+      thoughtsTokenCount: 50,
+    });
     // 600×0.30 + 400×0.03 + (100+50)×2.50 = 180 + 12 + 375 = 567 per 1M
     expect(cost('gcp.gemini', 'gemini-2.5-flash', u)).toBeCloseTo(0.000567, 10);
-    expect(cost('gcp.vertex_ai', 'gemini-2.5-flash-lite-preview-09-2025', { input_tokens: 1_000_000 })).toBeCloseTo(0.1, 10);
+    expect(cost('gcp.vertex_ai', 'gemini-2.5-flash-lite-preview-09-2025', { input_tokens: 1_000_000 })).toBeCloseTo(
+      0.1,
+      10,
+    );
   });
 
   it('deepseek: cache hits from prompt_cache_hit_tokens', () => {
-    const body: Record<string, unknown> = { usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100, prompt_cache_hit_tokens: 800, prompt_cache_miss_tokens: 200 } };
+    const body: Record<string, unknown> = {
+      usage: {
+        prompt_tokens: 1000,
+        completion_tokens: 100,
+        total_tokens: 1100,
+        prompt_cache_hit_tokens: 800,
+        prompt_cache_miss_tokens: 200,
+      },
+    };
     normalizeUsage(body);
     // 200×0.28 + 800×0.028 + 100×0.42 = 56 + 22.4 + 42 = 120.4 per 1M
     expect(cost('deepseek', 'deepseek-chat', usageFromOpenAI(body.usage))).toBeCloseTo(0.0001204, 12);
   });
 
   it('xai: reasoning tokens reported outside completion_tokens are billed as output', () => {
-    const body: Record<string, unknown> = { usage: { prompt_tokens: 100, completion_tokens: 9, total_tokens: 203, completion_tokens_details: { reasoning_tokens: 94 } } };
+    const body: Record<string, unknown> = {
+      usage: {
+        prompt_tokens: 100,
+        completion_tokens: 9,
+        total_tokens: 203,
+        completion_tokens_details: { reasoning_tokens: 94 },
+      },
+    };
     normalizeUsage(body);
     const u = usageFromOpenAI(body.usage);
     expect(u).toMatchObject({ output_tokens: 103, reasoning_tokens: 94 });
@@ -68,13 +99,16 @@ describe('span attributes of a bedrock call', () => {
   let sc: TestSidecar;
   beforeAll(async () => {
     fake = await startFakeBedrock({ apiKey: 'k' });
-    sc = await startSidecar(`
+    sc = await startSidecar(
+      `
 providers:
   br: {type: bedrock, base_url: ${fake.url}, region: us-east-1, api_key: k}
 configs:
   default: {provider: "@br", override_params: {model: "us.anthropic.claude-sonnet-4-5-20250929-v1:0"}}
 default_config: default
-`, { telemetry: true });
+`,
+      { telemetry: true },
+    );
   });
   afterAll(async () => {
     await sc?.close();
@@ -82,12 +116,27 @@ default_config: default
   });
 
   it('records provider name, cache tokens and the cost computed from them', async () => {
-    const body = { model: 'x', messages: [{ role: 'system', content: [{ type: 'text', text: 'shared prefix text', cache_control: { type: 'ephemeral' } }] }, { role: 'user', content: 'question' }] };
+    const body = {
+      model: 'x',
+      messages: [
+        {
+          role: 'system',
+          content: [{ type: 'text', text: 'shared prefix text', cache_control: { type: 'ephemeral' } }],
+        },
+        { role: 'user', content: 'question' },
+      ],
+    };
     for (let i = 0; i < 2; i++) {
-      const res = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${sc.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(200);
     }
-    const attempts = sc.spans!.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT && s.attributes['gen_ai.provider.name'] === 'aws.bedrock');
+    const attempts = sc
+      .spans!.getFinishedSpans()
+      .filter((s) => s.kind === SpanKind.CLIENT && s.attributes['gen_ai.provider.name'] === 'aws.bedrock');
     expect(attempts).toHaveLength(2);
     const prefix = countTokens('shared prefix text');
     const rest = countTokens('question');

@@ -32,9 +32,21 @@ beforeEach(() => fake.reset());
 
 const weather = {
   type: 'function' as const,
-  function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['city'], additionalProperties: false } },
+  function: {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
+      required: ['city'],
+      additionalProperties: false,
+    },
+  },
 };
-const time = { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } } };
+const time = {
+  type: 'function' as const,
+  function: { name: 'get_time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } },
+};
 
 describe('gemini through the sidecar', () => {
   it('answers a chat with system prompt, stop and limits, with the key in x-goog-api-key', async () => {
@@ -57,28 +69,43 @@ describe('gemini through the sidecar', () => {
     expect(sent.path).toBe('/v1beta/models/gemini-2.0-flash:generateContent');
     expect(sent.body.systemInstruction).toEqual({ parts: [{ text: 'be brief' }] });
     expect(sent.body.contents.map((c: any) => c.role)).toEqual(['user', 'model', 'user']);
-    expect(sent.body.generationConfig).toEqual({ stopSequences: ['pong'], maxOutputTokens: 100, temperature: 0.3, topP: 0.9 });
+    expect(sent.body.generationConfig).toEqual({
+      stopSequences: ['pong'],
+      maxOutputTokens: 100,
+      temperature: 0.3,
+      topP: 0.9,
+    });
     // Usage: prompt counts system + all turns joined by newlines, as the fake documents.
     expect(r.usage?.prompt_tokens).toBe(countTokens('be brief\nfirst\nok\nping pong'));
     expect(r.usage?.completion_tokens).toBe(countTokens('Hello from fake-gemini: ping '));
   });
 
   it('reports thinking tokens inside completion tokens and as reasoning tokens', async () => {
-    const r = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'think' }] });
+    const r = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'think' }],
+    });
     const visible = countTokens('Hello from fake-gemini: think');
     expect(r.usage?.completion_tokens).toBe(visible + GEMINI_THOUGHTS_TOKENS);
     expect(r.usage?.completion_tokens_details?.reasoning_tokens).toBe(GEMINI_THOUGHTS_TOKENS);
   });
 
   it('makes parallel tool calls and takes their results back', async () => {
-    const r = await client.chat.completions.create({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'use all tools please' }], tools: [weather, time], tool_choice: 'required' });
+    const r = await client.chat.completions.create({
+      model: 'gemini-2.0-flash',
+      messages: [{ role: 'user', content: 'use all tools please' }],
+      tools: [weather, time],
+      tool_choice: 'required',
+    });
     const calls = r.choices[0].message.tool_calls!;
     expect(r.choices[0].finish_reason).toBe('tool_calls');
     expect(calls.map((c) => (c as any).function.name)).toEqual(['get_weather', 'get_time']);
     expect(JSON.parse((calls[0] as any).function.arguments)).toEqual({ city: 'fake-city', unit: 'c' });
     expect(new Set(calls.map((c) => c.id)).size).toBe(2);
     expect(fake.requests[0].body.toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY' } });
-    expect(fake.requests[0].body.tools[0].functionDeclarations[0].parametersJsonSchema.additionalProperties).toBe(false);
+    expect(fake.requests[0].body.tools[0].functionDeclarations[0].parametersJsonSchema.additionalProperties).toBe(
+      false,
+    );
 
     const r2 = await client.chat.completions.create({
       model: 'gemini-2.0-flash',
@@ -99,31 +126,62 @@ describe('gemini through the sidecar', () => {
   });
 
   it('names one function with tool_choice', async () => {
-    const r = await client.chat.completions.create({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'hi' }], tools: [weather, time], tool_choice: { type: 'function', function: { name: 'get_time' } } });
+    const r = await client.chat.completions.create({
+      model: 'gemini-2.0-flash',
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [weather, time],
+      tool_choice: { type: 'function', function: { name: 'get_time' } },
+    });
     expect((r.choices[0].message.tool_calls![0] as any).function.name).toBe('get_time');
-    expect(fake.requests[0].body.toolConfig.functionCallingConfig).toEqual({ mode: 'ANY', allowedFunctionNames: ['get_time'] });
+    expect(fake.requests[0].body.toolConfig.functionCallingConfig).toEqual({
+      mode: 'ANY',
+      allowedFunctionNames: ['get_time'],
+    });
   });
 
   it('sends images as inlineData (base64) and fileData (URL)', async () => {
     await client.chat.completions.create({
       model: 'gemini-2.0-flash',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }, { type: 'image_url', image_url: { url: 'https://example.com/cat.webp' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+            { type: 'image_url', image_url: { url: 'https://example.com/cat.webp' } },
+          ],
+        },
+      ],
     });
-    expect(fake.requests[0].body.contents[0].parts.slice(1)).toEqual([{ inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }, { fileData: { mimeType: 'image/webp', fileUri: 'https://example.com/cat.webp' } }]);
+    expect(fake.requests[0].body.contents[0].parts.slice(1)).toEqual([
+      { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } },
+      { fileData: { mimeType: 'image/webp', fileUri: 'https://example.com/cat.webp' } },
+    ]);
   });
 
   it('follows response_format json_schema', async () => {
     const r = await client.chat.completions.create({
       model: 'gemini-2.0-flash',
       messages: [{ role: 'user', content: 'give json' }],
-      response_format: { type: 'json_schema', json_schema: { name: 'pet', schema: { type: 'object', properties: { name: { type: 'string' }, legs: { type: 'integer' } } } } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'pet',
+          schema: { type: 'object', properties: { name: { type: 'string' }, legs: { type: 'integer' } } },
+        },
+      },
     });
     expect(JSON.parse(r.choices[0].message.content!)).toEqual({ name: 'fake-name', legs: 42 });
     expect(fake.requests[0].body.generationConfig.responseMimeType).toBe('application/json');
   });
 
   it('streams text with a usage chunk when asked', async () => {
-    const s = await client.chat.completions.create({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'stream me please' }], stream: true, stream_options: { include_usage: true } });
+    const s = await client.chat.completions.create({
+      model: 'gemini-2.0-flash',
+      messages: [{ role: 'user', content: 'stream me please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let finish: string | null = null;
     let usage: any;
@@ -139,7 +197,12 @@ describe('gemini through the sidecar', () => {
   });
 
   it('streams tool calls', async () => {
-    const s = await client.chat.completions.create({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'use a tool' }], tools: [weather], stream: true });
+    const s = await client.chat.completions.create({
+      model: 'gemini-2.0-flash',
+      messages: [{ role: 'user', content: 'use a tool' }],
+      tools: [weather],
+      stream: true,
+    });
     const calls: any[] = [];
     let finish: string | null = null;
     for await (const c of s) {
@@ -156,28 +219,57 @@ describe('gemini through the sidecar', () => {
     const r = await client.embeddings.create({ model: 'gemini-embedding-001', input: ['a', 'b'], dimensions: 8 });
     expect(r.data).toHaveLength(2);
     expect(r.data[0].embedding).toHaveLength(8);
-    const b = await client.embeddings.create({ model: 'gemini-embedding-001', input: 'a', dimensions: 8, encoding_format: 'base64' });
+    const b = await client.embeddings.create({
+      model: 'gemini-embedding-001',
+      input: 'a',
+      dimensions: 8,
+      encoding_format: 'base64',
+    });
     expect(b.data[0].embedding).toBe(Buffer.from(Float32Array.from(r.data[0].embedding).buffer).toString('base64'));
   });
 
   it('maps an invalid key to 401 and RESOURCE_EXHAUSTED to 429 with a retry', async () => {
-    const bad = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-config': 'bad' }, body: JSON.stringify({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'x' }] }) });
+    const bad = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-switchyard-config': 'bad' },
+      body: JSON.stringify({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'x' }] }),
+    });
     expect(bad.status).toBe(401);
     expect((await bad.json()).error.message).toContain('API key not valid');
     fake.enqueue({ status: 429 });
-    const res = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-config': 'retry' }, body: JSON.stringify({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'x' }] }) });
+    const res = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-switchyard-config': 'retry' },
+      body: JSON.stringify({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'x' }] }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-switchyard-retry-count')).toBe('1');
   });
 
   it('turns an in-stream UNAVAILABLE into an error frame, and rejects logit_bias with 400 before calling', async () => {
     fake.enqueue({ errorAfterEvents: 1 });
-    const res = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gemini-2.0-flash', stream: true, messages: [{ role: 'user', content: 'one two three four' }] }) });
+    const res = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gemini-2.0-flash',
+        stream: true,
+        messages: [{ role: 'user', content: 'one two three four' }],
+      }),
+    });
     const text = await res.text();
     expect(text).toContain('"status":503');
     expect(text).not.toContain('[DONE]');
     const n = fake.requests.length;
-    const lb = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gemini-2.0-flash', logit_bias: { '1': 2 }, messages: [{ role: 'user', content: 'x' }] }) });
+    const lb = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gemini-2.0-flash',
+        logit_bias: { '1': 2 },
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+    });
     expect(lb.status).toBe(400);
     expect((await lb.json()).error.message).toContain('logit_bias');
     expect(fake.requests.length).toBe(n);

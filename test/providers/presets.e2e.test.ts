@@ -13,7 +13,8 @@ let sc: TestSidecar;
 let client: OpenAI;
 
 beforeAll(async () => {
-  for (const f of ['mistral', 'deepseek', 'groq', 'xai'] as const) fakes[f] = await startFakeCompatible(f, { apiKey: `${f}-key` });
+  for (const f of ['mistral', 'deepseek', 'groq', 'xai'] as const)
+    fakes[f] = await startFakeCompatible(f, { apiKey: `${f}-key` });
   sc = await startSidecar(`
 providers:
   mistral: {type: mistral, api_key: mistral-key, base_url: ${fakes.mistral.url}/v1}
@@ -50,12 +51,39 @@ async function drain(s: AsyncIterable<any>) {
 
 describe('OpenAI-compatible presets', () => {
   it('mistral: developer role, max_completion_tokens, seed and stream_options are reshaped so no 422', async () => {
-    const r = await client.chat.completions.create({ model: 'mistral-small-latest', messages: [{ role: 'developer', content: 'terse' }, { role: 'user', content: 'hi' }], max_completion_tokens: 50, seed: 7, user: 'u1' }, via('mistral'));
+    const r = await client.chat.completions.create(
+      {
+        model: 'mistral-small-latest',
+        messages: [
+          { role: 'developer', content: 'terse' },
+          { role: 'user', content: 'hi' },
+        ],
+        max_completion_tokens: 50,
+        seed: 7,
+        user: 'u1',
+      },
+      via('mistral'),
+    );
     expect(r.choices[0].message.content).toBe('Hello from fake-openai: hi');
     const sent = fakes.mistral.requests.at(-1)!.body;
-    expect(sent).toMatchObject({ max_tokens: 50, random_seed: 7, messages: [{ role: 'system', content: 'terse' }, { role: 'user', content: 'hi' }] });
+    expect(sent).toMatchObject({
+      max_tokens: 50,
+      random_seed: 7,
+      messages: [
+        { role: 'system', content: 'terse' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
     expect(sent.max_completion_tokens).toBeUndefined();
-    const s = await client.chat.completions.create({ model: 'mistral-small-latest', messages: [{ role: 'user', content: 'go' }], stream: true, stream_options: { include_usage: true } }, via('mistral'));
+    const s = await client.chat.completions.create(
+      {
+        model: 'mistral-small-latest',
+        messages: [{ role: 'user', content: 'go' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      via('mistral'),
+    );
     const { text, usage } = await drain(s);
     expect(text).toBe('Hello from fake-openai: go');
     expect(usage.completion_tokens).toBe(countTokens(text));
@@ -63,36 +91,70 @@ describe('OpenAI-compatible presets', () => {
   });
 
   it('mistral: a 422 validation error keeps its detail', async () => {
-    const res = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], top_logprobs_typo: 1 }) });
+    const res = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], top_logprobs_typo: 1 }),
+    });
     expect(res.status).toBe(422);
     expect((await res.json()).error.message).toContain('Extra inputs are not permitted');
   });
 
   it('deepseek: cache hit tokens become cached_tokens; max_completion_tokens becomes max_tokens', async () => {
-    const r = await client.chat.completions.create({ model: 'deepseek-chat', messages: [{ role: 'user', content: `${OPENAI_CACHE_MARKER} long context` }], max_completion_tokens: 64 }, via('deepseek'));
+    const r = await client.chat.completions.create(
+      {
+        model: 'deepseek-chat',
+        messages: [{ role: 'user', content: `${OPENAI_CACHE_MARKER} long context` }],
+        max_completion_tokens: 64,
+      },
+      via('deepseek'),
+    );
     expect(r.usage?.prompt_tokens_details?.cached_tokens).toBe(Math.floor(r.usage!.prompt_tokens / 2));
     expect(fakes.deepseek.requests.at(-1)!.body.max_tokens).toBe(64);
   });
 
   it('groq: stream usage from x_groq reaches the client and the span', async () => {
-    const s = await client.chat.completions.create({ model: 'llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'fast' }], stream: true, stream_options: { include_usage: true } }, via('groq'));
+    const s = await client.chat.completions.create(
+      {
+        model: 'llama-3.3-70b-versatile',
+        messages: [{ role: 'user', content: 'fast' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      via('groq'),
+    );
     const { usage } = await drain(s);
     expect(usage.completion_tokens).toBe(countTokens('Hello from fake-openai: fast'));
   });
 
   it('xai: reasoning tokens counted apart are folded into completion_tokens', async () => {
-    const r = await client.chat.completions.create({ model: 'grok-3-mini', messages: [{ role: 'user', content: 'think' }] }, via('xai'));
+    const r = await client.chat.completions.create(
+      { model: 'grok-3-mini', messages: [{ role: 'user', content: 'think' }] },
+      via('xai'),
+    );
     const visible = countTokens('Hello from fake-openai: think');
     expect(r.usage?.completion_tokens).toBe(visible + XAI_REASONING_TOKENS);
     expect(r.usage?.completion_tokens_details?.reasoning_tokens).toBe(XAI_REASONING_TOKENS);
-    const res = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-config': 'xai' }, body: JSON.stringify({ model: 'grok-4', stop: ['x'], messages: [{ role: 'user', content: 'x' }] }) });
+    const res = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-switchyard-config': 'xai' },
+      body: JSON.stringify({ model: 'grok-4', stop: ['x'], messages: [{ role: 'user', content: 'x' }] }),
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toContain('reasoning models do not support stop');
   });
 
   it('perplexity: tools are refused with a 400 before any call', async () => {
     const n = fakes.mistral.requests.length;
-    const res = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-config': 'perplexity' }, body: JSON.stringify({ model: 'sonar', tools: [{ type: 'function', function: { name: 'f' } }], messages: [{ role: 'user', content: 'x' }] }) });
+    const res = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-switchyard-config': 'perplexity' },
+      body: JSON.stringify({
+        model: 'sonar',
+        tools: [{ type: 'function', function: { name: 'f' } }],
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+    });
     expect(res.status).toBe(400);
     expect(fakes.mistral.requests.length).toBe(n);
   });

@@ -29,7 +29,13 @@ describe('bedrock converse', () => {
         },
       },
       stopReason: 'tool_use',
-      usage: { inputTokens: 20, outputTokens: 30, totalTokens: 1150, cacheReadInputTokens: 1000, cacheWriteInputTokens: 100 },
+      usage: {
+        inputTokens: 20,
+        outputTokens: 30,
+        totalTokens: 1150,
+        cacheReadInputTokens: 1000,
+        cacheWriteInputTokens: 100,
+      },
       metrics: { latencyMs: 812 },
     };
     const { body, usage, finishReason } = fromConverse(fixture, 'anthropic.claude-sonnet-4-5-20250929-v1:0', undefined);
@@ -37,24 +43,59 @@ describe('bedrock converse', () => {
     expect(usage).toEqual({ input_tokens: 1120, output_tokens: 30, cache_read_tokens: 1000, cache_write_tokens: 100 });
     const msg = (body.choices as any)[0].message;
     expect(msg.content).toBe('Let me check.');
-    expect(msg.tool_calls).toEqual([{ id: 'tooluse_abc', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }]);
+    expect(msg.tool_calls).toEqual([
+      { id: 'tooluse_abc', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+    ]);
     expect((body.usage as any).prompt_tokens).toBe(1120);
   });
 
   it('maps stop reasons', () => {
-    const mk = (stopReason: string) => fromConverse({ output: { message: { role: 'assistant', content: [{ text: 'x' }] } }, stopReason, usage: { inputTokens: 1, outputTokens: 1 } }, 'm', undefined).finishReason;
-    expect(['end_turn', 'stop_sequence', 'max_tokens', 'guardrail_intervened', 'content_filtered', 'model_context_window_exceeded'].map(mk)).toEqual(['stop', 'stop', 'length', 'content_filter', 'content_filter', 'length']);
+    const mk = (stopReason: string) =>
+      fromConverse(
+        {
+          output: { message: { role: 'assistant', content: [{ text: 'x' }] } },
+          stopReason,
+          usage: { inputTokens: 1, outputTokens: 1 },
+        },
+        'm',
+        undefined,
+      ).finishReason;
+    expect(
+      [
+        'end_turn',
+        'stop_sequence',
+        'max_tokens',
+        'guardrail_intervened',
+        'content_filtered',
+        'model_context_window_exceeded',
+      ].map(mk),
+    ).toEqual(['stop', 'stop', 'length', 'content_filter', 'content_filter', 'length']);
   });
 
   it('refuses what Converse cannot do with UnsupportedRequestError', () => {
     const base = { model: 'm', messages: [user('hi')] };
     expect(() => toConverseRequest({ ...base, n: 2 })).toThrow(UnsupportedRequestError);
-    expect(() => toConverseRequest({ ...base, messages: [user([{ type: 'input_audio', input_audio: {} }])] })).toThrow(/input_audio/);
-    expect(() => toConverseRequest({ ...base, messages: [user([{ type: 'image_url', image_url: { url: 'data:image/bmp;base64,AA' } }])] })).toThrow(/image\/bmp/);
+    expect(() => toConverseRequest({ ...base, messages: [user([{ type: 'input_audio', input_audio: {} }])] })).toThrow(
+      /input_audio/,
+    );
+    expect(() =>
+      toConverseRequest({
+        ...base,
+        messages: [user([{ type: 'image_url', image_url: { url: 'data:image/bmp;base64,AA' } }])],
+      }),
+    ).toThrow(/image\/bmp/);
     const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }];
-    expect(() => toConverseRequest({ ...base, tools, response_format: { type: 'json_object' } })).toThrow(/cannot be combined/);
-    const history = [user('hi'), { role: 'assistant', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 't1', content: 'ok' }];
-    expect(() => toConverseRequest({ model: 'm', messages: history, tools, tool_choice: 'none' })).toThrow(/tool_choice "none"/);
+    expect(() => toConverseRequest({ ...base, tools, response_format: { type: 'json_object' } })).toThrow(
+      /cannot be combined/,
+    );
+    const history = [
+      user('hi'),
+      { role: 'assistant', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 't1', content: 'ok' },
+    ];
+    expect(() => toConverseRequest({ model: 'm', messages: history, tools, tool_choice: 'none' })).toThrow(
+      /tool_choice "none"/,
+    );
     expect(() => toConverseRequest({ model: 'm', messages: history })).toThrow(/needs the tools definitions/);
   });
 
@@ -73,7 +114,8 @@ describe('bedrock converse', () => {
     const dec = new AwsEventStreamDecoder();
     const tr = new BedrockStreamTranslator('amazon.nova-pro-v1:0', undefined, true);
     const chunks: any[] = [];
-    for (let i = 0; i < bytes.length; i++) for (const ev of dec.push(bytes.subarray(i, i + 1))) chunks.push(...tr.onEvent(ev));
+    for (let i = 0; i < bytes.length; i++)
+      for (const ev of dec.push(bytes.subarray(i, i + 1))) chunks.push(...tr.onEvent(ev));
     expect(tr.done).toBe(true);
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Hi');
     const toolDeltas = chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
@@ -107,26 +149,48 @@ describe('bedrock converse', () => {
 
   it('maps HTTP error shapes (x-amzn-errortype header or __type) to standard statuses', () => {
     const h = (t: string) => ({ 'x-amzn-errortype': `${t}:http://internal.amazon.com/coral/com.amazon.bedrock/` });
-    expect(parseBedrockError(429, '{"message":"Too many requests"}', h('ThrottlingException'))).toMatchObject({ code: 'ThrottlingException', type: 'rate_limit_error', message: 'Too many requests' });
+    expect(parseBedrockError(429, '{"message":"Too many requests"}', h('ThrottlingException'))).toMatchObject({
+      code: 'ThrottlingException',
+      type: 'rate_limit_error',
+      message: 'Too many requests',
+    });
     expect(parseBedrockError(424, '{"message":"x"}', h('ModelErrorException')).status).toBe(502);
     expect(parseBedrockError(403, '{"message":"bad sig"}', h('InvalidSignatureException')).status).toBe(401);
-    expect(parseBedrockError(403, '{"Message":"denied"}', h('AccessDeniedException'))).toMatchObject({ type: 'permission_error', message: 'denied' });
-    expect(parseBedrockError(400, '{"__type":"com.amazon.coral.service#ServiceQuotaExceededException","message":"q"}', {}).status).toBe(429);
+    expect(parseBedrockError(403, '{"Message":"denied"}', h('AccessDeniedException'))).toMatchObject({
+      type: 'permission_error',
+      message: 'denied',
+    });
+    expect(
+      parseBedrockError(400, '{"__type":"com.amazon.coral.service#ServiceQuotaExceededException","message":"q"}', {})
+        .status,
+    ).toBe(429);
     expect(parseBedrockError(503, '{"message":"busy"}', h('ServiceUnavailableException')).status).toBeUndefined(); // already standard
   });
 
   it('names bad or missing config fields', () => {
     const a = new BedrockAdapter();
-    const p = (spec: Record<string, unknown>): ResolvedProvider => ({ slug: 'br', type: 'bedrock', baseUrl: a.defaultBaseUrl, headers: {}, spec: { type: 'bedrock', ...spec } });
+    const p = (spec: Record<string, unknown>): ResolvedProvider => ({
+      slug: 'br',
+      type: 'bedrock',
+      baseUrl: a.defaultBaseUrl,
+      headers: {},
+      spec: { type: 'bedrock', ...spec },
+    });
     const body = { model: 'm', messages: [user('x')] };
     const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
     delete process.env.AWS_REGION;
     delete process.env.AWS_DEFAULT_REGION;
     try {
       expect(() => a.buildRequest('chat', body, p({}))).toThrow('providers.br.region: is required for type bedrock');
-      expect(() => a.buildRequest('chat', body, p({ region: 'Frankfurt' }))).toThrow(/providers\.br\.region: must be an AWS region/);
-      expect(() => a.buildRequest('chat', body, p({ region: 'eu-central-1', access_key_id: 'AKIAXXXXXXXXXXXXXXXX' }))).toThrow(/providers\.br\.secret_access_key/);
-      expect(a.buildRequest('chat', body, p({ region: 'eu-central-1' })).url).toBe('https://bedrock-runtime.eu-central-1.amazonaws.com/model/m/converse');
+      expect(() => a.buildRequest('chat', body, p({ region: 'Frankfurt' }))).toThrow(
+        /providers\.br\.region: must be an AWS region/,
+      );
+      expect(() =>
+        a.buildRequest('chat', body, p({ region: 'eu-central-1', access_key_id: 'AKIAXXXXXXXXXXXXXXXX' })),
+      ).toThrow(/providers\.br\.secret_access_key/);
+      expect(a.buildRequest('chat', body, p({ region: 'eu-central-1' })).url).toBe(
+        'https://bedrock-runtime.eu-central-1.amazonaws.com/model/m/converse',
+      );
     } finally {
       Object.assign(process.env, Object.fromEntries(Object.entries(saved).filter(([, v]) => v !== undefined)));
     }
@@ -138,12 +202,25 @@ describe('gemini', () => {
     const fixture = {
       candidates: [
         {
-          content: { role: 'model', parts: [{ text: 'thinking…', thought: true }, { text: 'Sure.' }, { functionCall: { name: 'lookup', args: { q: 'x' } } }] },
+          content: {
+            role: 'model',
+            parts: [
+              { text: 'thinking…', thought: true },
+              { text: 'Sure.' },
+              { functionCall: { name: 'lookup', args: { q: 'x' } } },
+            ],
+          },
           finishReason: 'STOP',
           index: 0,
         },
       ],
-      usageMetadata: { promptTokenCount: 1200, candidatesTokenCount: 40, thoughtsTokenCount: 300, cachedContentTokenCount: 1024, totalTokenCount: 1540 },
+      usageMetadata: {
+        promptTokenCount: 1200,
+        candidatesTokenCount: 40,
+        thoughtsTokenCount: 300,
+        cachedContentTokenCount: 1024,
+        totalTokenCount: 1540,
+      },
       modelVersion: 'gemini-2.5-flash',
       responseId: 'resp-1',
     };
@@ -157,15 +234,22 @@ describe('gemini', () => {
   });
 
   it('answers a blocked prompt with content_filter, and maps safety finishes', () => {
-    const blocked = fromGemini({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 5 } }, 'g');
+    const blocked = fromGemini(
+      { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 5 } },
+      'g',
+    );
     expect(blocked.finishReasons).toEqual(['content_filter']);
     const cut = fromGemini({ candidates: [{ content: { parts: [{ text: 'a' }] }, finishReason: 'MAX_TOKENS' }] }, 'g');
     expect(cut.finishReasons).toEqual(['length']);
   });
 
   it('maps google.rpc errors to standard statuses', () => {
-    const e = (status: string, code: number, details?: unknown[]) => JSON.stringify({ error: { code, message: 'm', status, details } });
-    expect(parseGoogleError(429, e('RESOURCE_EXHAUSTED', 429))).toMatchObject({ type: 'rate_limit_error', code: 'RESOURCE_EXHAUSTED' });
+    const e = (status: string, code: number, details?: unknown[]) =>
+      JSON.stringify({ error: { code, message: 'm', status, details } });
+    expect(parseGoogleError(429, e('RESOURCE_EXHAUSTED', 429))).toMatchObject({
+      type: 'rate_limit_error',
+      code: 'RESOURCE_EXHAUSTED',
+    });
     expect(parseGoogleError(503, e('UNAVAILABLE', 503)).type).toBe('overloaded_error');
     expect(parseGoogleError(400, e('INVALID_ARGUMENT', 400, [{ reason: 'API_KEY_INVALID' }])).status).toBe(401);
     expect(parseGoogleError(500, e('DEADLINE_EXCEEDED', 500)).status).toBe(504);
@@ -175,14 +259,28 @@ describe('gemini', () => {
   it('streams: ends on the last candidate finish, errors in-stream become StreamEventError', () => {
     const tr = new GeminiStreamTranslator('gemini-2.0-flash', 2, false);
     const ev = (o: unknown) => ({ data: JSON.stringify(o) });
-    tr.onEvent(ev({ candidates: [{ index: 0, content: { parts: [{ text: 'a' }] } }, { index: 1, content: { parts: [{ text: 'b' }] } }] }));
+    tr.onEvent(
+      ev({
+        candidates: [
+          { index: 0, content: { parts: [{ text: 'a' }] } },
+          { index: 1, content: { parts: [{ text: 'b' }] } },
+        ],
+      }),
+    );
     tr.onEvent(ev({ candidates: [{ index: 0, content: { parts: [{ text: '' }] }, finishReason: 'STOP' }] }));
     expect(tr.done).toBe(false);
-    tr.onEvent(ev({ candidates: [{ index: 1, content: { parts: [] }, finishReason: 'MAX_TOKENS' }], usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2 } }));
+    tr.onEvent(
+      ev({
+        candidates: [{ index: 1, content: { parts: [] }, finishReason: 'MAX_TOKENS' }],
+        usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2 },
+      }),
+    );
     expect(tr.done).toBe(true);
     expect(tr.finishReasons).toEqual(['stop', 'length']);
     const t2 = new GeminiStreamTranslator('g', 1, false);
-    expect(() => t2.onEvent(ev({ error: { code: 429, message: 'quota', status: 'RESOURCE_EXHAUSTED' } }))).toThrow(StreamEventError);
+    expect(() => t2.onEvent(ev({ error: { code: 429, message: 'quota', status: 'RESOURCE_EXHAUSTED' } }))).toThrow(
+      StreamEventError,
+    );
   });
 
   it('builds the request: roles, tool results by name, tool_choice, JSON schema, thinking budget', () => {
@@ -192,7 +290,11 @@ describe('gemini', () => {
         messages: [
           { role: 'system', content: 'sys' },
           user('q'),
-          { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"x":1}' } }] },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"x":1}' } }],
+          },
           { role: 'tool', tool_call_id: 'c1', content: '[1,2]' },
         ],
         tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
@@ -209,8 +311,17 @@ describe('gemini', () => {
       { role: 'user', parts: [{ functionResponse: { name: 'f', response: { content: '[1,2]' } } }] },
     ]);
     expect(req.toolConfig).toEqual({ functionCallingConfig: { mode: 'NONE' } });
-    expect(req.generationConfig).toEqual({ candidateCount: 2, responseMimeType: 'application/json', thinkingConfig: { thinkingBudget: 1024 } });
-    expect(() => toGeminiRequest({ model: 'g', messages: [user('x'), { role: 'tool', tool_call_id: 'nope', content: 'x' }] }, 'gemini')).toThrow(/answers no earlier tool call/);
+    expect(req.generationConfig).toEqual({
+      candidateCount: 2,
+      responseMimeType: 'application/json',
+      thinkingConfig: { thinkingBudget: 1024 },
+    });
+    expect(() =>
+      toGeminiRequest(
+        { model: 'g', messages: [user('x'), { role: 'tool', tool_call_id: 'nope', content: 'x' }] },
+        'gemini',
+      ),
+    ).toThrow(/answers no earlier tool call/);
   });
 });
 
@@ -223,7 +334,12 @@ describe('presets', () => {
   });
 
   it('reshapes requests per quirks: stream_options only where accepted', () => {
-    const body = { model: 'm', messages: [{ role: 'developer', content: 'd' }, user('u')], stream: true, max_tokens: 9 };
+    const body = {
+      model: 'm',
+      messages: [{ role: 'developer', content: 'd' }, user('u')],
+      stream: true,
+      max_tokens: 9,
+    };
     const groq = new PresetAdapter('groq', PRESETS.groq).translate('chat', body);
     expect(groq).toMatchObject({ max_completion_tokens: 9, stream_options: { include_usage: true } });
     expect((groq.messages as any)[0].role).toBe('system');
@@ -235,8 +351,17 @@ describe('presets', () => {
   });
 
   it('parses the family error shapes', () => {
-    expect(parseCompatError(400, '{"error":"model \\"x\\" not found"}')).toMatchObject({ message: 'model "x" not found', type: 'invalid_request_error' });
-    expect(parseCompatError(429, '{"message":"Requests rate limit exceeded","request_id":"r"}')).toMatchObject({ message: 'Requests rate limit exceeded', type: 'rate_limit_error' });
-    expect(parseCompatError(402, '{"error":{"code":402,"message":"Insufficient credits"}}')).toMatchObject({ message: 'Insufficient credits', code: '402' });
+    expect(parseCompatError(400, '{"error":"model \\"x\\" not found"}')).toMatchObject({
+      message: 'model "x" not found',
+      type: 'invalid_request_error',
+    });
+    expect(parseCompatError(429, '{"message":"Requests rate limit exceeded","request_id":"r"}')).toMatchObject({
+      message: 'Requests rate limit exceeded',
+      type: 'rate_limit_error',
+    });
+    expect(parseCompatError(402, '{"error":{"code":402,"message":"Insufficient credits"}}')).toMatchObject({
+      message: 'Insufficient credits',
+      code: '402',
+    });
   });
 });

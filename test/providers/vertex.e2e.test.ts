@@ -18,14 +18,28 @@ let client: OpenAI;
 
 function keyFile(dir: string, name: string, privateKey: string, tokenUri: string): string {
   const path = join(dir, name);
-  writeFileSync(path, JSON.stringify({ type: 'service_account', project_id: 'proj-1', private_key_id: 'k1', private_key: privateKey, client_email: EMAIL, token_uri: tokenUri }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      type: 'service_account',
+      project_id: 'proj-1',
+      private_key_id: 'k1',
+      private_key: privateKey,
+      client_email: EMAIL,
+      token_uri: tokenUri,
+    }),
+  );
   return path;
 }
 
 beforeAll(async () => {
   const good = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  fake = await startFakeVertex({ clientEmail: EMAIL, publicKeyPem: good.publicKey.export({ type: 'spki', format: 'pem' }) as string, project: 'proj-1' });
+  fake = await startFakeVertex({
+    clientEmail: EMAIL,
+    publicKeyPem: good.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    project: 'proj-1',
+  });
   const dir = mkdtempSync(join(tmpdir(), 'sy-vertex-'));
   const pem = (k: typeof good) => k.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const goodPath = keyFile(dir, 'good.json', pem(good), fake.tokenUrl);
@@ -53,13 +67,24 @@ beforeEach(() => {
 });
 
 const post = (body: unknown, config?: string) =>
-  fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(config ? { 'x-switchyard-config': config } : {}) }, body: JSON.stringify(body) });
+  fetch(`${sc.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(config ? { 'x-switchyard-config': config } : {}) },
+    body: JSON.stringify(body),
+  });
 
 describe('vertex through the sidecar', () => {
   it('gets a token with a signed JWT once, then reuses it for chat and streams', async () => {
-    const r = await client.chat.completions.create({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'hi there' }] });
+    const r = await client.chat.completions.create({
+      model: 'gemini-2.0-flash',
+      messages: [{ role: 'user', content: 'hi there' }],
+    });
     expect(r.choices[0].message.content).toBe('Hello from fake-gemini: hi there');
-    const s = await client.chat.completions.create({ model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'stream it' }], stream: true });
+    const s = await client.chat.completions.create({
+      model: 'gemini-2.0-flash',
+      messages: [{ role: 'user', content: 'stream it' }],
+      stream: true,
+    });
     let text = '';
     for await (const c of s) text += c.choices[0]?.delta?.content ?? '';
     expect(text).toBe('Hello from fake-gemini: stream it');

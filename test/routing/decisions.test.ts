@@ -7,10 +7,19 @@ import { HealthRegistry } from '../../src/routing/health.js';
 import { inherit, ROOT } from '../../src/routing/tree.js';
 import type { TargetSpec } from '../../src/config/schema.js';
 
-const input = (over: Partial<Parameters<typeof decide>[2]> = {}) => ({ metadata: {}, params: { model: 'm' }, health: () => 'closed' as const, rng: () => 0.5, ...over });
+const input = (over: Partial<Parameters<typeof decide>[2]> = {}) => ({
+  metadata: {},
+  params: { model: 'm' },
+  health: () => 'closed' as const,
+  rng: () => 0.5,
+  ...over,
+});
 
 describe('conditions', () => {
-  const inp = { metadata: { plan: 'paid', tier: '3', region: 'eu-west' }, params: { model: 'gpt-4o', temperature: 0.7, nested: { a: 1 } } };
+  const inp = {
+    metadata: { plan: 'paid', tier: '3', region: 'eu-west' },
+    params: { model: 'gpt-4o', temperature: 0.7, nested: { a: 1 } },
+  };
   it.each([
     [{ 'metadata.plan': 'paid' }, true],
     [{ 'metadata.plan': { $eq: 'free' } }, false],
@@ -35,7 +44,10 @@ describe('conditions', () => {
 });
 
 describe('decide', () => {
-  const fb: TargetSpec = { strategy: { mode: 'fallback' }, targets: [{ provider: '@a' }, { provider: '@b' }, { provider: '@c' }] };
+  const fb: TargetSpec = {
+    strategy: { mode: 'fallback' },
+    targets: [{ provider: '@a' }, { provider: '@b' }, { provider: '@c' }],
+  };
   it('fallback keeps config order when all are healthy', () => {
     expect(decide(fb, inherit(ROOT, fb), input())).toEqual({ order: [0, 1, 2] });
   });
@@ -44,7 +56,14 @@ describe('decide', () => {
     expect(decide(fb, inherit(ROOT, fb), input({ health }))).toEqual({ order: [1, 2, 0] });
   });
   it('loadbalance picks by weight and skips unhealthy and zero-weight targets', () => {
-    const lb: TargetSpec = { strategy: { mode: 'loadbalance' }, targets: [{ provider: '@a', weight: 1 }, { provider: '@b', weight: 0 }, { provider: '@c', weight: 3 }] };
+    const lb: TargetSpec = {
+      strategy: { mode: 'loadbalance' },
+      targets: [
+        { provider: '@a', weight: 1 },
+        { provider: '@b', weight: 0 },
+        { provider: '@c', weight: 3 },
+      ],
+    };
     expect(decide(lb, ROOT, input({ rng: () => 0.1 }))).toEqual({ order: [0] });
     expect(decide(lb, ROOT, input({ rng: () => 0.3 }))).toEqual({ order: [2] });
     const health = (k: string) => (k.startsWith('@c|') ? ('open' as const) : ('closed' as const));
@@ -53,7 +72,10 @@ describe('decide', () => {
     expect(decide(zero, ROOT, input())).toEqual({ error: expect.stringMatching(/weight > 0/) });
   });
   it('conditional without a match and without a default is an error, not a hang', () => {
-    const c: TargetSpec = { strategy: { mode: 'conditional', conditions: [{ query: { 'metadata.x': 'y' }, then: 'a' }] }, targets: [{ name: 'a', provider: '@a' }] };
+    const c: TargetSpec = {
+      strategy: { mode: 'conditional', conditions: [{ query: { 'metadata.x': 'y' }, then: 'a' }] },
+      targets: [{ name: 'a', provider: '@a' }],
+    };
     expect(decide(c, ROOT, input())).toEqual({ error: expect.stringMatching(/no condition matched/) });
   });
   it('is deterministic given its inputs', () => {
@@ -66,9 +88,18 @@ describe('decide', () => {
 
 describe('inheritance', () => {
   it('children inherit retry, timeouts and override_params; the child wins', () => {
-    const parent = inherit(ROOT, { retry: { attempts: 2 }, request_timeout: 1000, override_params: { model: 'x', temperature: 0 }, provider: '@a' });
+    const parent = inherit(ROOT, {
+      retry: { attempts: 2 },
+      request_timeout: 1000,
+      override_params: { model: 'x', temperature: 0 },
+      provider: '@a',
+    });
     const child = inherit(parent, { request_timeout: 500, override_params: { model: 'y' }, provider: '@b' });
-    expect(child).toMatchObject({ retry: { attempts: 2 }, request_timeout: 500, override_params: { model: 'y', temperature: 0 } });
+    expect(child).toMatchObject({
+      retry: { attempts: 2 },
+      request_timeout: 500,
+      override_params: { model: 'y', temperature: 0 },
+    });
   });
 });
 

@@ -27,7 +27,10 @@ function raw(connect: () => net.Socket, data: string): Promise<string> {
 }
 
 function parseRaw(response: string): { status: number; headers: string; body: any } {
-  const [head, body] = [response.slice(0, response.indexOf('\r\n\r\n')), response.slice(response.indexOf('\r\n\r\n') + 4)];
+  const [head, body] = [
+    response.slice(0, response.indexOf('\r\n\r\n')),
+    response.slice(response.indexOf('\r\n\r\n') + 4),
+  ];
   return { status: Number(head.split(' ')[1]), headers: head, body: JSON.parse(body) };
 }
 
@@ -38,7 +41,9 @@ describe('sidecar', () => {
   let sc: TestSidecar;
   let port: number;
   beforeAll(async () => {
-    sc = await startSidecar(`providers: {s: {type: simulated}}\nconfigs: {default: {provider: "@s"}}\ndefault_config: default\n`);
+    sc = await startSidecar(
+      `providers: {s: {type: simulated}}\nconfigs: {default: {provider: "@s"}}\ndefault_config: default\n`,
+    );
     port = Number(new URL(sc.url).port);
   });
   afterAll(() => sc?.close());
@@ -50,7 +55,11 @@ describe('sidecar', () => {
     const get = await fetch(`${sc.url}/v1/chat/completions`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
-    expect((await get.json()).error).toMatchObject({ status: 405, code: 'method_not_allowed', type: 'invalid_request_error' });
+    expect((await get.json()).error).toMatchObject({
+      status: 405,
+      code: 'method_not_allowed',
+      type: 'invalid_request_error',
+    });
     const del = await fetch(`${sc.url}/healthz`, { method: 'DELETE' });
     expect(del.status).toBe(405);
     expect(del.headers.get('allow')).toBe('GET, HEAD');
@@ -82,7 +91,13 @@ describe('collector', () => {
   beforeAll(async () => {
     const tmp = tempDir();
     cleanup = tmp.cleanup;
-    collector = await startCollector({ store: new MemoryStore(), spoolDir: tmp.dir, host: '127.0.0.1', port: 0, decodeThreads: 0 });
+    collector = await startCollector({
+      store: new MemoryStore(),
+      spoolDir: tmp.dir,
+      host: '127.0.0.1',
+      port: 0,
+      decodeThreads: 0,
+    });
   });
   afterAll(async () => {
     await collector?.close();
@@ -94,10 +109,18 @@ describe('collector', () => {
     const del = await fetch(`${collector.url}/healthz`, { method: 'DELETE' });
     expect(del.status).toBe(405);
     expect((await del.json()).error).toMatchObject({ status: 405, code: 'method_not_allowed' });
-    const garbage = await fetch(`${collector.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'garbage' });
+    const garbage = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'garbage',
+    });
     expect(garbage.status).toBe(400);
     expect(await garbage.json()).toEqual({ code: 3, message: expect.stringMatching(/not valid JSON/) });
-    const text = await fetch(`${collector.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    const text = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    });
     expect(text.status).toBe(415);
     await text.text();
   });
@@ -107,7 +130,12 @@ describe('collector', () => {
     const prev = setLogSink((l) => logs.push(l));
     const m = parseRaw(await raw(() => net.connect(collector.port, '127.0.0.1'), MALFORMED));
     expect(m).toMatchObject({ status: 400, body: { error: { code: 'malformed_request' } } });
-    const chunk = parseRaw(await raw(() => net.connect(collector.port, '127.0.0.1'), 'POST /v1/feedback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nZZZ\r\n'));
+    const chunk = parseRaw(
+      await raw(
+        () => net.connect(collector.port, '127.0.0.1'),
+        'POST /v1/feedback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nZZZ\r\n',
+      ),
+    );
     expect(chunk.status).toBe(400);
     const h = parseRaw(await raw(() => net.connect(collector.port, '127.0.0.1'), BIG_HEAD));
     expect(h.status).toBe(431);
@@ -122,7 +150,13 @@ describe('injector', () => {
   let server: InjectorServer;
   beforeAll(async () => {
     const certs = await generateCerts({ service: 'switchyard-injector', namespace: 'switchyard-system' });
-    server = await startInjectorServer({ host: '127.0.0.1', port: 0, cert: certs.cert, key: certs.key, options: DEFAULT_OPTIONS });
+    server = await startInjectorServer({
+      host: '127.0.0.1',
+      port: 0,
+      cert: certs.cert,
+      key: certs.key,
+      options: DEFAULT_OPTIONS,
+    });
   });
   afterAll(() => server?.close());
 

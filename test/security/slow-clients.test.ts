@@ -111,7 +111,11 @@ server: {headers_timeout_ms: ${TIMEOUT_MS}, request_timeout_ms: ${TIMEOUT_MS}}
 
   it('cuts clients dripping their headers within the header timeout, serving others meanwhile', async () => {
     const { served, cuts } = await underSlowloris(port, '/v1/chat/completions', async () => {
-      const r = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('hi')) });
+      const r = await fetch(`${sc.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(chat('hi')),
+      });
       await r.text();
       return r.status;
     });
@@ -139,7 +143,11 @@ server: {headers_timeout_ms: ${TIMEOUT_MS}, request_timeout_ms: ${TIMEOUT_MS}}
   it('does not cut a streamed response that lasts longer than the request timeout', async () => {
     oai.enqueue({ slowBodyMs: 300 }); // ~10 events, 300 ms apart: ~3 s, past the 2 s request timeout
     const t0 = Date.now();
-    const r = await fetch(`${sc.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('tell me a longer story please', { stream: true })) });
+    const r = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('tell me a longer story please', { stream: true })),
+    });
     const text = await r.text();
     expect(r.status).toBe(200);
     expect(Date.now() - t0).toBeGreaterThan(TIMEOUT_MS);
@@ -169,7 +177,16 @@ describe('collector', () => {
   beforeAll(async () => {
     const tmp = tempDir();
     cleanup = tmp.cleanup;
-    collector = await startCollector({ store, spoolDir: tmp.dir, host: '127.0.0.1', port: 0, flushIntervalMs: 20, decodeThreads: 0, headersTimeoutMs: TIMEOUT_MS, requestTimeoutMs: TIMEOUT_MS });
+    collector = await startCollector({
+      store,
+      spoolDir: tmp.dir,
+      host: '127.0.0.1',
+      port: 0,
+      flushIntervalMs: 20,
+      decodeThreads: 0,
+      headersTimeoutMs: TIMEOUT_MS,
+      requestTimeoutMs: TIMEOUT_MS,
+    });
   });
   afterAll(async () => {
     await collector?.close();

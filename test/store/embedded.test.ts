@@ -34,7 +34,9 @@ describe('embedded store', () => {
     const queries: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t = Date.now();
-      await store.query('SELECT count() FROM numbers(100000000) WHERE cityHash64(number) % 7 = 3 SETTINGS max_threads = 1');
+      await store.query(
+        'SELECT count() FROM numbers(100000000) WHERE cityHash64(number) % 7 = 3 SETTINGS max_threads = 1',
+      );
       queries.push(Date.now() - t);
     }
     const elapsed = Date.now() - started;
@@ -48,7 +50,11 @@ describe('embedded store', () => {
 
   it('has the rows in the tables (and views) when insertTraces resolves, under concurrent writers', async () => {
     const batches = Array.from({ length: 20 }, (_, i) =>
-      requestSpans({ atMs: Date.now(), requestTraceId: `conc-${i}`, attempts: [{ provider: 'conc', model: 'm', durationMs: 10 }] }),
+      requestSpans({
+        atMs: Date.now(),
+        requestTraceId: `conc-${i}`,
+        attempts: [{ provider: 'conc', model: 'm', durationMs: 10 }],
+      }),
     );
     await Promise.all(batches.map((b) => store.insertTraces(b)));
     const [r] = await rows(`SELECT count() AS n FROM llm_requests WHERE Provider = 'conc'`);
@@ -60,7 +66,11 @@ describe('embedded store', () => {
     // the query connection meanwhile: all rows, in otel_traces and through the views, once.
     const batches = Array.from({ length: 8 }, (_, b) =>
       Array.from({ length: 300 }, (_, i) =>
-        requestSpans({ atMs: Date.now(), requestTraceId: `par-${b}-${i}`, attempts: [{ provider: 'par', model: 'm', durationMs: 5 }] }),
+        requestSpans({
+          atMs: Date.now(),
+          requestTraceId: `par-${b}-${i}`,
+          attempts: [{ provider: 'par', model: 'm', durationMs: 5 }],
+        }),
       ).flat(),
     );
     const writes = Promise.all(batches.map((b) => store.insertTraces(b)));
@@ -72,7 +82,9 @@ describe('embedded store', () => {
     );
     expect(t).toEqual({ n: '4800', spans: '4800' });
     const [a] = await rows(`SELECT count() AS n FROM llm_attempts WHERE Provider = 'par'`);
-    const [r] = await rows(`SELECT count() AS n, uniqExact(RequestTraceId) AS ids FROM llm_requests WHERE Provider = 'par'`);
+    const [r] = await rows(
+      `SELECT count() AS n, uniqExact(RequestTraceId) AS ids FROM llm_requests WHERE Provider = 'par'`,
+    );
     expect(a.n).toBe('2400');
     expect(r).toEqual({ n: '2400', ids: '2400' });
   });
@@ -103,7 +115,9 @@ describe('embedded store', () => {
   });
 
   it('writes every otel_traces column (compact rows name them all)', async () => {
-    const cols = await rows(`SELECT name FROM system.columns WHERE database = 'switchyard' AND table = 'otel_traces' ORDER BY position`);
+    const cols = await rows(
+      `SELECT name FROM system.columns WHERE database = 'switchyard' AND table = 'otel_traces' ORDER BY position`,
+    );
     expect([...TRACE_COLUMNS].sort()).toEqual(cols.map((c) => c.name as string).sort());
   });
 
@@ -123,7 +137,9 @@ describe('embedded store', () => {
       timeout: 60_000,
       cwd: new URL('../..', import.meta.url).pathname,
     });
-    expect(child.stdout).toMatch(/ERR cannot open the embedded ClickHouse store in .*another process probably owns this folder/);
+    expect(child.stdout).toMatch(
+      /ERR cannot open the embedded ClickHouse store in .*another process probably owns this folder/,
+    );
   });
 
   it('reports not alive and refuses work once closed', async () => {

@@ -41,17 +41,26 @@ describe('with @clickhouse/client', () => {
   });
 
   it('queries JSONEachRow and JSON', async () => {
-    const rs = await client.query({ query: 'SELECT Provider, count() AS n FROM llm_attempts GROUP BY Provider ORDER BY Provider', format: 'JSONEachRow' });
-    expect(await rs.json()).toEqual([{ Provider: 'anthropic', n: '1' }, { Provider: 'openai', n: '1' }]);
-    const js = await client.query({ query: 'SELECT toUInt8(3) AS x, \'a\' AS s', format: 'JSON' });
+    const rs = await client.query({
+      query: 'SELECT Provider, count() AS n FROM llm_attempts GROUP BY Provider ORDER BY Provider',
+      format: 'JSONEachRow',
+    });
+    expect(await rs.json()).toEqual([
+      { Provider: 'anthropic', n: '1' },
+      { Provider: 'openai', n: '1' },
+    ]);
+    const js = await client.query({ query: "SELECT toUInt8(3) AS x, 'a' AS s", format: 'JSON' });
     const body = await js.json<{ x: number; s: string }>();
-    expect(body.meta).toEqual([{ name: 'x', type: 'UInt8' }, { name: 's', type: 'String' }]);
+    expect(body.meta).toEqual([
+      { name: 'x', type: 'UInt8' },
+      { name: 's', type: 'String' },
+    ]);
     expect(body.data).toEqual([{ x: 3, s: 'a' }]);
     expect(body.rows).toBe(1);
   });
 
   it('binds query_params {name:Type}, including strings that need escaping', async () => {
-    const tricky = "tab\there\nnew 'quote' \\ back \"dq\" ünï";
+    const tricky = 'tab\there\nnew \'quote\' \\ back "dq" ünï';
     const rs = await client.query({
       query: 'SELECT {s:String} AS s, {n:UInt32} + 1 AS n, {arr:Array(String)} AS arr',
       query_params: { s: tricky, n: 41, arr: ['x', "y'z"] },
@@ -61,8 +70,14 @@ describe('with @clickhouse/client', () => {
   });
 
   it('surfaces ClickHouse errors with their code', async () => {
-    await expect(client.query({ query: 'SELEC 1', format: 'JSONEachRow' })).rejects.toMatchObject({ code: '62', type: 'SYNTAX_ERROR' });
-    await expect(client.query({ query: 'SELECT * FROM no_such_table', format: 'JSONEachRow' })).rejects.toMatchObject({ code: '60', type: 'UNKNOWN_TABLE' });
+    await expect(client.query({ query: 'SELEC 1', format: 'JSONEachRow' })).rejects.toMatchObject({
+      code: '62',
+      type: 'SYNTAX_ERROR',
+    });
+    await expect(client.query({ query: 'SELECT * FROM no_such_table', format: 'JSONEachRow' })).rejects.toMatchObject({
+      code: '60',
+      type: 'UNKNOWN_TABLE',
+    });
   });
 
   it('reads a gzip-compressed response', async () => {
@@ -78,8 +93,15 @@ describe('with @clickhouse/client', () => {
   it('writes through a server configured readonly: false', async () => {
     const w = createClient({ url: `http://127.0.0.1:${rw.port}`, database: 'switchyard' });
     try {
-      await w.insert({ table: 'llm_feedback', values: [{ Timestamp: '1700000000.000', TraceId: 'http-fb', Value: 3, Weight: 1, Metadata: {} }], format: 'JSONEachRow' });
-      const rs = await w.query({ query: "SELECT Value FROM llm_feedback WHERE TraceId = 'http-fb'", format: 'JSONEachRow' });
+      await w.insert({
+        table: 'llm_feedback',
+        values: [{ Timestamp: '1700000000.000', TraceId: 'http-fb', Value: 3, Weight: 1, Metadata: {} }],
+        format: 'JSONEachRow',
+      });
+      const rs = await w.query({
+        query: "SELECT Value FROM llm_feedback WHERE TraceId = 'http-fb'",
+        format: 'JSONEachRow',
+      });
       expect(await rs.json()).toEqual([{ Value: 3 }]);
     } finally {
       await w.close();
@@ -94,27 +116,55 @@ describe('RemoteStore against the writable interface', () => {
       expect(await remote.ping()).toBe(true);
       const m = await remote.migrate();
       expect(m.applied).toEqual([]);
-      await remote.insertTraces(requestSpans({ atMs: Date.now(), requestTraceId: 'via-remote', attempts: [{ provider: 'remote-p', model: 'x', durationMs: 12, costUsd: 0.5 }] }));
-      await remote.insertFeedback([{ Timestamp: Date.now(), TraceId: 'via-remote', Value: 9, Weight: 1, Metadata: { k: 'v' } }]);
-      const text = await remote.query("SELECT Model, Count, MeanScore FROM llm_feedback_scores WHERE Provider = 'remote-p'");
+      await remote.insertTraces(
+        requestSpans({
+          atMs: Date.now(),
+          requestTraceId: 'via-remote',
+          attempts: [{ provider: 'remote-p', model: 'x', durationMs: 12, costUsd: 0.5 }],
+        }),
+      );
+      await remote.insertFeedback([
+        { Timestamp: Date.now(), TraceId: 'via-remote', Value: 9, Weight: 1, Metadata: { k: 'v' } },
+      ]);
+      const text = await remote.query(
+        "SELECT Model, Count, MeanScore FROM llm_feedback_scores WHERE Provider = 'remote-p'",
+      );
       expect(text).toBe('{"Model":"x","Count":"1","MeanScore":9}\n');
-      expect(await remote.query("SELECT CostUSD FROM llm_requests WHERE RequestTraceId = 'via-remote'", 'CSV')).toBe('0.5\n');
+      expect(await remote.query("SELECT CostUSD FROM llm_requests WHERE RequestTraceId = 'via-remote'", 'CSV')).toBe(
+        '0.5\n',
+      );
     } finally {
       await remote.close();
     }
   });
 
-  it('inserts the write-ahead spool\'s encoded payloads (the collector\'s path) byte for byte', async () => {
+  it("inserts the write-ahead spool's encoded payloads (the collector's path) byte for byte", async () => {
     const remote = new RemoteStore({ url: `http://127.0.0.1:${rw.port}`, database: 'switchyard' });
     try {
       // Strings JSON must escape, and column names with dots (Events.Timestamp), through @clickhouse/client.
-      const spans = requestSpans({ atMs: Date.now(), requestTraceId: 'encoded "q"\n✓', metadata: { user: 'a\tb' }, attempts: [{ provider: 'enc-p', model: 'm', durationMs: 7, costUsd: 0.25 }] });
+      const spans = requestSpans({
+        atMs: Date.now(),
+        requestTraceId: 'encoded "q"\n✓',
+        metadata: { user: 'a\tb' },
+        attempts: [{ provider: 'enc-p', model: 'm', durationMs: 7, costUsd: 0.25 }],
+      });
       await remote.insertEncoded('traces', encodeTraceRows(spans));
-      await remote.insertEncoded('feedback', encodeFeedbackRows([{ Timestamp: Date.now(), TraceId: 'encoded "q"\n✓', Value: -4, Weight: 0.5, Metadata: {} }]));
-      const got = await remote.query("SELECT RequestTraceId, Metadata['user'] AS user, CostUSD FROM llm_requests WHERE Provider = 'enc-p'");
+      await remote.insertEncoded(
+        'feedback',
+        encodeFeedbackRows([
+          { Timestamp: Date.now(), TraceId: 'encoded "q"\n✓', Value: -4, Weight: 0.5, Metadata: {} },
+        ]),
+      );
+      const got = await remote.query(
+        "SELECT RequestTraceId, Metadata['user'] AS user, CostUSD FROM llm_requests WHERE Provider = 'enc-p'",
+      );
       expect(got).toBe(JSON.stringify({ RequestTraceId: 'encoded "q"\n✓', user: 'a\tb', CostUSD: 0.25 }) + '\n');
-      expect(await remote.query("SELECT count() FROM otel_traces WHERE TraceId = '" + spans[0].TraceId + "'", 'CSV')).toBe(`${spans.length}\n`);
-      expect(await remote.query("SELECT Count, WeightedScore FROM llm_feedback_scores WHERE Provider = 'enc-p'", 'CSV')).toBe('1,-4\n');
+      expect(
+        await remote.query("SELECT count() FROM otel_traces WHERE TraceId = '" + spans[0].TraceId + "'", 'CSV'),
+      ).toBe(`${spans.length}\n`);
+      expect(
+        await remote.query("SELECT Count, WeightedScore FROM llm_feedback_scores WHERE Provider = 'enc-p'", 'CSV'),
+      ).toBe('1,-4\n');
     } finally {
       await remote.close();
     }
@@ -136,12 +186,17 @@ describe('raw HTTP', () => {
     expect(get.headers.get('x-clickhouse-format')).toBe('TabSeparated');
     const post = await fetch(base(), { method: 'POST', body: 'SELECT 40 + 2 AS x FORMAT JSONEachRow' });
     expect(await post.text()).toBe('{"x":42}\n');
-    const both = await fetch(`${base()}/?query=${encodeURIComponent('SELECT 7 AS')}`, { method: 'POST', body: 'y FORMAT JSONEachRow' });
+    const both = await fetch(`${base()}/?query=${encodeURIComponent('SELECT 7 AS')}`, {
+      method: 'POST',
+      body: 'y FORMAT JSONEachRow',
+    });
     expect(await both.text()).toBe('{"y":7}\n');
   });
 
   it('sends the X-ClickHouse-* headers', async () => {
-    const r = await fetch(`${base()}/?query_id=abc-123&query=${encodeURIComponent('SELECT number FROM numbers(10) FORMAT CSV')}`);
+    const r = await fetch(
+      `${base()}/?query_id=abc-123&query=${encodeURIComponent('SELECT number FROM numbers(10) FORMAT CSV')}`,
+    );
     expect(r.headers.get('x-clickhouse-query-id')).toBe('abc-123');
     expect(r.headers.get('x-clickhouse-format')).toBe('CSV');
     expect(r.headers.get('x-clickhouse-server-display-name')).toBe('switchyard');
@@ -155,7 +210,9 @@ describe('raw HTTP', () => {
   it('honours default_format and FORMAT for JSONCompact, TabSeparated, CSV and Native', async () => {
     const q = (sql: string, params = '') => fetch(`${base()}/?query=${encodeURIComponent(sql)}${params}`);
     expect(await (await q("SELECT 1 AS a, 'x' AS b", '&default_format=CSV')).text()).toBe('1,"x"\n');
-    const compact = JSON.parse(await (await q("SELECT 1 AS a, 'x' AS b FORMAT JSONCompact")).text()) as { data: unknown };
+    const compact = JSON.parse(await (await q("SELECT 1 AS a, 'x' AS b FORMAT JSONCompact")).text()) as {
+      data: unknown;
+    };
     expect(compact.data).toEqual([[1, 'x']]);
     expect(await (await q("SELECT 'a\tb' AS s FORMAT TabSeparated")).text()).toBe('a\\tb\n');
     // Native: 1 column, 1 row, name "x", type "UInt8", value 7 — byte for byte.
@@ -197,16 +254,24 @@ describe('raw HTTP', () => {
       // READONLY (164, answered with 500 as a server does) from the engine, or ACCESS_DENIED (497, 403)
       // from the guard for what readonly leaves open (engine-guard.ts).
       const code = r.headers.get('x-clickhouse-exception-code');
-      expect([['164', 500], ['497', 403]], sql).toContainEqual([code, r.status]);
+      expect(
+        [
+          ['164', 500],
+          ['497', 403],
+        ],
+        sql,
+      ).toContainEqual([code, r.status]);
       expect(await r.text()).toMatch(/^Code: (164|497)\. DB::Exception: .*\((READONLY|ACCESS_DENIED)\)/);
     }
-    const stillThere = await fetch(`${base()}/?query=${encodeURIComponent("EXISTS TABLE llm_feedback")}`);
+    const stillThere = await fetch(`${base()}/?query=${encodeURIComponent('EXISTS TABLE llm_feedback')}`);
     expect(await stillThere.text()).toBe('1\n');
     // A keyword inside a string literal is not a write.
     const literal = await fetch(base(), { method: 'POST', body: "SELECT 'DROP TABLE x; file(1)' AS s FORMAT TSV" });
     expect(await literal.text()).toBe('DROP TABLE x; file(1)\n');
     // GET is read-only even on a writable server, as on ClickHouse.
-    const get = await fetch(`http://127.0.0.1:${rw.port}/?query=${encodeURIComponent('CREATE TABLE t2 (a UInt8) ENGINE = Memory')}`);
+    const get = await fetch(
+      `http://127.0.0.1:${rw.port}/?query=${encodeURIComponent('CREATE TABLE t2 (a UInt8) ENGINE = Memory')}`,
+    );
     expect(get.headers.get('x-clickhouse-exception-code')).toBe('164');
   });
 });

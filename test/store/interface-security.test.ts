@@ -25,14 +25,17 @@ const tmp = tempDataDir('iface-sec');
 const scratch = mkdtempSync(join(tmpdir(), 'sy-iface-sec-'));
 const secret = join(scratch, 'secret.txt');
 
-const post = (port: number, sql: string, search = '') => fetch(`http://127.0.0.1:${port}/${search}`, { method: 'POST', body: sql });
+const post = (port: number, sql: string, search = '') =>
+  fetch(`http://127.0.0.1:${port}/${search}`, { method: 'POST', body: sql });
 
 beforeAll(async () => {
   writeFileSync(secret, `${MARKER}\n`);
   listener = await countingListener();
   listenerPort = listener.port;
   store = await EmbeddedStore.open({ dataDir: tmp.dir });
-  await store.insertTraces(requestSpans({ atMs: Date.now(), attempts: [{ provider: 'openai', model: 'gpt-4o', durationMs: 100 }] }));
+  await store.insertTraces(
+    requestSpans({ atMs: Date.now(), attempts: [{ provider: 'openai', model: 'gpt-4o', durationMs: 100 }] }),
+  );
   ro = await startClickHouseHttp({ store, port: 0 });
   rw = await startClickHouseHttp({ store, port: 0, readonly: false });
 });
@@ -102,7 +105,7 @@ const ATTEMPTS = (): Array<[string, string?]> => [
   ['ALTER TABLE llm_feedback DELETE WHERE 1'],
   [`CREATE TABLE t_file (l String) ENGINE = File(LineAsString, '${secret}')`],
   ['CREATE TEMPORARY TABLE t (a UInt8)'],
-  ['SELECT * FROM input(\'a String\')'],
+  ["SELECT * FROM input('a String')"],
   // Settings and escapes in URL parameters.
   [`SELECT * FROM file('${secret}', 'LineAsString')`, '?readonly=0'],
   ['SELECT 1', '?readonly=0&max_execution_time=0'],
@@ -126,12 +129,13 @@ describe('the read-only interface', () => {
       expect(text, sql).not.toContain(MARKER);
       expect(Number(r.headers.get('x-clickhouse-exception-code')), sql).toBeGreaterThan(0);
     }
-    for (const f of ['o1.txt', 'o2.csv', 'o3.txt', 'o4.txt', 'o5.gz', 'w.csv']) expect(existsSync(out(f)), f).toBe(false);
+    for (const f of ['o1.txt', 'o2.csv', 'o3.txt', 'o4.txt', 'o5.gz', 'w.csv'])
+      expect(existsSync(out(f)), f).toBe(false);
     expect(listener.connections()).toBe(0);
     expect(await store.query('SELECT count() FROM llm_feedback', 'TabSeparated')).toBe(before);
   });
 
-  it('answers each kind of refusal with ClickHouse\'s own code', async () => {
+  it("answers each kind of refusal with ClickHouse's own code", async () => {
     const code = async (sql: string, search = '') => {
       const r = await post(ro.port, sql, search);
       await r.text();
@@ -230,7 +234,11 @@ describe('limits on every query', () => {
     const r = await post(ro.port, 'SELECT * FROM numbers(1e11) FORMAT Null');
     expect(r.headers.get('x-clickhouse-exception-code')).toBe('396'); // TOO_MANY_ROWS_OR_BYTES, at 1M rows
     await r.text();
-    const timed = await startClickHouseHttp({ store, port: 0, limits: { max_execution_time: 1, max_result_rows: 1e15, max_result_bytes: 1e15 } });
+    const timed = await startClickHouseHttp({
+      store,
+      port: 0,
+      limits: { max_execution_time: 1, max_result_rows: 1e15, max_result_bytes: 1e15 },
+    });
     try {
       const started = Date.now();
       const t = await post(timed.port, 'SELECT * FROM numbers(1e11) FORMAT Null');
@@ -245,11 +253,17 @@ describe('limits on every query', () => {
   });
 
   it('refuses queries beyond the queue with 503 TOO_MANY_SIMULTANEOUS_QUERIES', async () => {
-    const small = await startClickHouseHttp({ store, port: 0, limits: { max_concurrent_queries: 1, max_queued_queries: 1, max_execution_time: 2 } });
+    const small = await startClickHouseHttp({
+      store,
+      port: 0,
+      limits: { max_concurrent_queries: 1, max_queued_queries: 1, max_execution_time: 2 },
+    });
     try {
       const slow = 'SELECT count() FROM numbers(1e11) WHERE sipHash64(number) = 0';
       const replies = await Promise.all([0, 1, 2, 3].map(() => post(small.port, slow)));
-      const codes = await Promise.all(replies.map(async (r) => (await r.text(), `${r.status}:${r.headers.get('x-clickhouse-exception-code')}`)));
+      const codes = await Promise.all(
+        replies.map(async (r) => (await r.text(), `${r.status}:${r.headers.get('x-clickhouse-exception-code')}`)),
+      );
       expect(codes.filter((c) => c === '503:202').length).toBeGreaterThanOrEqual(2);
       expect(codes.filter((c) => c === '408:159').length).toBeGreaterThanOrEqual(1);
     } finally {
@@ -269,7 +283,11 @@ describe('limits on every query', () => {
       const sent = 40;
       for (let i = 0; i < sent; i++) {
         const started = Date.now();
-        const r = await fetch(`${collector.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(exportBody(service, i)) });
+        const r = await fetch(`${collector.url}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(exportBody(service, i)),
+        });
         expect(r.status).toBe(200);
         await r.arrayBuffer();
         acks.push(Date.now() - started);
@@ -283,7 +301,11 @@ describe('limits on every query', () => {
       const deadline = Date.now() + 20_000;
       let stored = 0;
       while (Date.now() < deadline) {
-        stored = Number((await store.query(`SELECT count() FROM otel_traces WHERE ServiceName = '${service}'`, 'TabSeparated')).trim());
+        stored = Number(
+          (
+            await store.query(`SELECT count() FROM otel_traces WHERE ServiceName = '${service}'`, 'TabSeparated')
+          ).trim(),
+        );
         if (stored === sent) break;
         await new Promise((r) => setTimeout(r, 100));
       }

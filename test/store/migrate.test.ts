@@ -23,9 +23,19 @@ afterAll(async () => {
 });
 
 const CONTRACT_OBJECTS = [
-  'otel_traces', 'otel_traces_trace_id_ts', 'otel_traces_trace_id_ts_mv',
-  'llm_attempts', 'llm_requests', 'llm_feedback',
-  'llm_latency_1m', 'llm_rescued_1m', 'llm_cost_1h', 'llm_feedback_scores', 'llm_spend_1d', 'llm_guardrails_1h', 'llm_cache_1h',
+  'otel_traces',
+  'otel_traces_trace_id_ts',
+  'otel_traces_trace_id_ts_mv',
+  'llm_attempts',
+  'llm_requests',
+  'llm_feedback',
+  'llm_latency_1m',
+  'llm_rescued_1m',
+  'llm_cost_1h',
+  'llm_feedback_scores',
+  'llm_spend_1d',
+  'llm_guardrails_1h',
+  'llm_cache_1h',
 ];
 
 describe('migrations on chdb', () => {
@@ -51,14 +61,28 @@ describe('migrations on chdb', () => {
     );
     const map = 'Map(LowCardinality(String), String)';
     expect(cols.map((c) => [c.name, c.type])).toEqual([
-      ['Timestamp', 'DateTime64(9)'], ['TraceId', 'String'], ['SpanId', 'String'], ['ParentSpanId', 'String'],
-      ['TraceState', 'String'], ['SpanName', 'LowCardinality(String)'], ['SpanKind', 'LowCardinality(String)'],
-      ['ServiceName', 'LowCardinality(String)'], ['ResourceAttributes', map], ['ScopeName', 'String'],
-      ['ScopeVersion', 'String'], ['SpanAttributes', map], ['Duration', 'UInt64'],
-      ['StatusCode', 'LowCardinality(String)'], ['StatusMessage', 'String'],
-      ['Events.Timestamp', 'Array(DateTime64(9))'], ['Events.Name', 'Array(LowCardinality(String))'],
-      ['Events.Attributes', `Array(${map})`], ['Links.TraceId', 'Array(String)'], ['Links.SpanId', 'Array(String)'],
-      ['Links.TraceState', 'Array(String)'], ['Links.Attributes', `Array(${map})`],
+      ['Timestamp', 'DateTime64(9)'],
+      ['TraceId', 'String'],
+      ['SpanId', 'String'],
+      ['ParentSpanId', 'String'],
+      ['TraceState', 'String'],
+      ['SpanName', 'LowCardinality(String)'],
+      ['SpanKind', 'LowCardinality(String)'],
+      ['ServiceName', 'LowCardinality(String)'],
+      ['ResourceAttributes', map],
+      ['ScopeName', 'String'],
+      ['ScopeVersion', 'String'],
+      ['SpanAttributes', map],
+      ['Duration', 'UInt64'],
+      ['StatusCode', 'LowCardinality(String)'],
+      ['StatusMessage', 'String'],
+      ['Events.Timestamp', 'Array(DateTime64(9))'],
+      ['Events.Name', 'Array(LowCardinality(String))'],
+      ['Events.Attributes', `Array(${map})`],
+      ['Links.TraceId', 'Array(String)'],
+      ['Links.SpanId', 'Array(String)'],
+      ['Links.TraceState', 'Array(String)'],
+      ['Links.Attributes', `Array(${map})`],
     ]);
     expect(cols[0].codec).toBe('CODEC(Delta(8), ZSTD(1))');
     expect(cols.slice(1).every((c) => c.codec === 'CODEC(ZSTD(1))')).toBe(true);
@@ -106,7 +130,9 @@ describe('cluster render', () => {
     const tables = stmts.filter((s) => /ENGINE = /.test(s) && !/Distributed\(/.test(s));
     expect(tables.length).toBeGreaterThanOrEqual(9);
     for (const s of tables) {
-      expect(s).toMatch(/ENGINE = Replicated(MergeTree|AggregatingMergeTree)\('\/clickhouse\/tables\/(\{shard\}|all)\/\{database\}\/\{table\}', '\{replica\}'\)/);
+      expect(s).toMatch(
+        /ENGINE = Replicated(MergeTree|AggregatingMergeTree)\('\/clickhouse\/tables\/(\{shard\}|all)\/\{database\}\/\{table\}', '\{replica\}'\)/,
+      );
     }
     const otel = stmts.find((s) => s.includes('CREATE TABLE IF NOT EXISTS sy.otel_traces_local'));
     expect(otel).toContain("ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')");
@@ -119,11 +145,25 @@ describe('cluster render', () => {
     // llm_requests' is created again after 011 adds columns to its local table.
     const names = [...new Set(dist.map((s) => /CREATE TABLE IF NOT EXISTS sy\.(\w+) /.exec(s)?.[1]))].sort();
     expect(names).toEqual([
-      'llm_attempts', 'llm_cache_1h_state', 'llm_cost_1h_state', 'llm_feedback', 'llm_guardrails_1h_state', 'llm_latency_1h_state', 'llm_latency_1m_state', 'llm_requests',
-      'llm_rescued_1m_state', 'llm_spend_1d_state', 'otel_traces', 'otel_traces_trace_id_ts',
+      'llm_attempts',
+      'llm_cache_1h_state',
+      'llm_cost_1h_state',
+      'llm_feedback',
+      'llm_guardrails_1h_state',
+      'llm_latency_1h_state',
+      'llm_latency_1m_state',
+      'llm_requests',
+      'llm_rescued_1m_state',
+      'llm_spend_1d_state',
+      'otel_traces',
+      'otel_traces_trace_id_ts',
     ]);
-    const creates = stmts.map((s, i) => (s.includes('CREATE TABLE IF NOT EXISTS sy.llm_requests ON') ? i : -1)).filter((i) => i >= 0);
-    expect(stmts.findIndex((s) => s.startsWith('DROP TABLE IF EXISTS sy.llm_requests ON'))).toBeLessThan(Math.max(...creates));
+    const creates = stmts
+      .map((s, i) => (s.includes('CREATE TABLE IF NOT EXISTS sy.llm_requests ON') ? i : -1))
+      .filter((i) => i >= 0);
+    expect(stmts.findIndex((s) => s.startsWith('DROP TABLE IF EXISTS sy.llm_requests ON'))).toBeLessThan(
+      Math.max(...creates),
+    );
     expect(dist.find((s) => s.includes('sy.otel_traces ON'))).toContain(
       "AS sy.otel_traces_local\nENGINE = Distributed('{cluster}', 'sy', 'otel_traces_local', cityHash64(TraceId))",
     );

@@ -33,11 +33,30 @@ function requestBlock(tag: string, i: number, spans: number): Buffer {
         { key: 'shared', value: { stringValue: `v${k}` } },
       ],
       status: { code: k % 3 },
-      events: k % 2 ? [{ timeUnixNano: '1700000000100000000', name: `ev-${i}`, attributes: [{ key: `e${i}`, value: { boolValue: true } }] }] : [],
-      links: k % 3 === 0 ? [{ traceId: hexBytes('0af7651916cd43dd8448eb211c80319c'), spanId: hexBytes('b7ad6b7169203331'), attributes: [{ key: `l${i}`, value: { stringValue: 'x' } }] }] : [],
+      events:
+        k % 2
+          ? [
+              {
+                timeUnixNano: '1700000000100000000',
+                name: `ev-${i}`,
+                attributes: [{ key: `e${i}`, value: { boolValue: true } }],
+              },
+            ]
+          : [],
+      links:
+        k % 3 === 0
+          ? [
+              {
+                traceId: hexBytes('0af7651916cd43dd8448eb211c80319c'),
+                spanId: hexBytes('b7ad6b7169203331'),
+                attributes: [{ key: `l${i}`, value: { stringValue: 'x' } }],
+              },
+            ]
+          : [],
     }),
   );
-  return encodeTraceRequest(decodeTraceRequestProto(encodeTraceRequestProto(protoRequest(list, `svc-${i % 2}`)))).payload;
+  return encodeTraceRequest(decodeTraceRequestProto(encodeTraceRequestProto(protoRequest(list, `svc-${i % 2}`))))
+    .payload;
 }
 
 function blockCount(payload: Buffer): number {
@@ -49,12 +68,21 @@ function blockCount(payload: Buffer): number {
 
 async function readBack(tag: string): Promise<Record<string, unknown>[]> {
   const cols = TRACE_COLUMNS.map((c) => `\`${c}\``).join(', ');
-  return parseJsonEachRow(await store.query(`SELECT ${cols} FROM otel_traces WHERE SpanAttributes['tag'] = '${tag}' ORDER BY SpanId`, 'JSONEachRow'));
+  return parseJsonEachRow(
+    await store.query(
+      `SELECT ${cols} FROM otel_traces WHERE SpanAttributes['tag'] = '${tag}' ORDER BY SpanId`,
+      'JSONEachRow',
+    ),
+  );
 }
 
 describe('mergeNativeBlocks', () => {
   it('turns a segment of request blocks into one block with the same rows, in order', () => {
-    const segment = Buffer.concat([requestBlock('order', 1, 5), requestBlock('order', 2, 1), requestBlock('order', 3, 7)]);
+    const segment = Buffer.concat([
+      requestBlock('order', 1, 5),
+      requestBlock('order', 2, 1),
+      requestBlock('order', 3, 7),
+    ]);
     const merged = mergeNativeBlocks(segment);
     expect(blockCount(segment)).toBe(3);
     expect(blockCount(merged)).toBe(1);
@@ -75,20 +103,33 @@ describe('mergeNativeBlocks', () => {
     const again = Array.from({ length: 6 }, (_, i) => requestBlock('engine2', i, 4 + i));
     for (const b of again) await store.insertFile('INSERT INTO otel_traces', 'Native', b);
     const strip = (rows: Record<string, unknown>[]) =>
-      rows.map((r) => ({ ...r, TraceId: '', SpanId: '', ParentSpanId: '', SpanName: String(r.SpanName).replace(/^engine2? /, ''), SpanAttributes: { ...(r.SpanAttributes as object), tag: '' } }));
+      rows.map((r) => ({
+        ...r,
+        TraceId: '',
+        SpanId: '',
+        ParentSpanId: '',
+        SpanName: String(r.SpanName).replace(/^engine2? /, ''),
+        SpanAttributes: { ...(r.SpanAttributes as object), tag: '' },
+      }));
     expect(strip(once)).toEqual(strip(await readBack('engine2')));
   });
 
   it('widens the indexes when the united dictionary passes 256 values', async () => {
     // Each block's span names fit 1-byte indexes; together they need 2.
-    const blocks = Array.from({ length: 3 }, (_, i) =>
-      encodeTraceRequest(
-        decodeTraceRequestProto(
-          encodeTraceRequestProto(
-            protoRequest(Array.from({ length: 200 }, (_, k) => protoSpan({ name: `wide-${i}-${k}`, attributes: [{ key: 'tag', value: { stringValue: 'wide' } }] }))),
+    const blocks = Array.from(
+      { length: 3 },
+      (_, i) =>
+        encodeTraceRequest(
+          decodeTraceRequestProto(
+            encodeTraceRequestProto(
+              protoRequest(
+                Array.from({ length: 200 }, (_, k) =>
+                  protoSpan({ name: `wide-${i}-${k}`, attributes: [{ key: 'tag', value: { stringValue: 'wide' } }] }),
+                ),
+              ),
+            ),
           ),
-        ),
-      ).payload,
+        ).payload,
     );
     const merged = mergeNativeBlocks(Buffer.concat(blocks));
     expect(blockCount(merged)).toBe(1);

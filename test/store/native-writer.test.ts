@@ -38,7 +38,11 @@ function awkwardRows(tag: string): OtelTraceRow[] {
       StatusMessage: tag,
       TraceState: 'congo=t61rcWkgMzE',
       StatusCode: 'Error',
-      SpanAttributes: { ...client.SpanAttributes, 'quote"and\\back': 'tab\tnew\nline\u0000nul', [long.slice(0, 60)]: long },
+      SpanAttributes: {
+        ...client.SpanAttributes,
+        'quote"and\\back': 'tab\tnew\nline\u0000nul',
+        [long.slice(0, 60)]: long,
+      },
       'Events.Timestamp': ['1764504000123456789', '1764504000999999999'],
       'Events.Name': ['gen_ai.first_chunk', 'switchyard.backoff'],
       'Events.Attributes': [{}, { 'switchyard.backoff_ms': '250', ключ: 'значение' }],
@@ -64,7 +68,10 @@ function awkwardRows(tag: string): OtelTraceRow[] {
 async function readBack(tag: string): Promise<Record<string, unknown>[]> {
   const cols = TRACE_COLUMNS.map((c) => `\`${c}\``).join(', ');
   return parseJsonEachRow(
-    await store.query(`SELECT ${cols} FROM otel_traces WHERE StatusMessage = '${tag}' ORDER BY Timestamp, SpanId`, 'JSONEachRow'),
+    await store.query(
+      `SELECT ${cols} FROM otel_traces WHERE StatusMessage = '${tag}' ORDER BY Timestamp, SpanId`,
+      'JSONEachRow',
+    ),
   );
 }
 
@@ -73,12 +80,20 @@ describe('Native encoding of otel_traces rows', () => {
     const native = awkwardRows('native');
     // Other trace ids, so the views' rows of each insert can be told apart (the first hex digit
     // changed: a random id may start with 'f' already).
-    const json = native.map((r) => ({ ...r, StatusMessage: 'json', TraceId: `${r.TraceId[0] === 'f' ? 'e' : 'f'}${r.TraceId.slice(1)}` }));
+    const json = native.map((r) => ({
+      ...r,
+      StatusMessage: 'json',
+      TraceId: `${r.TraceId[0] === 'f' ? 'e' : 'f'}${r.TraceId.slice(1)}`,
+    }));
     await store.insertEncoded('traces', encodeTraceRows(native));
     await store.insertEncoded('tracesJson', encodeTraceRowsJson(json));
     const [a, b] = [await readBack('native'), await readBack('json')];
     expect(a).toHaveLength(3);
-    const same = (r: Record<string, unknown>) => ({ ...r, StatusMessage: 'json', TraceId: (r.TraceId as string).slice(1) });
+    const same = (r: Record<string, unknown>) => ({
+      ...r,
+      StatusMessage: 'json',
+      TraceId: (r.TraceId as string).slice(1),
+    });
     expect(a.map(same)).toEqual(b.map(same));
     // And what a user reads is what was sent, not merely what JSON gave too.
     const errored = a.find((r) => r.StatusCode === 'Error')!;
@@ -87,12 +102,15 @@ describe('Native encoding of otel_traces rows', () => {
     expect(errored['Events.Timestamp']).toEqual(['2025-11-30 12:00:00.123456789', '2025-11-30 12:00:00.999999999']);
   });
 
-  it('stores timestamps the text encoding cannot: the epoch, and past DateTime64(9)\'s range (saturated)', async () => {
+  it("stores timestamps the text encoding cannot: the epoch, and past DateTime64(9)'s range (saturated)", async () => {
     const [, client] = awkwardRows('edge-ts');
-    await store.insertEncoded('traces', encodeTraceRows([
-      { ...client, Timestamp: '0', SpanId: 'aaaaaaaaaaaaaaaa' },
-      { ...client, Timestamp: '18446744073709551615', SpanId: 'bbbbbbbbbbbbbbbb' },
-    ]));
+    await store.insertEncoded(
+      'traces',
+      encodeTraceRows([
+        { ...client, Timestamp: '0', SpanId: 'aaaaaaaaaaaaaaaa' },
+        { ...client, Timestamp: '18446744073709551615', SpanId: 'bbbbbbbbbbbbbbbb' },
+      ]),
+    );
     const back = await readBack('edge-ts');
     expect(back.map((r) => [r.SpanId, r.Timestamp])).toEqual([
       ['aaaaaaaaaaaaaaaa', '1970-01-01 00:00:00.000000000'],
@@ -101,7 +119,9 @@ describe('Native encoding of otel_traces rows', () => {
   });
 
   it('concatenated blocks (a spool segment of several requests) insert as one payload', async () => {
-    const batches = [1, 2, 3].map((i) => awkwardRows(`multi`).map((r) => ({ ...r, TraceId: r.TraceId.slice(0, 31) + i })));
+    const batches = [1, 2, 3].map((i) =>
+      awkwardRows(`multi`).map((r) => ({ ...r, TraceId: r.TraceId.slice(0, 31) + i })),
+    );
     await store.insertEncoded('traces', Buffer.concat(batches.map((b) => encodeTraceRows(b))));
     const back = await readBack('multi');
     expect(back).toHaveLength(9);
@@ -142,7 +162,13 @@ describe('Native encoding of otel_traces rows', () => {
     const native = parseJsonEachRow(await q('native'));
     expect(native).toHaveLength(1);
     expect(native).toEqual(parseJsonEachRow(await q('json')));
-    expect(native[native.length - 1]).toMatchObject({ Provider: 'openai', Model: 'gpt-4o', DurationMs: 812.5, CostUSD: 0.0125, Error: true });
+    expect(native[native.length - 1]).toMatchObject({
+      Provider: 'openai',
+      Model: 'gpt-4o',
+      DurationMs: 812.5,
+      CostUSD: 0.0125,
+      Error: true,
+    });
   });
 
   it('refuses a batch with a malformed number instead of storing a wrong value', () => {

@@ -17,22 +17,45 @@ const query = async (sql: string) => parseJsonEachRow(await store.query(sql));
 beforeAll(async () => {
   store = await EmbeddedStore.open({ dataDir: tmp.dir });
   const now = Date.now() - 5 * 60_000;
-  const ok = (d: number, cost: number | null = 0.002) => ({ provider: 'openai', model: 'gpt-4o', durationMs: d, costUsd: cost, inputTokens: 10, outputTokens: 5 });
+  const ok = (d: number, cost: number | null = 0.002) => ({
+    provider: 'openai',
+    model: 'gpt-4o',
+    durationMs: d,
+    costUsd: cost,
+    inputTokens: 10,
+    outputTokens: 5,
+  });
   const spans = [];
   // 15 with the virtual key support-chat, 5 with batch-jobs, whose budget is nearly spent...
   for (let i = 0; i < 20; i++) {
-    const key = i < 15 ? { virtualKey: 'support-chat', budgetUsage: 0.42 } : { virtualKey: 'batch-jobs', budgetUsage: 0.9 };
-    spans.push(...requestSpans({ atMs: now + i * 100, requestTraceId: `r-${i}`, ...key, attempts: [ok(100 + i * 10)] }));
+    const key =
+      i < 15 ? { virtualKey: 'support-chat', budgetUsage: 0.42 } : { virtualKey: 'batch-jobs', budgetUsage: 0.9 };
+    spans.push(
+      ...requestSpans({ atMs: now + i * 100, requestTraceId: `r-${i}`, ...key, attempts: [ok(100 + i * 10)] }),
+    );
   }
   // ...so its next request is refused (412, no attempt).
   spans.push(...requestSpans({ atMs: now + 2000, virtualKey: 'batch-jobs', status: 412, attempts: [] }));
   // Two rescued by anthropic after an openai 503; one failed outright.
   for (let i = 0; i < 2; i++) {
-    spans.push(...requestSpans({ atMs: now, attempts: [{ ...ok(50), outcome: 'http_error', status: 503, costUsd: null }, { provider: 'anthropic', model: 'claude-sonnet-4-6', durationMs: 300, costUsd: 0.01 }] }));
+    spans.push(
+      ...requestSpans({
+        atMs: now,
+        attempts: [
+          { ...ok(50), outcome: 'http_error', status: 503, costUsd: null },
+          { provider: 'anthropic', model: 'claude-sonnet-4-6', durationMs: 300, costUsd: 0.01 },
+        ],
+      }),
+    );
   }
   spans.push(...requestSpans({ atMs: now, attempts: [{ ...ok(40), outcome: 'timeout', status: 0, costUsd: null }] }));
   // Three hours old: outside --since 1h.
-  spans.push(...requestSpans({ atMs: Date.now() - 3 * 3600_000, attempts: [{ provider: 'old-prov', model: 'old', durationMs: 5 }] }));
+  spans.push(
+    ...requestSpans({
+      atMs: Date.now() - 3 * 3600_000,
+      attempts: [{ provider: 'old-prov', model: 'old', durationMs: 5 }],
+    }),
+  );
   await store.insertTraces(spans);
   await store.insertFeedback([
     { Timestamp: Date.now(), TraceId: 'r-1', Value: 8, Weight: 1, Metadata: {} },
@@ -71,20 +94,43 @@ describe('renderReport', () => {
     const text = await renderReport(query, { since: '1h' });
     const section = text.split('\nSpend per virtual key\n')[1]?.split('\n\n')[0];
     expect(section, text).toBeDefined();
-    const rows = section!.split('\n').slice(2).map((l) => l.split(/\s{2,}/));
+    const rows = section!
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(/\s{2,}/));
     expect(rows).toEqual([
       ['support-chat', '15', '0', '0.03', '150', '75', '42.0%'],
       // the rescued and failed requests carried no key: 2 x 0.01 (the answering attempts had no token counts)
       ['(no key)', '3', '0', '0.02', '0', '0', '0.0%'],
       ['batch-jobs', '6', '1', '0.01', '50', '25', '90.0%'],
     ]);
-    expect(section!.split('\n')[0].split(/\s{2,}/)).toEqual(['virtual key', 'requests', 'refused', 'cost usd', 'input tokens', 'output tokens', 'peak budget']);
+    expect(section!.split('\n')[0].split(/\s{2,}/)).toEqual([
+      'virtual key',
+      'requests',
+      'refused',
+      'cost usd',
+      'input tokens',
+      'output tokens',
+      'peak budget',
+    ]);
   });
 
   it('prints no spend section where no virtual key is in use', async () => {
     // Every panel empty except the spend one, which has only requests without a key.
     const keyless = async (sql: string) =>
-      sql.includes('llm_spend_1d') ? [{ virtual_key: '', requests: '3', refused: '0', cost_usd: 0.02, input_tokens: '0', output_tokens: '0', peak_budget_usage: 0 }] : [];
+      sql.includes('llm_spend_1d')
+        ? [
+            {
+              virtual_key: '',
+              requests: '3',
+              refused: '0',
+              cost_usd: 0.02,
+              input_tokens: '0',
+              output_tokens: '0',
+              peak_budget_usage: 0,
+            },
+          ]
+        : [];
     const text = await renderReport(keyless, { since: '1h' });
     expect(text).toContain('Cost per model');
     expect(text).not.toMatch(/virtual key|no key/i);

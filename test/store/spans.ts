@@ -40,7 +40,18 @@ export interface SeedRequest {
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const ns = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
 
-function base(): Omit<OtelTraceRow, 'Timestamp' | 'TraceId' | 'SpanId' | 'ParentSpanId' | 'SpanName' | 'SpanKind' | 'SpanAttributes' | 'Duration' | 'StatusCode'> {
+function base(): Omit<
+  OtelTraceRow,
+  | 'Timestamp'
+  | 'TraceId'
+  | 'SpanId'
+  | 'ParentSpanId'
+  | 'SpanName'
+  | 'SpanKind'
+  | 'SpanAttributes'
+  | 'Duration'
+  | 'StatusCode'
+> {
   return {
     TraceState: '',
     ServiceName: 'checkout',

@@ -47,8 +47,14 @@ beforeAll(async () => {
   const fail503 = { ...ok, outcome: 'http_error', status: 503 };
   const fail429 = { ...ok, outcome: 'http_error', status: 429 };
   const plans = [
-    [ok], [ok], [ok], [ok], [ok], [ok],
-    [fail503, ok], [{ ...ok, outcome: 'timeout', status: 0 }, ok], // rescued x2
+    [ok],
+    [ok],
+    [ok],
+    [ok],
+    [ok],
+    [ok],
+    [fail503, ok],
+    [{ ...ok, outcome: 'timeout', status: 0 }, ok], // rescued x2
     [fail503, fail503], // failed after two attempts
     [fail429], // failed, single attempt
   ];
@@ -60,7 +66,9 @@ beforeAll(async () => {
     requestSpans({
       atMs: M1 + 5000,
       metadata: { user, feature: 'chat', tenant: 'acme' },
-      attempts: [{ provider: 'cost-prov', model, durationMs: 50, costUsd, inputTokens: tokens[0], outputTokens: tokens[1] }],
+      attempts: [
+        { provider: 'cost-prov', model, durationMs: 50, costUsd, inputTokens: tokens[0], outputTokens: tokens[1] },
+      ],
     });
   batch.push(...cost(0.01, 'u1'), ...cost(0.02, 'u1'), ...cost(0.005, 'u1'), ...cost(null, 'u1'));
   batch.push(...cost(null, 'u2', 'mystery-model', [7, 3]), ...cost(null, 'u2', 'mystery-model', [7, 3]));
@@ -80,8 +88,18 @@ describe('llm_attempts and llm_requests', () => {
     expect(Number(r.n)).toBe(1500);
     // A CLIENT span without gen_ai.operation.name (e.g. an HTTP call) and an INTERNAL span are not attempts.
     const [plain] = requestSpans({ atMs: M3, attempts: [] });
-    const other: OtelTraceRow = { ...plain, SpanKind: 'Client', SpanId: 'aaaaaaaaaaaaaaaa', SpanAttributes: { 'http.request.method': 'GET' } };
-    const internal: OtelTraceRow = { ...plain, SpanKind: 'Internal', SpanId: 'bbbbbbbbbbbbbbbb', SpanAttributes: { 'gen_ai.operation.name': 'chat' } };
+    const other: OtelTraceRow = {
+      ...plain,
+      SpanKind: 'Client',
+      SpanId: 'aaaaaaaaaaaaaaaa',
+      SpanAttributes: { 'http.request.method': 'GET' },
+    };
+    const internal: OtelTraceRow = {
+      ...plain,
+      SpanKind: 'Internal',
+      SpanId: 'bbbbbbbbbbbbbbbb',
+      SpanAttributes: { 'gen_ai.operation.name': 'chat' },
+    };
     await store.insertTraces([other, internal]);
     const [after] = await rows(`SELECT count() AS n FROM llm_attempts WHERE TraceId = '${plain.TraceId}'`);
     expect(Number(after.n)).toBe(0);
@@ -93,7 +111,15 @@ describe('llm_attempts and llm_requests', () => {
       requestTraceId: 'my-trace-1',
       attempts: [
         { provider: 'openai', model: 'gpt-4o', durationMs: 1234.5, outcome: 'http_error', status: 503 },
-        { provider: 'anthropic', model: 'claude-sonnet-4-6', durationMs: 800, ttftMs: 210, costUsd: 0.0042, inputTokens: 12, outputTokens: 34 },
+        {
+          provider: 'anthropic',
+          model: 'claude-sonnet-4-6',
+          durationMs: 800,
+          ttftMs: 210,
+          costUsd: 0.0042,
+          inputTokens: 12,
+          outputTokens: 34,
+        },
       ],
       metadata: { user: 'ann', feature: 'search' },
     });
@@ -103,15 +129,53 @@ describe('llm_attempts and llm_requests', () => {
        FROM llm_attempts WHERE TraceId = '${spans[0].TraceId}' ORDER BY Attempt`,
     );
     expect(got).toEqual([
-      { Attempt: 0, Target: '0', Provider: 'openai', Model: 'gpt-4o', Outcome: 'http_error', HttpStatus: 503, Error: true, DurationMs: 1234.5, TtftMs: null, InputTokens: '0', OutputTokens: '0', CostUSD: null, RequestTraceId: 'my-trace-1', ParentSpanId: spans[0].SpanId },
-      { Attempt: 1, Target: '1', Provider: 'anthropic', Model: 'claude-sonnet-4-6', Outcome: 'ok', HttpStatus: 200, Error: false, DurationMs: 800, TtftMs: 210, InputTokens: '12', OutputTokens: '34', CostUSD: 0.0042, RequestTraceId: 'my-trace-1', ParentSpanId: spans[0].SpanId },
+      {
+        Attempt: 0,
+        Target: '0',
+        Provider: 'openai',
+        Model: 'gpt-4o',
+        Outcome: 'http_error',
+        HttpStatus: 503,
+        Error: true,
+        DurationMs: 1234.5,
+        TtftMs: null,
+        InputTokens: '0',
+        OutputTokens: '0',
+        CostUSD: null,
+        RequestTraceId: 'my-trace-1',
+        ParentSpanId: spans[0].SpanId,
+      },
+      {
+        Attempt: 1,
+        Target: '1',
+        Provider: 'anthropic',
+        Model: 'claude-sonnet-4-6',
+        Outcome: 'ok',
+        HttpStatus: 200,
+        Error: false,
+        DurationMs: 800,
+        TtftMs: 210,
+        InputTokens: '12',
+        OutputTokens: '34',
+        CostUSD: 0.0042,
+        RequestTraceId: 'my-trace-1',
+        ParentSpanId: spans[0].SpanId,
+      },
     ]);
     const [req] = await rows(
       `SELECT RequestTraceId, ConfigId, Attempts, Rescued, HttpStatus, Ok, CostUSD, Provider, Model, Metadata FROM llm_requests WHERE TraceId = '${spans[0].TraceId}'`,
     );
     expect(req).toEqual({
-      RequestTraceId: 'my-trace-1', ConfigId: 'default', Attempts: 2, Rescued: true, HttpStatus: 200, Ok: true,
-      CostUSD: 0.0042, Provider: 'anthropic', Model: 'claude-sonnet-4-6', Metadata: { user: 'ann', feature: 'search' },
+      RequestTraceId: 'my-trace-1',
+      ConfigId: 'default',
+      Attempts: 2,
+      Rescued: true,
+      HttpStatus: 200,
+      Ok: true,
+      CostUSD: 0.0042,
+      Provider: 'anthropic',
+      Model: 'claude-sonnet-4-6',
+      Metadata: { user: 'ann', feature: 'search' },
     });
   });
 });
@@ -127,11 +191,22 @@ describe('llm_latency_1m', () => {
     expect(Number(g1.Attempts)).toBe(1000);
     expect(Number(g2.Attempts)).toBe(500);
     expect(Number(g1.Errors)).toBe(0);
-    for (const [q, col] of [[0.5, 'P50Ms'], [0.95, 'P95Ms'], [0.99, 'P99Ms']] as const) {
-      expect(withinSketchBound(Number(g1[col]), quantileBracket(latM1, q), ALPHA), `${col} M1 ${g1[col]} vs ${quantileBracket(latM1, q)}`).toBe(true);
+    for (const [q, col] of [
+      [0.5, 'P50Ms'],
+      [0.95, 'P95Ms'],
+      [0.99, 'P99Ms'],
+    ] as const) {
+      expect(
+        withinSketchBound(Number(g1[col]), quantileBracket(latM1, q), ALPHA),
+        `${col} M1 ${g1[col]} vs ${quantileBracket(latM1, q)}`,
+      ).toBe(true);
       expect(withinSketchBound(Number(g2[col]), quantileBracket(latM2, q), ALPHA), `${col} M2`).toBe(true);
     }
-    for (const [q, col] of [[0.5, 'TtftP50Ms'], [0.95, 'TtftP95Ms'], [0.99, 'TtftP99Ms']] as const) {
+    for (const [q, col] of [
+      [0.5, 'TtftP50Ms'],
+      [0.95, 'TtftP95Ms'],
+      [0.99, 'TtftP99Ms'],
+    ] as const) {
       expect(withinSketchBound(Number(g1[col]), quantileBracket(ttftM1, q), ALPHA), col).toBe(true);
     }
     // No stream in M2: TTFT is unknown, not 0.
@@ -176,21 +251,50 @@ describe('llm_cost_1h', () => {
     );
     expect(got).toHaveLength(2);
     const [known, unknown] = got;
-    expect(known).toMatchObject({ Model: 'cost-model', User: 'u1', Feature: 'chat', Requests: '4', UnpricedRequests: '1', InputTokens: '400', OutputTokens: '80' });
+    expect(known).toMatchObject({
+      Model: 'cost-model',
+      User: 'u1',
+      Feature: 'chat',
+      Requests: '4',
+      UnpricedRequests: '1',
+      InputTokens: '400',
+      OutputTokens: '80',
+    });
     expect(Number(known.CostUSD)).toBeCloseTo(0.035, 12);
-    expect(unknown).toMatchObject({ Model: 'mystery-model', User: 'u2', CostUSD: null, Requests: '2', UnpricedRequests: '2', InputTokens: '14' });
+    expect(unknown).toMatchObject({
+      Model: 'mystery-model',
+      User: 'u2',
+      CostUSD: null,
+      Requests: '2',
+      UnpricedRequests: '2',
+      InputTokens: '14',
+    });
   });
 });
 
 describe('llm_feedback_scores', () => {
   const spansFor = (id: string, model: string, provider = 'fb-prov') =>
     requestSpans({ atMs: M3, requestTraceId: id, attempts: [{ provider, model, durationMs: 10 }] });
-  const fb = (TraceId: string, Value: number, Weight: number) => ({ Timestamp: Date.now(), TraceId, Value, Weight, Metadata: { source: 'test' } });
+  const fb = (TraceId: string, Value: number, Weight: number) => ({
+    Timestamp: Date.now(),
+    TraceId,
+    Value,
+    Weight,
+    Metadata: { source: 'test' },
+  });
 
   it('gives count, mean and weighted mean per model and provider; unknown traces are left out', async () => {
     await store.insertTraces([...spansFor('fb-1', 'm-a'), ...spansFor('fb-2', 'm-a'), ...spansFor('fb-3', 'm-b')]);
-    await store.insertFeedback([fb('fb-1', 8, 1), fb('fb-1', 4, 0.5), fb('fb-2', -2, 0.25), fb('fb-3', 10, 0), fb('fb-orphan', 5, 1)]);
-    const got = await rows(`SELECT Provider, Model, Count, MeanScore, WeightedScore FROM llm_feedback_scores WHERE Provider = 'fb-prov' ORDER BY Model`);
+    await store.insertFeedback([
+      fb('fb-1', 8, 1),
+      fb('fb-1', 4, 0.5),
+      fb('fb-2', -2, 0.25),
+      fb('fb-3', 10, 0),
+      fb('fb-orphan', 5, 1),
+    ]);
+    const got = await rows(
+      `SELECT Provider, Model, Count, MeanScore, WeightedScore FROM llm_feedback_scores WHERE Provider = 'fb-prov' ORDER BY Model`,
+    );
     expect(got).toHaveLength(2);
     expect(got[0]).toMatchObject({ Model: 'm-a', Count: '3' });
     expect(Number(got[0].MeanScore)).toBeCloseTo(10 / 3, 12);
@@ -204,7 +308,9 @@ describe('llm_feedback_scores', () => {
     const before = await rows(`SELECT Count FROM llm_feedback_scores WHERE Provider = 'late-prov'`);
     expect(before).toEqual([]);
     await store.insertTraces(spansFor('fb-late', 'm-late', 'late-prov'));
-    const after = await rows(`SELECT Count, MeanScore, WeightedScore FROM llm_feedback_scores WHERE Provider = 'late-prov'`);
+    const after = await rows(
+      `SELECT Count, MeanScore, WeightedScore FROM llm_feedback_scores WHERE Provider = 'late-prov'`,
+    );
     expect(after).toEqual([{ Count: '1', MeanScore: 7, WeightedScore: 7 }]);
   });
 });

@@ -46,13 +46,19 @@ const hex = (b?: Uint8Array | null) => Buffer.from(b ?? []).toString('hex');
 describe('export worker (production path)', () => {
   it('exports SERVER and CLIENT spans over OTLP/protobuf that continue the caller trace', async () => {
     const yaml = `providers: {a: {type: openai, api_key: ${KEY}, base_url: "${oai.url}/v1"}}\nconfigs: {d: {provider: "@a"}}\ndefault_config: d`;
-    const telemetry = await createTelemetry({ otlpMetrics: false, env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_SERVICE_NAME: 'worker-test' } });
+    const telemetry = await createTelemetry({
+      otlpMetrics: false,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_SERVICE_NAME: 'worker-test' },
+    });
     const sc = new Sidecar({ config: parseConfigText(yaml, 't.yaml', {}), telemetry, port: 0 });
     const port = await sc.listen();
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parent = '00f067aa0ba902b7';
     try {
-      const r = await post(`http://127.0.0.1:${port}/v1/chat/completions`, chat(), { traceparent: `00-${traceId}-${parent}-01`, 'x-switchyard-metadata': '{"team":"search"}' });
+      const r = await post(`http://127.0.0.1:${port}/v1/chat/completions`, chat(), {
+        traceparent: `00-${traceId}-${parent}-01`,
+        'x-switchyard-metadata': '{"team":"search"}',
+      });
       expect(r.status).toBe(200);
       expect(r.headers.get('x-switchyard-trace-id')).toBe(traceId);
       // /metrics is answered by the worker's meter provider
@@ -63,7 +69,9 @@ describe('export worker (production path)', () => {
       await sc.close();
       await telemetry.shutdown();
     }
-    const spans = bodies.flatMap((b) => decodeTraceRequestProto(b).resourceSpans ?? []).flatMap((rs) => (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? []));
+    const spans = bodies
+      .flatMap((b) => decodeTraceRequestProto(b).resourceSpans ?? [])
+      .flatMap((rs) => (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? []));
     const server = spans.filter((s) => s.kind === 2);
     const client = spans.filter((s) => s.kind === 3);
     expect(server).toHaveLength(1);
@@ -79,7 +87,9 @@ describe('export worker (production path)', () => {
     expect(attr(server[0], 'switchyard.metadata.team')).toBe('search');
     expect(Number(attr(client[0], 'gen_ai.usage.input_tokens'))).toBeGreaterThan(0);
     // the attempt lies inside the request in time
-    expect(BigInt(String(client[0].startTimeUnixNano))).toBeGreaterThanOrEqual(BigInt(String(server[0].startTimeUnixNano)));
+    expect(BigInt(String(client[0].startTimeUnixNano))).toBeGreaterThanOrEqual(
+      BigInt(String(server[0].startTimeUnixNano)),
+    );
     expect(BigInt(String(client[0].endTimeUnixNano))).toBeLessThanOrEqual(BigInt(String(server[0].endTimeUnixNano)));
     // the provider key never leaves the sidecar
     for (const b of bodies) expect(b.includes(KEY)).toBe(false);
@@ -89,11 +99,22 @@ describe('export worker (production path)', () => {
     const stuck = createServer(() => {}); // accepts, never responds
     await new Promise<void>((r) => stuck.listen(0, '127.0.0.1', r));
     const yaml = `providers: {a: {type: openai, api_key: ${KEY}, base_url: "${oai.url}/v1"}}\nconfigs: {d: {provider: "@a"}}\ndefault_config: d`;
-    const telemetry = await createTelemetry({ otlpMetrics: false, maxQueueSize: 8, env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(stuck.address() as { port: number }).port}`, OTEL_BSP_SCHEDULE_DELAY: '10' } });
+    const telemetry = await createTelemetry({
+      otlpMetrics: false,
+      maxQueueSize: 8,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(stuck.address() as { port: number }).port}`,
+        OTEL_BSP_SCHEDULE_DELAY: '10',
+      },
+    });
     const sc = new Sidecar({ config: parseConfigText(yaml, 't.yaml', {}), telemetry, port: 0 });
     const port = await sc.listen();
     try {
-      const statuses = await Promise.all(Array.from({ length: 40 }, () => post(`http://127.0.0.1:${port}/v1/chat/completions`, chat()).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 40 }, () =>
+          post(`http://127.0.0.1:${port}/v1/chat/completions`, chat()).then((r) => r.status),
+        ),
+      );
       expect(statuses.every((s) => s === 200)).toBe(true);
       // 40 requests = 80 spans; the worker holds at most 8 (queued or in an export that never
       // ends), so at least 72 are dropped, and every drop is counted

@@ -30,12 +30,18 @@ beforeAll(async () => {
 });
 afterAll(async () => oai.close());
 
-const yaml = () => `providers: {a: {type: openai, base_url: "${oai.url}/v1"}}\nconfigs: {d: {provider: "@a"}}\ndefault_config: d`;
+const yaml = () =>
+  `providers: {a: {type: openai, base_url: "${oai.url}/v1"}}\nconfigs: {d: {provider: "@a"}}\ndefault_config: d`;
 
 describe('telemetry never blocks a request', () => {
   it('a stuck exporter: requests still answer, the queue stays bounded, drops are counted', async () => {
     const exporter = new StuckExporter();
-    const telemetry = await createTelemetry({ spanExporter: exporter, maxQueueSize: 20, otlpMetrics: false, metricReaders: [] });
+    const telemetry = await createTelemetry({
+      spanExporter: exporter,
+      maxQueueSize: 20,
+      otlpMetrics: false,
+      metricReaders: [],
+    });
     const sc = new Sidecar({ config: parseConfigText(yaml(), 't.yaml', {}), telemetry, port: 0 });
     const port = await sc.listen();
     try {
@@ -61,7 +67,11 @@ describe('telemetry never blocks a request', () => {
 
 describe('content capture', () => {
   it('records prompts and completions only when opted in, redacted by the configured patterns', async () => {
-    const sc = await startSidecar(yaml() + `\ntelemetry: {capture_content: true, redact_patterns: ["\\\\b\\\\d{4}-\\\\d{4}-\\\\d{4}-\\\\d{4}\\\\b"]}`, { telemetry: true });
+    const sc = await startSidecar(
+      yaml() +
+        `\ntelemetry: {capture_content: true, redact_patterns: ["\\\\b\\\\d{4}-\\\\d{4}-\\\\d{4}-\\\\d{4}\\\\b"]}`,
+      { telemetry: true },
+    );
     try {
       await post(`${sc.url}/v1/chat/completions`, chat('my card is 1234-5678-9012-3456 ok'));
       const attempt = sc.spans!.getFinishedSpans().find((s) => s.kind === SpanKind.CLIENT)!;
@@ -77,13 +87,23 @@ describe('content capture', () => {
   });
 
   it('rejects an invalid redaction pattern at load time', () => {
-    expect(() => parseConfigText(yaml() + '\ntelemetry: {capture_content: true, redact_patterns: ["("]}', 't.yaml', {})).toThrow(/telemetry\.redact_patterns\[0\]: not a valid regular expression/);
+    expect(() =>
+      parseConfigText(yaml() + '\ntelemetry: {capture_content: true, redact_patterns: ["("]}', 't.yaml', {}),
+    ).toThrow(/telemetry\.redact_patterns\[0\]: not a valid regular expression/);
   });
 });
 
 describe('resource', () => {
   it('takes Kubernetes attributes from Downward-API env and OTEL_* variables win', async () => {
-    const r = buildResource({ K8S_POD_NAME: 'web-1', K8S_NAMESPACE_NAME: 'shop', K8S_NODE_NAME: 'n1', OTEL_SERVICE_NAME: 'checkout' } as NodeJS.ProcessEnv, 'switchyard-sidecar');
+    const r = buildResource(
+      {
+        K8S_POD_NAME: 'web-1',
+        K8S_NAMESPACE_NAME: 'shop',
+        K8S_NODE_NAME: 'n1',
+        OTEL_SERVICE_NAME: 'checkout',
+      } as NodeJS.ProcessEnv,
+      'switchyard-sidecar',
+    );
     await r.waitForAsyncAttributes?.();
     expect(r.attributes['k8s.pod.name']).toBe('web-1');
     expect(r.attributes['k8s.namespace.name']).toBe('shop');
@@ -95,7 +115,12 @@ describe('OTEL_* sampler variables', () => {
   it('OTEL_TRACES_SAMPLER=always_off records no spans and requests still answer with a trace id', async () => {
     const { InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
     const spans = new InMemorySpanExporter();
-    const telemetry = await createTelemetry({ spanProcessor: new SimpleSpanProcessor(spans), otlpMetrics: false, metricReaders: [], env: { OTEL_TRACES_SAMPLER: 'always_off' } });
+    const telemetry = await createTelemetry({
+      spanProcessor: new SimpleSpanProcessor(spans),
+      otlpMetrics: false,
+      metricReaders: [],
+      env: { OTEL_TRACES_SAMPLER: 'always_off' },
+    });
     const sc = new Sidecar({ config: parseConfigText(yaml(), 't.yaml', {}), telemetry, port: 0 });
     const port = await sc.listen();
     try {
@@ -111,7 +136,9 @@ describe('OTEL_* sampler variables', () => {
 
   it('traceidratio with OTEL_TRACES_SAMPLER_ARG', async () => {
     const { samplerFromEnv } = await import('../../src/telemetry/sampler.js');
-    expect(samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).toString()).toMatch(/TraceIdRatioBased\{0\.25\}/);
+    expect(samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).toString()).toMatch(
+      /TraceIdRatioBased\{0\.25\}/,
+    );
     expect(samplerFromEnv({}).toString()).toMatch(/ParentBased\{root=AlwaysOnSampler/);
   });
 });
@@ -131,13 +158,16 @@ describe('metrics over OTLP', () => {
     const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
     const saved = { ...process.env };
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
-    const telemetry = await createTelemetry({ env: { OTEL_METRIC_EXPORT_INTERVAL: '200', OTEL_BSP_SCHEDULE_DELAY: '100' } });
+    const telemetry = await createTelemetry({
+      env: { OTEL_METRIC_EXPORT_INTERVAL: '200', OTEL_BSP_SCHEDULE_DELAY: '100' },
+    });
     const sc = new Sidecar({ config: parseConfigText(yaml(), 't.yaml', {}), telemetry, port: 0 });
     const port = await sc.listen();
     try {
       expect((await post(`http://127.0.0.1:${port}/v1/chat/completions`, chat())).status).toBe(200);
       const end = Date.now() + 5000;
-      while (!(posts.includes('/v1/metrics') && posts.includes('/v1/traces')) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      while (!(posts.includes('/v1/metrics') && posts.includes('/v1/traces')) && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 50));
       expect(posts).toContain('/v1/metrics');
       expect(posts).toContain('/v1/traces');
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -164,7 +194,12 @@ describe('pricing follows config reloads', () => {
     writeFileSync(path, withPrice(1));
     const config = await loadConfigFile(path);
     const spans = new InMemorySpanExporter();
-    const telemetry = await createTelemetry({ spanProcessor: new SimpleSpanProcessor(spans), otlpMetrics: false, metricReaders: [], pricing: config.file.pricing });
+    const telemetry = await createTelemetry({
+      spanProcessor: new SimpleSpanProcessor(spans),
+      otlpMetrics: false,
+      metricReaders: [],
+      pricing: config.file.pricing,
+    });
     const sc = new Sidecar({ config, configPath: path, telemetry, port: 0 });
     const port = await sc.listen();
     const cost = async () => {

@@ -52,13 +52,17 @@ beforeEach(() => {
 
 function split(spans: ReadableSpan[]) {
   const server = spans.filter((s) => s.kind === SpanKind.SERVER);
-  const client = spans.filter((s) => s.kind === SpanKind.CLIENT).sort((x, y) => (x.attributes['switchyard.attempt'] as number) - (y.attributes['switchyard.attempt'] as number));
+  const client = spans
+    .filter((s) => s.kind === SpanKind.CLIENT)
+    .sort((x, y) => (x.attributes['switchyard.attempt'] as number) - (y.attributes['switchyard.attempt'] as number));
   return { server, client };
 }
 
 describe('spans', () => {
   it('a healthy call: one SERVER span, one CLIENT span with GenAI attributes and cost', async () => {
-    const r = await post(`${sc.url}/v1/chat/completions`, chat('hello'), { 'x-switchyard-metadata': '{"user":"u1","feature":"search"}' });
+    const r = await post(`${sc.url}/v1/chat/completions`, chat('hello'), {
+      'x-switchyard-metadata': '{"user":"u1","feature":"search"}',
+    });
     expect(r.status).toBe(200);
     const { server, client } = split(sc.spans!.getFinishedSpans());
     expect(server).toHaveLength(1);
@@ -109,7 +113,13 @@ describe('spans', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('x-switchyard-trace-id')).toBe('order-42');
     const { server, client } = split(sc.spans!.getFinishedSpans());
-    expect(client.map((c) => [c.attributes['switchyard.target'], c.attributes['switchyard.outcome'], c.attributes['http.response.status_code']])).toEqual([
+    expect(
+      client.map((c) => [
+        c.attributes['switchyard.target'],
+        c.attributes['switchyard.outcome'],
+        c.attributes['http.response.status_code'],
+      ]),
+    ).toEqual([
       ['0', 'http_error', 503],
       ['0', 'http_error', 503],
       ['1', 'ok', 200],
@@ -119,7 +129,12 @@ describe('spans', () => {
     expect(client[0].status.code).toBe(SpanStatusCode.ERROR);
     expect(client[0].attributes['error.type']).toBe('503');
     expect(client[2].name).toBe('chat gpt-4o-mini');
-    expect(server[0].attributes).toMatchObject({ 'switchyard.attempts': 3, 'switchyard.rescued': true, 'switchyard.trace_id': 'order-42', 'switchyard.target': '1' });
+    expect(server[0].attributes).toMatchObject({
+      'switchyard.attempts': 3,
+      'switchyard.rescued': true,
+      'switchyard.trace_id': 'order-42',
+      'switchyard.target': '1',
+    });
     expect(server[0].events.map((e) => e.name)).toContain('switchyard.backoff');
     // cost only for the answering attempt (failed attempts report no usage)
     expect(client[0].attributes['switchyard.cost_usd']).toBeUndefined();
@@ -130,7 +145,11 @@ describe('spans', () => {
     const r = await post(`${sc.url}/v1/chat/completions`, chat());
     expect(r.status).toBe(200);
     const { client } = split(sc.spans!.getFinishedSpans());
-    expect(client[0].attributes).toMatchObject({ 'switchyard.outcome': 'timeout', 'http.response.status_code': 408, 'error.type': 'timeout' });
+    expect(client[0].attributes).toMatchObject({
+      'switchyard.outcome': 'timeout',
+      'http.response.status_code': 408,
+      'error.type': 'timeout',
+    });
   });
 
   it('a stream cut after the first byte: outcome stream_cut, TTFT recorded, request span in error', async () => {
@@ -155,10 +174,15 @@ describe('spans', () => {
   });
 
   it('Anthropic cache reads and writes are priced apart (hand-computed)', async () => {
-    const messages = [{ role: 'system', content: [{ type: 'text', text: 'S'.repeat(400), cache_control: { type: 'ephemeral' } }] }, { role: 'user', content: 'question' }];
+    const messages = [
+      { role: 'system', content: [{ type: 'text', text: 'S'.repeat(400), cache_control: { type: 'ephemeral' } }] },
+      { role: 'user', content: 'question' },
+    ];
     await post(`${sc.url}/v1/chat/completions`, { model: 'x', messages }, { 'x-switchyard-config': 'ant' });
     await post(`${sc.url}/v1/chat/completions`, { model: 'x', messages }, { 'x-switchyard-config': 'ant' });
-    const client = split(sc.spans!.getFinishedSpans()).client.sort((x, y) => Number(x.startTime[1]) - Number(y.startTime[1]) + (x.startTime[0] - y.startTime[0]) * 1e9);
+    const client = split(sc.spans!.getFinishedSpans()).client.sort(
+      (x, y) => Number(x.startTime[1]) - Number(y.startTime[1]) + (x.startTime[0] - y.startTime[0]) * 1e9,
+    );
     const [first, second] = client.map((c) => c.attributes);
     const write = first['gen_ai.usage.cache_creation.input_tokens'] as number;
     const read = second['gen_ai.usage.cache_read.input_tokens'] as number;
@@ -185,7 +209,11 @@ describe('spans', () => {
   it('continues the caller trace from traceparent (and tracestate)', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parent = '00f067aa0ba902b7';
-    const r = await post(`${sc.url}/v1/chat/completions`, chat(), { traceparent: `00-${traceId}-${parent}-01`, tracestate: 'vendor=abc', baggage: 'tenant=t1' });
+    const r = await post(`${sc.url}/v1/chat/completions`, chat(), {
+      traceparent: `00-${traceId}-${parent}-01`,
+      tracestate: 'vendor=abc',
+      baggage: 'tenant=t1',
+    });
     const { server, client } = split(sc.spans!.getFinishedSpans());
     expect(server[0].spanContext().traceId).toBe(traceId);
     expect(server[0].parentSpanContext?.spanId).toBe(parent);
@@ -204,7 +232,9 @@ describe('spans', () => {
   it('provider keys never appear in spans', async () => {
     a.enqueue({ status: 401 });
     await post(`${sc.url}/v1/chat/completions`, chat());
-    const dump = JSON.stringify(sc.spans!.getFinishedSpans().map((s) => ({ a: s.attributes, e: s.events, n: s.name, st: s.status })));
+    const dump = JSON.stringify(
+      sc.spans!.getFinishedSpans().map((s) => ({ a: s.attributes, e: s.events, n: s.name, st: s.status })),
+    );
     expect(dump).not.toMatch(/sk-SECRET/);
   });
 });

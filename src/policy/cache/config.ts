@@ -11,7 +11,12 @@ export const CacheSpec = z.strictObject({
   /** simple: exact match on the canonical request. semantic: exact, then similar user text (semantic.ts). */
   mode: z.enum(['simple', 'semantic']),
   /** Seconds an entry lives. */
-  max_age: z.number().int().positive().max(10 * 365 * 86_400).default(DEFAULT_MAX_AGE_S),
+  max_age: z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 365 * 86_400)
+    .default(DEFAULT_MAX_AGE_S),
   /** Semantic mode: cosine similarity an answer needs (a request may raise it, never lower it). */
   similarity_threshold: z.number().gt(0).max(1).default(0.95),
   /** Semantic mode: "@provider/model" of an embeddings-capable provider of the file. */
@@ -34,7 +39,9 @@ export function parseCache(raw: unknown, path: PropertyKey[]): CacheSpec {
   const r = CacheSpec.safeParse(input);
   if (!r.success) throw fromZod(r.error, formatPath([...path, 'cache']));
   if (r.data.mode === 'semantic' && !r.data.embedding) {
-    throw new ConfigError(`${formatPath([...path, 'cache', 'embedding'])}: semantic mode needs an embeddings target, e.g. "@openai-prod/text-embedding-3-small"`);
+    throw new ConfigError(
+      `${formatPath([...path, 'cache', 'embedding'])}: semantic mode needs an embeddings target, e.g. "@openai-prod/text-embedding-3-small"`,
+    );
   }
   return r.data;
 }

@@ -10,7 +10,8 @@ export function canonicalJson(v: unknown): string {
     const s = JSON.stringify(v);
     return s === undefined ? 'null' : s;
   }
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined || typeof x === 'function' ? 'null' : canonicalJson(x))).join(',')}]`;
+  if (Array.isArray(v))
+    return `[${v.map((x) => (x === undefined || typeof x === 'function' ? 'null' : canonicalJson(x))).join(',')}]`;
   const keys = Object.keys(v).sort();
   let out = '{';
   for (const k of keys) {
@@ -40,7 +41,16 @@ export function cacheKey(p: KeyParts): string {
   const body: Record<string, unknown> = {};
   for (const k of Object.keys(p.body)) if (!DELIVERY.has(k)) body[k] = p.body[k];
   // Each part JSON-quoted in a fixed order: no two different part lists give the same text.
-  const material = JSON.stringify(['switchyard.cache.v1', p.op, p.configId, p.routingDigest ?? '', p.virtualKey, p.configNamespace, p.requestNamespace]) + canonicalJson(body);
+  const material =
+    JSON.stringify([
+      'switchyard.cache.v1',
+      p.op,
+      p.configId,
+      p.routingDigest ?? '',
+      p.virtualKey,
+      p.configNamespace,
+      p.requestNamespace,
+    ]) + canonicalJson(body);
   return `cache:${createHash('sha256').update(material).digest('hex')}`;
 }
 

@@ -39,13 +39,17 @@ export function checkSemanticEmbeddings(file: FileConfig, specOf: (cfg: TargetSp
     const spec = specOf(cfg);
     if (spec?.mode !== 'semantic') continue;
     const path = formatPath(['configs', id, 'cache', 'embedding']);
-    if (!spec.embedding) throw new ConfigError(`${path}: semantic mode needs an embeddings target, e.g. "@openai-prod/text-embedding-3-small"`);
+    if (!spec.embedding)
+      throw new ConfigError(
+        `${path}: semantic mode needs an embeddings target, e.g. "@openai-prod/text-embedding-3-small"`,
+      );
     const e = parseEmbedding(spec.embedding);
     if (!e) throw new ConfigError(`${path}: expected "@provider/model" (got ${JSON.stringify(spec.embedding)})`);
     const p = Object.hasOwn(file.providers, e.slug) ? file.providers[e.slug] : undefined;
     if (!p) throw new ConfigError(`${path}: unknown provider "@${e.slug}"`);
     const adapter = adapterFor(p.type);
-    if (!adapter?.supports('embeddings')) throw new ConfigError(`${path}: provider "@${e.slug}" (${p.type}) does not serve embeddings`);
+    if (!adapter?.supports('embeddings'))
+      throw new ConfigError(`${path}: provider "@${e.slug}" (${p.type}) does not serve embeddings`);
   }
 }
 
@@ -63,7 +67,13 @@ function textOf(content: unknown): string {
  * when the request is not a short chat with user text.
  */
 export function semanticParts(op: string, body: Json): { text: string; rest: Json } | undefined {
-  if (op !== 'chat' || !Array.isArray(body.messages) || body.messages.length === 0 || body.messages.length > MAX_SEMANTIC_MESSAGES) return undefined;
+  if (
+    op !== 'chat' ||
+    !Array.isArray(body.messages) ||
+    body.messages.length === 0 ||
+    body.messages.length > MAX_SEMANTIC_MESSAGES
+  )
+    return undefined;
   const texts: string[] = [];
   const messages = body.messages.map((m) => {
     if (!isObj(m) || m.role !== 'user') return m;
@@ -75,14 +85,32 @@ export function semanticParts(op: string, body: Json): { text: string; rest: Jso
 }
 
 /** Embeds `text` through the configured target within `timeoutMs`; undefined on any failure. */
-export async function embed(spec: CacheSpec, text: string, env: Omit<ExecEnv, 'observer'>, metadata: Record<string, string>): Promise<Float32Array | undefined> {
+export async function embed(
+  spec: CacheSpec,
+  text: string,
+  env: Omit<ExecEnv, 'observer'>,
+  metadata: Record<string, string>,
+): Promise<Float32Array | undefined> {
   const e = parseEmbedding(spec.embedding ?? '');
   if (!e) return undefined;
   const timeoutMs = spec.embedding_timeout_ms;
   const signal = AbortSignal.timeout(timeoutMs);
-  const routing: TargetSpec = { provider: `@${e.slug}`, override_params: { model: e.model }, request_timeout: timeoutMs };
+  const routing: TargetSpec = {
+    provider: `@${e.slug}`,
+    override_params: { model: e.model },
+    request_timeout: timeoutMs,
+  };
   const run = execute(
-    { op: 'embeddings', body: { model: e.model, input: text }, stream: false, includeUsage: false, metadata, routing, deadlineAt: Date.now() + timeoutMs, clientSignal: signal },
+    {
+      op: 'embeddings',
+      body: { model: e.model, input: text },
+      stream: false,
+      includeUsage: false,
+      metadata,
+      routing,
+      deadlineAt: Date.now() + timeoutMs,
+      clientSignal: signal,
+    },
     { ...env, observer: noopObserver },
   ).catch(() => undefined);
   // The executor honours the deadline; this bounds anything it waits on besides.
@@ -213,7 +241,8 @@ interface WireEntry {
   e: number;
 }
 
-const toWire = (vec: Float32Array): string => Buffer.from(vec.buffer, vec.byteOffset, vec.byteLength).toString('base64');
+const toWire = (vec: Float32Array): string =>
+  Buffer.from(vec.buffer, vec.byteOffset, vec.byteLength).toString('base64');
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function fromWire(b64: string): Float32Array {
   const b = Buffer.from(b64, 'base64');
@@ -264,16 +293,30 @@ export class SharedSemanticIndex {
     while (list.length > DEFAULT_PARTITION_ENTRIES) list.shift();
     this.own.set(partition, list);
     const keep = Math.max(...list.map((e) => e.e)) - now;
-    await this.store.set(`semv:${partition}:${this.writer}`, Buffer.from(JSON.stringify(list)), Math.max(1, Math.ceil(keep)));
+    await this.store.set(
+      `semv:${partition}:${this.writer}`,
+      Buffer.from(JSON.stringify(list)),
+      Math.max(1, Math.ceil(keep)),
+    );
     const raw = await this.store.get(`semw:${partition}`);
-    const writers: Array<{ w: string; e: number }> = raw ? (JSON.parse(raw.toString('utf8')) as Array<{ w: string; e: number }>).filter((x) => x.e > now) : [];
+    const writers: Array<{ w: string; e: number }> = raw
+      ? (JSON.parse(raw.toString('utf8')) as Array<{ w: string; e: number }>).filter((x) => x.e > now)
+      : [];
     const mine = writers.find((x) => x.w === this.writer);
     if (mine && mine.e >= now + keep - 60_000) return;
     const next = [...writers.filter((x) => x.w !== this.writer), { w: this.writer, e: now + keep }];
-    await this.store.set(`semw:${partition}`, Buffer.from(JSON.stringify(next)), Math.max(1, Math.ceil(Math.max(...next.map((x) => x.e)) - now)));
+    await this.store.set(
+      `semw:${partition}`,
+      Buffer.from(JSON.stringify(next)),
+      Math.max(1, Math.ceil(Math.max(...next.map((x) => x.e)) - now)),
+    );
   }
 
-  async search(partition: string, vec: Float32Array, threshold: number): Promise<{ key: string; similarity: number } | undefined> {
+  async search(
+    partition: string,
+    vec: Float32Array,
+    threshold: number,
+  ): Promise<{ key: string; similarity: number } | undefined> {
     const mine = this.local.search(partition, vec, threshold);
     if (!this.shared) return mine;
     let theirs: { key: string; similarity: number } | undefined;
@@ -293,11 +336,16 @@ export class SharedSemanticIndex {
     if (cached && now - cached.at < REMOTE_REFRESH_MS) return cached.index;
     const index = new SemanticIndex(DEFAULT_INDEX_ENTRIES, this.clock, DEFAULT_INDEX_ENTRIES);
     const raw = await this.store.get(`semw:${partition}`);
-    const writers = raw ? (JSON.parse(raw.toString('utf8')) as Array<{ w: string; e: number }>).filter((x) => x.e > now && x.w !== this.writer) : [];
+    const writers = raw
+      ? (JSON.parse(raw.toString('utf8')) as Array<{ w: string; e: number }>).filter(
+          (x) => x.e > now && x.w !== this.writer,
+        )
+      : [];
     const lists = await Promise.all(writers.map((x) => this.store.get(`semv:${partition}:${x.w}`)));
     for (const l of lists) {
       if (!l) continue;
-      for (const e of JSON.parse(l.toString('utf8')) as WireEntry[]) if (e.e > now) index.add(partition, fromWire(e.v), e.k, e.e - now);
+      for (const e of JSON.parse(l.toString('utf8')) as WireEntry[])
+        if (e.e > now) index.add(partition, fromWire(e.v), e.k, e.e - now);
     }
     if (this.remote.size > 10_000) this.remote.clear();
     this.remote.set(partition, { at: now, index });

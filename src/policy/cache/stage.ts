@@ -104,7 +104,10 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
           semantic = { partition: `semantic:${cacheKey({ ...keyParts, body: parts.rest })}`, vec };
           if (!force) {
             const asked = Number(header(ctx.headers, 'cache-similarity-threshold'));
-            const threshold = Number.isFinite(asked) && asked > spec.similarity_threshold ? Math.min(asked, 1) : spec.similarity_threshold;
+            const threshold =
+              Number.isFinite(asked) && asked > spec.similarity_threshold
+                ? Math.min(asked, 1)
+                : spec.similarity_threshold;
             const found = await semanticIndex(store).search(semantic.partition, vec, threshold);
             if (found) {
               let raw: Buffer | undefined;
@@ -130,13 +133,28 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
       }
       const result = await next(ctx);
       if (result.status === 200 && storable(ctx.body)) {
-        const body = result.streamed ? (collect && collect.completed && !collect.failed && !collect.overflow && result.streamError === undefined ? assemble(collect.chunks) : undefined) : result.body;
+        const body = result.streamed
+          ? collect && collect.completed && !collect.failed && !collect.overflow && result.streamError === undefined
+            ? assemble(collect.chunks)
+            : undefined
+          : result.body;
         if (body) {
-          const entry: CacheEntry = { v: 1, op: ctx.op, body, costUsd: ctx.usage.unpriced > 0 ? undefined : ctx.usage.costUsd, ms: Math.round((performance.now() - started) * 10) / 10, at: Date.now() };
-          await afterwards('cache store', () => storage.set(key, Buffer.from(JSON.stringify(entry)), spec.max_age * 1000));
+          const entry: CacheEntry = {
+            v: 1,
+            op: ctx.op,
+            body,
+            costUsd: ctx.usage.unpriced > 0 ? undefined : ctx.usage.costUsd,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+            at: Date.now(),
+          };
+          await afterwards('cache store', () =>
+            storage.set(key, Buffer.from(JSON.stringify(entry)), spec.max_age * 1000),
+          );
           if (semantic) {
             const { partition, vec } = semantic;
-            await afterwards('semantic index store', () => semanticIndex(store).add(partition, vec, key, spec.max_age * 1000));
+            await afterwards('semantic index store', () =>
+              semanticIndex(store).add(partition, vec, key, spec.max_age * 1000),
+            );
           }
         }
       }
@@ -145,7 +163,12 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
   };
 }
 
-async function answerHit(ctx: PipelineContext, entry: CacheEntry, status: 'HIT' | 'SEMANTIC HIT' = 'HIT', similarity?: number): Promise<ExecResult> {
+async function answerHit(
+  ctx: PipelineContext,
+  entry: CacheEntry,
+  status: 'HIT' | 'SEMANTIC HIT' = 'HIT',
+  similarity?: number,
+): Promise<ExecResult> {
   ctx.attributes['switchyard.cache_status'] = status;
   if (similarity !== undefined) ctx.attributes['switchyard.cache.similarity'] = Math.round(similarity * 1e6) / 1e6;
   if (entry.costUsd !== undefined) ctx.attributes['switchyard.cache.saved_cost_usd'] = entry.costUsd;

@@ -67,7 +67,12 @@ export function assemble(chunks: readonly Json[]): Json | undefined {
     }
   }
   if (!head || choices.size === 0) return undefined;
-  const out: Json = { id: head.id, object: completions ? 'text_completion' : 'chat.completion', created: head.created, model: head.model };
+  const out: Json = {
+    id: head.id,
+    object: completions ? 'text_completion' : 'chat.completion',
+    created: head.created,
+    model: head.model,
+  };
   if (head.system_fingerprint !== undefined) out.system_fingerprint = head.system_fingerprint;
   if (head.service_tier !== undefined) out.service_tier = head.service_tier;
   out.choices = [...choices.entries()]
@@ -78,7 +83,13 @@ export function assemble(chunks: readonly Json[]): Json | undefined {
       if (a.refusal !== undefined) message.refusal = a.refusal;
       if (a.reasoning !== undefined) message.reasoning_content = a.reasoning;
       if (a.tools.size > 0) {
-        message.tool_calls = [...a.tools.entries()].sort(([x], [y]) => x - y).map(([, t]) => ({ id: t.id, type: t.type ?? 'function', function: { name: t.name, arguments: t.arguments } }));
+        message.tool_calls = [...a.tools.entries()]
+          .sort(([x], [y]) => x - y)
+          .map(([, t]) => ({
+            id: t.id,
+            type: t.type ?? 'function',
+            function: { name: t.name, arguments: t.arguments },
+          }));
       }
       return { index, message, logprobs: null, finish_reason: a.finish };
     });
@@ -89,7 +100,12 @@ export function assemble(chunks: readonly Json[]): Json | undefined {
 /** A complete chat or text completion as stream chunks; the usage chunk only when `includeUsage`. */
 export function replay(body: Json, includeUsage: boolean): Json[] {
   const completions = body.object === 'text_completion';
-  const head: Json = { id: body.id, object: completions ? 'text_completion' : 'chat.completion.chunk', created: body.created, model: body.model };
+  const head: Json = {
+    id: body.id,
+    object: completions ? 'text_completion' : 'chat.completion.chunk',
+    created: body.created,
+    model: body.model,
+  };
   if (body.system_fingerprint !== undefined) head.system_fingerprint = body.system_fingerprint;
   if (body.service_tier !== undefined) head.service_tier = body.service_tier;
   // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
@@ -99,20 +115,35 @@ export function replay(body: Json, includeUsage: boolean): Json[] {
   for (const ch of choices) {
     const index = ch.index ?? 0;
     if (completions) {
-      out.push(chunk([{ index, text: typeof ch.text === 'string' ? ch.text : '', logprobs: null, finish_reason: null }]));
+      out.push(
+        chunk([{ index, text: typeof ch.text === 'string' ? ch.text : '', logprobs: null, finish_reason: null }]),
+      );
       continue;
     }
     const m = isObj(ch.message) ? ch.message : {};
-    const delta: Json = { role: m.role ?? 'assistant', content: m.content ?? (Array.isArray(m.tool_calls) ? null : '') };
+    const delta: Json = {
+      role: m.role ?? 'assistant',
+      content: m.content ?? (Array.isArray(m.tool_calls) ? null : ''),
+    };
     if (m.refusal != null) delta.refusal = m.refusal;
     if (typeof m.reasoning_content === 'string') delta.reasoning_content = m.reasoning_content;
     if (Array.isArray(m.tool_calls)) {
-      delta.tool_calls = m.tool_calls.filter(isObj).map((tc, i) => ({ index: i, id: tc.id, type: tc.type ?? 'function', function: tc.function }));
+      delta.tool_calls = m.tool_calls
+        .filter(isObj)
+        .map((tc, i) => ({ index: i, id: tc.id, type: tc.type ?? 'function', function: tc.function }));
     }
     out.push(chunk([{ index, delta, logprobs: null, finish_reason: null }]));
   }
   // The finish reasons last, as a provider sends them.
-  out.push(chunk(choices.map((ch) => (completions ? { index: ch.index ?? 0, text: '', logprobs: null, finish_reason: ch.finish_reason ?? 'stop' } : { index: ch.index ?? 0, delta: {}, logprobs: null, finish_reason: ch.finish_reason ?? 'stop' }))));
+  out.push(
+    chunk(
+      choices.map((ch) =>
+        completions
+          ? { index: ch.index ?? 0, text: '', logprobs: null, finish_reason: ch.finish_reason ?? 'stop' }
+          : { index: ch.index ?? 0, delta: {}, logprobs: null, finish_reason: ch.finish_reason ?? 'stop' },
+      ),
+    ),
+  );
   if (includeUsage && body.usage !== undefined) out.push({ ...head, choices: [], usage: body.usage });
   return out;
 }

@@ -15,7 +15,18 @@ import { pii } from './pii.js';
 import { modelWhitelist, requiredMetadataKeys } from './request.js';
 import { webhook } from './webhook.js';
 import { validUrls } from './urls.js';
-import { allLowercase, allUppercase, characterCount, contains, endsWith, notNull, regexDeny, regexMatch, sentenceCount, wordCount } from './text.js';
+import {
+  allLowercase,
+  allUppercase,
+  characterCount,
+  contains,
+  endsWith,
+  notNull,
+  regexDeny,
+  regexMatch,
+  sentenceCount,
+  wordCount,
+} from './text.js';
 import type { Action, Check, Guardrail, GuardrailSet, Phase } from './types.js';
 
 type Factory = (p: Params, path: Path) => Check;
@@ -46,7 +57,13 @@ const NOT_YET: Record<string, string> = {};
 const ACTIONS: readonly Action[] = ['block', 'warn', 'retry', 'redact'];
 
 /** The routing config keys this module reads; a nested target carrying one is refused. */
-export const GUARDRAIL_KEYS = ['guardrails', 'input_guardrails', 'output_guardrails', 'before_request_hooks', 'after_request_hooks'] as const;
+export const GUARDRAIL_KEYS = [
+  'guardrails',
+  'input_guardrails',
+  'output_guardrails',
+  'before_request_hooks',
+  'after_request_hooks',
+] as const;
 
 function makeCheck(id: unknown, params: unknown, path: Path, idPath: Path): Check {
   if (typeof id !== 'string') fail(idPath, 'a check needs an "id" (e.g. default.contains)');
@@ -58,7 +75,28 @@ function makeCheck(id: unknown, params: unknown, path: Path, idPath: Path): Chec
 }
 
 // The seed's item types, and how their fields map onto a check.
-const SEED_FIELDS = ['type', 'id', 'name', 'action', 'message', 'deny', 'pattern', 'flags', 'min', 'max', 'words', 'operator', 'schema', 'keys', 'suffix', 'models', 'kinds', 'not', 'inverse', 'parameters'];
+const SEED_FIELDS = [
+  'type',
+  'id',
+  'name',
+  'action',
+  'message',
+  'deny',
+  'pattern',
+  'flags',
+  'min',
+  'max',
+  'words',
+  'operator',
+  'schema',
+  'keys',
+  'suffix',
+  'models',
+  'kinds',
+  'not',
+  'inverse',
+  'parameters',
+];
 
 function seedCheck(item: Params, path: Path): Check {
   const type = item.type;
@@ -69,13 +107,15 @@ function seedCheck(item: Params, path: Path): Check {
     for (const k of also) if (item[k] !== undefined) out[k] = item[k];
     return out;
   };
-  const allowed = (fields: string[]) => only(item, ['type', 'id', 'name', 'action', 'message', ...fields], path, `a "${String(type)}" guardrail`);
+  const allowed = (fields: string[]) =>
+    only(item, ['type', 'id', 'name', 'action', 'message', ...fields], path, `a "${String(type)}" guardrail`);
   switch (type) {
     case 'contains': {
       allowed(['deny', 'words', 'operator', 'flags']);
       const ignoreCase = regexFlags(item.flags, at('flags')).includes('i');
       if (item.deny !== undefined) {
-        if (item.words !== undefined || item.operator !== undefined) fail(at('deny'), 'use either deny or words/operator');
+        if (item.words !== undefined || item.operator !== undefined)
+          fail(at('deny'), 'use either deny or words/operator');
         return contains({ words: strings(item, 'deny', path), operator: 'none' }, path, ignoreCase);
       }
       return contains(pick({ words: 'words', operator: 'operator' }), path, ignoreCase);
@@ -83,7 +123,11 @@ function seedCheck(item: Params, path: Path): Check {
     case 'regex': {
       allowed(['deny', 'pattern', 'flags', 'not']);
       const flags = regexFlags(item.flags, at('flags'));
-      if ((item.deny === undefined) === (item.pattern === undefined)) fail(path, 'a regex guardrail needs exactly one of deny (patterns that must not match) and pattern (a pattern that must match)');
+      if ((item.deny === undefined) === (item.pattern === undefined))
+        fail(
+          path,
+          'a regex guardrail needs exactly one of deny (patterns that must not match) and pattern (a pattern that must match)',
+        );
       if (item.deny !== undefined) return regexDeny(strings(item, 'deny', path)!, flags, at('deny'));
       return regexMatch(pick({ pattern: 'rule', not: 'not' }), path, flags);
     }
@@ -130,13 +174,17 @@ function seedCheck(item: Params, path: Path): Check {
         allowed(['parameters']);
         return makeCheck(type, item.parameters, [...path, 'parameters'], at('type'));
       }
-      fail(at('type'), `unknown guardrail type ${JSON.stringify(type)} (known: contains, regex, word_count, sentence_count, character_count, json_schema, json_keys, ends_with, uppercase, lowercase, not_null, model_whitelist, required_metadata_keys, pii, or a check id such as default.wordCount)`);
+      fail(
+        at('type'),
+        `unknown guardrail type ${JSON.stringify(type)} (known: contains, regex, word_count, sentence_count, character_count, json_schema, json_keys, ends_with, uppercase, lowercase, not_null, model_whitelist, required_metadata_keys, pii, or a check id such as default.wordCount)`,
+      );
   }
 }
 
 function action(v: unknown, path: Path, dflt: Action): Action {
   if (v === undefined) return dflt;
-  if (typeof v !== 'string' || !ACTIONS.includes(v as Action)) fail(path, `unknown action ${JSON.stringify(v)} (known: ${ACTIONS.join(', ')})`);
+  if (typeof v !== 'string' || !ACTIONS.includes(v as Action))
+    fail(path, `unknown action ${JSON.stringify(v)} (known: ${ACTIONS.join(', ')})`);
   return v as Action;
 }
 
@@ -159,7 +207,8 @@ function verdictHandlers(g: Params, path: Path): boolean | undefined {
       if (k === 'on_fail' && f === 'deny') {
         if (typeof v.deny !== 'boolean') fail([...path, k, f], 'must be true or false');
         deny = v.deny;
-      } else if (f === 'feedback') fail([...path, k, f], 'feedback on guardrail verdicts is not implemented yet; remove it');
+      } else if (f === 'feedback')
+        fail([...path, k, f], 'feedback on guardrail verdicts is not implemented yet; remove it');
       else fail([...path, k, f], `unknown or unsupported field "${f}"`);
     }
   }
@@ -168,15 +217,21 @@ function verdictHandlers(g: Params, path: Path): boolean | undefined {
 
 /** A Portkey guardrail: {checks: [...]} or the shorthand {"default.contains": {...}, deny}. */
 function portkeyGuardrail(g: Params, phase: Phase, path: Path, id: string): Guardrail {
-  if (g.type !== undefined && g.type !== 'guardrail') fail([...path, 'type'], `hooks of type ${JSON.stringify(g.type)} are not implemented (only "guardrail")`);
-  if (g.async === true) fail([...path, 'async'], 'async guardrails (a verdict after the answer, not acted on) are not implemented; set async: false or remove it');
+  if (g.type !== undefined && g.type !== 'guardrail')
+    fail([...path, 'type'], `hooks of type ${JSON.stringify(g.type)} are not implemented (only "guardrail")`);
+  if (g.async === true)
+    fail(
+      [...path, 'async'],
+      'async guardrails (a verdict after the answer, not acted on) are not implemented; set async: false or remove it',
+    );
   if (g.async !== undefined && typeof g.async !== 'boolean') fail([...path, 'async'], 'must be true or false');
   if (g.deny !== undefined && typeof g.deny !== 'boolean') fail([...path, 'deny'], 'must be true or false');
   const onFailDeny = verdictHandlers(g, path);
   const checks: Check[] = [];
   if (g.checks !== undefined) {
     only(g, HOOK_FIELDS, path, 'a guardrail');
-    if (!Array.isArray(g.checks) || g.checks.length === 0) fail([...path, 'checks'], 'must be a non-empty list of {id, parameters}');
+    if (!Array.isArray(g.checks) || g.checks.length === 0)
+      fail([...path, 'checks'], 'must be a non-empty list of {id, parameters}');
     g.checks.forEach((c, i) => {
       const cp = [...path, 'checks', i];
       if (!isObject(c)) fail(cp, 'a check is {id, parameters}');
@@ -191,38 +246,73 @@ function portkeyGuardrail(g: Params, phase: Phase, path: Path, id: string): Guar
     }
     if (checks.length === 0) fail(path, 'a guardrail needs checks: [{id, parameters}] (or check ids as keys)');
   }
-  const deny = onFailDeny ?? (g.deny === true);
+  const deny = onFailDeny ?? g.deny === true;
   const act = action(g.action, [...path, 'action'], deny ? 'block' : 'warn');
-  return finish({ id: typeof g.id === 'string' ? g.id : id, phase, action: act, message: message(g.message, [...path, 'message']), checks }, path);
+  return finish(
+    {
+      id: typeof g.id === 'string' ? g.id : id,
+      phase,
+      action: act,
+      message: message(g.message, [...path, 'message']),
+      checks,
+    },
+    path,
+  );
 }
 
 function seedGuardrail(item: Params, phase: Phase, path: Path, id: string): Guardrail {
   const check = seedCheck(item, path);
   const name = typeof item.id === 'string' ? item.id : typeof item.name === 'string' ? item.name : id;
-  return finish({ id: name, phase, action: action(item.action, [...path, 'action'], 'block'), message: message(item.message, [...path, 'message']), checks: [check] }, path);
+  return finish(
+    {
+      id: name,
+      phase,
+      action: action(item.action, [...path, 'action'], 'block'),
+      message: message(item.message, [...path, 'message']),
+      checks: [check],
+    },
+    path,
+  );
 }
 
 function finish(g: Guardrail, path: Path): Guardrail {
-  if (g.action === 'retry' && g.phase === 'input') fail([...path, 'action'], 'retry applies to output guardrails only (an input does not change by asking again)');
+  if (g.action === 'retry' && g.phase === 'input')
+    fail([...path, 'action'], 'retry applies to output guardrails only (an input does not change by asking again)');
   if (g.action === 'redact') {
     const bad = g.checks.find((c) => !c.redact);
-    if (bad) fail([...path, 'action'], `redact needs checks that locate what they deny (pii, a contains or regex deny list); ${bad.id} does not`);
+    if (bad)
+      fail(
+        [...path, 'action'],
+        `redact needs checks that locate what they deny (pii, a contains or regex deny list); ${bad.id} does not`,
+      );
   }
   return g;
 }
 
 /** One guardrail from an item: a string id of the file's `guardrails:` map, or an inline one. */
-function guardrailItem(item: unknown, phase: Phase, path: Path, defs: Record<string, unknown> | undefined, fallbackId: string, seedDefault: boolean): Guardrail {
+function guardrailItem(
+  item: unknown,
+  phase: Phase,
+  path: Path,
+  defs: Record<string, unknown> | undefined,
+  fallbackId: string,
+  seedDefault: boolean,
+): Guardrail {
   if (typeof item === 'string') {
-    if (!defs || !Object.hasOwn(defs, item)) fail(path, `unknown guardrail "${item}" (not under the file's top-level "guardrails:")`);
+    if (!defs || !Object.hasOwn(defs, item))
+      fail(path, `unknown guardrail "${item}" (not under the file's top-level "guardrails:")`);
     const def = defs[item];
     const dp: Path = ['guardrails', item];
     if (!isObject(def)) fail(dp, 'a guardrail definition is an object');
-    return def.type !== undefined && def.type !== 'guardrail' ? seedGuardrail(def, phase, dp, item) : portkeyGuardrail(def, phase, dp, item);
+    return def.type !== undefined && def.type !== 'guardrail'
+      ? seedGuardrail(def, phase, dp, item)
+      : portkeyGuardrail(def, phase, dp, item);
   }
   if (!isObject(item)) fail(path, 'a guardrail is an id (string) or an object');
-  if (seedDefault && item.type !== undefined && item.type !== 'guardrail') return seedGuardrail(item, phase, path, fallbackId);
-  if (!seedDefault && item.type !== undefined && item.type !== 'guardrail' && item.checks === undefined) return seedGuardrail(item, phase, path, fallbackId);
+  if (seedDefault && item.type !== undefined && item.type !== 'guardrail')
+    return seedGuardrail(item, phase, path, fallbackId);
+  if (!seedDefault && item.type !== undefined && item.type !== 'guardrail' && item.checks === undefined)
+    return seedGuardrail(item, phase, path, fallbackId);
   return portkeyGuardrail(item, phase, path, fallbackId);
 }
 
@@ -230,7 +320,11 @@ function guardrailItem(item: unknown, phase: Phase, path: Path, defs: Record<str
  * Normalises a routing config's guardrails (top level only). Returns undefined when it has none.
  * `defs`: the file's top-level `guardrails:` map (Portkey's guardrail definitions by id).
  */
-export function normaliseGuardrails(cfg: TargetSpec, path: Path, defs: Record<string, unknown> | undefined): GuardrailSet | undefined {
+export function normaliseGuardrails(
+  cfg: TargetSpec,
+  path: Path,
+  defs: Record<string, unknown> | undefined,
+): GuardrailSet | undefined {
   const input: Guardrail[] = [];
   const output: Guardrail[] = [];
   const add = (phase: Phase, list: unknown, p: Path, seed: boolean) => {

@@ -39,7 +39,8 @@ export function extractJson(text: string): unknown {
 /** Passes when a JSON value in the text validates against `schema`; `not` inverts. */
 export function jsonSchema(p: Params, path: Path): Check {
   only(p, ['schema', 'not'], path, 'default.jsonSchema');
-  if (!isObject(p.schema) && typeof p.schema !== 'boolean') fail([...path, 'schema'], 'is required (a JSON Schema object)');
+  if (!isObject(p.schema) && typeof p.schema !== 'boolean')
+    fail([...path, 'schema'], 'is required (a JSON Schema object)');
   let validate;
   try {
     validate = ajv.compile(p.schema as object);

@@ -11,7 +11,8 @@ export function fail(path: Path, message: string): never {
 
 export function only(p: Params, known: readonly string[], path: Path, what: string): void {
   for (const k of Object.keys(p)) {
-    if (!known.includes(k)) fail([...path, k], `${what} has no parameter "${k}" (known: ${known.join(', ') || 'none'})`);
+    if (!known.includes(k))
+      fail([...path, k], `${what} has no parameter "${k}" (known: ${known.join(', ') || 'none'})`);
   }
 }
 
@@ -46,7 +47,8 @@ export function strings(p: Params, k: string, path: Path, required = true): stri
     return undefined;
   }
   if (typeof v === 'string') v = [v];
-  if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'string' || x === '')) fail([...path, k], 'must be a non-empty list of non-empty strings');
+  if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'string' || x === ''))
+    fail([...path, k], 'must be a non-empty list of non-empty strings');
   return v as string[];
 }
 
@@ -64,13 +66,27 @@ export function isObject(v: unknown): v is Params {
 /** Python-style flag names (the seed's `flags: [IGNORECASE]`) or JS letters, to RegExp flags. */
 export function regexFlags(v: unknown, path: Path): string {
   if (v === undefined) return '';
-  const names: Record<string, string> = { IGNORECASE: 'i', I: 'i', i: 'i', MULTILINE: 'm', M: 'm', m: 'm', DOTALL: 's', S: 's', s: 's', UNICODE: 'u', U: 'u', u: 'u' };
+  const names: Record<string, string> = {
+    IGNORECASE: 'i',
+    I: 'i',
+    i: 'i',
+    MULTILINE: 'm',
+    M: 'm',
+    m: 'm',
+    DOTALL: 's',
+    S: 's',
+    s: 's',
+    UNICODE: 'u',
+    U: 'u',
+    u: 'u',
+  };
   const list = typeof v === 'string' ? [v] : v;
   if (!Array.isArray(list)) fail(path, 'must be a list of flags (IGNORECASE, MULTILINE, DOTALL, UNICODE)');
   let out = '';
   list.forEach((f, i) => {
     const letter = typeof f === 'string' ? names[f] : undefined;
-    if (!letter) fail([...path, i], `unknown regex flag ${JSON.stringify(f)} (known: IGNORECASE, MULTILINE, DOTALL, UNICODE)`);
+    if (!letter)
+      fail([...path, i], `unknown regex flag ${JSON.stringify(f)} (known: IGNORECASE, MULTILINE, DOTALL, UNICODE)`);
     if (!out.includes(letter)) out += letter;
   });
   return out;

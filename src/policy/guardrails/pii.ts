@@ -58,19 +58,32 @@ interface Detector {
 
 const DETECTORS: Record<Exclude<PiiKind, 'email' | 'ipv6'>, Detector> = {
   // E.164 (+ and 8-15 digits, spaces or dashes between groups) or a NANP number with separators.
-  phone: { re: /(?<![\w+])(?:\+\d{1,3}[ -]?(?:\(\d{1,4}\)[ -]?)?\d{1,4}(?:[ -]?\d{2,4}){1,4}|\(\d{3}\) ?\d{3}[-. ]\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4})(?![\w-])/g, valid: (m) => {
-    const n = m[0].replace(/\D/g, '').length;
-    return n >= 8 && n <= 15;
-  } },
-  ssn: { re: /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g, valid: (m) => m[2] !== '' && validSsn(m[1], m[3], m[4]) },
+  phone: {
+    re: /(?<![\w+])(?:\+\d{1,3}[ -]?(?:\(\d{1,4}\)[ -]?)?\d{1,4}(?:[ -]?\d{2,4}){1,4}|\(\d{3}\) ?\d{3}[-. ]\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4})(?![\w-])/g,
+    valid: (m) => {
+      const n = m[0].replace(/\D/g, '').length;
+      return n >= 8 && n <= 15;
+    },
+  },
+  ssn: {
+    re: /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g,
+    valid: (m) => m[2] !== '' && validSsn(m[1], m[3], m[4]),
+  },
   // 13-19 digits, single spaces or dashes allowed between them, then Luhn.
-  credit_card: { re: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g, valid: (m) => {
-    const d = m[0].replace(/[ -]/g, '');
-    return d.length >= 13 && d.length <= 19 && luhn(d);
-  } },
+  credit_card: {
+    re: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g,
+    valid: (m) => {
+      const d = m[0].replace(/[ -]/g, '');
+      return d.length >= 13 && d.length <= 19 && luhn(d);
+    },
+  },
   iban: { re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g, valid: (m) => validIban(m[0]) },
-  ipv4: { re: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g },
-  api_key: { re: /\b(?:sk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,})|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g },
+  ipv4: {
+    re: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g,
+  },
+  api_key: {
+    re: /\b(?:sk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,})|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+  },
 };
 
 // Email and IPv6 are found from their anchor characters ('@', ':') outward: a pattern that may
@@ -99,7 +112,8 @@ function ipv6s(text: string, out: PiiMatch[]): void {
     covered = end;
     const cand = text.slice(start, end);
     if (/[A-Za-z0-9]/.test(text[start - 1] ?? '') || /[A-Za-z0-9]/.test(text[end] ?? '')) continue;
-    if (cand.indexOf(':') !== cand.lastIndexOf(':') && /[0-9A-Fa-f]/.test(cand) && isIPv6(cand)) out.push({ kind: 'ipv6', start, end });
+    if (cand.indexOf(':') !== cand.lastIndexOf(':') && /[0-9A-Fa-f]/.test(cand) && isIPv6(cand))
+      out.push({ kind: 'ipv6', start, end });
   }
 }
 

@@ -8,7 +8,15 @@ export function modelWhitelist(p: Params, path: Path): Check {
   only(p, ['models', 'inverse', 'not'], path, 'default.modelWhitelist');
   const models = strings(p, 'models', path)!;
   const inverse = bool(p, 'inverse', path) || bool(p, 'not', path);
-  const res = models.map((m) => new RegExp(`^${m.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  const res = models.map(
+    (m) =>
+      new RegExp(
+        `^${m
+          .split('*')
+          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
+  );
   return {
     id: 'default.modelWhitelist',
     run: (s) => {
@@ -26,7 +34,9 @@ export function requiredMetadataKeys(p: Params, path: Path): Check {
     id: 'default.requiredMetadataKeys',
     run: (s) => {
       const has = keys.map((k) => Object.hasOwn(s.metadata, k));
-      return { verdict: operator === 'all' ? has.every(Boolean) : operator === 'any' ? has.some(Boolean) : !has.some(Boolean) };
+      return {
+        verdict: operator === 'all' ? has.every(Boolean) : operator === 'any' ? has.some(Boolean) : !has.some(Boolean),
+      };
     },
   };
 }

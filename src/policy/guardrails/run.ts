@@ -30,17 +30,38 @@ export interface PhaseContext {
 
 function subject(slots: readonly Slot[], pc: PhaseContext, phase: Guardrail['phase']): Subject {
   const parts = slots.map((s) => s.get());
-  return { parts, text: parts.join('\n'), model: pc.model, metadata: pc.metadata, phase, body: pc.body, request: pc.request };
+  return {
+    parts,
+    text: parts.join('\n'),
+    model: pc.model,
+    metadata: pc.metadata,
+    phase,
+    body: pc.body,
+    request: pc.request,
+  };
 }
 
-export async function runPhase(guardrails: readonly Guardrail[], slots: readonly Slot[], pc: PhaseContext, events: EventRecord[], attempt?: number): Promise<PhaseOutcome> {
+export async function runPhase(
+  guardrails: readonly Guardrail[],
+  slots: readonly Slot[],
+  pc: PhaseContext,
+  events: EventRecord[],
+  attempt?: number,
+): Promise<PhaseOutcome> {
   const out: PhaseOutcome = { verdicts: [], denied: false, retry: false, warned: false, redacted: false };
   if (guardrails.length === 0) return out;
   const phase = guardrails[0].phase;
   let s = subject(slots, pc, phase);
   for (const g of guardrails) {
     const gStart = performance.now();
-    const v: GuardrailVerdict = { id: g.id, verdict: true, action: g.action, deny: g.action === 'block', checks: [], execution_time: 0 };
+    const v: GuardrailVerdict = {
+      id: g.id,
+      verdict: true,
+      action: g.action,
+      deny: g.action === 'block',
+      checks: [],
+      execution_time: 0,
+    };
     const failing = [];
     for (const c of g.checks) {
       const t0 = performance.now();
@@ -53,7 +74,11 @@ export async function runPhase(guardrails: readonly Guardrail[], slots: readonly
         r = { verdict: false, error: `check failed to run: ${(e as Error).name}` };
       }
       const ms = round(performance.now() - t0);
-      v.checks.push(r.error ? { id: c.id, verdict: r.verdict, execution_time: ms, error: r.error } : { id: c.id, verdict: r.verdict, execution_time: ms });
+      v.checks.push(
+        r.error
+          ? { id: c.id, verdict: r.verdict, execution_time: ms, error: r.error }
+          : { id: c.id, verdict: r.verdict, execution_time: ms },
+      );
       if (!r.verdict) failing.push(c);
       const attrs: EventRecord['attributes'] = {
         'switchyard.guardrail.id': g.id,
@@ -64,7 +89,11 @@ export async function runPhase(guardrails: readonly Guardrail[], slots: readonly
         'switchyard.guardrail.duration_ms': ms,
       };
       if (attempt !== undefined) attrs['switchyard.attempt'] = attempt;
-      events.push({ name: 'switchyard.guardrail', time: performance.timeOrigin + performance.now(), attributes: attrs });
+      events.push({
+        name: 'switchyard.guardrail',
+        time: performance.timeOrigin + performance.now(),
+        attributes: attrs,
+      });
     }
     v.verdict = failing.length === 0;
     v.execution_time = round(performance.now() - gStart);
@@ -89,4 +118,3 @@ export async function runPhase(guardrails: readonly Guardrail[], slots: readonly
   }
   return out;
 }
-

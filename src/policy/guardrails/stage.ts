@@ -53,7 +53,12 @@ export function createGuardrailStage(opts: GuardrailStageOptions = {}): Stage {
       const verdict = (v: 'passed' | 'failed' | 'denied') => (ctx.attributes['switchyard.guardrails.verdict'] = v);
 
       if (set.input.length) {
-        const o = await runPhase(set.input, inputSlots(ctx.body), { model, metadata: ctx.metadata, body: ctx.body }, events);
+        const o = await runPhase(
+          set.input,
+          inputSlots(ctx.body),
+          { model, metadata: ctx.metadata, body: ctx.body },
+          events,
+        );
         rv.before = o;
         rv.note(o);
         if (o.denied) {
@@ -64,7 +69,10 @@ export function createGuardrailStage(opts: GuardrailStageOptions = {}): Stage {
           // A route that swaps adapters (POST /v1/messages) may send the client's own body to the
           // provider, not the redacted one: refuse rather than pass the text on unredacted.
           verdict('denied');
-          throw new GuardrailBlockedError('input redaction is not supported on this route yet; the request was refused instead of sent unredacted', rv.hookResults());
+          throw new GuardrailBlockedError(
+            'input redaction is not supported on this route yet; the request was refused instead of sent unredacted',
+            rv.hookResults(),
+          );
         }
       }
       // Embeddings answer vectors, not text: output checks have nothing to read there.
@@ -81,12 +89,14 @@ export function createGuardrailStage(opts: GuardrailStageOptions = {}): Stage {
         verdict(rv.anyFailed ? 'failed' : 'passed');
         throw e;
       }
-      const deniedByUs = result.status === 446 && !result.streamed && rv.after !== undefined && (rv.after.denied || rv.after.retry);
+      const deniedByUs =
+        result.status === 446 && !result.streamed && rv.after !== undefined && (rv.after.denied || rv.after.retry);
       if (deniedByUs || (result.streamed && result.streamError === 'guardrail')) verdict('denied');
       else verdict(rv.anyFailed ? 'failed' : 'passed');
       if (result.streamed) return result;
       if (deniedByUs) return { ...result, body: { ...result.body, hook_results: rv.hookResults() } };
-      if (result.status === 200 && rv.warned) return { ...result, status: 246, body: { ...result.body, hook_results: rv.hookResults() } };
+      if (result.status === 200 && rv.warned)
+        return { ...result, status: 246, body: { ...result.body, hook_results: rv.hookResults() } };
       return result;
     },
   };
@@ -102,7 +112,8 @@ function installOutput(ctx: PipelineContext, set: GuardrailSet, rv: RequestVerdi
   const req = ctx.exec.request;
   const events = ctx.events!;
   const holds = set.output.some((g) => g.action !== 'warn');
-  const modelOf = (body: Record<string, unknown> | undefined) => (typeof body?.model === 'string' ? body.model : typeof ctx.body.model === 'string' ? ctx.body.model : '');
+  const modelOf = (body: Record<string, unknown> | undefined) =>
+    typeof body?.model === 'string' ? body.model : typeof ctx.body.model === 'string' ? ctx.body.model : '';
   const record = (o: PhaseOutcome) => {
     rv.after = o;
     rv.note(o);
@@ -115,7 +126,18 @@ function installOutput(ctx: PipelineContext, set: GuardrailSet, rv: RequestVerdi
     req.judge = async (answer: Answer, attempt: number): Promise<Verdict> => {
       if (answer.kind !== 'stream') return { ok: true };
       const { slots, commit } = held.assembled.slots();
-      const o = await runPhase(set.output, slots, { model: modelOf(undefined), metadata: ctx.metadata, body: { choices: [{ message: { content: slots.map((x) => x.get()).join('') } }] }, request: ctx.body }, events, attempt);
+      const o = await runPhase(
+        set.output,
+        slots,
+        {
+          model: modelOf(undefined),
+          metadata: ctx.metadata,
+          body: { choices: [{ message: { content: slots.map((x) => x.get()).join('') } }] },
+          request: ctx.body,
+        },
+        events,
+        attempt,
+      );
       if (o.redacted && held.nativeFrames) {
         // The route writes its own frames as they came: a redaction could not reach them, so refuse.
         o.denied = true;
@@ -137,11 +159,33 @@ function installOutput(ctx: PipelineContext, set: GuardrailSet, rv: RequestVerdi
     req.sink = new WatchSink(req.sink, bufferBytes, async (w) => {
       let o: PhaseOutcome;
       if (w.overflow) {
-        const verdicts = set.output.map((g) => ({ id: g.id, verdict: false, action: g.action, deny: false, checks: g.checks.map((c) => ({ id: c.id, verdict: false, execution_time: 0, error: 'the answer exceeded the guardrails buffer and was not checked' })), execution_time: 0 }));
+        const verdicts = set.output.map((g) => ({
+          id: g.id,
+          verdict: false,
+          action: g.action,
+          deny: false,
+          checks: g.checks.map((c) => ({
+            id: c.id,
+            verdict: false,
+            execution_time: 0,
+            error: 'the answer exceeded the guardrails buffer and was not checked',
+          })),
+          execution_time: 0,
+        }));
         o = { verdicts, denied: false, retry: false, warned: true, redacted: false };
       } else {
         const slots = w.assembled.slots().slots;
-        o = await runPhase(set.output, slots, { model: modelOf(undefined), metadata: ctx.metadata, body: { choices: [{ message: { content: slots.map((x) => x.get()).join('') } }] }, request: ctx.body }, events);
+        o = await runPhase(
+          set.output,
+          slots,
+          {
+            model: modelOf(undefined),
+            metadata: ctx.metadata,
+            body: { choices: [{ message: { content: slots.map((x) => x.get()).join('') } }] },
+            request: ctx.body,
+          },
+          events,
+        );
       }
       record(o);
       return o.warned || rv.before?.warned ? trailer() : undefined;
@@ -150,7 +194,13 @@ function installOutput(ctx: PipelineContext, set: GuardrailSet, rv: RequestVerdi
   }
   req.judge = async (answer: Answer, attempt: number): Promise<Verdict> => {
     if (answer.kind !== 'json') return { ok: true };
-    const o = await runPhase(set.output, outputSlots(answer.body), { model: modelOf(answer.body), metadata: ctx.metadata, body: answer.body, request: ctx.body }, events, attempt);
+    const o = await runPhase(
+      set.output,
+      outputSlots(answer.body),
+      { model: modelOf(answer.body), metadata: ctx.metadata, body: answer.body, request: ctx.body },
+      events,
+      attempt,
+    );
     record(o);
     return judged(o);
   };

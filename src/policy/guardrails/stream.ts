@@ -69,7 +69,8 @@ export class Assembled {
       if (typeof d.content === 'string') this.piece(`${i}:content`, d, 'content');
       if (Array.isArray(d.tool_calls)) {
         for (const tc of d.tool_calls) {
-          if (isObj(tc) && isObj(tc.function) && typeof tc.function.arguments === 'string') this.piece(`${i}:tool:${String(tc.index ?? 0)}`, tc.function, 'arguments');
+          if (isObj(tc) && isObj(tc.function) && typeof tc.function.arguments === 'string')
+            this.piece(`${i}:tool:${String(tc.index ?? 0)}`, tc.function, 'arguments');
         }
       }
     }
@@ -104,7 +105,10 @@ export class HeldSink extends ForwardingSink {
   /** The chunks carry the route's own frames (POST /v1/messages), written as they are: text in `choices` cannot be rewritten. */
   nativeFrames = false;
 
-  constructor(inner: StreamSink, private readonly maxBytes: number) {
+  constructor(
+    inner: StreamSink,
+    private readonly maxBytes: number,
+  ) {
     super(inner);
   }
 
@@ -121,7 +125,16 @@ export class HeldSink extends ForwardingSink {
     this.bytes += this.assembled.bytes - before + 64;
     if (this.bytes > this.maxBytes) {
       this.discard();
-      throw new StreamFailure({ ok: false, outcome: 'guardrail', status: 446, error: { message: `the answer exceeded the output guardrails' stream buffer (${this.maxBytes} bytes) before it could be checked`, type: 'guardrail_error', code: 'guardrail_buffer_exceeded' } });
+      throw new StreamFailure({
+        ok: false,
+        outcome: 'guardrail',
+        status: 446,
+        error: {
+          message: `the answer exceeded the output guardrails' stream buffer (${this.maxBytes} bytes) before it could be checked`,
+          type: 'guardrail_error',
+          code: 'guardrail_buffer_exceeded',
+        },
+      });
     }
     this.held.push(chunk);
   }

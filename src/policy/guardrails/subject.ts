@@ -33,10 +33,12 @@ function contentSlots(holder: Json, out: Slot[]): void {
 function toolCallSlots(msg: Json, out: Slot[]): void {
   if (Array.isArray(msg.tool_calls)) {
     for (const tc of msg.tool_calls) {
-      if (isObj(tc) && isObj(tc.function) && typeof tc.function.arguments === 'string') out.push(prop(tc.function, 'arguments'));
+      if (isObj(tc) && isObj(tc.function) && typeof tc.function.arguments === 'string')
+        out.push(prop(tc.function, 'arguments'));
     }
   }
-  if (isObj(msg.function_call) && typeof msg.function_call.arguments === 'string') out.push(prop(msg.function_call, 'arguments'));
+  if (isObj(msg.function_call) && typeof msg.function_call.arguments === 'string')
+    out.push(prop(msg.function_call, 'arguments'));
 }
 
 export function inputSlots(body: Json): Slot[] {

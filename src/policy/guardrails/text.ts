@@ -98,7 +98,10 @@ function caseCheck(id: string, upper: boolean) {
   return (p: Params, path: Path): Check => {
     only(p, ['not'], path, id);
     const not = bool(p, 'not', path);
-    return { id, run: (s) => ({ verdict: invert(upper ? s.text === s.text.toUpperCase() : s.text === s.text.toLowerCase(), not) }) };
+    return {
+      id,
+      run: (s) => ({ verdict: invert(upper ? s.text === s.text.toUpperCase() : s.text === s.text.toLowerCase(), not) }),
+    };
   };
 }
 export const allUppercase = caseCheck('default.alluppercase', true);

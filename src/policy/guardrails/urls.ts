@@ -35,7 +35,13 @@ async function resolves(host: string, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
   try {
-    return await Promise.race([lookup(host.replace(/^\[|\]$/g, '')).then(() => true, () => false), timeout]);
+    return await Promise.race([
+      lookup(host.replace(/^\[|\]$/g, '')).then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -46,7 +52,10 @@ export function validUrls(p: Params, path: Path): Check {
   const onlyDNS = bool(p, 'onlyDNS', path);
   const syntaxOnly = bool(p, 'syntaxOnly', path);
   if (!onlyDNS && !syntaxOnly) {
-    fail([...path, 'onlyDNS'], 'default.validUrls without onlyDNS: true would fetch every URL the text names, which this sidecar never does; set onlyDNS: true (the host must resolve) or syntaxOnly: true (the form alone)');
+    fail(
+      [...path, 'onlyDNS'],
+      'default.validUrls without onlyDNS: true would fetch every URL the text names, which this sidecar never does; set onlyDNS: true (the host must resolve) or syntaxOnly: true (the form alone)',
+    );
   }
   const timeoutMs = num(p, 'timeout', path) ?? 3000;
   const not = bool(p, 'not', path);

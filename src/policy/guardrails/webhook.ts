@@ -17,15 +17,20 @@ export function webhook(p: Params, path: Path): Check {
   } catch {
     /* below */
   }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) fail([...path, 'webhookURL'], 'must be an http(s) URL');
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    fail([...path, 'webhookURL'], 'must be an http(s) URL');
   const headers: Record<string, string> = {};
   if (p.headers !== undefined) {
-    if (!isObject(p.headers) || Object.values(p.headers).some((v) => typeof v !== 'string')) fail([...path, 'headers'], 'must be an object of strings');
+    if (!isObject(p.headers) || Object.values(p.headers).some((v) => typeof v !== 'string'))
+      fail([...path, 'headers'], 'must be an object of strings');
     Object.assign(headers, p.headers);
   }
   const timeout = num(p, 'timeout', path) ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
   const failClosed = bool(p, 'failOnError', path);
-  const failed = (why: string): CheckResult => ({ verdict: !failClosed, error: `${why} (${failClosed ? 'fail-closed: the check fails' : 'fail-open: the check passes'})` });
+  const failed = (why: string): CheckResult => ({
+    verdict: !failClosed,
+    error: `${why} (${failClosed ? 'fail-closed: the check fails' : 'fail-open: the check passes'})`,
+  });
   return {
     id: 'default.webhook',
     async run(s: Subject): Promise<CheckResult> {
@@ -39,7 +44,13 @@ export function webhook(p: Params, path: Path): Check {
       };
       let answer: unknown;
       try {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload), signal: AbortSignal.timeout(timeout), redirect: 'error' });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(payload),
+          signal: AbortSignal.timeout(timeout),
+          redirect: 'error',
+        });
         if (!res.ok) {
           await res.body?.cancel();
           return failed(`webhook answered HTTP ${res.status}`);
@@ -47,9 +58,14 @@ export function webhook(p: Params, path: Path): Check {
         answer = await res.json();
       } catch (e) {
         const name = (e as Error).name;
-        return failed(name === 'TimeoutError' || name === 'AbortError' ? `webhook did not answer within ${timeout} ms` : `webhook call failed (${name})`);
+        return failed(
+          name === 'TimeoutError' || name === 'AbortError'
+            ? `webhook did not answer within ${timeout} ms`
+            : `webhook call failed (${name})`,
+        );
       }
-      if (!isObject(answer) || typeof answer.verdict !== 'boolean') return failed('webhook answer has no boolean "verdict"');
+      if (!isObject(answer) || typeof answer.verdict !== 'boolean')
+        return failed('webhook answer has no boolean "verdict"');
       applyTransform(s, answer.transformedData);
       return { verdict: answer.verdict };
     },

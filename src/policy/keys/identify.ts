@@ -73,8 +73,10 @@ export function createIdentifyStage(registry: KeyRegistry, required: boolean, no
       }
       if (!isUsable(key, now())) throw new UnauthorizedError();
       for (const leaf of routingLeaves(ctx.routing, ctx.body.model)) {
-        if (!keyAllowsProvider(key, leaf.slug)) throw new ForbiddenError(`virtual key "${key.name}" may not use provider "@${leaf.slug}"`);
-        if (!keyAllowsModel(key, leaf.model)) throw new ForbiddenError(`virtual key "${key.name}" may not use model "${leaf.model}"`);
+        if (!keyAllowsProvider(key, leaf.slug))
+          throw new ForbiddenError(`virtual key "${key.name}" may not use provider "@${leaf.slug}"`);
+        if (!keyAllowsModel(key, leaf.model))
+          throw new ForbiddenError(`virtual key "${key.name}" may not use model "${leaf.model}"`);
       }
       ctx.key = key;
       ctx.attributes['switchyard.virtual_key'] = key.name;

@@ -21,7 +21,10 @@ export function sha256(secret: string): Buffer {
 
 /** "gpt-4o*" → /^gpt-4o.*$/ ("*" any run, "?" one character, everything else literal). */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 

@@ -7,7 +7,12 @@ import type { Policy } from '../build.js';
 import type { StateStore } from '../state/types.js';
 import { isUsable, presentedKey } from './identify.js';
 
-export async function describeSelf(policy: Policy, store: StateStore, headers: IncomingHttpHeaders, now = Date.now()): Promise<Record<string, unknown>> {
+export async function describeSelf(
+  policy: Policy,
+  store: StateStore,
+  headers: IncomingHttpHeaders,
+  now = Date.now(),
+): Promise<Record<string, unknown>> {
   const presented = presentedKey(headers);
   const key = presented ? policy.keys.find(presented.secret) : undefined;
   if (!key || !isUsable(key, now)) throw new UnauthorizedError();

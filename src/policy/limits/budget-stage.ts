@@ -35,12 +35,26 @@ export function budgetsFor(ctx: PipelineContext): Budget[] {
   const b = ctx.key?.spec.budget;
   if (ctx.key && b) {
     const usd = b.max_cost_usd !== undefined;
-    out.push({ key: `vk:${ctx.key.name}`, owner: `virtual key "${ctx.key.name}"`, unit: usd ? 'usd' : 'tokens', limit: usd ? usdToNano(b.max_cost_usd!) : b.max_tokens!, period: b.period as BudgetPeriod, reserveOutputTokens: b.reserve_output_tokens });
+    out.push({
+      key: `vk:${ctx.key.name}`,
+      owner: `virtual key "${ctx.key.name}"`,
+      unit: usd ? 'usd' : 'tokens',
+      limit: usd ? usdToNano(b.max_cost_usd!) : b.max_tokens!,
+      period: b.period as BudgetPeriod,
+      reserveOutputTokens: b.reserve_output_tokens,
+    });
   }
   const cfg = ctx.routing.budget as ConfigBudgetSpec | undefined;
   if (cfg) {
     const usd = cfg.max_cost_per_day !== undefined;
-    out.push({ key: `cfg:${ctx.configId}`, owner: `config "${ctx.configId}"`, unit: usd ? 'usd' : 'tokens', limit: usd ? usdToNano(cfg.max_cost_per_day!) : cfg.max_tokens_per_day!, period: '1d', reserveOutputTokens: cfg.reserve_output_tokens });
+    out.push({
+      key: `cfg:${ctx.configId}`,
+      owner: `config "${ctx.configId}"`,
+      unit: usd ? 'usd' : 'tokens',
+      limit: usd ? usdToNano(cfg.max_cost_per_day!) : cfg.max_tokens_per_day!,
+      period: '1d',
+      reserveOutputTokens: cfg.reserve_output_tokens,
+    });
   }
   ((ctx.routing.budgets as MetadataBudgetSpec[] | undefined) ?? []).forEach((rule, i) => {
     const values: string[] = [];
@@ -51,12 +65,20 @@ export function budgetsFor(ctx: PipelineContext): Budget[] {
     }
     const who = createHash('sha256').update(values.join('\u0000')).digest('hex').slice(0, 24);
     const usd = rule.max_cost_usd !== undefined;
-    out.push({ key: `md:${ctx.configId}:${i}:${who}`, owner: `budget ${i} of config "${ctx.configId}" for ${Object.keys(rule.match).join(', ')} = ${values.join(', ')}`, unit: usd ? 'usd' : 'tokens', limit: usd ? usdToNano(rule.max_cost_usd!) : rule.max_tokens!, period: rule.period as BudgetPeriod, reserveOutputTokens: rule.reserve_output_tokens });
+    out.push({
+      key: `md:${ctx.configId}:${i}:${who}`,
+      owner: `budget ${i} of config "${ctx.configId}" for ${Object.keys(rule.match).join(', ')} = ${values.join(', ')}`,
+      unit: usd ? 'usd' : 'tokens',
+      limit: usd ? usdToNano(rule.max_cost_usd!) : rule.max_tokens!,
+      period: rule.period as BudgetPeriod,
+      reserveOutputTokens: rule.reserve_output_tokens,
+    });
   });
   return out;
 }
 
-const show = (b: Budget, units: number) => (b.unit === 'usd' ? `$${(units / NANO_PER_USD).toFixed(6)}` : `${units} tokens`);
+const show = (b: Budget, units: number) =>
+  b.unit === 'usd' ? `$${(units / NANO_PER_USD).toFixed(6)}` : `${units} tokens`;
 
 export function createBudgetStage(store: StateStore, onStoreError: OnStoreError, now: () => number = Date.now): Stage {
   // The current window of each period, recomputed only when time leaves it.
@@ -76,19 +98,43 @@ export function createBudgetStage(store: StateStore, onStoreError: OnStoreError,
       const t = now();
       const ttlMs = Math.max(1, ctx.deadlineAt - t) + ORPHAN_GRACE_MS;
       const held: Array<{ b: Budget; windowId: string; windowEndsAt: number | null; id: string }> = [];
-      const release = () => Promise.all(held.map((h) => afterwards('budget release', () => store.settle(h.b.key, { windowId: h.windowId, windowEndsAt: h.windowEndsAt, reservationId: h.id, actual: 0 }))));
+      const release = () =>
+        Promise.all(
+          held.map((h) =>
+            afterwards('budget release', () =>
+              store.settle(h.b.key, {
+                windowId: h.windowId,
+                windowEndsAt: h.windowEndsAt,
+                reservationId: h.id,
+                actual: 0,
+              }),
+            ),
+          ),
+        );
       let reservedUsd = 0;
       let worst = 0;
       for (const b of budgets) {
         const est = estimate(ctx.file, ctx.routing, ctx.body, b.reserveOutputTokens, ctx.price);
-        const amount = b.unit === 'usd' ? Math.ceil((est.costUsd ?? 0) * NANO_PER_USD) : est.inputTokens + est.outputTokens;
+        const amount =
+          b.unit === 'usd' ? Math.ceil((est.costUsd ?? 0) * NANO_PER_USD) : est.inputTokens + est.outputTokens;
         const w = windowAt(b.period, t);
         const id = randomUUID();
-        const d = await admitWith(onStoreError, ctx, () => store.reserve(b.key, { windowId: w.id, windowEndsAt: w.endsAt, limit: b.limit, amount, reservationId: id, ttlMs }));
+        const d = await admitWith(onStoreError, ctx, () =>
+          store.reserve(b.key, {
+            windowId: w.id,
+            windowEndsAt: w.endsAt,
+            limit: b.limit,
+            amount,
+            reservationId: id,
+            ttlMs,
+          }),
+        );
         if (!d) continue; // failing open: unmetered
         if (!d.ok) {
           await release();
-          throw new BudgetExceededError(`budget of ${b.owner} is exhausted: ${show(b, d.used)} used and ${show(b, d.reserved)} reserved of ${show(b, b.limit)} this ${b.period === 'never' ? 'lifetime' : `period (${b.period}, UTC)`}`);
+          throw new BudgetExceededError(
+            `budget of ${b.owner} is exhausted: ${show(b, d.used)} used and ${show(b, d.reserved)} reserved of ${show(b, b.limit)} this ${b.period === 'never' ? 'lifetime' : `period (${b.period}, UTC)`}`,
+          );
         }
         held.push({ b, windowId: w.id, windowEndsAt: w.endsAt, id });
         if (b.unit === 'usd') reservedUsd += amount / NANO_PER_USD;
@@ -109,7 +155,12 @@ export function createBudgetStage(store: StateStore, onStoreError: OnStoreError,
         void Promise.all(
           held.map((h) =>
             afterwards('budget settle', () =>
-              store.settle(h.b.key, { windowId: h.windowId, windowEndsAt: h.windowEndsAt, reservationId: h.id, actual: h.b.unit === 'usd' ? spentNano : ctx.usage.tokens }),
+              store.settle(h.b.key, {
+                windowId: h.windowId,
+                windowEndsAt: h.windowEndsAt,
+                reservationId: h.id,
+                actual: h.b.unit === 'usd' ? spentNano : ctx.usage.tokens,
+              }),
             ),
           ),
         );

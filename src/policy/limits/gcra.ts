@@ -40,10 +40,14 @@ export interface GcraDecision {
 
 /** Throws a RangeError when the parameters are not exact-safe. */
 export function gcraCheck(p: GcraParams): void {
-  if (!Number.isSafeInteger(p.limit) || p.limit < 1) throw new RangeError(`rate limit: limit must be a positive integer (got ${p.limit})`);
-  if (!Number.isSafeInteger(p.periodMs) || p.periodMs < 1) throw new RangeError(`rate limit: periodMs must be a positive integer (got ${p.periodMs})`);
+  if (!Number.isSafeInteger(p.limit) || p.limit < 1)
+    throw new RangeError(`rate limit: limit must be a positive integer (got ${p.limit})`);
+  if (!Number.isSafeInteger(p.periodMs) || p.periodMs < 1)
+    throw new RangeError(`rate limit: periodMs must be a positive integer (got ${p.periodMs})`);
   if (p.periodMs * 1000 * p.limit > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`rate limit: ${p.limit} per ${p.periodMs} ms is too fine for exact arithmetic (periodMs * 1000 * limit must be <= 2^53)`);
+    throw new RangeError(
+      `rate limit: ${p.limit} per ${p.periodMs} ms is too fine for exact arithmetic (periodMs * 1000 * limit must be <= 2^53)`,
+    );
   }
 }
 
@@ -95,7 +99,12 @@ export function gcraTake(state: GcraState | undefined, nowUs: number, p: GcraPar
 }
 
 /** Charges (delta > 0) or refunds (delta < 0) units after the fact; never refuses, may go into debt. */
-export function gcraAdjust(state: GcraState | undefined, nowUs: number, p: GcraParams, delta: number): GcraState | null {
+export function gcraAdjust(
+  state: GcraState | undefined,
+  nowUs: number,
+  p: GcraParams,
+  delta: number,
+): GcraState | null {
   const L = p.limit;
   const nxt = add(load(state, nowUs, L), delta, p.periodMs * 1000, L);
   if (nxt.tat < nowUs || (nxt.tat === nowUs && nxt.frac === 0)) return null;

@@ -33,16 +33,34 @@ export function createRateLimitStage(store: StateStore, onStoreError: OnStoreErr
     async handle(ctx: PipelineContext, next) {
       const rl = ctx.key?.spec.rate_limit;
       if (!ctx.key || !rl) return next(ctx);
-      const rpm = rl.requests_per_minute ? { key: `vk:${ctx.key.name}:rpm`, limit: rl.requests_per_minute, cost: 1 } : undefined;
-      const tpm = rl.tokens_per_minute ? { key: `vk:${ctx.key.name}:tpm`, limit: rl.tokens_per_minute, cost: estimateInputTokens(ctx.body) } : undefined;
+      const rpm = rl.requests_per_minute
+        ? { key: `vk:${ctx.key.name}:rpm`, limit: rl.requests_per_minute, cost: 1 }
+        : undefined;
+      const tpm = rl.tokens_per_minute
+        ? { key: `vk:${ctx.key.name}:tpm`, limit: rl.tokens_per_minute, cost: estimateInputTokens(ctx.body) }
+        : undefined;
       // Both limits in one wait (parallel round trips); a limit that admitted while the other
       // refused is refunded, so a refused request counts against neither.
-      const take = (l: typeof rpm) => (l ? admitWith(onStoreError, ctx, () => store.rateLimit(l.key, { limit: l.limit, periodMs: MINUTE, cost: l.cost })) : Promise.resolve(undefined));
+      const take = (l: typeof rpm) =>
+        l
+          ? admitWith(onStoreError, ctx, () =>
+              store.rateLimit(l.key, { limit: l.limit, periodMs: MINUTE, cost: l.cost }),
+            )
+          : Promise.resolve(undefined);
       const [r, t] = await Promise.all([take(rpm), take(tpm)]);
-      const refusedBy = r && !r.allowed ? { what: 'requests', d: r } : t && !t.allowed ? { what: 'tokens', d: t } : undefined;
+      const refusedBy =
+        r && !r.allowed ? { what: 'requests', d: r } : t && !t.allowed ? { what: 'tokens', d: t } : undefined;
       if (refusedBy) {
-        const refunds = [r?.allowed && rpm ? rpm : undefined, t?.allowed && tpm ? tpm : undefined].filter((l) => l !== undefined);
-        await Promise.all(refunds.map((l) => afterwards('rate refund', () => store.rateAdjust(l.key, { limit: l.limit, periodMs: MINUTE, delta: -l.cost }))));
+        const refunds = [r?.allowed && rpm ? rpm : undefined, t?.allowed && tpm ? tpm : undefined].filter(
+          (l) => l !== undefined,
+        );
+        await Promise.all(
+          refunds.map((l) =>
+            afterwards('rate refund', () =>
+              store.rateAdjust(l.key, { limit: l.limit, periodMs: MINUTE, delta: -l.cost }),
+            ),
+          ),
+        );
         throw refuse(refusedBy.what, refusedBy.d);
       }
       const shown = r ?? t;
@@ -52,7 +70,10 @@ export function createRateLimitStage(store: StateStore, onStoreError: OnStoreErr
       } finally {
         // After the answer is decided, without holding it: never fails the response.
         const delta = tpm && t ? ctx.usage.tokens - tpm.cost : 0;
-        if (delta !== 0) void afterwards('token usage correction', () => store.rateAdjust(tpm!.key, { limit: tpm!.limit, periodMs: MINUTE, delta }));
+        if (delta !== 0)
+          void afterwards('token usage correction', () =>
+            store.rateAdjust(tpm!.key, { limit: tpm!.limit, periodMs: MINUTE, delta }),
+          );
       }
     },
   };

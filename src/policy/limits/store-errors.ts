@@ -9,7 +9,11 @@ import { isStateStoreUnavailable } from '../state/types.js';
 export type OnStoreError = 'fail_closed' | 'fail_open';
 
 /** Runs a store call before the answer: its result, or undefined when failing open. */
-export async function admitWith<T>(mode: OnStoreError, ctx: PipelineContext, call: () => Promise<T>): Promise<T | undefined> {
+export async function admitWith<T>(
+  mode: OnStoreError,
+  ctx: PipelineContext,
+  call: () => Promise<T>,
+): Promise<T | undefined> {
   try {
     return await call();
   } catch (e) {

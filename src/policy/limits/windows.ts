@@ -64,6 +64,8 @@ export function budgetWindow(period: BudgetPeriod, nowMs: number, opts: { anchor
     case 'never':
       return { id: 'never', startsAt: 0, endsAt: null };
     default:
-      throw new RangeError(`budget window: unknown period ${JSON.stringify(period)} (expected one of ${BUDGET_PERIODS.join(', ')})`);
+      throw new RangeError(
+        `budget window: unknown period ${JSON.stringify(period)} (expected one of ${BUDGET_PERIODS.join(', ')})`,
+      );
   }
 }

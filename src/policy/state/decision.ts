@@ -1,7 +1,13 @@
 // Turns a raw GCRA outcome (microseconds) into the RateDecision both stores answer.
 import type { RateDecision, RateRequest } from './types.js';
 
-export function toRateDecision(req: RateRequest, allowed: boolean, remaining: number, resetUs: number, retryAfterUs: number): RateDecision {
+export function toRateDecision(
+  req: RateRequest,
+  allowed: boolean,
+  remaining: number,
+  resetUs: number,
+  retryAfterUs: number,
+): RateDecision {
   return {
     allowed,
     limit: req.limit,

@@ -111,7 +111,8 @@ export class MemoryStateStore implements StateStore {
     checkReserve(key, req);
     const now = this.clock();
     const w = this.window(key, req.windowId, now, true)!;
-    if (w.done.has(req.reservationId)) throw new RangeError(`reserve: reservation ${req.reservationId} was already settled`);
+    if (w.done.has(req.reservationId))
+      throw new RangeError(`reserve: reservation ${req.reservationId} was already settled`);
     let ok = w.live.has(req.reservationId);
     if (!ok && w.used + w.reserved + req.amount <= req.limit) {
       const expiresAt = now + req.ttlMs;

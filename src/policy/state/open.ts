@@ -22,7 +22,10 @@ export interface OpenStateStoreOptions {
  * its operations reject with StateStoreUnavailable until it connects (by itself), so a
  * sidecar can start, and fail open or closed, while Redis is down. Throws only on bad config.
  */
-export async function openStateStore(cfg: StateStoreConfig = {}, opts: OpenStateStoreOptions = {}): Promise<StateStore> {
+export async function openStateStore(
+  cfg: StateStoreConfig = {},
+  opts: OpenStateStoreOptions = {},
+): Promise<StateStore> {
   const kind = cfg.store ?? 'memory';
   if (kind === 'memory') return new MemoryStateStore(opts.memory);
   if (kind !== 'redis') throw new Error(`state.store: expected "memory" or "redis" (got ${JSON.stringify(kind)})`);

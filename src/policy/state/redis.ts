@@ -172,7 +172,14 @@ export class RedisStateStore implements StateStore {
   async rateLimit(key: string, req: RateRequest): Promise<RateDecision> {
     checkRate(key, req);
     const r = await this.run(() =>
-      this.client.swGcra(this.rateKey(key), 'take', String(req.limit), String(req.periodMs * 1000), String(req.cost), this.nowUs()),
+      this.client.swGcra(
+        this.rateKey(key),
+        'take',
+        String(req.limit),
+        String(req.periodMs * 1000),
+        String(req.cost),
+        this.nowUs(),
+      ),
     );
     return toRateDecision(req, Number(r[0]) === 1, Number(r[1]), Number(r[2]), Number(r[3]));
   }
@@ -181,7 +188,14 @@ export class RedisStateStore implements StateStore {
     checkAdjust(key, req);
     if (req.delta === 0) return;
     await this.run(() =>
-      this.client.swGcra(this.rateKey(key), 'adjust', String(req.limit), String(req.periodMs * 1000), String(req.delta), this.nowUs()),
+      this.client.swGcra(
+        this.rateKey(key),
+        'adjust',
+        String(req.limit),
+        String(req.periodMs * 1000),
+        String(req.delta),
+        this.nowUs(),
+      ),
     );
   }
 
@@ -189,7 +203,18 @@ export class RedisStateStore implements StateStore {
     checkReserve(key, req);
     const [h, z] = this.budgetKeys(key, req.windowId);
     const r = await this.run(() =>
-      this.client.swBudget(h, z, 'reserve', this.nowMs(), req.reservationId, end(req.windowEndsAt), String(WINDOW_GRACE_MS), String(req.limit), String(req.amount), String(req.ttlMs)),
+      this.client.swBudget(
+        h,
+        z,
+        'reserve',
+        this.nowMs(),
+        req.reservationId,
+        end(req.windowEndsAt),
+        String(WINDOW_GRACE_MS),
+        String(req.limit),
+        String(req.amount),
+        String(req.ttlMs),
+      ),
     );
     const used = Number(r[1]);
     const reserved = Number(r[2]);
@@ -200,7 +225,17 @@ export class RedisStateStore implements StateStore {
     checkSettle(key, req);
     const [h, z] = this.budgetKeys(key, req.windowId);
     const r = await this.run(() =>
-      this.client.swBudget(h, z, 'settle', this.nowMs(), req.reservationId, end(req.windowEndsAt), String(WINDOW_GRACE_MS), String(req.actual), String(SETTLED_ID_KEEP_MS)),
+      this.client.swBudget(
+        h,
+        z,
+        'settle',
+        this.nowMs(),
+        req.reservationId,
+        end(req.windowEndsAt),
+        String(WINDOW_GRACE_MS),
+        String(req.actual),
+        String(SETTLED_ID_KEEP_MS),
+      ),
     );
     return { used: Number(r[1]), reserved: Number(r[2]) };
   }

@@ -4,17 +4,20 @@ import { gcraCheck } from '../limits/gcra.js';
 import type { RateAdjustRequest, RateRequest, ReserveRequest, SettleRequest } from './types.js';
 
 function int(what: string, v: unknown, min: number): void {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new RangeError(`${what} must be an integer >= ${min} (got ${String(v)})`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    throw new RangeError(`${what} must be an integer >= ${min} (got ${String(v)})`);
 }
 function str(what: string, v: unknown): void {
   if (typeof v !== 'string' || v.length === 0) throw new RangeError(`${what} must be a non-empty string`);
 }
 function windowEnd(v: unknown): void {
-  if (v !== null && (typeof v !== 'number' || !Number.isSafeInteger(v))) throw new RangeError('windowEndsAt must be an integer (ms since the epoch) or null');
+  if (v !== null && (typeof v !== 'number' || !Number.isSafeInteger(v)))
+    throw new RangeError('windowEndsAt must be an integer (ms since the epoch) or null');
 }
 /** |units| * period(µs) must stay exact. */
 function units(what: string, v: number, periodMs: number): void {
-  if (Math.abs(v) * periodMs * 1000 > Number.MAX_SAFE_INTEGER) throw new RangeError(`${what} ${v} is too large for a ${periodMs} ms period`);
+  if (Math.abs(v) * periodMs * 1000 > Number.MAX_SAFE_INTEGER)
+    throw new RangeError(`${what} ${v} is too large for a ${periodMs} ms period`);
 }
 
 export function checkKey(key: unknown): void {

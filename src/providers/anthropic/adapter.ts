@@ -1,6 +1,14 @@
 // Anthropic Messages API behind the provider interface (chat only).
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Operation, ParsedResponse, ProviderAdapter, ProviderError, ResolvedProvider, StreamTranslator, UpstreamRequest } from '../types.js';
+import type {
+  Operation,
+  ParsedResponse,
+  ProviderAdapter,
+  ProviderError,
+  ResolvedProvider,
+  StreamTranslator,
+  UpstreamRequest,
+} from '../types.js';
 import { UnsupportedRequestError } from '../types.js';
 import { joinUrl } from '../openai/adapter.js';
 import { toAnthropicRequest } from './request.js';
@@ -30,14 +38,25 @@ export class AnthropicAdapter implements ProviderAdapter {
 
   buildRequest(op: Operation, body: Record<string, unknown>, p: ResolvedProvider): UpstreamRequest {
     if (op !== 'chat') throw new UnsupportedRequestError(`anthropic does not support ${op}`);
-    return { url: joinUrl(p.baseUrl, '/messages'), method: 'POST', headers: this.requestHeaders(p), body: JSON.stringify(toAnthropicRequest(body)) };
+    return {
+      url: joinUrl(p.baseUrl, '/messages'),
+      method: 'POST',
+      headers: this.requestHeaders(p),
+      body: JSON.stringify(toAnthropicRequest(body)),
+    };
   }
 
   parseResponse(_op: Operation, json: unknown): ParsedResponse {
     if (!json || typeof json !== 'object') throw new TypeError('response is not a JSON object');
     const { body, usage } = toOpenAIChat(json as Record<string, unknown>);
     const choices = body.choices as Array<{ finish_reason: string }>;
-    return { body, usage, responseModel: body.model as string, responseId: body.id as string, finishReasons: choices.map((c) => c.finish_reason) };
+    return {
+      body,
+      usage,
+      responseModel: body.model as string,
+      responseId: body.id as string,
+      finishReasons: choices.map((c) => c.finish_reason),
+    };
   }
 
   parseError(status: number, text: string, _headers: IncomingHttpHeaders): ProviderError {

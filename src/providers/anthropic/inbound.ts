@@ -17,7 +17,8 @@ function textOfBlocks(content: unknown): string {
 }
 
 function imagePart(source: Json): Json {
-  if (source.type === 'base64') return { type: 'image_url', image_url: { url: `data:${String(source.media_type)};base64,${String(source.data)}` } };
+  if (source.type === 'base64')
+    return { type: 'image_url', image_url: { url: `data:${String(source.media_type)};base64,${String(source.data)}` } };
   if (source.type === 'url') return { type: 'image_url', image_url: { url: String(source.url) } };
   throw new UnsupportedRequestError(`image source type "${String(source.type)}" can only go to an Anthropic target`);
 }
@@ -26,7 +27,13 @@ function documentPart(b: Json): Json {
   const s = (b.source ?? {}) as Json;
   if (s.type === 'text') return { type: 'text', text: String(s.data ?? '') };
   if (s.type === 'base64' && s.media_type === 'application/pdf') {
-    return { type: 'file', file: { filename: typeof b.title === 'string' ? b.title : 'document.pdf', file_data: `data:application/pdf;base64,${String(s.data)}` } };
+    return {
+      type: 'file',
+      file: {
+        filename: typeof b.title === 'string' ? b.title : 'document.pdf',
+        file_data: `data:application/pdf;base64,${String(s.data)}`,
+      },
+    };
   }
   throw new UnsupportedRequestError(`document source type "${String(s.type)}" can only go to an Anthropic target`);
 }
@@ -75,21 +82,37 @@ export function messagesToChat(body: Json, problems: string[] = []): Json {
   for (const m of body.messages as Array<{ role: string; content: unknown }>) {
     const blocks: Json[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : (m.content as Json[]);
     if (m.role === 'assistant') {
-      const text = blocks.filter((b) => b.type === 'text').map((b) => String(b.text ?? '')).join('');
+      const text = blocks
+        .filter((b) => b.type === 'text')
+        .map((b) => String(b.text ?? ''))
+        .join('');
       const calls = blocks
         .filter((b) => b.type === 'tool_use')
-        .map((b) => ({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } }));
-      for (const b of blocks) if (!['text', 'tool_use', 'thinking', 'redacted_thinking'].includes(String(b.type))) userPart(b);
+        .map((b) => ({
+          id: b.id,
+          type: 'function',
+          function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
+        }));
+      for (const b of blocks)
+        if (!['text', 'tool_use', 'thinking', 'redacted_thinking'].includes(String(b.type))) userPart(b);
       const msg: Json = { role: 'assistant', content: text === '' && calls.length ? null : text };
       if (calls.length) msg.tool_calls = calls;
       messages.push(msg);
       continue;
     }
     // Tool results answer the previous assistant turn's calls: they come first, as tool messages.
-    for (const b of blocks) if (b.type === 'tool_result') messages.push({ role: 'tool', tool_call_id: b.tool_use_id, content: toolResultText(b) });
-    const parts = blocks.filter((b) => b.type !== 'tool_result').map(userPart).filter((p): p is Json => p !== undefined);
+    for (const b of blocks)
+      if (b.type === 'tool_result')
+        messages.push({ role: 'tool', tool_call_id: b.tool_use_id, content: toolResultText(b) });
+    const parts = blocks
+      .filter((b) => b.type !== 'tool_result')
+      .map(userPart)
+      .filter((p): p is Json => p !== undefined);
     if (parts.length === 0) continue;
-    messages.push({ role: 'user', content: parts.every((p) => p.type === 'text') ? parts.map((p) => p.text).join('\n') : parts });
+    messages.push({
+      role: 'user',
+      content: parts.every((p) => p.type === 'text') ? parts.map((p) => p.text).join('\n') : parts,
+    });
   }
   const out: Json = { model: body.model, messages, max_tokens: body.max_tokens };
   if (body.stream === true) out.stream = true;
@@ -123,7 +146,13 @@ export function messagesToChat(body: Json, problems: string[] = []): Json {
 
 // ---- answers: OpenAI-shaped → Anthropic ----
 
-const stopReasons: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', function_call: 'tool_use', content_filter: 'refusal' };
+const stopReasons: Record<string, string> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+  content_filter: 'refusal',
+};
 
 export function stopReason(finish: unknown): string {
   return typeof finish === 'string' ? (stopReasons[finish] ?? 'end_turn') : 'end_turn';
@@ -151,18 +180,28 @@ function parseInput(args: unknown): unknown {
 }
 
 export function messageId(id: unknown): string {
-  const s = typeof id === 'string' && id !== '' ? id : `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+  const s =
+    typeof id === 'string' && id !== '' ? id : `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
   return s.startsWith('msg_') ? s : `msg_${s}`;
 }
 
 /** An OpenAI chat.completion (from any adapter) and its usage → an Anthropic message. */
 export function chatToMessage(body: Json, usage: Usage, requestModel: string): Json {
   const choice = ((body.choices as Json[] | undefined) ?? [])[0] ?? {};
-  const msg = (choice.message ?? {}) as { content?: unknown; tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: string } }> };
+  const msg = (choice.message ?? {}) as {
+    content?: unknown;
+    tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: string } }>;
+  };
   const content: Json[] = [];
   const text = typeof msg.content === 'string' ? msg.content : textOfBlocks(msg.content);
   if (text !== '') content.push({ type: 'text', text });
-  for (const c of msg.tool_calls ?? []) content.push({ type: 'tool_use', id: c.id ?? messageId(undefined).replace('msg_', 'toolu_'), name: c.function?.name ?? '', input: parseInput(c.function?.arguments) });
+  for (const c of msg.tool_calls ?? [])
+    content.push({
+      type: 'tool_use',
+      id: c.id ?? messageId(undefined).replace('msg_', 'toolu_'),
+      name: c.function?.name ?? '',
+      input: parseInput(c.function?.arguments),
+    });
   return {
     id: messageId(body.id),
     type: 'message',
@@ -214,25 +253,49 @@ export class MessageEventWriter {
     let out = '';
     if (!this.started) {
       this.started = true;
-      const message = { id: messageId(c.id), type: 'message', role: 'assistant', model: typeof c.model === 'string' ? c.model : this.requestModel, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } };
+      const message = {
+        id: messageId(c.id),
+        type: 'message',
+        role: 'assistant',
+        model: typeof c.model === 'string' ? c.model : this.requestModel,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0 },
+      };
       out += sseFrame('message_start', { message }) + sseFrame('ping', {});
     }
     for (const choice of (c.choices as Json[] | undefined) ?? []) {
-      const delta = (choice.delta ?? {}) as { content?: unknown; tool_calls?: Array<{ index?: number; id?: string; function?: { name?: string; arguments?: string } }> };
+      const delta = (choice.delta ?? {}) as {
+        content?: unknown;
+        tool_calls?: Array<{ index?: number; id?: string; function?: { name?: string; arguments?: string } }>;
+      };
       if (typeof delta.content === 'string' && delta.content !== '') {
         if (this.blockType !== 'text') out += this.open('text', { type: 'text', text: '' });
-        out += sseFrame('content_block_delta', { index: this.block, delta: { type: 'text_delta', text: delta.content } });
+        out += sseFrame('content_block_delta', {
+          index: this.block,
+          delta: { type: 'text_delta', text: delta.content },
+        });
       }
       for (const tc of delta.tool_calls ?? []) {
         const i = tc.index ?? 0;
         let idx = this.toolBlocks.get(i);
         if (idx === undefined) {
-          out += this.open('tool_use', { type: 'tool_use', id: tc.id ?? `toolu_${i}`, name: tc.function?.name ?? '', input: {} });
+          out += this.open('tool_use', {
+            type: 'tool_use',
+            id: tc.id ?? `toolu_${i}`,
+            name: tc.function?.name ?? '',
+            input: {},
+          });
           idx = this.block;
           this.toolBlocks.set(i, idx);
         }
         const args = tc.function?.arguments;
-        if (typeof args === 'string' && args !== '') out += sseFrame('content_block_delta', { index: idx, delta: { type: 'input_json_delta', partial_json: args } });
+        if (typeof args === 'string' && args !== '')
+          out += sseFrame('content_block_delta', {
+            index: idx,
+            delta: { type: 'input_json_delta', partial_json: args },
+          });
       }
       if (choice.finish_reason) this.finish = choice.finish_reason;
     }
@@ -244,6 +307,14 @@ export class MessageEventWriter {
     if (this.finished) return '';
     const head = this.started ? '' : this.chunk({});
     this.finished = true;
-    return head + this.close() + sseFrame('message_delta', { delta: { stop_reason: stopReason(this.finish), stop_sequence: null }, usage: anthropicUsage(usage) }) + sseFrame('message_stop', {});
+    return (
+      head +
+      this.close() +
+      sseFrame('message_delta', {
+        delta: { stop_reason: stopReason(this.finish), stop_sequence: null },
+        usage: anthropicUsage(usage),
+      }) +
+      sseFrame('message_stop', {})
+    );
   }
 }

@@ -3,7 +3,17 @@
 // to any other provider the adapter translates the OpenAI-shaped internal request as usual and
 // its answers are turned into Anthropic's message and event sequence here, where the attempt's
 // full usage (cache writes included) is at hand.
-import { UnsupportedRequestError, type Operation, type ParsedResponse, type ProviderAdapter, type ResolvedProvider, type SseEvent, type StreamTranslator, type UpstreamRequest, type Usage } from '../types.js';
+import {
+  UnsupportedRequestError,
+  type Operation,
+  type ParsedResponse,
+  type ProviderAdapter,
+  type ResolvedProvider,
+  type SseEvent,
+  type StreamTranslator,
+  type UpstreamRequest,
+  type Usage,
+} from '../types.js';
 import { joinUrl } from '../openai/adapter.js';
 import { AnthropicAdapter } from './adapter.js';
 import { chatToMessage, MessageEventWriter } from './inbound.js';
@@ -42,7 +52,8 @@ function passthrough(inner: AnthropicAdapter, m: MessagesRequest): ProviderAdapt
         if (body.stream === true) out.stream = true;
         else delete out.stream;
         for (const k of SAME_NAME) if (body[k] !== undefined && body[k] !== m.internal[k]) out[k] = body[k];
-        if (body.stop !== m.internal.stop && body.stop !== undefined) out.stop_sequences = Array.isArray(body.stop) ? body.stop : [body.stop];
+        if (body.stop !== m.internal.stop && body.stop !== undefined)
+          out.stop_sequences = Array.isArray(body.stop) ? body.stop : [body.stop];
         const headers = inner.requestHeaders(p);
         if (m.version) headers['anthropic-version'] = m.version;
         if (m.beta) headers['anthropic-beta'] = m.beta;
@@ -53,8 +64,15 @@ function passthrough(inner: AnthropicAdapter, m: MessagesRequest): ProviderAdapt
       value(_op: Operation, json: unknown): ParsedResponse {
         // The answer goes back as it is: only what spans and budgets need is read from it.
         const j = json as Json;
-        if (!j || typeof j !== 'object' || j.type !== 'message' || !Array.isArray(j.content)) throw new TypeError('response is not an Anthropic message');
-        return { body: j, usage: usageFromAnthropic(j.usage as AnthropicUsage), responseModel: j.model as string, responseId: j.id as string, finishReasons: [finishReason(j.stop_reason)] };
+        if (!j || typeof j !== 'object' || j.type !== 'message' || !Array.isArray(j.content))
+          throw new TypeError('response is not an Anthropic message');
+        return {
+          body: j,
+          usage: usageFromAnthropic(j.usage as AnthropicUsage),
+          responseModel: j.model as string,
+          responseId: j.id as string,
+          finishReasons: [finishReason(j.stop_reason)],
+        };
       },
     },
     streamTranslator: {
@@ -138,7 +156,9 @@ export function countTokensAdapter(adapter: ProviderAdapter, m: MessagesRequest)
     return Object.create(adapter, {
       buildRequest: {
         value(): UpstreamRequest {
-          throw new UnsupportedRequestError(`count_tokens is served by Anthropic targets only (this target is ${adapter.name})`);
+          throw new UnsupportedRequestError(
+            `count_tokens is served by Anthropic targets only (this target is ${adapter.name})`,
+          );
         },
       },
     }) as ProviderAdapter;
@@ -149,12 +169,18 @@ export function countTokensAdapter(adapter: ProviderAdapter, m: MessagesRequest)
         const headers = adapter.requestHeaders(p);
         if (m.version) headers['anthropic-version'] = m.version;
         if (m.beta) headers['anthropic-beta'] = m.beta;
-        return { url: joinUrl(p.baseUrl, '/messages/count_tokens'), method: 'POST', headers, body: JSON.stringify({ ...m.native, model: body.model }) };
+        return {
+          url: joinUrl(p.baseUrl, '/messages/count_tokens'),
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ ...m.native, model: body.model }),
+        };
       },
     },
     parseResponse: {
       value(_op: Operation, json: unknown): ParsedResponse {
-        if (!json || typeof json !== 'object' || typeof (json as Json).input_tokens !== 'number') throw new TypeError('count_tokens answer has no input_tokens');
+        if (!json || typeof json !== 'object' || typeof (json as Json).input_tokens !== 'number')
+          throw new TypeError('count_tokens answer has no input_tokens');
         return { body: json as Json, usage: {} };
       },
     },

@@ -33,12 +33,15 @@ function imageBlock(url: string): Block {
 function contentBlocks(content: unknown): Block[] {
   if (content === null || content === undefined) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
-  if (!Array.isArray(content)) throw new UnsupportedRequestError('message content must be a string or an array of parts');
+  if (!Array.isArray(content))
+    throw new UnsupportedRequestError('message content must be a string or an array of parts');
   return content.map((part: Json) => {
     switch (part?.type) {
       case 'text':
         // cache_control on a text part marks Anthropic's prompt-cache prefix (as Portkey allows).
-        return part.cache_control ? { type: 'text', text: String(part.text ?? ''), cache_control: part.cache_control } : { type: 'text', text: String(part.text ?? '') };
+        return part.cache_control
+          ? { type: 'text', text: String(part.text ?? ''), cache_control: part.cache_control }
+          : { type: 'text', text: String(part.text ?? '') };
       case 'image_url': {
         const iu = part.image_url as { url?: string } | string | undefined;
         const url = typeof iu === 'string' ? iu : iu?.url;
@@ -115,16 +118,23 @@ export function toAnthropicRequest(body: Json): Json {
     messages: turns,
     max_tokens: body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_MAX_TOKENS,
   };
-  if (system.length) out.system = system.every((b) => b.type === 'text' && !b.cache_control) ? system.map((b) => b.text).join('\n') : system;
+  if (system.length)
+    out.system = system.every((b) => b.type === 'text' && !b.cache_control)
+      ? system.map((b) => b.text).join('\n')
+      : system;
   if (body.temperature !== undefined && body.temperature !== null) out.temperature = body.temperature;
   if (body.top_p !== undefined && body.top_p !== null) out.top_p = body.top_p;
-  if (body.stop !== undefined && body.stop !== null) out.stop_sequences = Array.isArray(body.stop) ? body.stop : [body.stop];
+  if (body.stop !== undefined && body.stop !== null)
+    out.stop_sequences = Array.isArray(body.stop) ? body.stop : [body.stop];
   if (body.stream === true) out.stream = true;
   if (typeof body.user === 'string') out.metadata = { user_id: body.user };
-  const tools = body.tools as Array<{ type?: string; function?: { name: string; description?: string; parameters?: unknown } }> | undefined;
+  const tools = body.tools as
+    | Array<{ type?: string; function?: { name: string; description?: string; parameters?: unknown } }>
+    | undefined;
   if (tools?.length) {
     out.tools = tools.map((t) => {
-      if (t.type !== 'function' || !t.function) throw new UnsupportedRequestError(`tool type "${String(t.type)}" is not supported by anthropic`);
+      if (t.type !== 'function' || !t.function)
+        throw new UnsupportedRequestError(`tool type "${String(t.type)}" is not supported by anthropic`);
       return {
         name: t.function.name,
         ...(t.function.description ? { description: t.function.description } : {}),

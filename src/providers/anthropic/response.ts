@@ -32,7 +32,8 @@ export function usageFromAnthropic(u: AnthropicUsage | undefined): Usage {
   if (typeof u.input_tokens === 'number') out.input_tokens = u.input_tokens + read + write;
   if (typeof u.output_tokens === 'number') out.output_tokens = u.output_tokens;
   if (u.cache_read_input_tokens !== undefined && u.cache_read_input_tokens !== null) out.cache_read_tokens = read;
-  if (u.cache_creation_input_tokens !== undefined && u.cache_creation_input_tokens !== null) out.cache_write_tokens = write;
+  if (u.cache_creation_input_tokens !== undefined && u.cache_creation_input_tokens !== null)
+    out.cache_write_tokens = write;
   return out;
 }
 
@@ -48,13 +49,18 @@ export function openAIUsage(u: Usage): Json {
 }
 
 export function toOpenAIChat(json: Json): { body: Json; usage: Usage } {
-  if (json.type !== 'message' || !Array.isArray(json.content)) throw new TypeError('response is not an Anthropic message');
+  if (json.type !== 'message' || !Array.isArray(json.content))
+    throw new TypeError('response is not an Anthropic message');
   let text = '';
   const toolCalls: Json[] = [];
   for (const block of json.content as Json[]) {
     if (block.type === 'text') text += String(block.text ?? '');
     else if (block.type === 'tool_use') {
-      toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+      toolCalls.push({
+        id: block.id,
+        type: 'function',
+        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+      });
     }
   }
   const usage = usageFromAnthropic(json.usage as AnthropicUsage);
@@ -77,12 +83,20 @@ export function parseAnthropicError(status: number, text: string): ProviderError
   try {
     const j = JSON.parse(text) as { error?: { type?: string; message?: string } };
     if (j.error && typeof j.error === 'object') {
-      return { message: j.error.message ?? `upstream returned ${status}`, type: j.error.type ?? 'api_error', code: j.error.type ?? null };
+      return {
+        message: j.error.message ?? `upstream returned ${status}`,
+        type: j.error.type ?? 'api_error',
+        code: j.error.type ?? null,
+      };
     }
   } catch {
     /* not JSON */
   }
-  return { message: `upstream returned ${status}${text ? `: ${text.slice(0, 200)}` : ''}`, type: 'api_error', code: null };
+  return {
+    message: `upstream returned ${status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+    type: 'api_error',
+    code: null,
+  };
 }
 
 /** Anthropic's error types → HTTP statuses (used for in-stream `event: error`). */

@@ -50,7 +50,13 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         if (block.type === 'tool_use') {
           const idx = this.toolIndex.size;
           this.toolIndex.set(data.index as number, idx);
-          return [this.chunk({ tool_calls: [{ index: idx, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] })];
+          return [
+            this.chunk({
+              tool_calls: [
+                { index: idx, id: block.id, type: 'function', function: { name: block.name, arguments: '' } },
+              ],
+            }),
+          ];
         }
         if (block.type === 'text' && block.text) return [this.chunk({ content: block.text })];
         return [];
@@ -69,7 +75,11 @@ export class AnthropicStreamTranslator implements StreamTranslator {
       case 'message_delta': {
         const delta = data.delta as Json;
         const u = data.usage as AnthropicUsage | undefined;
-        if (u) this.rawUsage = { ...this.rawUsage, ...Object.fromEntries(Object.entries(u).filter(([, v]) => v !== null && v !== undefined)) };
+        if (u)
+          this.rawUsage = {
+            ...this.rawUsage,
+            ...Object.fromEntries(Object.entries(u).filter(([, v]) => v !== null && v !== undefined)),
+          };
         this.usage = usageFromAnthropic(this.rawUsage);
         const fr = finishReason(delta?.stop_reason);
         this.finishReasons.push(fr);

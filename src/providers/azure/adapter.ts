@@ -22,7 +22,10 @@ const Entra = z.looseObject({
 });
 
 const AzureSpec = z.looseObject({
-  resource_name: z.string().regex(/^[a-zA-Z0-9-]+$/, 'must be the resource name only (the part before .openai.azure.com)').optional(),
+  resource_name: z
+    .string()
+    .regex(/^[a-zA-Z0-9-]+$/, 'must be the resource name only (the part before .openai.azure.com)')
+    .optional(),
   deployment: z.string().min(1).optional(),
   /** model name → deployment name, for configs that route several models to one resource. */
   deployments: z.record(z.string(), z.string().min(1)).optional(),
@@ -32,7 +35,11 @@ const AzureSpec = z.looseObject({
 });
 type AzureSpec = z.infer<typeof AzureSpec>;
 
-const PATHS: Record<Operation, string> = { chat: '/chat/completions', text_completion: '/completions', embeddings: '/embeddings' };
+const PATHS: Record<Operation, string> = {
+  chat: '/chat/completions',
+  text_completion: '/completions',
+  embeddings: '/embeddings',
+};
 
 /** Placeholder default; the real endpoint comes from base_url or resource_name. */
 const NO_BASE = 'https://resource-name-required.openai.azure.com';
@@ -65,8 +72,14 @@ export class AzureOpenAIAdapter extends OpenAIAdapter {
     } else {
       const model = String(body.model ?? '');
       const deployment = o.deployments?.[model] ?? o.deployment ?? model;
-      if (!deployment) throw new ProviderConfigError(`providers.${p.slug}.deployment: is required for type ${p.type} when the request names no model`);
-      url = joinUrl(endpoint, `/openai/deployments/${encodeURIComponent(deployment)}${PATHS[op]}?api-version=${encodeURIComponent(o.api_version)}`);
+      if (!deployment)
+        throw new ProviderConfigError(
+          `providers.${p.slug}.deployment: is required for type ${p.type} when the request names no model`,
+        );
+      url = joinUrl(
+        endpoint,
+        `/openai/deployments/${encodeURIComponent(deployment)}${PATHS[op]}?api-version=${encodeURIComponent(o.api_version)}`,
+      );
     }
     const headers: Record<string, string> = { 'content-type': 'application/json', ...p.headers };
     if (p.apiKey) headers['api-key'] = p.apiKey;
@@ -78,16 +91,33 @@ export class AzureOpenAIAdapter extends OpenAIAdapter {
     const o = providerOptions(AzureSpec, p);
     if (req.headers['api-key'] || req.headers.authorization || !o.entra) {
       if (!req.headers['api-key'] && !req.headers.authorization) {
-        throw new ProviderConfigError(`providers.${p.slug}.api_key: is required for type ${p.type} (or azure_ad_token, or entra client credentials)`);
+        throw new ProviderConfigError(
+          `providers.${p.slug}.api_key: is required for type ${p.type} (or azure_ad_token, or entra client credentials)`,
+        );
       }
       return req;
     }
     const e = o.entra;
     const tenant = required(e.tenant_id ?? process.env.AZURE_TENANT_ID, p, 'entra.tenant_id', 'or AZURE_TENANT_ID');
     const clientId = required(e.client_id ?? process.env.AZURE_CLIENT_ID, p, 'entra.client_id', 'or AZURE_CLIENT_ID');
-    const secret = required(e.client_secret ?? process.env.AZURE_CLIENT_SECRET, p, 'entra.client_secret', 'or AZURE_CLIENT_SECRET');
+    const secret = required(
+      e.client_secret ?? process.env.AZURE_CLIENT_SECRET,
+      p,
+      'entra.client_secret',
+      'or AZURE_CLIENT_SECRET',
+    );
     const url = joinUrl(e.authority_host, `/${encodeURIComponent(tenant)}/oauth2/v2.0/token`);
-    const token = await tokens.get(`${url}|${clientId}|${e.scope}`, () => fetchToken(url, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope: e.scope }), signal);
+    const token = await tokens.get(
+      `${url}|${clientId}|${e.scope}`,
+      () =>
+        fetchToken(url, {
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: secret,
+          scope: e.scope,
+        }),
+      signal,
+    );
     return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
   }
 
@@ -107,7 +137,8 @@ export class AzureOpenAIAdapter extends OpenAIAdapter {
   override modelsRequest(p: ResolvedProvider): UpstreamRequest {
     const o = providerOptions(AzureSpec, p);
     const base = this.buildRequest('chat', { model: 'x' }, p);
-    const v = o.api_version === 'v1' ? '/openai/v1/models' : `/openai/models?api-version=${encodeURIComponent(o.api_version)}`;
+    const v =
+      o.api_version === 'v1' ? '/openai/v1/models' : `/openai/models?api-version=${encodeURIComponent(o.api_version)}`;
     return { url: joinUrl(this.endpoint(p, o), v), method: 'GET', headers: base.headers };
   }
 }

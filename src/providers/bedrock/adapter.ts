@@ -2,7 +2,16 @@
 // InvokeModel for embeddings; SigV4 (or a Bedrock API key) for auth; binary event streams.
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
-import type { Operation, ParsedResponse, ProviderAdapter, ProviderError, ResolvedProvider, StreamDecoder, StreamTranslator, UpstreamRequest } from '../types.js';
+import type {
+  Operation,
+  ParsedResponse,
+  ProviderAdapter,
+  ProviderError,
+  ResolvedProvider,
+  StreamDecoder,
+  StreamTranslator,
+  UpstreamRequest,
+} from '../types.js';
 import { UnsupportedRequestError } from '../types.js';
 import { joinUrl } from '../openai/adapter.js';
 import { providerOptions, required } from '../common/spec.js';
@@ -18,13 +27,21 @@ import { JSON_TOOL } from './request.js';
 
 type Json = Record<string, unknown>;
 
-const BedrockSpec = z.looseObject({
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1').optional(),
-  access_key_id: z.string().min(16).optional(),
-  secret_access_key: z.string().min(1).optional(),
-  session_token: z.string().min(1).optional(),
-  profile: z.string().min(1).optional(),
-}).refine((s) => !s.access_key_id === !s.secret_access_key, { message: 'access_key_id and secret_access_key go together', path: ['secret_access_key'] });
+const BedrockSpec = z
+  .looseObject({
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1')
+      .optional(),
+    access_key_id: z.string().min(16).optional(),
+    secret_access_key: z.string().min(1).optional(),
+    session_token: z.string().min(1).optional(),
+    profile: z.string().min(1).optional(),
+  })
+  .refine((s) => !s.access_key_id === !s.secret_access_key, {
+    message: 'access_key_id and secret_access_key go together',
+    path: ['secret_access_key'],
+  });
 
 /** Placeholder default; the real host is regional. */
 const DEFAULT_BASE = 'https://bedrock-runtime.amazonaws.com';
@@ -56,17 +73,31 @@ export class BedrockAdapter implements ProviderAdapter {
     this.region(p); // validate the entry before anything is sent
     const model = String(body.model ?? '');
     if (!model) throw new UnsupportedRequestError('model is required');
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...p.headers };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...p.headers,
+    };
     if (op === 'embeddings') {
       remember(p, { model, encodingFormat: body.encoding_format });
-      return { url: this.url(p, model, 'invoke'), method: 'POST', headers, body: JSON.stringify(toInvokeEmbedBody(body, model)) };
+      return {
+        url: this.url(p, model, 'invoke'),
+        method: 'POST',
+        headers,
+        body: JSON.stringify(toInvokeEmbedBody(body, model)),
+      };
     }
     if (op !== 'chat') throw new UnsupportedRequestError(`bedrock does not support ${op}`);
     const { request, jsonTool } = toConverseRequest(body);
     remember(p, { model, jsonTool });
     const stream = body.stream === true;
     if (stream) headers.accept = 'application/vnd.amazon.eventstream';
-    return { url: this.url(p, model, stream ? 'converse-stream' : 'converse'), method: 'POST', headers, body: JSON.stringify(request) };
+    return {
+      url: this.url(p, model, stream ? 'converse-stream' : 'converse'),
+      method: 'POST',
+      headers,
+      body: JSON.stringify(request),
+    };
   }
 
   /** A Bedrock API key (bearer) when given, else SigV4 with the resolved AWS credentials. */
@@ -83,7 +114,13 @@ export class BedrockAdapter implements ProviderAdapter {
     const ctx = recall(p);
     if (op === 'embeddings') return fromInvokeEmbed(json as Json, ctx.model, ctx.encodingFormat);
     const { body, usage, finishReason } = toOpenAIChat(json as Json, ctx.model, ctx.jsonTool);
-    return { body, usage, responseModel: ctx.model || undefined, responseId: body.id as string, finishReasons: [finishReason] };
+    return {
+      body,
+      usage,
+      responseModel: ctx.model || undefined,
+      responseId: body.id as string,
+      finishReasons: [finishReason],
+    };
   }
 
   parseError(status: number, text: string, headers: IncomingHttpHeaders): ProviderError {

@@ -46,12 +46,19 @@ export function resetCredentialChains(): void {
 
 export async function awsCredentials(keys: StaticKeys, slug: string): Promise<AwsCredentialIdentity> {
   if (keys.access_key_id && keys.secret_access_key) {
-    return { accessKeyId: keys.access_key_id, secretAccessKey: keys.secret_access_key, ...(keys.session_token ? { sessionToken: keys.session_token } : {}) };
+    return {
+      accessKeyId: keys.access_key_id,
+      secretAccessKey: keys.secret_access_key,
+      ...(keys.session_token ? { sessionToken: keys.session_token } : {}),
+    };
   }
   try {
     return await chainFor(keys.profile)();
   } catch (e) {
     // The chain's message says which sources it tried; it never includes key material.
-    throw new AuthError(401, `providers.${slug}: no AWS credentials found (access_key_id/secret_access_key, AWS_* environment, shared files, or an instance role): ${(e as Error).message}`);
+    throw new AuthError(
+      401,
+      `providers.${slug}: no AWS credentials found (access_key_id/secret_access_key, AWS_* environment, shared files, or an instance role): ${(e as Error).message}`,
+    );
   }
 }

@@ -17,7 +17,8 @@ export function toInvokeEmbedBody(body: Json, model: string): Json {
   const inputs = embeddingInputs(body.input, 'bedrock');
   const dims = num(body.dimensions);
   if (embedFamily(model) === 'titan') {
-    if (inputs.length !== 1) throw new UnsupportedRequestError('bedrock Titan embeddings take one input per request; send a single string');
+    if (inputs.length !== 1)
+      throw new UnsupportedRequestError('bedrock Titan embeddings take one input per request; send a single string');
     return { inputText: inputs[0], ...(dims !== undefined ? { dimensions: dims } : {}) };
   }
   if (dims !== undefined) throw new UnsupportedRequestError('bedrock Cohere embeddings do not support dimensions');

@@ -18,9 +18,13 @@ function header(m: Message, name: string): string | undefined {
 export function toEvent(m: Message): SseEvent {
   const type = header(m, ':message-type') ?? 'event';
   const body = toUtf8(m.body);
-  if (type === 'exception') return { event: `exception:${header(m, ':exception-type') ?? 'unknown'}`, data: body || '{}' };
+  if (type === 'exception')
+    return { event: `exception:${header(m, ':exception-type') ?? 'unknown'}`, data: body || '{}' };
   if (type === 'error') {
-    return { event: `error:${header(m, ':error-code') ?? 'unknown'}`, data: JSON.stringify({ message: header(m, ':error-message') ?? body }) };
+    return {
+      event: `error:${header(m, ':error-code') ?? 'unknown'}`,
+      data: JSON.stringify({ message: header(m, ':error-message') ?? body }),
+    };
   }
   return { event: header(m, ':event-type') ?? 'unknown', data: body || '{}' };
 }

@@ -21,7 +21,13 @@ interface Turn {
   content: Json[];
 }
 
-const IMAGE_FORMATS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
+const IMAGE_FORMATS: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/jpg': 'jpeg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+};
 const CACHE_POINT = { cachePoint: { type: 'default' } };
 
 function blocks(parts: Part[]): Json[] {
@@ -31,9 +37,13 @@ function blocks(parts: Part[]): Json[] {
       if (p.text.trim() === '') continue; // Converse rejects blank text blocks
       out.push({ text: p.text });
     } else {
-      if (p.data === undefined) throw new UnsupportedRequestError('bedrock takes images as base64 data URLs (data:image/png;base64,…), not links');
+      if (p.data === undefined)
+        throw new UnsupportedRequestError(
+          'bedrock takes images as base64 data URLs (data:image/png;base64,…), not links',
+        );
       const format = IMAGE_FORMATS[p.mime ?? ''];
-      if (!format) throw new UnsupportedRequestError(`bedrock does not support image type "${p.mime}" (png, jpeg, gif, webp)`);
+      if (!format)
+        throw new UnsupportedRequestError(`bedrock does not support image type "${p.mime}" (png, jpeg, gif, webp)`);
       out.push({ image: { format, source: { bytes: p.data } } });
     }
     // cache_control on a part marks a prompt-cache checkpoint after it, as Anthropic's API does.
@@ -70,7 +80,8 @@ export const JSON_TOOL = 'json_response';
 
 export function toConverseRequest(body: Json): ConverseTranslation {
   if (typeof body.n === 'number' && body.n > 1) throw new UnsupportedRequestError('bedrock does not support n > 1');
-  if (body.logit_bias !== undefined && body.logit_bias !== null) throw new UnsupportedRequestError('bedrock does not support logit_bias');
+  if (body.logit_bias !== undefined && body.logit_bias !== null)
+    throw new UnsupportedRequestError('bedrock does not support logit_bias');
   const messages = body.messages as OpenAIMessage[];
   const system: Json[] = [];
   const turns: Turn[] = [];
@@ -80,7 +91,8 @@ export function toConverseRequest(body: Json): ConverseTranslation {
       case 'system':
       case 'developer': {
         const parts = contentParts(m.content, 'bedrock');
-        if (parts.some((p) => p.kind !== 'text')) throw new UnsupportedRequestError('bedrock: system messages take text only');
+        if (parts.some((p) => p.kind !== 'text'))
+          throw new UnsupportedRequestError('bedrock: system messages take text only');
         system.push(...blocks(parts));
         break;
       }
@@ -91,7 +103,9 @@ export function toConverseRequest(body: Json): ConverseTranslation {
         const content = blocks(contentParts(m.content, 'bedrock'));
         for (const tc of m.tool_calls ?? []) {
           toolBlocks = true;
-          content.push({ toolUse: { toolUseId: tc.id, name: tc.function.name, input: parseArgs(tc.function.arguments) } });
+          content.push({
+            toolUse: { toolUseId: tc.id, name: tc.function.name, input: parseArgs(tc.function.arguments) },
+          });
         }
         push(turns, 'assistant', content);
         break;
@@ -121,26 +135,44 @@ export function toConverseRequest(body: Json): ConverseTranslation {
   if (Object.keys(inference).length) out.inferenceConfig = inference;
 
   const tools = functionTools(body, 'bedrock').map((f) => ({
-    toolSpec: { name: f.name, ...(f.description ? { description: f.description } : {}), inputSchema: { json: f.parameters } },
+    toolSpec: {
+      name: f.name,
+      ...(f.description ? { description: f.description } : {}),
+      inputSchema: { json: f.parameters },
+    },
   }));
   const choice = toolChoice(body.tool_choice);
   const rf = responseFormat(body.response_format);
   let jsonTool: string | undefined;
   if (rf.kind !== 'text') {
-    if (tools.length) throw new UnsupportedRequestError('bedrock: response_format json_object/json_schema cannot be combined with tools');
+    if (tools.length)
+      throw new UnsupportedRequestError(
+        'bedrock: response_format json_object/json_schema cannot be combined with tools',
+      );
     jsonTool = JSON_TOOL;
     const schema = rf.kind === 'json_schema' ? rf.schema : { type: 'object' };
     const description = rf.kind === 'json_schema' ? `Answer with the ${rf.name} object.` : 'Answer with a JSON object.';
-    out.toolConfig = { tools: [{ toolSpec: { name: JSON_TOOL, description, inputSchema: { json: schema } } }], toolChoice: { tool: { name: JSON_TOOL } } };
+    out.toolConfig = {
+      tools: [{ toolSpec: { name: JSON_TOOL, description, inputSchema: { json: schema } } }],
+      toolChoice: { tool: { name: JSON_TOOL } },
+    };
     return { request: out, jsonTool };
   }
   if (choice?.mode === 'none') {
     // Converse has no "none"; leaving the tools out works unless the history holds tool blocks.
-    if (toolBlocks) throw new UnsupportedRequestError('bedrock: tool_choice "none" is not supported when the conversation contains tool calls');
+    if (toolBlocks)
+      throw new UnsupportedRequestError(
+        'bedrock: tool_choice "none" is not supported when the conversation contains tool calls',
+      );
     return { request: out };
   }
   if (tools.length) {
-    const tc = !choice || choice.mode === 'auto' ? { auto: {} } : choice.mode === 'required' ? { any: {} } : { tool: { name: choice.name } };
+    const tc =
+      !choice || choice.mode === 'auto'
+        ? { auto: {} }
+        : choice.mode === 'required'
+          ? { any: {} }
+          : { tool: { name: choice.name } };
     out.toolConfig = { tools, toolChoice: tc };
   } else if (toolBlocks) {
     throw new UnsupportedRequestError('bedrock needs the tools definitions when the conversation contains tool calls');

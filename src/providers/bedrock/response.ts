@@ -40,7 +40,11 @@ export function finishReason(stop: unknown, jsonMode: boolean): string {
   return jsonMode && fr === 'tool_calls' ? 'stop' : fr;
 }
 
-export function toOpenAIChat(json: Json, model: string, jsonTool: string | undefined): { body: Json; usage: Usage; finishReason: string } {
+export function toOpenAIChat(
+  json: Json,
+  model: string,
+  jsonTool: string | undefined,
+): { body: Json; usage: Usage; finishReason: string } {
   const message = (json.output as { message?: { content?: Json[] } } | undefined)?.message;
   if (!message || !Array.isArray(message.content)) throw new TypeError('response has no "output.message.content"');
   let text = '';
@@ -50,12 +54,21 @@ export function toOpenAIChat(json: Json, model: string, jsonTool: string | undef
     const tu = b.toolUse as { toolUseId?: string; name?: string; input?: unknown } | undefined;
     if (tu?.name) {
       if (jsonTool && tu.name === jsonTool) text += JSON.stringify(tu.input ?? {});
-      else toolCalls.push({ id: tu.toolUseId ?? syntheticId('call'), name: tu.name, arguments: JSON.stringify(tu.input ?? {}) });
+      else
+        toolCalls.push({
+          id: tu.toolUseId ?? syntheticId('call'),
+          name: tu.name,
+          arguments: JSON.stringify(tu.input ?? {}),
+        });
     }
   }
   const usage = usageFromBedrock(json.usage as BedrockUsage);
   const fr = finishReason(json.stopReason, jsonTool !== undefined);
-  return { body: chatCompletion(syntheticId('chatcmpl-bedrock'), model, [{ text, toolCalls, finishReason: fr }], usage), usage, finishReason: fr };
+  return {
+    body: chatCompletion(syntheticId('chatcmpl-bedrock'), model, [{ text, toolCalls, finishReason: fr }], usage),
+    usage,
+    finishReason: fr,
+  };
 }
 
 /**
@@ -94,7 +107,12 @@ export function statusForType(type: string | undefined, fallback: number): numbe
 
 export function bedrockError(status: number, type: string | undefined, message: string | undefined): ProviderError {
   const std = statusForType(type, status);
-  return { message: message ?? `upstream returned ${status}`, type: errorTypeForStatus(std), code: type ?? null, ...(std !== status ? { status: std } : {}) };
+  return {
+    message: message ?? `upstream returned ${status}`,
+    type: errorTypeForStatus(std),
+    code: type ?? null,
+    ...(std !== status ? { status: std } : {}),
+  };
 }
 
 export function parseBedrockError(status: number, text: string, headers: IncomingHttpHeaders): ProviderError {

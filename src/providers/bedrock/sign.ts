@@ -6,7 +6,12 @@ import type { UpstreamRequest } from '../types.js';
 
 export const BEDROCK_SIGNING_NAME = 'bedrock';
 
-export async function signRequest(req: UpstreamRequest, region: string, credentials: AwsCredentialIdentity, signingDate?: Date): Promise<UpstreamRequest> {
+export async function signRequest(
+  req: UpstreamRequest,
+  region: string,
+  credentials: AwsCredentialIdentity,
+  signingDate?: Date,
+): Promise<UpstreamRequest> {
   const url = new URL(req.url);
   const signer = new SignatureV4({ service: BEDROCK_SIGNING_NAME, region, credentials, sha256: Sha256 });
   const query: Record<string, string> = {};

@@ -54,7 +54,18 @@ export class BedrockStreamTranslator implements StreamTranslator {
         }
         const idx = this.toolCount++;
         this.tools.set(block, idx);
-        return [this.out.chunk({ tool_calls: [{ index: idx, id: tu.toolUseId ?? syntheticId('call'), type: 'function', function: { name: tu.name, arguments: '' } }] })];
+        return [
+          this.out.chunk({
+            tool_calls: [
+              {
+                index: idx,
+                id: tu.toolUseId ?? syntheticId('call'),
+                type: 'function',
+                function: { name: tu.name, arguments: '' },
+              },
+            ],
+          }),
+        ];
       }
       case 'contentBlockDelta': {
         const d = (data.delta ?? {}) as { text?: string; toolUse?: { input?: string } };

@@ -26,7 +26,8 @@ export type Part =
 export function contentParts(content: unknown, provider: string): Part[] {
   if (content === null || content === undefined) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ kind: 'text', text: content, cache: false }];
-  if (!Array.isArray(content)) throw new UnsupportedRequestError('message content must be a string or an array of parts');
+  if (!Array.isArray(content))
+    throw new UnsupportedRequestError('message content must be a string or an array of parts');
   return content.map((raw: unknown): Part => {
     const part = (raw ?? {}) as Json;
     const cache = part.cache_control !== undefined && part.cache_control !== null;
@@ -49,7 +50,9 @@ export function contentParts(content: unknown, provider: string): Part[] {
 export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content.map((p) => (p && typeof p === 'object' && (p as Json).type === 'text' ? String((p as Json).text ?? '') : '')).join('');
+    return content
+      .map((p) => (p && typeof p === 'object' && (p as Json).type === 'text' ? String((p as Json).text ?? '') : ''))
+      .join('');
   }
   return '';
 }
@@ -62,7 +65,8 @@ export function parseArgs(args: string | undefined): Json {
   } catch {
     throw new UnsupportedRequestError('tool_calls[].function.arguments must be a JSON string');
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UnsupportedRequestError('tool_calls[].function.arguments must encode a JSON object');
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new UnsupportedRequestError('tool_calls[].function.arguments must encode a JSON object');
   return v as Json;
 }
 
@@ -74,26 +78,43 @@ export interface FunctionTool {
 }
 
 export function functionTools(body: Json, provider: string): FunctionTool[] {
-  const tools = body.tools as Array<{ type?: string; function?: { name?: string; description?: string; parameters?: Json; strict?: boolean } }> | undefined;
+  const tools = body.tools as
+    | Array<{ type?: string; function?: { name?: string; description?: string; parameters?: Json; strict?: boolean } }>
+    | undefined;
   if (tools === undefined || tools === null) return [];
   if (!Array.isArray(tools)) throw new UnsupportedRequestError('tools must be an array');
   return tools.map((t, i) => {
-    if (t?.type !== 'function' || !t.function?.name) throw new UnsupportedRequestError(`tools[${i}]: tool type "${String(t?.type)}" is not supported by ${provider}`);
-    return { name: t.function.name, description: t.function.description, parameters: t.function.parameters ?? { type: 'object', properties: {} }, strict: t.function.strict };
+    if (t?.type !== 'function' || !t.function?.name)
+      throw new UnsupportedRequestError(`tools[${i}]: tool type "${String(t?.type)}" is not supported by ${provider}`);
+    return {
+      name: t.function.name,
+      description: t.function.description,
+      parameters: t.function.parameters ?? { type: 'object', properties: {} },
+      strict: t.function.strict,
+    };
   });
 }
 
-export type ToolChoice = { mode: 'auto' } | { mode: 'none' } | { mode: 'required' } | { mode: 'function'; name: string };
+export type ToolChoice =
+  | { mode: 'auto' }
+  | { mode: 'none' }
+  | { mode: 'required' }
+  | { mode: 'function'; name: string };
 
 export function toolChoice(tc: unknown): ToolChoice | undefined {
   if (tc === undefined || tc === null) return undefined;
   if (tc === 'auto' || tc === 'none' || tc === 'required') return { mode: tc };
   const name = (tc as { function?: { name?: string } })?.function?.name;
   if (typeof tc === 'object' && name) return { mode: 'function', name };
-  throw new UnsupportedRequestError('tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":…}}');
+  throw new UnsupportedRequestError(
+    'tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":…}}',
+  );
 }
 
-export type ResponseFormat = { kind: 'text' } | { kind: 'json_object' } | { kind: 'json_schema'; name: string; schema: Json; strict?: boolean };
+export type ResponseFormat =
+  | { kind: 'text' }
+  | { kind: 'json_object' }
+  | { kind: 'json_schema'; name: string; schema: Json; strict?: boolean };
 
 export function responseFormat(rf: unknown): ResponseFormat {
   if (rf === undefined || rf === null) return { kind: 'text' };
@@ -101,8 +122,14 @@ export function responseFormat(rf: unknown): ResponseFormat {
   if (r.type === 'text') return { kind: 'text' };
   if (r.type === 'json_object') return { kind: 'json_object' };
   if (r.type === 'json_schema') {
-    if (!r.json_schema?.schema || typeof r.json_schema.schema !== 'object') throw new UnsupportedRequestError('response_format.json_schema.schema is required');
-    return { kind: 'json_schema', name: r.json_schema.name ?? 'response', schema: r.json_schema.schema, strict: r.json_schema.strict };
+    if (!r.json_schema?.schema || typeof r.json_schema.schema !== 'object')
+      throw new UnsupportedRequestError('response_format.json_schema.schema is required');
+    return {
+      kind: 'json_schema',
+      name: r.json_schema.name ?? 'response',
+      schema: r.json_schema.schema,
+      strict: r.json_schema.strict,
+    };
   }
   throw new UnsupportedRequestError(`response_format type "${String(r.type)}" is not supported`);
 }
@@ -134,5 +161,7 @@ export function toolNamesById(messages: OpenAIMessage[]): Map<string, string> {
 export function embeddingInputs(input: unknown, provider: string): string[] {
   if (typeof input === 'string') return [input];
   if (Array.isArray(input) && input.every((s) => typeof s === 'string')) return input as string[];
-  throw new UnsupportedRequestError(`${provider} embeddings take text input (a string or an array of strings), not token ids`);
+  throw new UnsupportedRequestError(
+    `${provider} embeddings take text input (a string or an array of strings), not token ids`,
+  );
 }

@@ -89,7 +89,10 @@ export async function fetchToken(url: string, form: Record<string, string>): Pro
       /* not JSON */
     }
     const status = res.statusCode === 400 || res.statusCode === 401 || res.statusCode === 403 ? 401 : 502;
-    throw new AuthError(status, `token endpoint ${host} refused the credentials (HTTP ${res.statusCode})${detail ? `: ${detail.slice(0, 200)}` : ''}`);
+    throw new AuthError(
+      status,
+      `token endpoint ${host} refused the credentials (HTTP ${res.statusCode})${detail ? `: ${detail.slice(0, 200)}` : ''}`,
+    );
   }
   let parsed;
   try {

@@ -37,8 +37,17 @@ export function chatCompletion(id: string, model: string, choices: Choice[], usa
     created: Math.floor(Date.now() / 1000),
     model,
     choices: choices.map((c, index) => {
-      const message: Json = { role: 'assistant', content: c.text === '' && c.toolCalls.length ? null : c.text, refusal: null };
-      if (c.toolCalls.length) message.tool_calls = c.toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } }));
+      const message: Json = {
+        role: 'assistant',
+        content: c.text === '' && c.toolCalls.length ? null : c.text,
+        refusal: null,
+      };
+      if (c.toolCalls.length)
+        message.tool_calls = c.toolCalls.map((t) => ({
+          id: t.id,
+          type: 'function',
+          function: { name: t.name, arguments: t.arguments },
+        }));
       return { index, message, logprobs: null, finish_reason: c.finishReason };
     }),
     usage: openAIUsage(usage),
@@ -65,7 +74,14 @@ export class ChunkWriter {
 
   /** The usage-only chunk OpenAI sends last when the client asked for it. */
   usageChunk(u: Usage): Json {
-    return { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: openAIUsage(u) };
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices: [],
+      usage: openAIUsage(u),
+    };
   }
 }
 

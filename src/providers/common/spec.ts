@@ -18,7 +18,9 @@ export function providerOptions<T>(schema: z.ZodType<T>, p: ResolvedProvider): T
     const i = r.error.issues[0];
     const field = i.path.map(String).join('.');
     const missing = i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined;
-    throw new ProviderConfigError(`providers.${p.slug}${field ? '.' + field : ''}: ${missing ? `is required for type ${p.type}` : i.message}`);
+    throw new ProviderConfigError(
+      `providers.${p.slug}${field ? '.' + field : ''}: ${missing ? `is required for type ${p.type}` : i.message}`,
+    );
   }
   cache.set(p.spec, r.data as object);
   return r.data;
@@ -27,7 +29,9 @@ export function providerOptions<T>(schema: z.ZodType<T>, p: ResolvedProvider): T
 /** A field the operator must give (directly or through the environment). */
 export function required<T>(value: T | undefined, p: ResolvedProvider, field: string, hint = ''): T {
   if (value === undefined || value === null || value === '') {
-    throw new ProviderConfigError(`providers.${p.slug}.${field}: is required for type ${p.type}${hint ? ` (${hint})` : ''}`);
+    throw new ProviderConfigError(
+      `providers.${p.slug}.${field}: is required for type ${p.type}${hint ? ` (${hint})` : ''}`,
+    );
   }
   return value;
 }

@@ -1,7 +1,15 @@
 // Google Gemini API (generativelanguage.googleapis.com) behind the provider interface: chat via
 // generateContent / streamGenerateContent?alt=sse, embeddings via batchEmbedContents, API key auth.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Operation, ParsedResponse, ProviderAdapter, ProviderError, ResolvedProvider, StreamTranslator, UpstreamRequest } from '../types.js';
+import type {
+  Operation,
+  ParsedResponse,
+  ProviderAdapter,
+  ProviderError,
+  ResolvedProvider,
+  StreamTranslator,
+  UpstreamRequest,
+} from '../types.js';
 import { UnsupportedRequestError } from '../types.js';
 import { joinUrl } from '../openai/adapter.js';
 import { recall, remember } from '../common/request-context.js';
@@ -43,11 +51,22 @@ export class GeminiAdapter implements ProviderAdapter {
     const model = bareModel(body.model);
     remember(p, { model, encodingFormat: body.encoding_format });
     if (op === 'embeddings') {
-      return { url: joinUrl(p.baseUrl, `/models/${model}:batchEmbedContents`), method: 'POST', headers: this.headers(p), body: JSON.stringify(toGeminiEmbedRequest(body, model)) };
+      return {
+        url: joinUrl(p.baseUrl, `/models/${model}:batchEmbedContents`),
+        method: 'POST',
+        headers: this.headers(p),
+        body: JSON.stringify(toGeminiEmbedRequest(body, model)),
+      };
     }
     if (op !== 'chat') throw new UnsupportedRequestError(`${this.name} does not support ${op}`);
-    const path = body.stream === true ? `/models/${model}:streamGenerateContent?alt=sse` : `/models/${model}:generateContent`;
-    return { url: joinUrl(p.baseUrl, path), method: 'POST', headers: this.headers(p), body: JSON.stringify(toGeminiRequest(body, 'gemini')) };
+    const path =
+      body.stream === true ? `/models/${model}:streamGenerateContent?alt=sse` : `/models/${model}:generateContent`;
+    return {
+      url: joinUrl(p.baseUrl, path),
+      method: 'POST',
+      headers: this.headers(p),
+      body: JSON.stringify(toGeminiRequest(body, 'gemini')),
+    };
   }
 
   parseResponse(op: Operation, json: unknown, p: ResolvedProvider): ParsedResponse {

@@ -19,6 +19,16 @@ export function toGeminiEmbedRequest(body: Json, model: string): Json {
 /** Gemini reports no token counts for embeddings, so usage stays empty (not zero). */
 export function fromGeminiEmbeddings(json: Json, model: string, format: unknown): ParsedResponse {
   const list = json.embeddings as Array<{ values?: number[] }> | undefined;
-  if (!Array.isArray(list) || list.some((e) => !Array.isArray(e?.values))) throw new TypeError('response has no "embeddings[].values"');
-  return { body: embeddingList(list.map((e) => e.values!), model, format, {}), usage: {}, responseModel: model };
+  if (!Array.isArray(list) || list.some((e) => !Array.isArray(e?.values)))
+    throw new TypeError('response has no "embeddings[].values"');
+  return {
+    body: embeddingList(
+      list.map((e) => e.values!),
+      model,
+      format,
+      {},
+    ),
+    usage: {},
+    responseModel: model,
+  };
 }

@@ -21,7 +21,15 @@ interface Turn {
   parts: Json[];
 }
 
-const MIME_BY_EXT: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', heic: 'image/heic', pdf: 'application/pdf' };
+const MIME_BY_EXT: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  heic: 'image/heic',
+  pdf: 'application/pdf',
+};
 
 function geminiPart(p: Part): Json {
   if (p.kind === 'text') return { text: p.text };
@@ -53,8 +61,10 @@ function toolResponse(content: unknown): Json {
 const THINKING_BUDGET: Record<string, number> = { none: 0, minimal: 0, low: 1024, medium: 8192, high: 24576 };
 
 export function toGeminiRequest(body: Json, provider: string): Json {
-  if (body.logit_bias !== undefined && body.logit_bias !== null) throw new UnsupportedRequestError(`${provider} does not support logit_bias`);
-  if (Array.isArray(body.modalities) && body.modalities.includes('audio')) throw new UnsupportedRequestError(`${provider} chat does not produce audio output`);
+  if (body.logit_bias !== undefined && body.logit_bias !== null)
+    throw new UnsupportedRequestError(`${provider} does not support logit_bias`);
+  if (Array.isArray(body.modalities) && body.modalities.includes('audio'))
+    throw new UnsupportedRequestError(`${provider} chat does not produce audio output`);
   const messages = body.messages as OpenAIMessage[];
   const names = toolNamesById(messages);
   const system: Json[] = [];
@@ -64,7 +74,8 @@ export function toGeminiRequest(body: Json, provider: string): Json {
       case 'system':
       case 'developer': {
         const parts = contentParts(m.content, provider);
-        if (parts.some((p) => p.kind !== 'text')) throw new UnsupportedRequestError(`${provider}: system messages take text only`);
+        if (parts.some((p) => p.kind !== 'text'))
+          throw new UnsupportedRequestError(`${provider}: system messages take text only`);
         system.push(...parts.map(geminiPart));
         break;
       }
@@ -73,13 +84,17 @@ export function toGeminiRequest(body: Json, provider: string): Json {
         break;
       case 'assistant': {
         const parts = contentParts(m.content, provider).map(geminiPart);
-        for (const tc of m.tool_calls ?? []) parts.push({ functionCall: { name: tc.function.name, args: parseArgs(tc.function.arguments) } });
+        for (const tc of m.tool_calls ?? [])
+          parts.push({ functionCall: { name: tc.function.name, args: parseArgs(tc.function.arguments) } });
         push(contents, 'model', parts);
         break;
       }
       case 'tool': {
         const name = (m.tool_call_id && names.get(m.tool_call_id)) || m.name;
-        if (!name) throw new UnsupportedRequestError(`${provider}: tool message "${m.tool_call_id ?? ''}" answers no earlier tool call`);
+        if (!name)
+          throw new UnsupportedRequestError(
+            `${provider}: tool message "${m.tool_call_id ?? ''}" answers no earlier tool call`,
+          );
         // Parallel results go back in one turn, in call order, as Gemini expects.
         push(contents, 'user', [{ functionResponse: { name, response: toolResponse(m.content) } }]);
         break;
@@ -88,7 +103,8 @@ export function toGeminiRequest(body: Json, provider: string): Json {
         throw new UnsupportedRequestError(`message role "${m.role}" is not supported by ${provider}`);
     }
   }
-  if (contents.length === 0) throw new UnsupportedRequestError(`${provider} needs at least one user or assistant message`);
+  if (contents.length === 0)
+    throw new UnsupportedRequestError(`${provider} needs at least one user or assistant message`);
 
   const gen: Json = {};
   const stop = stopList(body.stop);
@@ -111,7 +127,10 @@ export function toGeminiRequest(body: Json, provider: string): Json {
   if (rf.kind === 'json_schema') gen.responseJsonSchema = rf.schema; // full JSON Schema, unlike responseSchema's OpenAPI subset
   if (typeof body.reasoning_effort === 'string') {
     const budget = THINKING_BUDGET[body.reasoning_effort];
-    if (budget === undefined) throw new UnsupportedRequestError(`reasoning_effort "${body.reasoning_effort}" is not one of none, minimal, low, medium, high`);
+    if (budget === undefined)
+      throw new UnsupportedRequestError(
+        `reasoning_effort "${body.reasoning_effort}" is not one of none, minimal, low, medium, high`,
+      );
     gen.thinkingConfig = { thinkingBudget: budget };
   }
 
@@ -133,7 +152,13 @@ export function toGeminiRequest(body: Json, provider: string): Json {
   const tc = toolChoice(body.tool_choice);
   if (tc) {
     const cfg: Json =
-      tc.mode === 'auto' ? { mode: 'AUTO' } : tc.mode === 'none' ? { mode: 'NONE' } : tc.mode === 'required' ? { mode: 'ANY' } : { mode: 'ANY', allowedFunctionNames: [tc.name] };
+      tc.mode === 'auto'
+        ? { mode: 'AUTO' }
+        : tc.mode === 'none'
+          ? { mode: 'NONE' }
+          : tc.mode === 'required'
+            ? { mode: 'ANY' }
+            : { mode: 'ANY', allowedFunctionNames: [tc.name] };
     out.toolConfig = { functionCallingConfig: cfg };
   }
   return out;

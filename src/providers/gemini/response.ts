@@ -18,13 +18,22 @@ export function usageFromGemini(u: GeminiUsage | undefined): Usage {
   if (!u) return {};
   const out: Usage = {};
   if (u.promptTokenCount !== undefined) out.input_tokens = u.promptTokenCount + (u.toolUsePromptTokenCount ?? 0);
-  if (u.candidatesTokenCount !== undefined || u.thoughtsTokenCount !== undefined) out.output_tokens = (u.candidatesTokenCount ?? 0) + (u.thoughtsTokenCount ?? 0);
+  if (u.candidatesTokenCount !== undefined || u.thoughtsTokenCount !== undefined)
+    out.output_tokens = (u.candidatesTokenCount ?? 0) + (u.thoughtsTokenCount ?? 0);
   if (u.cachedContentTokenCount !== undefined) out.cache_read_tokens = u.cachedContentTokenCount;
   if (u.thoughtsTokenCount !== undefined) out.reasoning_tokens = u.thoughtsTokenCount;
   return out;
 }
 
-const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'LANGUAGE']);
+const FILTERED = new Set([
+  'SAFETY',
+  'RECITATION',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'LANGUAGE',
+]);
 
 export function finishReason(reason: unknown, hasToolCalls: boolean): string {
   if (reason === 'MAX_TOKENS') return 'length';
@@ -103,7 +112,9 @@ export function parseGoogleError(status: number, text: string): ProviderError {
   try {
     let j = JSON.parse(text) as unknown;
     if (Array.isArray(j)) j = j[0];
-    const e = (j as { error?: { code?: number; message?: string; status?: string; details?: Array<{ reason?: string }> } })?.error;
+    const e = (
+      j as { error?: { code?: number; message?: string; status?: string; details?: Array<{ reason?: string }> } }
+    )?.error;
     if (e && typeof e === 'object') {
       // Google answers a bad API key with 400 INVALID_ARGUMENT; it is an auth failure (401) to routing.
       const badKey = Array.isArray(e.details) && e.details.some((d) => d?.reason === 'API_KEY_INVALID');
@@ -118,5 +129,9 @@ export function parseGoogleError(status: number, text: string): ProviderError {
   } catch {
     /* not JSON */
   }
-  return { message: `upstream returned ${status}${text ? `: ${text.slice(0, 200)}` : ''}`, type: errorTypeForStatus(status), code: null };
+  return {
+    message: `upstream returned ${status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+    type: errorTypeForStatus(status),
+    code: null,
+  };
 }

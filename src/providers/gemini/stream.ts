@@ -43,7 +43,11 @@ export class GeminiStreamTranslator implements StreamTranslator {
     const err = data.error as { code?: number; message?: string; status?: string } | undefined;
     if (err) {
       const status = statusForRpc(err.status, typeof err.code === 'number' ? err.code : 500);
-      throw new StreamEventError(status, { message: err.message ?? 'stream error', type: errorTypeForStatus(status), code: err.status ?? null });
+      throw new StreamEventError(status, {
+        message: err.message ?? 'stream error',
+        type: errorTypeForStatus(status),
+        code: err.status ?? null,
+      });
     }
     if (typeof data.responseId === 'string') this.out.id = this.responseId = data.responseId;
     if (typeof data.modelVersion === 'string') this.out.model = this.responseModel = data.modelVersion;
@@ -67,7 +71,12 @@ export class GeminiStreamTranslator implements StreamTranslator {
       if (text) chunks.push(this.out.chunk({ content: text }, null, index));
       if (toolCalls.length) {
         // Gemini sends each call whole; OpenAI clients accept a complete call in one delta.
-        const deltas = toolCalls.map((t) => ({ index: s.tools++, id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } }));
+        const deltas = toolCalls.map((t) => ({
+          index: s.tools++,
+          id: t.id,
+          type: 'function',
+          function: { name: t.name, arguments: t.arguments },
+        }));
         chunks.push(this.out.chunk({ tool_calls: deltas }, null, index));
       }
       if (c.finishReason && !s.finished) {

@@ -88,13 +88,21 @@ export function parseOpenAIError(status: number, text: string): ProviderError {
   try {
     const j = JSON.parse(text) as { error?: { message?: string; type?: string; code?: string | null } | string };
     if (j && typeof j.error === 'object' && j.error) {
-      return { message: j.error.message ?? `upstream returned ${status}`, type: j.error.type ?? 'api_error', code: j.error.code ?? null };
+      return {
+        message: j.error.message ?? `upstream returned ${status}`,
+        type: j.error.type ?? 'api_error',
+        code: j.error.code ?? null,
+      };
     }
     if (typeof j.error === 'string') return { message: j.error, type: 'api_error', code: null };
   } catch {
     /* not JSON: fall through */
   }
-  return { message: `upstream returned ${status}${text ? `: ${text.slice(0, 200)}` : ''}`, type: 'api_error', code: null };
+  return {
+    message: `upstream returned ${status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+    type: 'api_error',
+    code: null,
+  };
 }
 
 class OpenAIStreamTranslator implements StreamTranslator {
@@ -116,7 +124,11 @@ class OpenAIStreamTranslator implements StreamTranslator {
     if (chunk.error) {
       // Some OpenAI-compatible servers report failures as an in-stream error object.
       const e = chunk.error as { message?: string; type?: string; code?: string };
-      throw new StreamEventError(500, { message: e.message ?? 'stream error', type: e.type ?? 'api_error', code: e.code ?? null });
+      throw new StreamEventError(500, {
+        message: e.message ?? 'stream error',
+        type: e.type ?? 'api_error',
+        code: e.code ?? null,
+      });
     }
     if (typeof chunk.model === 'string') this.responseModel = chunk.model;
     if (typeof chunk.id === 'string') this.responseId = chunk.id;

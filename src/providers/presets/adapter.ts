@@ -1,6 +1,14 @@
 // One adapter for every OpenAI-compatible preset: request quirks out, usage and error shapes in.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Operation, ParsedResponse, ProviderError, ResolvedProvider, SseEvent, StreamTranslator, UpstreamRequest } from '../types.js';
+import type {
+  Operation,
+  ParsedResponse,
+  ProviderError,
+  ResolvedProvider,
+  SseEvent,
+  StreamTranslator,
+  UpstreamRequest,
+} from '../types.js';
 import { StreamEventError, UnsupportedRequestError } from '../types.js';
 import { joinUrl, OpenAIAdapter, openAIHeaders, parseOpenAIError } from '../openai/adapter.js';
 import { errorTypeForStatus } from '../common/openai-shapes.js';
@@ -10,7 +18,11 @@ import { ForwardingTranslator } from '../common/forwarding-translator.js';
 
 type Json = Record<string, unknown>;
 
-const PATHS: Record<Operation, string> = { chat: '/chat/completions', text_completion: '/completions', embeddings: '/embeddings' };
+const PATHS: Record<Operation, string> = {
+  chat: '/chat/completions',
+  text_completion: '/completions',
+  embeddings: '/embeddings',
+};
 
 export class PresetAdapter extends OpenAIAdapter {
   constructor(
@@ -41,14 +53,20 @@ export class PresetAdapter extends OpenAIAdapter {
       out.messages = (out.messages as Json[]).map((m) => (m.role === 'developer' ? { ...m, role: 'system' } : m));
     }
     if (out.stream === true && op !== 'embeddings') {
-      if (q.streamOptions) out.stream_options = { ...((out.stream_options as Json | undefined) ?? {}), include_usage: true };
+      if (q.streamOptions)
+        out.stream_options = { ...((out.stream_options as Json | undefined) ?? {}), include_usage: true };
       else delete out.stream_options;
     } else delete out.stream_options;
     return out;
   }
 
   override buildRequest(op: Operation, body: Json, p: ResolvedProvider): UpstreamRequest {
-    return { url: joinUrl(p.baseUrl, PATHS[op]), method: 'POST', headers: openAIHeaders(p), body: JSON.stringify(this.translate(op, body)) };
+    return {
+      url: joinUrl(p.baseUrl, PATHS[op]),
+      method: 'POST',
+      headers: openAIHeaders(p),
+      body: JSON.stringify(this.translate(op, body)),
+    };
   }
 
   override parseResponse(op: Operation, json: unknown): ParsedResponse {
@@ -80,11 +98,19 @@ export function parseCompatError(status: number, text: string): ProviderError {
   }
   if (j && typeof j === 'object' && !j.error && j.message !== undefined) {
     const msg = typeof j.message === 'string' ? j.message : JSON.stringify(j.message).slice(0, 500);
-    return { message: msg, type: typeof j.type === 'string' ? j.type : errorTypeForStatus(status), code: typeof j.code === 'string' ? j.code : null };
+    return {
+      message: msg,
+      type: typeof j.type === 'string' ? j.type : errorTypeForStatus(status),
+      code: typeof j.code === 'string' ? j.code : null,
+    };
   }
   const e = j?.error as Json | undefined;
   const hasType = !!e && typeof e === 'object' && typeof e.type === 'string';
-  return { ...base, type: hasType ? base.type : errorTypeForStatus(status), code: base.code === null || base.code === undefined ? null : String(base.code) };
+  return {
+    ...base,
+    type: hasType ? base.type : errorTypeForStatus(status),
+    code: base.code === null || base.code === undefined ? null : String(base.code),
+  };
 }
 
 /** Normalizes each chunk's usage (Groq's x_groq.usage, DeepSeek's cache fields…) before the OpenAI translator reads it. */
@@ -95,7 +121,11 @@ class NormalizingTranslator extends ForwardingTranslator {
     const err = chunk.error as { code?: unknown; message?: string; type?: string } | undefined;
     if (err && typeof err === 'object' && typeof err.code === 'number' && err.code >= 400) {
       // OpenRouter puts the upstream HTTP status in error.code of a mid-stream error.
-      throw new StreamEventError(err.code, { message: err.message ?? 'stream error', type: err.type ?? errorTypeForStatus(err.code), code: String(err.code) });
+      throw new StreamEventError(err.code, {
+        message: err.message ?? 'stream error',
+        type: err.type ?? errorTypeForStatus(err.code),
+        code: String(err.code),
+      });
     }
     const xg = chunk.x_groq as { usage?: unknown } | undefined;
     if (xg?.usage && !chunk.usage) chunk.usage = xg.usage;

@@ -47,7 +47,17 @@ export const PRESETS: Record<string, Preset> = {
     maxTokensField: 'max_tokens',
     developerRole: false,
     // Mistral answers 422 "Extra inputs are not permitted" for fields it does not know.
-    drop: ['user', 'store', 'metadata', 'service_tier', 'logprobs', 'top_logprobs', 'reasoning_effort', 'modalities', 'audio'],
+    drop: [
+      'user',
+      'store',
+      'metadata',
+      'service_tier',
+      'logprobs',
+      'top_logprobs',
+      'reasoning_effort',
+      'modalities',
+      'audio',
+    ],
     rename: { seed: 'random_seed' },
     reject: [{ when: has('logit_bias'), message: 'mistral does not support logit_bias' }],
   },
@@ -93,7 +103,17 @@ export const PRESETS: Record<string, Preset> = {
     streamOptions: false,
     maxTokensField: 'max_tokens',
     developerRole: false,
-    drop: ['user', 'store', 'metadata', 'service_tier', 'seed', 'stop', 'logprobs', 'top_logprobs', 'parallel_tool_calls'],
+    drop: [
+      'user',
+      'store',
+      'metadata',
+      'service_tier',
+      'seed',
+      'stop',
+      'logprobs',
+      'top_logprobs',
+      'parallel_tool_calls',
+    ],
     reject: [
       { when: (b) => Array.isArray(b.tools) && b.tools.length > 0, message: 'perplexity does not support tools' },
       { when: has('tool_choice'), message: 'perplexity does not support tool_choice' },
@@ -108,8 +128,14 @@ export const PRESETS: Record<string, Preset> = {
     developerRole: true,
     drop: ['store', 'metadata', 'service_tier'],
     reject: [
-      { when: (b) => xaiReasoning(b) && (has('stop')(b) || has('presence_penalty')(b) || has('frequency_penalty')(b)), message: 'xai reasoning models do not support stop, presence_penalty or frequency_penalty' },
-      { when: (b) => /^grok-4/.test(String(b.model ?? '')) && has('reasoning_effort')(b), message: 'xai grok-4 models do not support reasoning_effort' },
+      {
+        when: (b) => xaiReasoning(b) && (has('stop')(b) || has('presence_penalty')(b) || has('frequency_penalty')(b)),
+        message: 'xai reasoning models do not support stop, presence_penalty or frequency_penalty',
+      },
+      {
+        when: (b) => /^grok-4/.test(String(b.model ?? '')) && has('reasoning_effort')(b),
+        message: 'xai grok-4 models do not support reasoning_effort',
+      },
     ],
   },
   ollama: {

@@ -16,7 +16,12 @@ export function normalizeUsage(body: Json): void {
   const cd = (u.completion_tokens_details as Json | null | undefined) ?? undefined;
   const reasoning = typeof cd?.reasoning_tokens === 'number' ? cd.reasoning_tokens : undefined;
   const completion = typeof u.completion_tokens === 'number' ? u.completion_tokens : undefined;
-  if (reasoning && prompt !== undefined && completion !== undefined && u.total_tokens === prompt + completion + reasoning) {
+  if (
+    reasoning &&
+    prompt !== undefined &&
+    completion !== undefined &&
+    u.total_tokens === prompt + completion + reasoning
+  ) {
     u.completion_tokens = completion + reasoning;
   }
 }

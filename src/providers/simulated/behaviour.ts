@@ -2,7 +2,10 @@
 // p50/p95, and faults drawn from the configured rates (degrading after a delay, for game days).
 import type { SimulatedSpec } from '../../config/schema.js';
 
-export type Fault = { kind: 'ok'; latencyMs: number } | { kind: 'error'; status: number; latencyMs: number } | { kind: 'hang' };
+export type Fault =
+  | { kind: 'ok'; latencyMs: number }
+  | { kind: 'error'; status: number; latencyMs: number }
+  | { kind: 'hang' };
 
 type Latency = SimulatedSpec['latency_ms'];
 

@@ -8,7 +8,11 @@ import { decide } from './behaviour.js';
 const errorBodies: Record<number, { type: string; code: string; message: string }> = {
   429: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached (simulated).' },
   500: { type: 'server_error', code: 'server_error', message: 'The server had an error (simulated).' },
-  503: { type: 'server_error', code: 'service_unavailable', message: 'The engine is currently overloaded (simulated).' },
+  503: {
+    type: 'server_error',
+    code: 'service_unavailable',
+    message: 'The engine is currently overloaded (simulated).',
+  },
 };
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -26,7 +30,8 @@ function words(s: string): number {
 
 function lastUserText(body: Record<string, unknown>): string {
   const msgs = (body.messages as Array<{ role: string; content: unknown }>) ?? [];
-  for (let i = msgs.length - 1; i >= 0; i--) if (msgs[i].role === 'user' && typeof msgs[i].content === 'string') return msgs[i].content as string;
+  for (let i = msgs.length - 1; i >= 0; i--)
+    if (msgs[i].role === 'user' && typeof msgs[i].content === 'string') return msgs[i].content as string;
   return typeof body.prompt === 'string' ? body.prompt : '';
 }
 
@@ -61,20 +66,29 @@ export class SimulatedUpstream {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req).catch(() => '');
     if (req.method === 'GET' && req.url?.endsWith('/models')) {
-      return this.json(res, 200, { object: 'list', data: [{ id: 'sim-model', object: 'model', created: 0, owned_by: 'switchyard' }] });
+      return this.json(res, 200, {
+        object: 'list',
+        data: [{ id: 'sim-model', object: 'model', created: 0, owned_by: 'switchyard' }],
+      });
     }
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(raw) as Record<string, unknown>;
     } catch {
-      return this.json(res, 400, { error: { message: 'invalid JSON', type: 'invalid_request_error', param: null, code: null } });
+      return this.json(res, 400, {
+        error: { message: 'invalid JSON', type: 'invalid_request_error', param: null, code: null },
+      });
     }
     const fault = decide(this.spec, Date.now() - this.started);
     if (fault.kind === 'hang') return; // the caller's timeout is what ends this
     await new Promise((r) => setTimeout(r, fault.latencyMs));
     if (res.destroyed) return;
     if (fault.kind === 'error') {
-      const e = errorBodies[fault.status] ?? { type: 'server_error', code: 'server_error', message: `Simulated ${fault.status}.` };
+      const e = errorBodies[fault.status] ?? {
+        type: 'server_error',
+        code: 'server_error',
+        message: `Simulated ${fault.status}.`,
+      };
       if (fault.status === 429) res.setHeader('retry-after', '1');
       return this.json(res, fault.status, { error: { ...e, param: null } });
     }
@@ -95,14 +109,22 @@ export class SimulatedUpstream {
     const id = `chatcmpl-sim${Date.now().toString(36)}`;
     const created = Math.floor(Date.now() / 1000);
     if (path.endsWith('/completions') && !path.endsWith('/chat/completions')) {
-      return this.json(res, 200, { id, object: 'text_completion', created, model, choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }], usage });
+      return this.json(res, 200, {
+        id,
+        object: 'text_completion',
+        created,
+        model,
+        choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
+        usage,
+      });
     }
     if (body.stream === true) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const base = { id, object: 'chat.completion.chunk', created, model };
       const send = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
       send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
-      for (const w of text.split(/(?<= )/)) send({ ...base, choices: [{ index: 0, delta: { content: w }, finish_reason: null }] });
+      for (const w of text.split(/(?<= )/))
+        send({ ...base, choices: [{ index: 0, delta: { content: w }, finish_reason: null }] });
       send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
       const so = body.stream_options as { include_usage?: boolean } | undefined;
       if (so?.include_usage) send({ ...base, choices: [], usage });
@@ -114,7 +136,14 @@ export class SimulatedUpstream {
       object: 'chat.completion',
       created,
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: text, refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+      ],
       usage,
     });
   }

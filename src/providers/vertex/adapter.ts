@@ -17,7 +17,10 @@ type Json = Record<string, unknown>;
 
 const VertexSpec = z.looseObject({
   project: z.string().min(1).optional(),
-  location: z.string().regex(/^[a-z0-9-]+$/, 'must be a region such as us-central1, or global').default('us-central1'),
+  location: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'must be a region such as us-central1, or global')
+    .default('us-central1'),
   credentials: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   access_token: z.string().min(1).optional(),
   scope: z.string().default(CLOUD_PLATFORM_SCOPE),
@@ -41,8 +44,14 @@ export class VertexAdapter extends GeminiAdapter {
 
   private modelUrl(p: ResolvedProvider, model: string, method: string): string {
     const o = providerOptions(VertexSpec, p);
-    const creds = o.credentials && typeof o.credentials === 'object' ? (o.credentials as { project_id?: string }) : undefined;
-    const project = required(o.project ?? creds?.project_id ?? process.env.GOOGLE_CLOUD_PROJECT, p, 'project', 'or GOOGLE_CLOUD_PROJECT');
+    const creds =
+      o.credentials && typeof o.credentials === 'object' ? (o.credentials as { project_id?: string }) : undefined;
+    const project = required(
+      o.project ?? creds?.project_id ?? process.env.GOOGLE_CLOUD_PROJECT,
+      p,
+      'project',
+      'or GOOGLE_CLOUD_PROJECT',
+    );
     // A bare name is a Google model; "publishers/x/models/y" is passed as given.
     const path = model.startsWith('publishers/') ? model : `publishers/google/models/${model}`;
     return joinUrl(this.base(p, o.location), `/projects/${project}/locations/${o.location}/${path}:${method}`);
@@ -57,11 +66,22 @@ export class VertexAdapter extends GeminiAdapter {
     remember(p, { model, encodingFormat: body.encoding_format });
     if (op === 'embeddings') {
       const dims = num(body.dimensions);
-      const req = { instances: embeddingInputs(body.input, 'vertex').map((content) => ({ content })), ...(dims !== undefined ? { parameters: { outputDimensionality: dims } } : {}) };
-      return { url: this.modelUrl(p, model, 'predict'), method: 'POST', headers: this.headers(p), body: JSON.stringify(req) };
+      const req = {
+        instances: embeddingInputs(body.input, 'vertex').map((content) => ({ content })),
+        ...(dims !== undefined ? { parameters: { outputDimensionality: dims } } : {}),
+      };
+      return {
+        url: this.modelUrl(p, model, 'predict'),
+        method: 'POST',
+        headers: this.headers(p),
+        body: JSON.stringify(req),
+      };
     }
     if (op !== 'chat') throw new UnsupportedRequestError(`${this.name} does not support ${op}`);
-    const url = body.stream === true ? this.modelUrl(p, model, 'streamGenerateContent') + '?alt=sse' : this.modelUrl(p, model, 'generateContent');
+    const url =
+      body.stream === true
+        ? this.modelUrl(p, model, 'streamGenerateContent') + '?alt=sse'
+        : this.modelUrl(p, model, 'generateContent');
     return { url, method: 'POST', headers: this.headers(p), body: JSON.stringify(toGeminiRequest(body, 'vertex')) };
   }
 
@@ -84,16 +104,32 @@ export class VertexAdapter extends GeminiAdapter {
   override parseResponse(op: Operation, json: unknown, p: ResolvedProvider): ParsedResponse {
     if (op !== 'embeddings') return super.parseResponse(op, json, p);
     const ctx = recall(p);
-    const preds = (json as { predictions?: Array<{ embeddings?: { values?: number[]; statistics?: { token_count?: number } } }> })?.predictions;
-    if (!Array.isArray(preds) || preds.some((x) => !Array.isArray(x?.embeddings?.values))) throw new TypeError('response has no "predictions[].embeddings.values"');
+    const preds = (
+      json as { predictions?: Array<{ embeddings?: { values?: number[]; statistics?: { token_count?: number } } }> }
+    )?.predictions;
+    if (!Array.isArray(preds) || preds.some((x) => !Array.isArray(x?.embeddings?.values)))
+      throw new TypeError('response has no "predictions[].embeddings.values"');
     const tokens = preds.reduce((s, x) => s + (x.embeddings?.statistics?.token_count ?? 0), 0);
     const usage = { input_tokens: tokens };
-    return { body: embeddingList(preds.map((x) => x.embeddings!.values!), ctx.model, ctx.encodingFormat, usage), usage, responseModel: ctx.model };
+    return {
+      body: embeddingList(
+        preds.map((x) => x.embeddings!.values!),
+        ctx.model,
+        ctx.encodingFormat,
+        usage,
+      ),
+      usage,
+      responseModel: ctx.model,
+    };
   }
 
   /** Google's publisher models (the listing lives on v1beta1); needs authorize() like every call. */
   override modelsRequest(p: ResolvedProvider): UpstreamRequest {
     const o = providerOptions(VertexSpec, p);
-    return { url: joinUrl(this.base(p, o.location).replace(/\/v1$/, '/v1beta1'), '/publishers/google/models'), method: 'GET', headers: this.headers(p) };
+    return {
+      url: joinUrl(this.base(p, o.location).replace(/\/v1$/, '/v1beta1'), '/publishers/google/models'),
+      method: 'GET',
+      headers: this.headers(p),
+    };
   }
 }

@@ -24,7 +24,13 @@ const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
 /** The signed assertion: header.claims.signature, valid for one hour. */
 export function signJwt(key: ServiceAccountKey, scope: string, nowSec = Math.floor(Date.now() / 1000)): string {
   const header = { alg: 'RS256', typ: 'JWT', ...(key.private_key_id ? { kid: key.private_key_id } : {}) };
-  const claims = { iss: key.client_email, scope, aud: key.token_uri ?? GOOGLE_TOKEN_URI, iat: nowSec, exp: nowSec + 3600 };
+  const claims = {
+    iss: key.client_email,
+    scope,
+    aud: key.token_uri ?? GOOGLE_TOKEN_URI,
+    iat: nowSec,
+    exp: nowSec + 3600,
+  };
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
   let sig: Buffer;
   try {
@@ -39,7 +45,15 @@ const tokens = new TokenCache();
 
 export function serviceAccountToken(key: ServiceAccountKey, scope: string, signal?: AbortSignal): Promise<string> {
   const tokenUri = key.token_uri ?? GOOGLE_TOKEN_URI;
-  return tokens.get(`${key.client_email}|${tokenUri}|${scope}`, (): Promise<Token> => fetchToken(tokenUri, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: signJwt(key, scope) }), signal);
+  return tokens.get(
+    `${key.client_email}|${tokenUri}|${scope}`,
+    (): Promise<Token> =>
+      fetchToken(tokenUri, {
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion: signJwt(key, scope),
+      }),
+    signal,
+  );
 }
 
 /** For tests: how many token fetches were made, and a way to forget cached tokens. */
@@ -51,7 +65,11 @@ const fileKeys = new Map<string, Promise<ServiceAccountKey>>();
  * The key from the provider's `credentials` (an object, JSON text or a file path) or, failing
  * that, the GOOGLE_APPLICATION_CREDENTIALS file. Errors name the field, never the key.
  */
-export function loadServiceAccount(credentials: unknown, slug: string, env: NodeJS.ProcessEnv = process.env): Promise<ServiceAccountKey> {
+export function loadServiceAccount(
+  credentials: unknown,
+  slug: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServiceAccountKey> {
   const field = `providers.${slug}.credentials`;
   if (credentials && typeof credentials === 'object') return Promise.resolve(parseKey(credentials, field));
   if (typeof credentials === 'string' && credentials.trim().startsWith('{')) {
@@ -63,7 +81,10 @@ export function loadServiceAccount(credentials: unknown, slug: string, env: Node
     }
   }
   const path = typeof credentials === 'string' && credentials ? credentials : env.GOOGLE_APPLICATION_CREDENTIALS;
-  if (!path) throw new ProviderConfigError(`${field}: is required for type vertex (a service-account key object, its JSON, a file path, or set GOOGLE_APPLICATION_CREDENTIALS)`);
+  if (!path)
+    throw new ProviderConfigError(
+      `${field}: is required for type vertex (a service-account key object, its JSON, a file path, or set GOOGLE_APPLICATION_CREDENTIALS)`,
+    );
   let p = fileKeys.get(path);
   if (!p) {
     const label = typeof credentials === 'string' && credentials ? field : 'GOOGLE_APPLICATION_CREDENTIALS';

@@ -5,7 +5,7 @@ const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 const threshold = order[(process.env.SWITCHYARD_LOG_LEVEL as Level) ?? 'info'] ?? order.info;
 
 export type LogSink = (line: string) => void;
-let sink: LogSink = (line) => process.stderr.write(line + '\n');
+let sink: LogSink = (line) => process.stderr.write(`${line}\n`);
 
 /** Tests capture every log line through this to grep them for secrets. */
 export function setLogSink(next: LogSink): LogSink {

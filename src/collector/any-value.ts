@@ -32,7 +32,7 @@ const htmlUnsafe = /[<>&\u2028\u2029]/g;
 
 /** encoding/json string escaping: JSON.stringify plus Go's HTML-safe escapes. */
 export function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(htmlUnsafe, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return JSON.stringify(s).replace(htmlUnsafe, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -73,9 +73,9 @@ function toGoJson(v: AnyValue | null | undefined): string {
       return float64String(f);
     }
     case 'bytesValue':
-      return '"' + base64(v.bytesValue) + '"';
+      return `"${base64(v.bytesValue)}"`;
     case 'arrayValue':
-      return '[' + (v.arrayValue?.values ?? []).map(toGoJson).join(',') + ']';
+      return `[${(v.arrayValue?.values ?? []).map(toGoJson).join(',')}]`;
     case 'kvlistValue':
       return mapJson(v.kvlistValue?.values ?? []);
     default:
@@ -88,7 +88,7 @@ function mapJson(kvs: KeyValue[]): string {
   const byKey = new Map<string, AnyValue | null | undefined>();
   for (const kv of kvs) byKey.set(kv.key, kv.value);
   const keys = [...byKey.keys()].sort(compareUtf8);
-  return '{' + keys.map((k) => goJsonString(k) + ':' + toGoJson(byKey.get(k))).join(',') + '}';
+  return `{${keys.map((k) => `${goJsonString(k)}:${toGoJson(byKey.get(k))}`).join(',')}}`;
 }
 
 /** Go sorts map keys by their bytes; for UTF-16 strings that is code point order. */

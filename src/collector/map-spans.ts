@@ -32,10 +32,10 @@ function isZero(id: Uint8Array): boolean {
 /** Why the span must be rejected, or '' when it is valid. */
 function invalidReason(span: Span): string {
   const t = span.traceId;
-  if (!t || t.length !== 16) return `trace_id must be 16 bytes, got ${t ? t.length : 0}`;
+  if (t?.length !== 16) return `trace_id must be 16 bytes, got ${t ? t.length : 0}`;
   if (isZero(t)) return 'trace_id is all zeroes';
   const s = span.spanId;
-  if (!s || s.length !== 8) return `span_id must be 8 bytes, got ${s ? s.length : 0}`;
+  if (s?.length !== 8) return `span_id must be 8 bytes, got ${s ? s.length : 0}`;
   if (isZero(s)) return 'span_id is all zeroes';
   const p = span.parentSpanId;
   if (p && p.length !== 0 && p.length !== 8) return `parent_span_id must be empty or 8 bytes, got ${p.length}`;

@@ -113,7 +113,7 @@ export function resolveCollectorOptions(
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = String(issue.path[0] ?? 'options').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    const field = String(issue.path[0] ?? 'options').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     throw new Error(`invalid --${field}: ${issue.message}`);
   }
   return parsed.data;

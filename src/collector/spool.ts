@@ -218,7 +218,7 @@ export class Spool {
   /** A segment that cannot be read would block every later one: set it aside for a human. */
   async quarantine(seg: Segment, err: Error): Promise<void> {
     logger.error('spool segment unreadable, moved aside', { file: seg.file, error: err.message });
-    await fs.rename(seg.file, seg.file + '.corrupt').catch(() => undefined);
+    await fs.rename(seg.file, `${seg.file}.corrupt`).catch(() => undefined);
     this.forget(seg);
   }
 
@@ -230,7 +230,7 @@ export class Spool {
 
   /** Waits for queued appends and closes the open segment's file (it stays for the next run). */
   async close(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (this.flushing !== undefined) await this.flushing;
     await this.open?.fh.close();
     this.open = undefined;
   }
@@ -392,7 +392,7 @@ async function recoverWal(file: string): Promise<{ rows: number; bytes: number; 
     });
     if (off > 0 && data.length - off > HEADER && recordFormat(data, off) !== 0) {
       // A whole-looking record that fails its checksum: keep the bytes for a human.
-      await fs.writeFile(file + '.corrupt', data.subarray(off));
+      await fs.writeFile(`${file}.corrupt`, data.subarray(off));
     }
     await fs.truncate(file, off);
   }

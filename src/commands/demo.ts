@@ -88,15 +88,13 @@ export async function run(argv: string[]): Promise<void> {
     );
     // A few users rate what they got; feedback joins the traces at query time.
     await Promise.all(
-      sent.traceIds
-        .slice(0, 40)
-        .map((t, i) =>
-          request(`${base}/v1/feedback`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ trace_id: t, value: i % 5 === 0 ? -5 : 8 }),
-          }).then((r) => r.body.text()),
-        ),
+      sent.traceIds.slice(0, 40).map((t, i) =>
+        request(`${base}/v1/feedback`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ trace_id: t, value: i % 5 === 0 ? -5 : 8 }),
+        }).then((r) => r.body.text()),
+      ),
     );
     const landed = await waitForRows(stack, sent.ok + sent.failed, 15_000);
     console.log(`demo: ${landed} requests stored in ClickHouse (${dataDir})\n`);

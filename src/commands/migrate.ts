@@ -14,7 +14,7 @@ export async function run(argv: string[]): Promise<void> {
     throw new Error('--ttl-days must be a whole number of days');
   const database = process.env.CLICKHOUSE_DATABASE || 'switchyard';
   if (flags.print) {
-    process.stdout.write(renderSchema({ database, cluster, ttlDays }).join(';\n\n') + ';\n');
+    process.stdout.write(`${renderSchema({ database, cluster, ttlDays }).join(';\n\n')};\n`);
     return;
   }
   const url = process.env.CLICKHOUSE_URL;

@@ -13,6 +13,7 @@ export class ConfigError extends Error {
 
 // Keys written as they are; any other key (empty, with whitespace, quotes, brackets or control
 // characters, e.g. a YAML collection used as a key) is quoted so the path stays on one line.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the class excludes
 const PLAIN_KEY = /^[^\s"'[\]\\\u0000-\u001f\u007f]+$/;
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {

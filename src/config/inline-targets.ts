@@ -65,5 +65,7 @@ export function checkInlineEndpoints(t: TargetSpec, file: FileConfig, path: Prop
       );
     }
   }
-  t.targets?.forEach((c, i) => checkInlineEndpoints(c, file, [...path, 'targets', i]));
+  t.targets?.forEach((c, i) => {
+    checkInlineEndpoints(c, file, [...path, 'targets', i]);
+  });
 }

@@ -90,7 +90,9 @@ function checkProviderRefs(t: TargetSpec, file: FileConfig, path: PropertyKey[])
       );
     }
   }
-  t.targets?.forEach((c, i) => checkProviderRefs(c, file, [...path, 'targets', i]));
+  t.targets?.forEach((c, i) => {
+    checkProviderRefs(c, file, [...path, 'targets', i]);
+  });
   if (t.strategy?.mode === 'conditional' && t.targets) {
     const names = new Set(t.targets.map((c) => c.name).filter(Boolean));
     const wanted = [

@@ -60,6 +60,7 @@ export const StrategySpec = z
   .object({
     mode: z.enum(['single', 'fallback', 'loadbalance', 'conditional']),
     on_status_codes: StatusCodes.optional(),
+    // biome-ignore lint/suspicious/noThenProperty: Portkey's conditional strategy names the field `then`
     conditions: z.array(z.object({ query: ConditionQuery, then: z.string() }).strict()).optional(),
     default: z.string().optional(),
   })

@@ -167,7 +167,7 @@ export function applyConditionalAll(sql: string, variables: Record<string, Varia
   let out = sql;
   for (let at = out.lastIndexOf(macro); at !== -1; at = out.lastIndexOf(macro)) {
     const parsed = conditionalArgs(out, at + macro.length - 1);
-    if (!parsed || parsed.args.length !== 2)
+    if (parsed?.args.length !== 2)
       throw new MacroError('$__conditionalAll needs exactly 2 arguments: (condition, $variable)');
     const [cond, ref] = parsed.args;
     const name = /\$\{(\w+)\}|\$(\w+)/.exec(ref.trim());

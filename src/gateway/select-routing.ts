@@ -3,7 +3,7 @@
 // server.inline_configs limits what the caller may choose: `ids_only` accepts config ids from the
 // file but no inline JSON; `off` refuses the header and "@slug/model" alike (default_config only).
 import type { FileConfig, TargetSpec } from '../config/schema.js';
-import { ConfigError } from '../config/errors.js';
+import type { ConfigError } from '../config/errors.js';
 import { parseInlineRouting } from '../config/load.js';
 import { carryCache } from '../policy/cache/config.js';
 import { carryGuardrails } from '../policy/guardrails/config.js';

@@ -38,7 +38,7 @@ function serial(): string {
 }
 
 function keyPem(der: ArrayBuffer): string {
-  return x509.PemConverter.encode(der, 'PRIVATE KEY') + '\n';
+  return `${x509.PemConverter.encode(der, 'PRIVATE KEY')}\n`;
 }
 
 export async function generateCerts(opts: {
@@ -86,11 +86,11 @@ export async function generateCerts(opts: {
     ],
   });
 
-  const caCert = ca.toString('pem') + '\n';
+  const caCert = `${ca.toString('pem')}\n`;
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey as CryptoKey);
   return {
     caCert,
-    cert: leaf.toString('pem') + '\n',
+    cert: `${leaf.toString('pem')}\n`,
     key: keyPem(pkcs8),
     caBundle: Buffer.from(caCert).toString('base64'),
     dnsNames,
@@ -104,7 +104,7 @@ export function caBundlePatch(caBundle: string, webhookCount = 2): string {
   for (let i = 0; i < webhookCount; i++) {
     lines.push(`- op: add`, `  path: /webhooks/${i}/clientConfig/caBundle`, `  value: ${caBundle}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Writes ca.crt, tls.crt, tls.key (0600) and cabundle-patch.yaml into dir. Returns the paths. */

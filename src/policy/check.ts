@@ -44,7 +44,9 @@ export function checkRoutingPolicy(
         `${formatPath([...p, t.budget !== undefined ? 'budget' : 'budgets'])}: budgets belong on a routing config's top level, not on a target`,
       );
     }
-    t.targets?.forEach((c, i) => walk(c, [...p, 'targets', i], false));
+    t.targets?.forEach((c, i) => {
+      walk(c, [...p, 'targets', i], false);
+    });
   };
   walk(cfg, path, true);
   const out: TargetSpec = { ...cfg };

@@ -201,5 +201,5 @@ export async function renderReport(query: QueryRows, opts: ReportOptions = {}): 
           ]),
         ),
   );
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

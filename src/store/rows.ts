@@ -77,7 +77,7 @@ export function feedbackRowJson(row: FeedbackRow): string {
 export function toJsonLines<T>(rows: readonly T[], line: (row: T) => string): Buffer {
   const lines = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i++) lines[i] = line(rows[i]);
-  return Buffer.from(lines.join('\n') + '\n', 'utf8');
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
 }
 
 /**

@@ -7,7 +7,7 @@ const MAX_CHARS = 16 * 1024;
 
 function serialise(v: unknown): string {
   const s = JSON.stringify(v) ?? '';
-  return s.length > MAX_CHARS ? s.slice(0, MAX_CHARS) + '…' : s;
+  return s.length > MAX_CHARS ? `${s.slice(0, MAX_CHARS)}…` : s;
 }
 
 function mapStrings(v: unknown, f: (s: string) => string): unknown {

@@ -169,7 +169,7 @@ export function findPrice(table: PriceTable, provider: string, model: string | u
   if (models[model]) return models[model];
   let best: string | undefined;
   for (const name of Object.keys(models)) {
-    if (model.startsWith(name + '-') && (!best || name.length > best.length)) best = name;
+    if (model.startsWith(`${name}-`) && (!best || name.length > best.length)) best = name;
   }
   return best ? models[best] : undefined;
 }

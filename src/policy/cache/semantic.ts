@@ -120,7 +120,7 @@ export async function embed(
   });
   const r = await Promise.race([run, timer]);
   clearTimeout(t);
-  if (!r || r.status !== 200) return undefined;
+  if (r?.status !== 200) return undefined;
   const data = r.body?.data;
   const v = Array.isArray(data) && isObj(data[0]) ? data[0].embedding : undefined;
   if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number')) return undefined;

@@ -134,7 +134,7 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
       const result = await next(ctx);
       if (result.status === 200 && storable(ctx.body)) {
         const body = result.streamed
-          ? collect && collect.completed && !collect.failed && !collect.overflow && result.streamError === undefined
+          ? collect?.completed && !collect.failed && !collect.overflow && result.streamError === undefined
             ? assemble(collect.chunks)
             : undefined
           : result.body;

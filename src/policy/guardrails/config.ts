@@ -74,30 +74,6 @@ function makeCheck(id: unknown, params: unknown, path: Path, idPath: Path): Chec
   return f((params ?? {}) as Params, path);
 }
 
-// The seed's item types, and how their fields map onto a check.
-const SEED_FIELDS = [
-  'type',
-  'id',
-  'name',
-  'action',
-  'message',
-  'deny',
-  'pattern',
-  'flags',
-  'min',
-  'max',
-  'words',
-  'operator',
-  'schema',
-  'keys',
-  'suffix',
-  'models',
-  'kinds',
-  'not',
-  'inverse',
-  'parameters',
-];
-
 function seedCheck(item: Params, path: Path): Check {
   const type = item.type;
   const at = (k: string) => [...path, k];
@@ -331,7 +307,9 @@ export function normaliseGuardrails(
     if (list === undefined) return;
     if (!Array.isArray(list)) fail(p, 'must be a list of guardrails');
     const into = phase === 'input' ? input : output;
-    list.forEach((item, i) => into.push(guardrailItem(item, phase, [...p, i], defs, `${phase}.${into.length}`, seed)));
+    list.forEach((item, i) => {
+      into.push(guardrailItem(item, phase, [...p, i], defs, `${phase}.${into.length}`, seed));
+    });
   };
   if (cfg.guardrails !== undefined) {
     const g = cfg.guardrails;

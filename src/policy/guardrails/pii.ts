@@ -151,7 +151,7 @@ export function redactPii(text: string, kinds: readonly PiiKind[] = PII_KINDS): 
   let out = '';
   let at = 0;
   for (const m of ms) {
-    out += text.slice(at, m.start) + `[REDACTED:${m.kind}]`;
+    out += `${text.slice(at, m.start)}[REDACTED:${m.kind}]`;
     at = m.end;
   }
   return out + text.slice(at);

@@ -46,7 +46,9 @@ class Piece {
   /** Writes a changed value back: all of it in the first piece, the others emptied. */
   rewrite(original: string): void {
     if (this.value === original) return;
-    this.refs.forEach((r, i) => (r.o[r.k] = i === 0 ? this.value : ''));
+    this.refs.forEach((r, i) => {
+      r.o[r.k] = i === 0 ? this.value : '';
+    });
   }
 }
 
@@ -89,7 +91,11 @@ export class Assembled {
     const originals = list.map((p) => p.value);
     return {
       slots: list.map((p) => ({ get: () => p.value, set: (v: string) => void (p.value = v) })),
-      commit: () => list.forEach((p, i) => p.rewrite(originals[i])),
+      commit: () => {
+        list.forEach((p, i) => {
+          p.rewrite(originals[i]);
+        });
+      },
     };
   }
 }

@@ -53,7 +53,10 @@ export function inputSlots(body: Json): Slot[] {
   for (const k of ['prompt', 'input'] as const) {
     const v = body[k];
     if (typeof v === 'string') out.push(prop(body, k));
-    else if (Array.isArray(v)) v.forEach((x, i) => typeof x === 'string' && out.push(index(v, i)));
+    else if (Array.isArray(v))
+      v.forEach((x, i) => {
+        if (typeof x === 'string') out.push(index(v, i));
+      });
   }
   return out;
 }

@@ -17,7 +17,7 @@ export function regexMatch(p: Params, path: Path, flags = ''): Check {
 /** Fails when any pattern matches (the seed's `regex` with `deny:`); redacts the matches. */
 export function regexDeny(patterns: string[], flags: string, path: Path): Check {
   const res = patterns.map((r, i) => compile(r, flags, [...path, i]));
-  const global = res.map((r) => new RegExp(r.source, r.flags.includes('g') ? r.flags : r.flags + 'g'));
+  const global = res.map((r) => new RegExp(r.source, r.flags.includes('g') ? r.flags : `${r.flags}g`));
   return {
     id: 'regex',
     run: (s) => ({ verdict: !res.some((r) => r.test(s.text)) }),

@@ -12,7 +12,6 @@ import {
   type SseEvent,
   type StreamTranslator,
   type UpstreamRequest,
-  type Usage,
 } from '../types.js';
 import { joinUrl } from '../openai/adapter.js';
 import { AnthropicAdapter } from './adapter.js';

@@ -26,7 +26,7 @@ function chainFor(profile: string | undefined): AwsCredentialIdentityProvider {
     let cached: Promise<AwsCredentialIdentity> | undefined;
     c = async () => {
       const now = Date.now();
-      if (cached) {
+      if (cached !== undefined) {
         const got = await cached.catch(() => undefined);
         if (got && (!got.expiration || got.expiration.getTime() - 60_000 > now)) return got;
       }

@@ -15,7 +15,9 @@ export async function signRequest(
   const url = new URL(req.url);
   const signer = new SignatureV4({ service: BEDROCK_SIGNING_NAME, region, credentials, sha256: Sha256 });
   const query: Record<string, string> = {};
-  url.searchParams.forEach((v, k) => (query[k] = v));
+  url.searchParams.forEach((v, k) => {
+    query[k] = v;
+  });
   const signed = await signer.sign(
     {
       method: req.method,

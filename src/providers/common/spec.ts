@@ -19,7 +19,7 @@ export function providerOptions<T>(schema: z.ZodType<T>, p: ResolvedProvider): T
     const field = i.path.map(String).join('.');
     const missing = i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined;
     throw new ProviderConfigError(
-      `providers.${p.slug}${field ? '.' + field : ''}: ${missing ? `is required for type ${p.type}` : i.message}`,
+      `providers.${p.slug}${field ? `.${field}` : ''}: ${missing ? `is required for type ${p.type}` : i.message}`,
     );
   }
   cache.set(p.spec, r.data as object);

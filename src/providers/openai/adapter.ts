@@ -1,6 +1,4 @@
-// OpenAI and any OpenAI-compatible server: the wire format is already ours, so translation is
-// mostly pass-through plus usage extraction and asking streams for their usage.
-import type { IncomingHttpHeaders } from 'node:http';
+
 import type {
   Operation,
   ParsedResponse,

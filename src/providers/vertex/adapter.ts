@@ -80,7 +80,7 @@ export class VertexAdapter extends GeminiAdapter {
     if (op !== 'chat') throw new UnsupportedRequestError(`${this.name} does not support ${op}`);
     const url =
       body.stream === true
-        ? this.modelUrl(p, model, 'streamGenerateContent') + '?alt=sse'
+        ? `${this.modelUrl(p, model, 'streamGenerateContent')}?alt=sse`
         : this.modelUrl(p, model, 'generateContent');
     return { url, method: 'POST', headers: this.headers(p), body: JSON.stringify(toGeminiRequest(body, 'vertex')) };
   }

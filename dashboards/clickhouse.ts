@@ -1,6 +1,6 @@
 // Pieces the foundation SDK has no builder for: grafana-clickhouse-datasource SQL queries (the
 // plugin's CHQuery model) and the shared template variables, plus stable panel ids.
-import * as cog from '@grafana/grafana-foundation-sdk/cog';
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { loadQuery } from '../src/dashboards/queries.js';
 

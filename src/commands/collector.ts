@@ -1,7 +1,8 @@
 // `switchyard collector`: OTLP/HTTP receiver + feedback intake + ClickHouse writer. With no
 // CLICKHOUSE_URL it writes to the embedded store and serves it on the ClickHouse HTTP
 // interface (127.0.0.1:8123) for Grafana and the CLI.
-import { parseFlags } from '../args.js';
+import { COMMANDS } from './definitions.js';
+import { parseArgs } from './options.js';
 import { startCollector } from '../collector/index.js';
 import { collectorUsage, resolveCollectorOptions, type CollectorCliOptions } from '../collector/options.js';
 import { logger } from '../logger.js';
@@ -11,7 +12,7 @@ import { openStore } from '../store/open.js';
 import { isLoopback } from './common.js';
 
 export async function run(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv);
+  const { flags } = parseArgs(COMMANDS.collector, argv);
   if (flags.help || flags.h) {
     console.log(collectorUsage);
     return;

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { flagString, parseFlags } from '../args.js';
+import { flagString } from '../args.js';
+import { COMMANDS } from './definitions.js';
+import { parseArgs } from './options.js';
 import { parseJsonEachRow } from '../store/embedded.js';
 import { renderReport } from '../store/report.js';
 import { loadOrExit } from './common.js';
@@ -73,7 +75,7 @@ async function waitForRows(stack: DevStack, want: number, ms: number): Promise<n
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv);
+  const { flags } = parseArgs(COMMANDS.demo, argv);
   const total = Number(flagString(flags, 'requests') ?? 300);
   const dataDir = flagString(flags, 'data-dir') ?? mkdtempSync(path.join(tmpdir(), 'switchyard-demo-'));
   const config = await loadOrExit(flagString(flags, 'config') ?? DEMO_CONFIG);

@@ -1,6 +1,8 @@
 // Sidecar + collector + embedded ClickHouse in one process: `switchyard dev` and the demo.
 import path from 'node:path';
-import { flagString, parseFlags } from '../args.js';
+import { flagString } from '../args.js';
+import { COMMANDS } from './definitions.js';
+import { parseArgs } from './options.js';
 import { startCollector, type RunningCollector } from '../collector/index.js';
 import { resolveCollectorOptions } from '../collector/options.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -34,7 +36,7 @@ export interface DevStackOptions {
 }
 
 export async function startDevStack(o: DevStackOptions): Promise<DevStack> {
-  const flags = parseFlags(o.argv);
+  const { flags } = parseArgs(COMMANDS.dev, o.argv);
   const dataDir = o.dataDir ?? flagString(flags, 'data-dir') ?? process.env.SWITCHYARD_DATA_DIR ?? './.switchyard';
   const colFlags: Record<string, string | true> = { 'data-dir': dataDir, host: '127.0.0.1' };
   const otlpPort = o.otlpPort ?? flagString(flags, 'otlp-port');

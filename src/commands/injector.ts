@@ -1,20 +1,15 @@
 // `switchyard injector`: the Kubernetes mutating admission webhook that injects the sidecar.
 // `switchyard injector certs`: a self-signed CA + serving cert for clusters without cert-manager.
-import { flagString, parseFlags } from '../args.js';
+import { flagString } from '../args.js';
+import { COMMANDS } from './definitions.js';
+import { helpText, parseArgs } from './options.js';
 import { logger } from '../logger.js';
 import { generateCerts, writeCerts } from '../injector/certs.js';
 import { loadInjectorOptions } from '../injector/options.js';
 import { startInjectorServer } from '../injector/server.js';
 import { logCertExpiry, readKeyPair, watchKeyPair } from '../injector/tls-reload.js';
 
-const usage = `usage:
-  switchyard injector --tls-cert FILE --tls-key FILE [--port 8443] [--host 0.0.0.0]
-      [--image IMG] [--image-pull-policy P] [--collector-endpoint URL] [--sidecar-port 8790]
-      [--cpu-request Q] [--memory-request Q] [--cpu-limit Q|none] [--memory-limit Q] [--secret-keys A,B]
-    env: SWITCHYARD_SIDECAR_IMAGE, SWITCHYARD_SIDECAR_IMAGE_PULL_POLICY, SWITCHYARD_COLLECTOR_ENDPOINT,
-         SWITCHYARD_SIDECAR_PORT, SWITCHYARD_SIDECAR_CPU_REQUEST, SWITCHYARD_SIDECAR_MEMORY_REQUEST,
-         SWITCHYARD_SIDECAR_CPU_LIMIT, SWITCHYARD_SIDECAR_MEMORY_LIMIT, SWITCHYARD_SIDECAR_SECRET_KEYS
-  switchyard injector certs --out DIR [--service switchyard-injector] [--namespace switchyard-system] [--days 365]`;
+const usage = helpText(COMMANDS.injector);
 
 function fail(message: string): never {
   console.error(`switchyard injector: ${message}\n\n${usage}`);
@@ -22,7 +17,7 @@ function fail(message: string): never {
 }
 
 async function certs(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv);
+  const { flags } = parseArgs(COMMANDS.injector, argv);
   const out = flagString(flags, 'out') ?? fail('--out DIR is required');
   const service = flagString(flags, 'service') ?? 'switchyard-injector';
   const namespace = flagString(flags, 'namespace') ?? 'switchyard-system';
@@ -40,7 +35,7 @@ async function certs(argv: string[]): Promise<void> {
 
 export async function run(argv: string[]): Promise<void> {
   if (argv[0] === 'certs') return certs(argv.slice(1));
-  const flags = parseFlags(argv);
+  const { flags } = parseArgs(COMMANDS.injector, argv);
   if (flags.help || flags.h) {
     console.log(usage);
     return;

@@ -8,29 +8,16 @@ import { Document, isScalar, visit } from 'yaml';
 import { VirtualKeySpec } from '../policy/config.js';
 import { sha256 } from '../policy/keys/registry.js';
 import { BUDGET_PERIODS, type BudgetPeriod } from '../policy/limits/windows.js';
+import { COMMANDS } from './definitions.js';
+import { helpText, parseArgs, UsageError } from './options.js';
 
 export const KEY_PREFIX = 'sk-sy-';
 const NAME_RE = /^[A-Za-z0-9._-]+$/;
 const SLUG_RE = /^[A-Za-z0-9._-]+$/;
 
-export const KEYS_USAGE = `usage: switchyard keys create NAME [flags]
+export const KEYS_USAGE = helpText(COMMANDS.keys);
 
-Mints a virtual key: prints the key once, then the entry to paste under virtual_keys:
-(it holds only the key's SHA-256, never the key).
-
-  NAME                 letters, digits, . _ -
-  --providers LIST     provider allowlist, e.g. @openai-prod,@anthropic-prod (default: all)
-  --models LIST        model globs, e.g. 'gpt-4o*,claude-*' (default: all)
-  --rpm N              requests per minute
-  --tpm N              tokens per minute
-  --budget-usd X       spending limit in USD per --period
-  --period P           ${BUDGET_PERIODS.join(' | ')} (with --budget-usd)
-  --expires-at ISO     e.g. 2027-01-01T00:00:00Z`;
-
-/** A mistake on the command line: exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 export interface KeyOptions {
   providers?: string[];
@@ -54,27 +41,13 @@ export interface CreatedKey {
   yaml: string;
 }
 
-const FLAGS = new Set(['providers', 'models', 'rpm', 'tpm', 'budget-usd', 'period', 'expires-at']);
-
 /** `keys create` arguments → name and options; throws UsageError naming the problem. */
 export function parseCreateArgs(argv: string[]): { name: string; options: KeyOptions } {
-  const positional: string[] = [];
+  const { flags, positional } = parseArgs(COMMANDS.keys, argv);
   const raw = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const flag = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!FLAGS.has(flag)) throw new UsageError(`unknown flag --${flag}`);
-    if (raw.has(flag)) throw new UsageError(`--${flag} given twice`);
-    let value: string | undefined;
-    if (eq > 0) value = a.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
-    if (value === undefined || value.trim() === '') throw new UsageError(`--${flag} needs a value`);
-    raw.set(flag, value.trim());
+  for (const [flag, v] of Object.entries(flags)) {
+    if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${flag} needs a value`);
+    raw.set(flag, v.trim());
   }
   if (positional.length === 0) throw new UsageError('missing NAME');
   if (positional.length > 1)

@@ -1,12 +1,14 @@
 // `switchyard migrate [--cluster NAME] [--ttl-days N] [--print]`: applies the ClickHouse schema
 // to CLICKHOUSE_URL (the embedded store migrates itself on open). --print writes the rendered
 // DDL instead of applying it.
-import { flagString, parseFlags } from '../args.js';
+import { flagString } from '../args.js';
+import { COMMANDS } from './definitions.js';
+import { parseArgs } from './options.js';
 import { renderSchema } from '../store/migrate.js';
 import { migrateRemote } from '../store/remote.js';
 
 export async function run(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv);
+  const { flags } = parseArgs(COMMANDS.migrate, argv);
   const cluster = flagString(flags, 'cluster');
   const ttl = flagString(flags, 'ttl-days');
   const ttlDays = ttl === undefined ? undefined : Number(ttl);

@@ -1,13 +1,15 @@
 // `switchyard report [--since 1h]`: terminal tables from the ClickHouse views, read through
 // CLICKHOUSE_URL when set, else the embedded store's HTTP interface at http://127.0.0.1:8123.
 import { createClient } from '@clickhouse/client';
-import { flagString, parseFlags } from '../args.js';
+import { flagString } from '../args.js';
+import { COMMANDS } from './definitions.js';
+import { parseArgs } from './options.js';
 import { renderReport, type QueryRows } from '../store/report.js';
 
 export { renderReport } from '../store/report.js';
 
 export async function run(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv);
+  const { flags } = parseArgs(COMMANDS.report, argv);
   const since = flagString(flags, 'since') ?? '1h';
   const url = process.env.CLICKHOUSE_URL || 'http://127.0.0.1:8123';
   const client = createClient({

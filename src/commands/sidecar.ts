@@ -1,12 +1,14 @@
 // `switchyard sidecar`: the routing sidecar alone (127.0.0.1:8790).
-import { parseFlags, flagString } from '../args.js';
+import { flagString } from '../args.js';
+import { COMMANDS } from './definitions.js';
+import { parseArgs } from './options.js';
 import { Sidecar } from '../gateway/sidecar.js';
 import { logger } from '../logger.js';
 import { createTelemetry } from '../telemetry/setup.js';
 import { configPath, isLoopback, loadOrExit, onShutdown, portFrom } from './common.js';
 
 export async function startSidecarFromFlags(argv: string[]): Promise<Sidecar> {
-  const flags = parseFlags(argv);
+  const { flags } = parseArgs(COMMANDS.sidecar, argv);
   const path = configPath(flags);
   const config = await loadOrExit(path);
   const telemetry = config.file.telemetry.enabled

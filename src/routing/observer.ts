@@ -14,6 +14,8 @@ export interface AttemptInfo {
   serverAddress: string;
   serverPort: number;
   resendCount: number; // retries of this same target before this attempt
+  /** Started as a hedge (a parallel attempt after the group's delay); absent otherwise. */
+  hedge?: boolean;
   body: Record<string, unknown>;
 }
 

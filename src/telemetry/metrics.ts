@@ -19,6 +19,10 @@ export interface GatewayMetrics {
   rescued: Counter;
   policyFailOpen: Counter;
   droppedSpans: Counter;
+  hedgesStarted: Counter;
+  hedgesWon: Counter;
+  hedgesThrottled: Counter;
+  ejections: Counter;
 }
 
 export function createMetrics(meter: Meter): GatewayMetrics {
@@ -50,6 +54,18 @@ export function createMetrics(meter: Meter): GatewayMetrics {
     }),
     droppedSpans: meter.createCounter('switchyard.telemetry.dropped_spans', {
       description: 'Spans dropped because the export queue was full',
+    }),
+    hedgesStarted: meter.createCounter('switchyard.hedges.started', {
+      description: 'Hedged attempts started (a parallel attempt after the group delay)',
+    }),
+    hedgesWon: meter.createCounter('switchyard.hedges.won', {
+      description: 'Requests a hedged attempt answered',
+    }),
+    hedgesThrottled: meter.createCounter('switchyard.hedges.throttled', {
+      description: 'Hedges the hedge budget refused',
+    }),
+    ejections: meter.createCounter('switchyard.ejections', {
+      description: 'Slow targets ejected and returned (switchyard.ejection.action)',
     }),
   };
 }

@@ -103,6 +103,7 @@ export class RecordEncoder {
       this.s(i.serverAddress),
       i.serverPort,
       i.resendCount,
+      i.hedge,
       at.start,
       at.end,
       at.firstChunk?.time,
@@ -248,7 +249,7 @@ export class RecordDecoder {
 
   private attempt(): AttemptSpanRecord {
     const spanId = this.raw() as string;
-    const info = {
+    const info: AttemptSpanRecord['info'] = {
       op: this.str() as Operation,
       attempt: this.num(),
       target: this.str()!,
@@ -260,6 +261,7 @@ export class RecordDecoder {
       serverPort: this.num(),
       resendCount: this.num(),
     };
+    if (this.raw() === true) info.hedge = true;
     const at: AttemptSpanRecord = { spanId, info, start: this.num() };
     const end = this.raw() as number | undefined;
     const fcTime = this.raw() as number | undefined;

@@ -78,9 +78,10 @@ export function buildRequest(deps: BuilderDeps, rec: RequestRecord): void {
   for (const at of rec.attempts) {
     const { info } = at;
     const sets = deps.metricAttributes.of(info.op, info.providerName, info.model);
-    if (info.resendCount === 0 && lastTarget !== undefined && lastTarget !== info.target)
+    if (info.resendCount === 0 && !info.hedge && lastTarget !== undefined && lastTarget !== info.target)
       deps.counters.add(deps.metrics.fallbacks, sets.provider);
     if (info.resendCount > 0) deps.counters.add(deps.metrics.retries, sets.provider);
+    else if (info.hedge) deps.counters.add(deps.metrics.hedgesStarted, sets.provider);
     lastTarget = info.target;
     buildAttempt(deps, rec, at, ctx, meta, totals, sets);
   }
@@ -122,12 +123,27 @@ export function buildRequest(deps: BuilderDeps, rec: RequestRecord): void {
   if (rec.attributes) {
     span.setAttributes(rec.attributes);
     if (rec.attributes['switchyard.policy.fail_open'] === true) deps.counters.add(deps.metrics.policyFailOpen);
+    if (rec.attributes['switchyard.hedge.won'] === true) deps.counters.add(deps.metrics.hedgesWon);
+    const throttled = rec.attributes['switchyard.hedge.throttled'];
+    for (let n = typeof throttled === 'number' ? throttled : 0; n > 0; n--)
+      deps.counters.add(deps.metrics.hedgesThrottled);
   }
-  if (rec.events) for (const e of rec.events) span.addEvent(e.name, e.attributes, e.time);
+  if (rec.events)
+    for (const e of rec.events) {
+      span.addEvent(e.name, e.attributes, e.time);
+      if (e.name === 'switchyard.ejection')
+        deps.counters.add(deps.metrics.ejections, ejectionSets[e.attributes['switchyard.ejection.action'] as 'eject']);
+    }
   if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
   span.end(rec.end);
   if (rec.rescued) deps.counters.add(deps.metrics.rescued);
 }
+
+// Frozen once: CounterBatch sums by attribute-set identity.
+const ejectionSets = {
+  eject: Object.freeze({ 'switchyard.ejection.action': 'eject' }),
+  return: Object.freeze({ 'switchyard.ejection.action': 'return' }),
+};
 
 /** switchyard.metadata.<key> attributes, or undefined when the request carried none. */
 function metadataAttributes(metadata: Record<string, string>): Attributes | undefined {
@@ -164,6 +180,7 @@ function buildAttempt(
     'switchyard.provider': info.providerSlug,
     'switchyard.trace_id': rec.switchyardTraceId,
     'http.request.resend_count': info.resendCount > 0 ? info.resendCount : undefined,
+    'switchyard.hedge': info.hedge,
     'gen_ai.input.messages': at.input,
   });
   if (meta) span.setAttributes(meta);

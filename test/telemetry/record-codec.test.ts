@@ -31,6 +31,7 @@ const info: Full<Omit<AttemptInfo, 'body'>> = {
   serverAddress: 'api.anthropic.com',
   serverPort: 443,
   resendCount: 2,
+  hedge: true,
 };
 const result: Full<Omit<AttemptEnd, 'output'>> = {
   outcome: 'stream_cut',

@@ -63,8 +63,25 @@ export const StrategySpec = z
     // biome-ignore lint/suspicious/noThenProperty: Portkey's conditional strategy names the field `then`
     conditions: z.array(z.object({ query: ConditionQuery, then: z.string() }).strict()).optional(),
     default: z.string().optional(),
+    /** loadbalance only: `weighted` (default) draws by weight; `latency` compares two weighted draws by PeakEWMA × load. */
+    balancer: z.enum(['weighted', 'latency']).optional(),
   })
   .strict();
+
+/** Hedged requests on a target group (src/routing/hedge.ts). */
+export const HedgeSpec = z
+  .object({
+    /** Wait this long for a first byte (stream) or an answer before starting the next target; "p95": the group's recent p95. */
+    delay_ms: z.union([z.number().int().nonnegative(), z.literal('p95')], {
+      error: 'must be a whole number of milliseconds >= 0, or "p95"',
+    }),
+    /** Attempts in flight at most, the first included. */
+    max_attempts: z.number().int().min(2).max(5).default(2),
+    /** Hedges per 100 requests the group may add in the long run (token bucket, src/routing/hedge-budget.ts). */
+    budget_percent: z.number().min(0).max(100).default(5),
+  })
+  .strict();
+export type HedgeSpec = z.infer<typeof HedgeSpec>;
 
 export interface TargetSpec {
   name?: string;
@@ -81,6 +98,7 @@ export interface TargetSpec {
   first_chunk_timeout?: number;
   idle_timeout?: number;
   deadline_ms?: number;
+  hedge?: HedgeSpec;
   [extra: string]: unknown;
 }
 
@@ -102,6 +120,7 @@ export const TargetSpec: z.ZodType<TargetSpec> = z.lazy(() =>
       first_chunk_timeout: z.number().int().positive().optional(),
       idle_timeout: z.number().int().positive().optional(),
       deadline_ms: z.number().int().positive().optional(),
+      hedge: HedgeSpec.optional(),
     })
     .passthrough()
     .superRefine((t, ctx) => {
@@ -120,6 +139,20 @@ export const TargetSpec: z.ZodType<TargetSpec> = z.lazy(() =>
           code: 'custom',
           path: ['targets'],
           message: 'loadbalance needs at least one target with weight > 0 (all weights are 0)',
+        });
+      }
+      if (t.hedge !== undefined && !t.targets) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hedge'],
+          message: 'hedging needs a target group ("targets") to hedge between',
+        });
+      }
+      if (t.strategy?.balancer !== undefined && t.strategy.mode !== 'loadbalance') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['strategy', 'balancer'],
+          message: 'a balancer applies to mode "loadbalance" only',
         });
       }
       if (t.targets && t.strategy === undefined && t.targets.length > 1) {
@@ -200,6 +233,30 @@ export const BreakerSpec = z
   })
   .strict();
 
+/** Slow-target ejection (src/routing/ejection.ts): beside the breakers, for targets that answer late instead of failing. */
+export const EjectionSpec = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Ejected when its latency EWMA exceeds factor × the best healthy sibling's… */
+    factor: z.number().min(1).default(3),
+    /** …and exceeds it by at least this much (sub-second noise is not a gray failure). */
+    min_gap_ms: z.number().nonnegative().default(250),
+    /** Samples a target and its sibling need before they are compared. */
+    min_samples: z.number().int().positive().default(20),
+    cooldown_ms: z.number().int().positive().default(30_000),
+    /** At most this share of a group's targets ejected at once. */
+    max_ejected_percent: z.number().min(0).max(100).default(50),
+  })
+  .strict();
+export type EjectionSpec = z.infer<typeof EjectionSpec>;
+
+/** Latency tracking for the latency balancer and ejection: PeakEWMA's decay time constant. */
+export const LatencyTrackingSpec = z
+  .object({
+    decay_ms: z.number().int().positive().default(10_000),
+  })
+  .strict();
+
 export const FileConfig = z
   .object({
     providers: z
@@ -212,6 +269,8 @@ export const FileConfig = z
     telemetry: TelemetrySpec.default({ enabled: true, capture_content: false, redact_patterns: [] }),
     server: ServerSpec.prefault({}), // every default above applies
     breaker: BreakerSpec.default({ failure_threshold: 5, cooldown_ms: 30_000 }),
+    ejection: EjectionSpec.prefault({}),
+    latency: LatencyTrackingSpec.prefault({}),
     /** Keys apps present instead of provider keys (src/policy/keys). */
     virtual_keys: z
       .record(z.string().regex(/^[A-Za-z0-9._-]+$/, 'virtual key names use letters, digits, . _ -'), VirtualKeySpec)

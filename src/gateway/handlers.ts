@@ -120,6 +120,8 @@ export function serveRequest(sc: Sidecar, op: Operation, route: string, wire: Ro
             clientSignal: client.signal,
             sink: stream ? wire.sink(res, responseHeaders) : undefined,
             adapt: parsed.adapt,
+            // x-switchyard-hedge: false opts this request out of hedging (e.g. a non-idempotent tool call).
+            hedge: header(req.headers, 'hedge')?.trim().toLowerCase() !== 'false',
           },
           env: { file, health: sc.health, simulatedUrls: sc.simulators.urls },
         },
@@ -137,8 +139,9 @@ export function serveRequest(sc: Sidecar, op: Operation, route: string, wire: Ro
         metadata,
         status: result.status,
         result,
-        attributes: ctx.attributes,
-        events: ctx.events,
+        // Routing's notes (hedging, ejections) join the policy stages' on the request span.
+        attributes: result.spanAttributes ? { ...ctx.attributes, ...result.spanAttributes } : ctx.attributes,
+        events: result.spanEvents ? [...(ctx.events ?? []), ...result.spanEvents] : ctx.events,
       });
       if (result.streamed || res.headersSent) return;
       writeJson(res, result.status, wire.answer(result.status, result.body), {

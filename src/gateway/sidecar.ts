@@ -82,10 +82,12 @@ export class Sidecar {
     });
     this.policy = new PolicyRuntime(opts.config.file);
     const b = opts.config.file.breaker;
-    this.health = new HealthRegistry(b.failure_threshold, b.cooldown_ms);
+    const f = opts.config.file;
+    this.health = new HealthRegistry(b.failure_threshold, b.cooldown_ms, Date.now, f.ejection, f.latency.decay_ms);
     this.telemetry = opts.telemetry ?? noopTelemetry;
     this.config.onChange((c) => {
-      this.health.configure(c.file.breaker.failure_threshold, c.file.breaker.cooldown_ms);
+      const br = c.file.breaker;
+      this.health.configure(br.failure_threshold, br.cooldown_ms, c.file.ejection, c.file.latency.decay_ms);
       this.telemetry.setPricing?.(c.file.pricing);
       void this.policy
         .update(c.file)

@@ -1,6 +1,7 @@
 // The routing decision: a pure function of the config node, the request and target health
 // (plus a random source for weighted choice). It returns the children to try, in order.
 import type { TargetSpec } from '../config/schema.js';
+import { latencyPick, rankAll, weightedPick } from './balancer.js';
 import type { BreakerState } from './health.js';
 import { matches, type ConditionInput } from './conditions.js';
 import { healthKey, inherit, isLeaf, type Inherited } from './tree.js';
@@ -8,6 +9,10 @@ import { healthKey, inherit, isLeaf, type Inherited } from './tree.js';
 export interface DecisionInput extends ConditionInput {
   health: (key: string) => BreakerState;
   rng: () => number;
+  /** The latency balancer's score of a leaf's health key (PeakEWMA × load; lower is better). */
+  score?: (key: string) => number;
+  /** A hedged group needs every candidate in order, not only loadbalance's one pick. */
+  ranked?: boolean;
 }
 
 export type Decision = { order: number[] } | { error: string };
@@ -17,14 +22,10 @@ function healthy(node: TargetSpec, settings: Inherited, input: DecisionInput): b
   return node.targets!.some((c) => healthy(c, inherit(settings, c), input));
 }
 
-function weightedPick(candidates: number[], weights: number[], rng: () => number): number {
-  const total = candidates.reduce((s, i) => s + weights[i], 0);
-  let r = rng() * total;
-  for (const i of candidates) {
-    r -= weights[i];
-    if (r < 0) return i;
-  }
-  return candidates[candidates.length - 1];
+/** A child's score: a leaf's own; a nested group's best leaf. */
+function score(node: TargetSpec, settings: Inherited, input: DecisionInput): number {
+  if (isLeaf(node)) return input.score?.(healthKey(node, settings, input.params.model)) ?? 0;
+  return Math.min(...node.targets!.map((c) => score(c, inherit(settings, c), input)));
 }
 
 export function decide(node: TargetSpec, settings: Inherited, input: DecisionInput): Decision {
@@ -44,7 +45,16 @@ export function decide(node: TargetSpec, settings: Inherited, input: DecisionInp
       const positive = weights.map((_w, i) => i).filter((i) => weights[i] > 0);
       if (positive.length === 0) return { error: 'loadbalance has no target with weight > 0' };
       const live = positive.filter((i) => isHealthy[i]);
-      return { order: [weightedPick(live.length ? live : positive, weights, input.rng)] };
+      const pool = live.length ? live : positive;
+      const pick =
+        node.strategy?.balancer === 'latency'
+          ? (c: readonly number[]) =>
+              latencyPick(c, weights, (i) => score(children[i], inherit(settings, children[i]), input), input.rng)
+          : (c: readonly number[]) => weightedPick(c, weights, input.rng);
+      if (!input.ranked) return { order: [pick(pool)] };
+      // Hedges go to healthy targets only; unhealthy ones stay last as for fallback.
+      const rest = positive.filter((i) => !pool.includes(i));
+      return { order: [...rankAll(pool, pick), ...rest] };
     }
     case 'conditional': {
       const byName = new Map(children.map((c, i) => [c.name, i]));

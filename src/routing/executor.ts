@@ -1,123 +1,36 @@
 // The one executor: walks the target tree as decide() orders it, runs attempts with retries and
 // backoff inside the request deadline, and commits a stream to the client at its first chunk.
-import type { Dispatcher } from 'undici';
-import type { FileConfig, TargetSpec } from '../config/schema.js';
-import type { Operation, ProviderAdapter, ProviderError } from '../providers/types.js';
+// Hedged groups run as a race (hedge.ts); every attempt's latency feeds the balancer and ejection.
+import type { TargetSpec } from '../config/schema.js';
+import type { ProviderError } from '../providers/types.js';
 import { resolveProvider } from '../providers/registry.js';
 import { backoffMs, DEFAULT_RETRY_STATUS } from './backoff.js';
 import { decide } from './decide.js';
-import type { HealthRegistry } from './health.js';
 import type { RequestObserver } from './observer.js';
 import { runAttempt, StreamFailure, type AttemptFailure, type StreamSuccess } from './attempt.js';
+import type { AttemptRecord, ExecEnv, ExecRequest, ExecResult, Failed, Json, NodeResult } from './exec-types.js';
+import {
+  clientStatus,
+  guardrailFailure,
+  parsedUrl,
+  RETRYABLE_OUTCOMES,
+  sleep,
+  translationFailure,
+} from './exec-util.js';
+import { goesOn, groupKey, type Lane, newNotes, routingNotes, TOP } from './lanes.js';
+import { Race, runRace } from './hedge.js';
 import type { Outcome } from './outcome.js';
 import { healthKey, inherit, isLeaf, leafModel, ROOT, type Inherited } from './tree.js';
 
-type Json = Record<string, unknown>;
-
-export interface StreamSink {
-  readonly closed: boolean;
-  start(headers: Record<string, string>): void;
-  write(chunk: Json): Promise<void>;
-  /** May return a promise (a held stream flushes what it held); the executor awaits it. */
-  end(): void | Promise<void>;
-  fail(error: Json): void;
-}
-
-/** What output guardrails judge: a non-stream answer's body, or the stream the sink holds. */
-export type Answer = { kind: 'json'; body: Json } | { kind: 'stream' };
-/** ok: the answer counts. Otherwise a failed attempt (outcome `guardrail`, 446): `retry` lets the routing go on. */
-export type Verdict = { ok: true } | { ok: false; retry: boolean; message: string };
-
-export interface ExecRequest {
-  op: Operation;
-  body: Json;
-  stream: boolean;
-  includeUsage: boolean;
-  metadata: Record<string, string>;
-  routing: TargetSpec;
-  deadlineAt: number;
-  clientSignal: AbortSignal;
-  sink?: StreamSink;
-  /** Output guardrails: each answer is judged before it counts (src/policy/guardrails). */
-  judge?(answer: Answer, attempt: number): Verdict | Promise<Verdict>;
-  /** Swaps a target's adapter for this request (POST /v1/messages: Anthropic in and out). */
-  adapt?(adapter: ProviderAdapter): ProviderAdapter;
-}
-
-export interface ExecEnv {
-  file: FileConfig;
-  health: HealthRegistry;
-  simulatedUrls: ReadonlyMap<string, string>;
-  observer: RequestObserver;
-  rng?: () => number;
-  dispatcher?: Dispatcher;
-}
-
-export interface AttemptRecord {
-  target: string;
-  provider: string;
-  model: string;
-  status: number;
-  error_type: string | null;
-  duration_ms: number;
-}
-
-export interface ExecResult {
-  status: number;
-  body?: Json;
-  streamed: boolean;
-  /** Set when a committed stream broke after its first byte. */
-  streamError?: Outcome;
-  attempts: AttemptRecord[];
-  retries: number;
-  rescued: boolean;
-  answered?: { target: string; providerSlug: string; providerName: string; model: string; responseModel?: string };
-  headers: Record<string, string>;
-}
-
-interface Failed {
-  ok: false;
-  outcome: Outcome;
-  status: number;
-  error: ProviderError;
-  /** A guardrail denied the answer: no retry, no fallback. */
-  stop?: boolean;
-}
-interface Done {
-  ok: true;
-}
-type NodeResult = Failed | Done;
-
-const RETRYABLE_OUTCOMES = new Set<Outcome>(['http_error', 'connect_error', 'invalid_response']);
-
-/** Statuses clients understand; provider-specific ones (Anthropic's 529) become 503. */
-function clientStatus(status: number): number {
-  return status >= 520 && status <= 599 ? 503 : status;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-const urlCache = new Map<string, URL>();
-function parsedUrl(base: string): URL {
-  let u = urlCache.get(base);
-  if (!u) {
-    u = new URL(base);
-    if (urlCache.size > 1000) urlCache.clear();
-    urlCache.set(base, u);
-  }
-  return u;
-}
+export type {
+  Answer,
+  AttemptRecord,
+  ExecEnv,
+  ExecRequest,
+  ExecResult,
+  StreamSink,
+  Verdict,
+} from './exec-types.js';
 
 export class Execution {
   readonly attempts: AttemptRecord[] = [];
@@ -127,6 +40,8 @@ export class Execution {
   private streamed = false;
   private streamError?: Outcome;
   private readonly rng: () => number;
+  private started = 0;
+  private readonly notes = newNotes();
 
   constructor(
     private readonly req: ExecRequest,
@@ -137,16 +52,15 @@ export class Execution {
 
   async run(): Promise<ExecResult> {
     const root = this.req.routing;
-    const r = await this.runNode(root, [], inherit(ROOT, root));
+    const r = await this.runNode(root, [], inherit(ROOT, root), TOP);
     const base = {
       attempts: this.attempts,
       retries: this.retries,
-      rescued:
-        r.ok &&
-        this.attempts.length > 1 &&
-        this.attempts.slice(0, -1).some((a) => a.status >= 400 || a.error_type !== null),
+      // A hedge's cancelled loser is not a failure: rescued only when an attempt really failed.
+      rescued: r.ok && this.attempts.some((a) => a.error_type !== null && a.error_type !== 'cancelled'),
       answered: this.answered,
       headers: this.headers(),
+      ...routingNotes(this.notes, this.answered?.attempt),
     };
     if (r.ok)
       return { ...base, status: 200, body: this.okBody, streamed: this.streamed, streamError: this.streamError };
@@ -179,13 +93,16 @@ export class Execution {
     return h;
   }
 
-  private async runNode(node: TargetSpec, path: number[], settings: Inherited): Promise<NodeResult> {
-    if (isLeaf(node)) return this.runLeaf(node, path, settings);
+  private async runNode(node: TargetSpec, path: number[], settings: Inherited, lane: Lane): Promise<NodeResult> {
+    if (isLeaf(node)) return this.runLeaf(node, path, settings, lane);
+    const hedge = this.req.hedge !== false ? node.hedge : undefined;
     const d = decide(node, settings, {
       metadata: this.req.metadata,
       params: this.req.body,
       health: (k) => this.env.health.state(k),
       rng: this.rng,
+      score: (k) => this.env.health.latency.score(k),
+      ranked: hedge !== undefined,
     });
     if ('error' in d)
       return {
@@ -194,25 +111,49 @@ export class Execution {
         status: 400,
         error: { message: d.error, type: 'invalid_request_error', code: 'routing_error' },
       };
+    const children = node.targets!;
+    const group = children.filter(isLeaf).map((c) => healthKey(c, inherit(settings, c), this.req.body.model));
     const fallbackOn = node.strategy?.on_status_codes;
+    const run = (i: number, l: Lane) => this.runNode(children[i], [...path, i], inherit(settings, children[i]), l);
+    if (node.hedge !== undefined) {
+      const g = this.env.health.hedges.group(groupKey(node), node.hedge.budget_percent);
+      const window = this.req.stream ? g.stream : g.whole;
+      if (hedge !== undefined && d.order.length > 1) {
+        this.notes.hedged = true;
+        const delayMs = hedge.delay_ms === 'p95' ? window.p95() : hedge.delay_ms;
+        const race = new Race(lane.slot);
+        const fallback = node.strategy?.mode === 'fallback';
+        const sum = await runRace(
+          {
+            candidates: d.order,
+            maxAttempts: hedge.max_attempts,
+            delayMs,
+            budget: g.bucket,
+            fallback: (r) => fallback && goesOn(r as Failed, fallbackOn, this.streamed, this.req.deadlineAt),
+          },
+          race,
+          lane.slot?.signal ?? this.req.clientSignal,
+          (i, slot) => run(i, { slot, window, group }),
+        );
+        this.notes.hedges += sum.hedges;
+        this.notes.throttled += sum.throttled;
+        if (sum.result.ok && race.winner?.hedge) this.notes.hedgeWon = true;
+        return sum.result;
+      }
+      lane = { ...lane, window };
+    }
     let last: Failed | undefined;
     for (const i of d.order) {
-      const child = node.targets![i];
-      const r = await this.runNode(child, [...path, i], inherit(settings, child));
+      const r = await run(i, { ...lane, group });
       if (r.ok) return r;
       last = r;
-      // A denying guardrail stops here, unless the strategy lists 446 (Portkey's way to fall back on it).
-      if (r.outcome === 'cancelled' || this.streamed || (r.stop && !fallbackOn?.includes(446))) return r;
-      if (Date.now() >= this.req.deadlineAt) return r;
-      // An answer a `retry` guardrail refused goes on to the next target, whatever the statuses listed.
-      if (r.outcome === 'guardrail') continue;
-      // Fallback on the listed statuses, or on any failure when none are listed (Portkey's rule).
-      if (fallbackOn && !fallbackOn.includes(r.status)) return r;
+      if (!goesOn(r, fallbackOn, this.streamed, this.req.deadlineAt)) return r;
     }
     return last!;
   }
 
-  private async runLeaf(node: TargetSpec, path: number[], settings: Inherited): Promise<NodeResult> {
+  private async runLeaf(node: TargetSpec, path: number[], settings: Inherited, lane: Lane): Promise<NodeResult> {
+    const signal = lane.slot?.signal ?? this.req.clientSignal;
     const target = path.length ? path.join('.') : '0';
     let resolved;
     try {
@@ -248,16 +189,17 @@ export class Execution {
     const maxRetries = retry?.attempts ?? 0;
     const retryOn = retry?.on_status_codes ?? DEFAULT_RETRY_STATUS;
     for (let i = 0; ; i++) {
-      if (this.req.clientSignal.aborted)
+      if (signal.aborted)
         return {
           ok: false,
           outcome: 'cancelled',
           status: 499,
-          error: { message: 'client disconnected', type: 'cancelled' },
+          error: { message: (signal.reason as Error | undefined)?.message ?? 'cancelled', type: 'cancelled' },
         };
+      const attemptNo = this.started++;
       const obs = this.env.observer.attemptStart({
         op: this.req.op,
-        attempt: this.attempts.length,
+        attempt: attemptNo,
         target,
         providerSlug: provider.slug,
         providerName: adapter.name,
@@ -266,6 +208,7 @@ export class Execution {
         serverAddress: url.hostname,
         serverPort: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
         resendCount: i,
+        ...(lane.slot?.hedge ? { hedge: true } : undefined),
         body,
       });
       const started = performance.now();
@@ -283,35 +226,45 @@ export class Execution {
           firstChunkTimeoutMs: settings.first_chunk_timeout,
           idleTimeoutMs: settings.idle_timeout,
           deadlineAt: this.req.deadlineAt,
-          clientSignal: this.req.clientSignal,
+          clientSignal: signal,
           dispatcher: this.env.dispatcher,
         });
       } catch (e) {
-        // A translation error for this provider (e.g. a feature it lacks): 400, not a crash.
-        const status = (e as { status?: number }).status ?? 500;
-        const fail: AttemptFailure = {
-          ok: false,
-          outcome: 'http_error',
-          status,
-          error: {
-            message: (e as Error).message,
-            type: status === 400 ? 'invalid_request_error' : 'api_error',
-            code: null,
-          },
-        };
+        const fail = translationFailure(e);
         this.env.health.attemptSettled(key);
+        this.latency(key, performance.now() - started, false, lane);
         this.record(target, provider.slug, model, fail, performance.now() - started);
-        obs.end({ outcome: 'http_error', status, errorType: fail.error.type, errorMessage: fail.error.message });
+        obs.end({
+          outcome: 'http_error',
+          status: fail.status,
+          errorType: fail.error.type,
+          errorMessage: fail.error.message,
+        });
         return fail;
       }
       if (r.ok) {
         this.env.health.success(key);
+        this.latency(key, r.kind === 'stream' ? r.ttftMs : performance.now() - started, true, lane);
+        // In a race, the first answer (or first byte) takes the request; a later one is cut off.
+        if (lane.slot && !lane.slot.claim()) {
+          if (r.kind === 'stream') r.release();
+          const lost: AttemptFailure = {
+            ok: false,
+            outcome: 'cancelled',
+            status: 499,
+            error: { message: 'another attempt of the hedged request answered first', type: 'cancelled' },
+          };
+          this.record(target, provider.slug, model, lost, performance.now() - started);
+          obs.end({ outcome: 'cancelled', status: 499, errorType: 'cancelled', errorMessage: lost.error.message });
+          return lost;
+        }
         this.answered = {
           target,
           providerSlug: provider.slug,
           providerName: adapter.name,
           model,
           responseModel: undefined,
+          attempt: attemptNo,
         };
         let refused: Failed;
         if (r.kind === 'json') {
@@ -364,6 +317,7 @@ export class Execution {
         this.retries++;
         continue;
       }
+      this.latency(key, performance.now() - started, false, lane);
       this.record(target, provider.slug, model, r, performance.now() - started);
       obs.end({
         outcome: r.outcome,
@@ -382,7 +336,7 @@ export class Execution {
       // Never sleep past the deadline: a wait that does not fit ends this target's retries.
       if (Date.now() + wait >= this.req.deadlineAt) return r;
       this.env.observer.backoff(wait, this.attempts.length - 1, useHeader ? 'retry_after' : 'backoff');
-      await sleep(wait, this.req.clientSignal);
+      await sleep(wait, signal);
       this.retries++;
     }
   }
@@ -456,6 +410,13 @@ export class Execution {
     return { ok: true };
   }
 
+  /** Feeds an attempt's time to the balancer, ejection and the hedged group's p95; notes ejections. */
+  private latency(key: string, ms: number, measured: boolean, lane: Lane): void {
+    if (measured) lane.window?.add(ms);
+    for (const c of this.env.health.attemptEnded(key, ms, measured, lane.group))
+      this.notes.ejections.push({ ...c, time: performance.timeOrigin + performance.now() });
+  }
+
   private record(
     target: string,
     provider: string,
@@ -472,16 +433,6 @@ export class Execution {
       duration_ms: Math.round(ms * 10) / 10,
     });
   }
-}
-
-function guardrailFailure(v: Extract<Verdict, { ok: false }>): Failed {
-  return {
-    ok: false,
-    outcome: 'guardrail',
-    status: 446,
-    error: { message: v.message, type: 'guardrail_error', code: 'guardrail_denied' },
-    stop: !v.retry,
-  };
 }
 
 export function execute(req: ExecRequest, env: ExecEnv): Promise<ExecResult> {

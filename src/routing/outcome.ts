@@ -9,16 +9,17 @@ export type Outcome =
   | 'cancelled'
   | 'guardrail';
 
-/** Why our own abort fired: the attempt's timer, the overall deadline, or the client leaving. */
+const reasons = {
+  client: 'client disconnected',
+  deadline: 'request deadline exceeded',
+  timeout: 'attempt timed out',
+  hedge: 'another attempt of the hedged request answered first',
+} as const;
+
+/** Why our own abort fired: the attempt's timer, the overall deadline, the client leaving, or a hedge winning. */
 export class AbortReason extends Error {
-  constructor(readonly kind: 'timeout' | 'deadline' | 'client') {
-    super(
-      kind === 'client'
-        ? 'client disconnected'
-        : kind === 'deadline'
-          ? 'request deadline exceeded'
-          : 'attempt timed out',
-    );
+  constructor(readonly kind: keyof typeof reasons) {
+    super(reasons[kind]);
   }
 }
 
@@ -43,7 +44,7 @@ export function classifyTransportError(
 ): { outcome: Outcome; status: number; message: string } {
   if (signal.aborted && signal.reason instanceof AbortReason) {
     const r = signal.reason;
-    if (r.kind === 'client') return { outcome: 'cancelled', status: 499, message: r.message };
+    if (r.kind === 'client' || r.kind === 'hedge') return { outcome: 'cancelled', status: 499, message: r.message };
     return { outcome: 'timeout', status: 408, message: r.message };
   }
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };

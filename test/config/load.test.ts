@@ -102,11 +102,7 @@ configs:
     expect(c.file.configs.pk.targets).toHaveLength(2);
   });
 
-  it('refuses a policy it does not implement yet, naming it, instead of ignoring it', () => {
-    const withHedge = { configs: { pk: { hedge: { delay_ms: 100 }, provider: 'openai', api_key: 'sk-x' } } };
-    expect(() => parseConfigText(JSON.stringify(withHedge), 'p.json', {})).toThrow(
-      /configs\.pk\.hedge: hedged requests is not implemented yet/,
-    );
+  it('refuses a policy it does not act on, naming it, instead of ignoring it', () => {
     const nested = {
       configs: {
         pk: {
@@ -118,6 +114,68 @@ configs:
     expect(() => parseConfigText(JSON.stringify(nested), 'p.json', {})).toThrow(
       /configs\.pk\.targets\[0\]\.output_guardrails: guardrails on a target are not implemented/,
     );
+  });
+});
+
+describe('routing additions: balancer, hedge, ejection', () => {
+  const group = (extra: Record<string, unknown>, strategy: Record<string, unknown> = { mode: 'loadbalance' }) =>
+    JSON.stringify({
+      providers: { a: { type: 'openai', api_key: 'k' }, b: { type: 'openai', api_key: 'k' } },
+      configs: { c: { strategy, targets: [{ provider: '@a' }, { provider: '@b' }], ...extra } },
+    });
+  const load = (text: string) => parseConfigText(text, 'r.json', {});
+
+  it('accepts a latency balancer and a hedge on a config or a nested group, with defaults', () => {
+    const c = load(group({ hedge: { delay_ms: 'p95' } }, { mode: 'loadbalance', balancer: 'latency' }));
+    expect(c.file.configs.c.strategy?.balancer).toBe('latency');
+    expect(c.file.configs.c.hedge).toEqual({ delay_ms: 'p95', max_attempts: 2, budget_percent: 5 });
+    expect(c.file.ejection).toMatchObject({ enabled: true, factor: 3, min_samples: 20 });
+    expect(c.file.latency.decay_ms).toBe(10_000);
+    const nested = JSON.stringify({
+      providers: { a: { type: 'openai', api_key: 'k' } },
+      configs: {
+        c: {
+          strategy: { mode: 'fallback' },
+          targets: [
+            {
+              strategy: { mode: 'fallback' },
+              hedge: { delay_ms: 200, max_attempts: 3 },
+              targets: [{ provider: '@a' }],
+            },
+          ],
+        },
+      },
+    });
+    expect(load(nested).file.configs.c.targets?.[0].hedge?.max_attempts).toBe(3);
+  });
+
+  it.each([
+    [{ hedge: { delay_ms: 100, max_attempts: 1 } }, undefined, /configs\.c\.hedge\.max_attempts: .*>=2/],
+    [{ hedge: { delay_ms: 100, max_attempts: 6 } }, undefined, /configs\.c\.hedge\.max_attempts: .*<=5/],
+    [{ hedge: { delay_ms: -1 } }, undefined, /configs\.c\.hedge\.delay_ms: Too small: expected number to be >=0/],
+    [{ hedge: { delay_ms: 'p99' } }, undefined, /configs\.c\.hedge\.delay_ms: must be a whole number/],
+    [{ hedge: { delay_ms: 10, budget: 5 } }, undefined, /configs\.c\.hedge: Unrecognized key: "budget"/],
+    [
+      {},
+      { mode: 'loadbalance', balancer: 'fastest' },
+      /configs\.c\.strategy\.balancer: Invalid option: expected one of "weighted"\|"latency"/,
+    ],
+    [
+      {},
+      { mode: 'fallback', balancer: 'latency' },
+      /configs\.c\.strategy\.balancer: a balancer applies to mode "loadbalance" only/,
+    ],
+  ])('refuses %j (strategy %j), naming the path', (extra, strategy, re) => {
+    expect(() => load(group(extra, strategy))).toThrow(re);
+  });
+
+  it('refuses a hedge on a single target and bad ejection settings', () => {
+    const single = JSON.stringify({ configs: { c: { provider: 'openai', api_key: 'k', hedge: { delay_ms: 10 } } } });
+    expect(() => load(single)).toThrow(/configs\.c\.hedge: hedging needs a target group/);
+    const ej = JSON.stringify({ ejection: { factor: 0.5 } });
+    expect(() => load(ej)).toThrow(/ejection\.factor: .*>=1/);
+    const decay = JSON.stringify({ latency: { decay_ms: 0 } });
+    expect(() => load(decay)).toThrow(/latency\.decay_ms: .*>0/);
   });
 });
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { messagesToChat } from '../providers/anthropic/inbound.js';
 import {
   countTokensAdapter,
+  markMessagesRequest,
   messagesAdapter,
   SSE_FRAMES,
   type MessagesRequest,
@@ -236,6 +237,7 @@ export const messagesWire: RouteWire = {
       beta: headerValue(req.headers['anthropic-beta']),
       problem: problems[0],
     };
+    markMessagesRequest(m);
     return { body: internal, stream: native.stream === true, includeUsage: false, adapt: (a) => messagesAdapter(a, m) };
   },
   sink: (res, headers) => new MessagesSink(res, headers),

@@ -3,7 +3,7 @@
 // down makes lookups MISS and answers still flow (a cache fault never fails a request).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
-import { REMOTE_REFRESH_MS } from '../../src/policy/cache/semantic.js';
+import { REMOTE_REFRESH_MS } from '../../src/policy/cache/shared-index.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startRedisServer, type RedisServer } from '../helpers/redis.js';
 import { post, sseData, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 

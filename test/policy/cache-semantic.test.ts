@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
 import { buildPolicy } from '../../src/policy/build.js';
-import { SemanticIndex, semanticParts } from '../../src/policy/cache/semantic.js';
+import { normalise, semanticParts } from '../../src/policy/cache/semantic.js';
+import { EXACT_MAX, entryBytes, VectorIndex } from '../../src/policy/cache/vector-index.js';
 import { MemoryStateStore } from '../../src/policy/state/memory.js';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { post, sseData, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
@@ -46,16 +47,14 @@ beforeAll(async () => {
             .end(JSON.stringify({ error: { message: 'down', type: 'server_error' } }));
           return;
         }
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              object: 'list',
-              model: body.model,
-              data: [{ object: 'embedding', index: 0, embedding: VECTORS[input] ?? hashVector(input) }],
-              usage: { prompt_tokens: 3, total_tokens: 3 },
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            object: 'list',
+            model: body.model,
+            data: [{ object: 'embedding', index: 0, embedding: VECTORS[input] ?? hashVector(input) }],
+            usage: { prompt_tokens: 3, total_tokens: 3 },
+          }),
+        );
       };
       if (input.includes('slow')) setTimeout(answer, 400);
       else answer();
@@ -276,35 +275,90 @@ describe('semantic parts and index', () => {
       model: 'm',
       messages: [
         { role: 'system', content: 'sys' },
-        { role: 'user', content: '' },
+        { role: 'user', content: [{ type: 'text', text: '' }] },
       ],
     });
+    // Non-text parts stay in the partition: the same words about another image are another partition.
+    const img = (url: string) =>
+      semanticParts('chat', {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'what is this?' },
+              { type: 'image_url', image_url: { url } },
+            ],
+          },
+        ],
+      });
+    expect(img('a.png')?.text).toBe('what is this?');
+    expect(img('a.png')?.rest).not.toEqual(img('b.png')?.rest);
     expect(semanticParts('embeddings', { input: 'x' })).toBeUndefined();
     expect(semanticParts('chat', { messages: [{ role: 'system', content: 'only system' }] })).toBeUndefined();
   });
 
-  it('finds the nearest live entry, evicts the oldest past its bound', () => {
+  it('finds the nearest live entry; expired and evicted entries leave the index', () => {
     let now = 0;
-    const ix = new SemanticIndex(3, () => now);
-    const v = (...x: number[]) => Float32Array.from(x);
+    const v = (...x: number[]) => normalise(Float32Array.from(x)) as Float32Array;
+    const per = entryBytes(2, false);
+    const ix = new VectorIndex({ maxBytes: 3 * per, clock: () => now });
     ix.add('p', v(1, 0), 'k1', 100);
     ix.add('p', v(0, 1), 'k2', 1000);
     expect(ix.search('p', v(1, 0), 0.9)).toEqual({ key: 'k1', similarity: 1 });
     expect(ix.search('q', v(1, 0), 0.9)).toBeUndefined();
-    now = 200; // k1 expired
+    now = 200; // k1 expired: filtered at lookup, swept at the next add
     expect(ix.search('p', v(1, 0), 0.9)).toBeUndefined();
     ix.add('p', v(0.6, 0.8), 'k3', 1000);
-    ix.add('p', v(0.8, 0.6), 'k4', 1000); // evicts k1 (oldest)
+    expect(ix.has('p', 'k1')).toBe(false);
+    expect(ix.size).toBe(2);
+    ix.add('q', v(1, 0), 'c', 1000);
+    ix.add('p', v(0.8, 0.6), 'k4', 1000); // over maxBytes: the oldest (k2) goes
     expect(ix.size).toBe(3);
+    expect(ix.bytes).toBeLessThanOrEqual(3 * per);
+    expect(ix.has('p', 'k2')).toBe(false);
     expect(ix.search('p', v(1, 0), 0.7)?.key).toBe('k4');
-    // Per partition: the partition's oldest goes first.
-    const small = new SemanticIndex(10, () => 0, 2);
-    small.add('p', v(1, 0), 'a', 1000);
-    small.add('p', v(0, 1), 'b', 1000);
-    small.add('q', v(1, 0), 'c', 1000);
-    small.add('p', v(0.8, 0.6), 'd', 1000);
-    expect(small.size).toBe(3);
-    expect(small.search('p', v(1, 0), 0.99)).toBeUndefined();
-    expect(small.search('q', v(1, 0), 0.99)?.key).toBe('c');
+    ix.delete('p', 'k4');
+    expect(ix.search('p', v(1, 0), 0.5)?.key).toBe('k3');
+    // One vector per key: a refreshed entry replaces its vector.
+    ix.add('q', v(0, 1), 'c', 1000);
+    expect(ix.search('q', v(1, 0), 0.5)).toBeUndefined();
+    expect(ix.search('q', v(0, 1), 0.99)?.key).toBe('c');
+  });
+
+  it('uses an HNSW graph (usearch) above EXACT_MAX with the same answers as exact search', () => {
+    let now = 0;
+    const dims = 64;
+    let seed = 1;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32 - 0.5;
+    };
+    const vec = () => normalise(Float32Array.from({ length: dims }, rnd)) as Float32Array;
+    const n = EXACT_MAX * 4;
+    const data = Array.from({ length: n }, vec);
+    const graph = new VectorIndex({ maxBytes: 1e9, clock: () => now });
+    const exact = new VectorIndex({ maxBytes: 1e9, clock: () => now, exactMax: Number.POSITIVE_INFINITY });
+    data.forEach((d, i) => {
+      graph.add('p', d, `k${i}`, i < 10 ? 100 : 10_000);
+      exact.add('p', d, `k${i}`, i < 10 ? 100 : 10_000);
+    });
+    expect(graph.usesGraph('p')).toBe(true);
+    expect(exact.usesGraph('p')).toBe(false);
+    // Near-duplicates of stored vectors (the cache's hit case): the same entry, similarity ~f16-exact.
+    let same = 0;
+    for (let i = 10; i < 110; i++) {
+      const q = normalise(data[i].map((x) => x + rnd() * 0.02)) as Float32Array;
+      const g = graph.search('p', q, 0.5);
+      const e = exact.search('p', q, 0.5);
+      if (g?.key === e?.key) same++;
+      if (g && e && g.key === e.key) expect(Math.abs(g.similarity - e.similarity)).toBeLessThan(0.01);
+    }
+    expect(same).toBeGreaterThanOrEqual(99);
+    // Expired entries are never answers, in the graph too.
+    now = 200;
+    for (let i = 0; i < 10; i++) expect(graph.search('p', data[i], 0.99)?.key).not.toBe(`k${i}`);
+    graph.delete('p', 'k20');
+    expect(graph.search('p', data[20], 0.99)?.key).not.toBe('k20');
+    expect(graph.search('p', data[21], 0.99)?.key).toBe('k21');
   });
 });

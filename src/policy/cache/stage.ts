@@ -4,18 +4,23 @@
 // request's sink) and stored as the complete response; a hit replays it as a stream or as JSON,
 // whatever the original was. Semantic mode (semantic.ts) adds a similarity lookup after an exact
 // miss. Store and embedding faults never fail a request: a lookup that fails is a MISS, a store
-// that fails is logged.
+// that fails is logged. POST /v1/messages is cached on its own route, keyed on the client's
+// Anthropic body and stored as the Anthropic message (messages-stream.ts replays it as events).
 import type { IncomingHttpHeaders } from 'node:http';
 import { logger } from '../../logger.js';
+import type { Operation } from '../../providers/types.js';
 import type { ExecResult } from '../../routing/executor.js';
 import { afterwards } from '../limits/store-errors.js';
 import type { PipelineContext, Stage } from '../pipeline.js';
 import type { StateStore } from '../state/types.js';
 import type { FileConfig } from '../../config/schema.js';
 import { cacheOf } from './config.js';
-import { cacheKey, digest } from './key.js';
+import { messagesNativeBody } from '../../providers/anthropic/messages-route.js';
+import { cacheKey, policyDigest } from './key.js';
+import { assembleMessage, replayMessage } from './messages-stream.js';
 import { cacheStorage } from './storage.js';
-import { checkSemanticEmbeddings, embed, semanticIndex, semanticParts } from './semantic.js';
+import { checkSemanticEmbeddings, embed, semanticParts } from './semantic.js';
+import { semanticIndex, type SharedSemanticIndex } from './shared-index.js';
 import { assemble, CollectSink, replay } from './stream.js';
 
 type Json = Record<string, unknown>;
@@ -66,20 +71,25 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
     async handle(ctx, next) {
       const spec = cacheOf(ctx.routing);
       const req = ctx.exec.request;
-      // POST /v1/messages (an adapter swap) answers in its own wire format: not cached yet.
-      if (!spec || req.adapt) {
+      // An adapter swap is POST /v1/messages (cached on its own route) or count_tokens (not cached).
+      const native = req.adapt ? messagesNativeBody(ctx.body) : undefined;
+      if (!spec || (req.adapt && !native)) {
         ctx.attributes['switchyard.cache_status'] = 'DISABLED';
         return next(ctx);
       }
+      const route: Operation | 'messages' = native ? 'messages' : ctx.op;
+      const body = native ?? ctx.body;
       const keyParts = {
-        op: ctx.op,
+        op: route,
         configId: ctx.configId,
-        routingDigest: ctx.configId === 'inline' ? digest(ctx.routing) : undefined,
+        // Whatever decides the answers (targets, parameters, guardrails): a reload that changes
+        // them starts afresh instead of serving what the old policy let through.
+        routingDigest: policyDigest(ctx.routing, ctx.file),
         virtualKey: ctx.key?.name ?? '',
         configNamespace: spec.namespace ?? '',
         requestNamespace: header(ctx.headers, 'cache-namespace') ?? '',
       };
-      const key = cacheKey({ ...keyParts, body: ctx.body });
+      const key = cacheKey({ ...keyParts, body });
       const storage = cacheStorage(store, ctx.configId, spec.max_bytes);
       const force = header(ctx.headers, 'cache-force-refresh')?.trim().toLowerCase() === 'true';
       const started = performance.now();
@@ -90,25 +100,28 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
         } catch (e) {
           logger.error('policy: cache lookup failed; answering as a miss', { error: (e as Error).message });
         }
-        const entry = raw && decode(raw, ctx.op);
+        const entry = raw && decode(raw, route);
         if (entry) return answerHit(ctx, entry);
       }
 
       let status: CacheStatus = force ? 'REFRESH' : 'MISS';
       // Semantic: the user text's embedding, searched in its partition (everything else equal).
-      let semantic: { partition: string; vec: Float32Array } | undefined;
-      const parts = spec.mode === 'semantic' ? semanticParts(ctx.op, ctx.body) : undefined;
-      if (parts) {
+      let semantic: { partition: string; vec: Float32Array; index: SharedSemanticIndex } | undefined;
+      const parts = spec.mode === 'semantic' ? semanticParts(ctx.op, body) : undefined;
+      const index = parts && semanticIndex(store, ctx.configId, spec.max_bytes);
+      if (parts && index) {
         const vec = await embed(spec, parts.text, ctx.exec.env, ctx.metadata);
         if (vec) {
-          semantic = { partition: `semantic:${cacheKey({ ...keyParts, body: parts.rest })}`, vec };
+          // Vectors of another embedding model are not comparable: it is part of the partition.
+          const partition = `semantic:${cacheKey({ ...keyParts, variant: spec.embedding, body: parts.rest })}`;
+          semantic = { partition, vec, index };
           if (!force) {
             const asked = Number(header(ctx.headers, 'cache-similarity-threshold'));
             const threshold =
               Number.isFinite(asked) && asked > spec.similarity_threshold
                 ? Math.min(asked, 1)
                 : spec.similarity_threshold;
-            const found = await semanticIndex(store).search(semantic.partition, vec, threshold);
+            const found = await index.search(partition, vec, threshold);
             if (found) {
               let raw: Buffer | undefined;
               try {
@@ -116,8 +129,10 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
               } catch (e) {
                 logger.error('policy: cache lookup failed; answering as a miss', { error: (e as Error).message });
               }
-              const entry = raw && decode(raw, ctx.op);
+              const entry = raw && decode(raw, route);
               if (entry) return answerHit(ctx, entry, 'SEMANTIC HIT', found.similarity);
+              // Evicted or expired from the storage: not a candidate any more.
+              if (raw === undefined) index.delete(partition, found.key);
             }
             status = 'SEMANTIC MISS';
           }
@@ -126,23 +141,26 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
       ctx.attributes['switchyard.cache_status'] = status;
       let collect: CollectSink | undefined;
       if (req.stream && req.sink) {
-        // The stored answer keeps its usage even when this client did not ask for it.
-        collect = new CollectSink(req.sink, status, !req.includeUsage);
+        // The stored answer keeps its usage even when this client did not ask for it (Anthropic's
+        // events always carry it).
+        collect = new CollectSink(req.sink, status, !native && !req.includeUsage);
         req.sink = collect;
-        req.includeUsage = true;
+        if (!native) req.includeUsage = true;
       }
       const result = await next(ctx);
-      if (result.status === 200 && storable(ctx.body)) {
-        const body = result.streamed
+      if (result.status === 200 && storable(body)) {
+        const answer = result.streamed
           ? collect?.completed && !collect.failed && !collect.overflow && result.streamError === undefined
-            ? assemble(collect.chunks)
+            ? native
+              ? assembleMessage(collect.chunks)
+              : assemble(collect.chunks)
             : undefined
           : result.body;
-        if (body) {
+        if (answer) {
           const entry: CacheEntry = {
             v: 1,
-            op: ctx.op,
-            body,
+            op: route,
+            body: answer,
             costUsd: ctx.usage.unpriced > 0 ? undefined : ctx.usage.costUsd,
             ms: Math.round((performance.now() - started) * 10) / 10,
             at: Date.now(),
@@ -151,10 +169,8 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
             storage.set(key, Buffer.from(JSON.stringify(entry)), spec.max_age * 1000),
           );
           if (semantic) {
-            const { partition, vec } = semantic;
-            await afterwards('semantic index store', () =>
-              semanticIndex(store).add(partition, vec, key, spec.max_age * 1000),
-            );
+            const { partition, vec, index } = semantic;
+            await afterwards('semantic index store', () => index.add(partition, vec, key, spec.max_age * 1000));
           }
         }
       }
@@ -179,7 +195,8 @@ async function answerHit(
   if (!(req.stream && req.sink)) return { ...base, status: 200, body: entry.body, streamed: false };
   const sink = req.sink;
   sink.start(headers);
-  for (const c of replay(entry.body, req.includeUsage)) {
+  const chunks = entry.op === 'messages' ? replayMessage(entry.body) : replay(entry.body, req.includeUsage);
+  for (const c of chunks) {
     if (sink.closed) return { ...base, status: 200, streamed: true, streamError: 'cancelled' };
     await sink.write(c);
   }

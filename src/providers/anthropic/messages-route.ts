@@ -40,6 +40,20 @@ export interface MessagesRequest {
   problem?: string;
 }
 
+// The client's body of a POST /v1/messages request by the internal body the pipeline sees: the
+// cache stage keys and stores on it and on the route (src/policy/cache), not on the translation.
+const nativeBodies = new WeakMap<Json, Json>();
+
+/** Marks `m.internal` as the body of a Messages request (count_tokens is not: it is not cached). */
+export function markMessagesRequest(m: MessagesRequest): void {
+  nativeBodies.set(m.internal, m.native);
+}
+
+/** The client's Anthropic body when `internal` is a Messages request's internal body. */
+export function messagesNativeBody(internal: Json): Json | undefined {
+  return nativeBodies.get(internal);
+}
+
 /** Override params a routing target may set that map one-to-one onto Anthropic's fields. */
 const SAME_NAME = ['temperature', 'top_p', 'top_k', 'max_tokens'] as const;
 

@@ -1,0 +1,114 @@
+// The semantic cache's lookup, the embedding call excluded: src/policy/cache/vector-index.ts with
+// exact search only (exactMax = Infinity) vs as configured (exact up to EXACT_MAX entries, an
+// HNSW graph from usearch above), over one partition of n vectors of 1,536 dims, side by side on
+// the same data and queries. Data: clustered unit vectors (as embeddings of related texts are);
+// queries: a stored vector plus noise (cosine ~0.98 to it, the cache's hit case) and unrelated
+// vectors (the miss case). recall@1: the index's best equals exact search's best, for the hit
+// queries. Also what an add costs (the store path pays it) and the bytes the index accounts.
+//   node --import tsx bench/cache.ts --semantic-only [--semantic-sizes 1000,10000,100000]
+import { EXACT_MAX, VectorIndex } from '../src/policy/cache/vector-index.js';
+import { normalise } from '../src/policy/cache/semantic.js';
+import { pct } from './stats.js';
+
+const DIMS = 1536;
+
+/** A seeded generator: the same data in every run. */
+function gaussian(seed: number): () => number {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 1) / 2 ** 32;
+  };
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+function around(center: Float32Array, spread: number, g: () => number): Float32Array {
+  const v = new Float32Array(DIMS);
+  const s = spread / Math.sqrt(DIMS);
+  for (let j = 0; j < DIMS; j++) v[j] = center[j] + s * g();
+  return normalise(v) as Float32Array;
+}
+
+export interface VectorBenchRow {
+  n: number;
+  exact: { p50: number; p99: number };
+  index: { p50: number; p99: number };
+  recall: number;
+  graph: boolean;
+  addMs: number;
+  bytesPerEntry: number;
+}
+
+function lookups(ix: VectorIndex, queries: Float32Array[]): { lat: number[]; keys: Array<string | undefined> } {
+  const lat: number[] = [];
+  const keys: Array<string | undefined> = [];
+  for (const q of queries) {
+    const t = performance.now();
+    const m = ix.search('p', q, -1); // threshold -1: always the best, to compare with exact
+    lat.push(performance.now() - t);
+    keys.push(m?.key);
+  }
+  return { lat, keys };
+}
+
+export function benchVectors(n: number, queryCount = 400): VectorBenchRow {
+  const g = gaussian(n);
+  const zero = new Float32Array(DIMS);
+  const centers = Array.from({ length: Math.max(10, Math.round(n / 100)) }, () => around(zero, 1, g));
+  const data = Array.from({ length: n }, (_, i) => around(centers[i % centers.length], 0.7, g));
+  const hits = Array.from({ length: queryCount }, () => around(data[Math.floor(((g() + 4) / 8) * n) % n], 0.2, g));
+  const misses = Array.from({ length: queryCount / 4 }, () => around(zero, 1, g));
+
+  const exact = new VectorIndex({ maxBytes: Number.POSITIVE_INFINITY, exactMax: Number.POSITIVE_INFINITY });
+  const index = new VectorIndex({ maxBytes: Number.POSITIVE_INFINITY });
+  for (let i = 0; i < n; i++) exact.add('p', data[i], `k${i}`, 3_600_000);
+  const t = performance.now();
+  for (let i = 0; i < n; i++) index.add('p', data[i], `k${i}`, 3_600_000);
+  const addMs = (performance.now() - t) / n;
+
+  // Exact search is slow at 100k: fewer queries there (its percentiles are coarse, not its mean).
+  const exactQueries = n > 20_000 ? hits.slice(0, 60) : hits;
+  const e = lookups(exact, exactQueries);
+  const x = lookups(index, [...hits, ...misses]);
+  let agree = 0;
+  for (let i = 0; i < exactQueries.length; i++) if (e.keys[i] === x.keys[i]) agree++;
+  return {
+    n,
+    exact: { p50: pct(e.lat, 50), p99: pct(e.lat, 99) },
+    index: { p50: pct(x.lat, 50), p99: pct(x.lat, 99) },
+    recall: agree / exactQueries.length,
+    graph: index.usesGraph('p'),
+    addMs,
+    bytesPerEntry: index.bytes / index.size,
+  };
+}
+
+export function printVectorRow(r: VectorBenchRow): void {
+  const f = (v: number) => v.toFixed(3);
+  console.log(
+    `semantic lookup, ${r.n} x ${DIMS} dims in one partition: exact p50 ${f(r.exact.p50)} ms p99 ${f(r.exact.p99)} ms | ` +
+      `${r.graph ? 'HNSW (usearch f16)' : `exact (<= ${EXACT_MAX})`} p50 ${f(r.index.p50)} ms p99 ${f(r.index.p99)} ms, ` +
+      `recall@1 ${r.recall.toFixed(3)} | add ${r.addMs.toFixed(3)} ms/entry, ${Math.round(r.bytesPerEntry)} B/entry`,
+  );
+}
+
+/** Exact vs graph at small sizes: where EXACT_MAX should sit. */
+export function benchCrossover(sizes: number[]): void {
+  for (const n of sizes) {
+    const g = gaussian(7 * n);
+    const zero = new Float32Array(DIMS);
+    const data = Array.from({ length: n }, () => around(zero, 1, g));
+    const queries = Array.from({ length: 400 }, (_, i) => around(data[i % n], 0.2, g));
+    const exact = new VectorIndex({ maxBytes: Number.POSITIVE_INFINITY, exactMax: Number.POSITIVE_INFINITY });
+    const graph = new VectorIndex({ maxBytes: Number.POSITIVE_INFINITY, exactMax: 0 });
+    for (let i = 0; i < n; i++) {
+      exact.add('p', data[i], `k${i}`, 3_600_000);
+      graph.add('p', data[i], `k${i}`, 3_600_000);
+    }
+    const e = lookups(exact, queries).lat;
+    const x = lookups(graph, queries).lat;
+    console.log(
+      `crossover n=${n}: exact p50 ${pct(e, 50).toFixed(3)} ms p99 ${pct(e, 99).toFixed(3)} ms | HNSW p50 ${pct(x, 50).toFixed(3)} ms p99 ${pct(x, 99).toFixed(3)} ms`,
+    );
+  }
+}

@@ -215,6 +215,16 @@ export class Spool {
     return Buffer.concat(payloads);
   }
 
+  /** The segment's records one by one (the sidecar's span queue sends each as its own request). */
+  async records(seg: Segment): Promise<Buffer[]> {
+    if (seg.cache) return seg.cache;
+    if (seg.legacy) return [await this.read(seg)];
+    const data = (await fs.readFile(seg.file)).subarray(0, seg.bytes);
+    const { payloads, end } = readRecords(data);
+    if (end < data.length) throw new Error(`corrupt record at byte ${end}`);
+    return payloads;
+  }
+
   /** A segment that cannot be read would block every later one: set it aside for a human. */
   async quarantine(seg: Segment, err: Error): Promise<void> {
     logger.error('spool segment unreadable, moved aside', { file: seg.file, error: err.message });

@@ -62,6 +62,8 @@ export async function startDevStack(o: DevStackOptions): Promise<DevStack> {
         redactPatterns: o.config.file.telemetry.redact_patterns,
         pricing: o.config.file.pricing,
         serviceName: process.env.OTEL_SERVICE_NAME ?? 'switchyard-dev',
+        // Spans the collector cannot take yet wait here (replayed by the next start).
+        spool: { dir: process.env.SWITCHYARD_TELEMETRY_SPOOL_DIR ?? path.resolve(co.dataDir, 'telemetry-spool') },
       })
     : undefined;
   // Everything else in dev binds 127.0.0.1 (collector, ClickHouse interface); --host moves the sidecar only.

@@ -6,8 +6,6 @@ import { propagation } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import {
   defaultResource,
   detectResources,
@@ -22,6 +20,7 @@ import { BoundedBatchProcessor } from './bounded-processor.js';
 import { CounterBatch, createMetrics, MetricAttributeSets } from './metrics.js';
 import { builtinPrices, mergePrices, priceLookup, type PriceTable } from './pricing.js';
 import type { RequestRecord } from './records.js';
+import { QueuedSpanExporter, type QueueSettings } from './queued-exporter.js';
 import { samplerFromEnv } from './sampler.js';
 import { buildRequest, PresetIds, type BuilderDeps } from './span-builder.js';
 
@@ -42,6 +41,8 @@ export interface PipelineOptions {
   metricReaders?: MetricReader[];
   /** Skip the OTLP metric exporter (tests, benchmarks). */
   otlpMetrics?: boolean;
+  /** Where spans wait while the receiver is slower than the sidecar (queued-exporter.ts). */
+  spool?: QueueSettings;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -90,13 +91,6 @@ export function otlpAuthHeaders(
   return { authorization: `Bearer ${token}` };
 }
 
-/** http/protobuf is OTLP's default and costs less CPU than JSON; OTEL_EXPORTER_OTLP_PROTOCOL picks. */
-function traceExporter(env: NodeJS.ProcessEnv): SpanExporter {
-  const proto = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
-  const config = { headers: otlpAuthHeaders(env, 'TRACES') };
-  return proto === 'http/json' ? new OTLPJsonTraceExporter(config) : new OTLPProtoTraceExporter(config);
-}
-
 export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const env = opts.env ?? process.env;
   const resource = buildResource(env, opts.serviceName ?? 'switchyard-sidecar');
@@ -117,10 +111,17 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   ];
   const meterProvider = new MeterProvider({ resource, readers });
   const metrics = createMetrics(meterProvider.getMeter('switchyard'));
+  // http/protobuf is OTLP's default and costs less CPU than JSON; OTEL_EXPORTER_OTLP_PROTOCOL picks.
+  const queued =
+    opts.spanProcessor || opts.spanExporter
+      ? undefined
+      : new QueuedSpanExporter(env, otlpAuthHeaders(env, 'TRACES'), opts.spool ?? {}, (n) =>
+          metrics.droppedSpans.add(n),
+        );
   const processor =
     opts.spanProcessor ??
     new BoundedBatchProcessor(
-      opts.spanExporter ?? traceExporter(env),
+      opts.spanExporter ?? queued!,
       opts.maxQueueSize ?? Number(env.OTEL_BSP_MAX_QUEUE_SIZE ?? 4096),
       (n) => metrics.droppedSpans.add(n),
       Number(env.OTEL_BSP_SCHEDULE_DELAY ?? 1000),
@@ -160,6 +161,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     },
     async flush() {
       await Promise.allSettled([tracerProvider.forceFlush(), meterProvider.forceFlush()]);
+      // The batch processor does not wait for its exporter: wait for the queue's sends too.
+      await queued?.forceFlush();
     },
     async shutdown() {
       // Flush what is queued, but never hold a terminating pod for more than ~2 s.

@@ -34,6 +34,7 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
     pricing: opts.pricing,
     maxQueueSize: opts.maxQueueSize,
     otlpMetrics: opts.otlpMetrics,
+    spool: opts.spool,
   };
 
   let sink: RecordSink;

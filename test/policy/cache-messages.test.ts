@@ -23,7 +23,9 @@ beforeAll(async () => {
 providers:
   ant: {type: anthropic, api_key: sk-ant-test, base_url: "${ant.url}/v1"}
   oai: {type: openai, api_key: sk-openai-test, base_url: "${oai.url}/v1"}
+  emb: {type: simulated, simulated: {latency_ms: {p50: 1, p95: 2}}}
 configs:
+  semantic: {provider: "@ant", cache: {mode: semantic, similarity_threshold: 0.95, embedding: "@emb/sim-embed"}}
   anthropic: {provider: "@ant", cache: {mode: simple}}
   openai: {provider: "@oai", override_params: {model: gpt-4o}, cache: {mode: simple}}
   plain: {provider: "@ant"}
@@ -130,6 +132,30 @@ describe('POST /v1/messages cache', () => {
     expect(m2.data.type).toBe('message');
     expect(c2.json.object).toBe('chat.completion');
     expect(ant.requests).toHaveLength(2);
+  });
+
+  it('semantic mode: the same words in other spelling are a SEMANTIC HIT on this route only', async () => {
+    const n = Math.random();
+    const ask = (content: string) =>
+      client.messages
+        .create({ model: 'claude-sonnet-4-6', max_tokens: 100, messages: [{ role: 'user', content }] }, via('semantic'))
+        .withResponse();
+    const first = await ask(`What is the capital of France ${n}?`);
+    expect(status(first.response)).toBe('SEMANTIC MISS');
+    const other = await ask(`what is the capital of france ${n}`);
+    expect(status(other.response)).toBe('SEMANTIC HIT');
+    expect(other.data.content).toEqual(first.data.content);
+    const chatRoute = await post(
+      `${sc.url}/v1/chat/completions`,
+      {
+        model: 'claude-sonnet-4-6',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: `what is the capital of france ${n}` }],
+      },
+      { 'x-switchyard-config': 'semantic' },
+    );
+    expect(status(chatRoute)).toBe('SEMANTIC MISS');
+    expect(chatRoute.json.object).toBe('chat.completion');
   });
 
   it('count_tokens is not cached (DISABLED); a config without cache is DISABLED', async () => {

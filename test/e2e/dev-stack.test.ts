@@ -55,7 +55,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function rows(sql: string): Promise<Record<string, any>[]> {
+async function rows(sql: string): Promise<Record<string, unknown>[]> {
   return parseJsonEachRow(await stack.store.query(sql, 'JSONEachRow'));
 }
 

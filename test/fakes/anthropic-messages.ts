@@ -67,9 +67,9 @@ const MessagesBody = z.looseObject({
   stream: z.boolean().optional(),
   metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
 });
-type MessagesBody = z.infer<typeof MessagesBody>;
+export type MessagesBody = z.infer<typeof MessagesBody>;
 
-function blockText(b: any): string {
+function blockText(b: z.infer<typeof Block>): string {
   switch (b.type) {
     case 'text':
       return b.text;
@@ -97,7 +97,7 @@ export function promptUsage(b: MessagesBody, seen: Set<string>) {
   else for (const s of b.system ?? []) segs.push({ text: s.text, mark: !!s.cache_control });
   for (const m of b.messages) {
     if (typeof m.content === 'string') segs.push({ text: m.content, mark: false });
-    else for (const c of m.content) segs.push({ text: blockText(c), mark: !!(c as any).cache_control });
+    else for (const c of m.content) segs.push({ text: blockText(c), mark: !!c.cache_control });
   }
   let bp = -1;
   for (let i = 0; i < segs.length; i++) if (segs[i].mark) bp = i;
@@ -133,7 +133,7 @@ function lastUserText(b: MessagesBody): { text: string; lastIsUserText: boolean 
     const m = b.messages[i];
     if (m.role !== 'user') continue;
     if (typeof m.content === 'string') return { text: m.content, lastIsUserText: m === last };
-    const texts = m.content.filter((c) => c.type === 'text').map((c: any) => c.text as string);
+    const texts = m.content.filter((c) => c.type === 'text').map((c) => c.text);
     if (texts.length > 0)
       return { text: texts.join('\n'), lastIsUserText: m === last && !m.content.some((c) => c.type === 'tool_result') };
   }
@@ -193,9 +193,12 @@ export function countTokensReply(body: unknown): Reply {
 export function messages(body: unknown, seen: Set<string>): Reply {
   const v = check(MessagesBody, body);
   if (!v.ok) {
-    const msgs = (body as any)?.messages;
+    const msgs = body !== null && typeof body === 'object' ? (body as { messages?: unknown }).messages : undefined;
     if (Array.isArray(msgs)) {
-      const i = msgs.findIndex((m: any) => m && m.role === 'system');
+      const i = msgs.findIndex(
+        (m: unknown) => m !== null && typeof m === 'object' && 'role' in m && m.role === 'system',
+      );
+
       if (i >= 0) {
         return anthropicError(
           400,

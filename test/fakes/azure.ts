@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Reply } from './faults.js';
 import { chatCompletion } from './openai-chat.js';
 import {
+  bodyField,
   startFakeServer,
   type FakeOptions,
   type FakeServer,
@@ -52,7 +53,11 @@ function azureize(reply: Reply, model: string): Reply {
     const pre = `data: ${JSON.stringify({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: [{ prompt_index: 0, content_filter_results: FILTER_OK }] })}\n\n`;
     return { ...reply, sse: [pre, ...frames] };
   }
-  const j = reply.json as any;
+  const j = reply.json as {
+    model?: string;
+    prompt_filter_results?: unknown;
+    choices?: { content_filter_results?: unknown }[];
+  };
   j.model = model;
   j.prompt_filter_results = [{ prompt_index: 0, content_filter_results: FILTER_OK }];
   for (const ch of j.choices ?? []) ch.content_filter_results = FILTER_OK;
@@ -101,7 +106,7 @@ export async function startFakeAzure(opts: FakeAzureOptions): Promise<FakeAzure>
     return { status: 200, json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token } };
   };
 
-  const embeddings = (body: any, model: string): Reply => {
+  const embeddings = (body: { input: string | string[]; dimensions?: number }, model: string): Reply => {
     const inputs: string[] = typeof body.input === 'string' ? [body.input] : body.input;
     const data = inputs.map((s, index) => ({
       object: 'embedding',
@@ -137,14 +142,14 @@ export async function startFakeAzure(opts: FakeAzureOptions): Promise<FakeAzure>
       op = d[2];
     } else if (v1) {
       op = v1[1];
-      model = Object.values(opts.deployments).includes(String(req.body?.model))
-        ? String(req.body.model)
-        : opts.deployments[String(req.body?.model)];
+      const asked = String(bodyField(req.body, 'model'));
+      model = Object.values(opts.deployments).includes(asked) ? asked : opts.deployments[asked];
       if (!model) return azureError(404, 'DeploymentNotFound', 'The API deployment for this resource does not exist.');
     } else return azureError(404, '404', 'Resource not found');
     if (typeof req.body !== 'object' || req.body === null)
       return azureError(400, 'BadRequest', 'Could not parse the JSON body of your request.');
-    if (op === 'embeddings') return embeddings(req.body, model);
+    if (op === 'embeddings') return embeddings(req.body as { input: string | string[]; dimensions?: number }, model);
+
     if (op !== 'chat/completions')
       return azureError(
         400,

@@ -82,7 +82,7 @@ export const ConverseBody = z.strictObject({
   toolConfig: z.strictObject({ tools: z.array(ToolSpec).min(1), toolChoice: ToolChoice.optional() }).optional(),
   additionalModelRequestFields: z.record(z.string(), z.unknown()).optional(),
 });
-type ConverseBody = z.infer<typeof ConverseBody>;
+export type ConverseBody = z.infer<typeof ConverseBody>;
 
 function zodMessage(err: z.ZodError): string {
   const i = err.issues[0];
@@ -131,7 +131,10 @@ function promptUsage(b: ConverseBody, seen: Set<string>): Record<string, number>
   for (const s of b.system ?? []) segs.push({ text: s.text ?? '', point: !!s.cachePoint });
   for (const m of b.messages) for (const c of m.content) segs.push({ text: blockText(c), point: !!c.cachePoint });
   let bp = -1;
-  segs.forEach((s, i) => s.point && (bp = i));
+  segs.forEach((s, i) => {
+    if (s.point) bp = i;
+  });
+
   let prefix = 0;
   let rest = 0;
   let key = '';
@@ -139,7 +142,7 @@ function promptUsage(b: ConverseBody, seen: Set<string>): Record<string, number>
     const n = countTokens(s.text);
     if (i <= bp) {
       prefix += n;
-      key += s.text + '\u0000';
+      key += `${s.text}\u0000`;
     } else rest += n;
   });
   const out: Record<string, number> = { inputTokens: Math.max(1, rest) };

@@ -58,7 +58,7 @@ export async function verifySigV4(
     };
   }
   const date = amzDate(String(req.headers['x-amz-date'] ?? ''));
-  if (!date || !date.toISOString().replace(/-/g, '').startsWith(day))
+  if (!date?.toISOString().replace(/-/g, '').startsWith(day))
     return {
       ok: false,
       type: 'IncompleteSignatureException',
@@ -103,7 +103,10 @@ export async function verifySigV4(
   }
   const url = new URL(req.path, 'http://placeholder');
   const query: Record<string, string> = {};
-  url.searchParams.forEach((v, k) => (query[k] = v));
+  url.searchParams.forEach((v, k) => {
+    query[k] = v;
+  });
+
   const signer = new SignatureV4({ service, region, credentials: key, sha256: Sha256 });
   const signed = await signer.sign(
     {

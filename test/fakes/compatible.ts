@@ -86,7 +86,14 @@ function mistralCheck(body: Record<string, unknown>): Reply | undefined {
 }
 
 /** Rewrites one usage object into the flavor's own shape. */
-function flavorUsage(flavor: Flavor, u: any, model: string): any {
+interface ChatUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  prompt_tokens_details?: { cached_tokens?: number };
+  [k: string]: unknown;
+}
+
+function flavorUsage(flavor: Flavor, u: ChatUsage | undefined, model: string): Record<string, unknown> | undefined {
   if (!u) return u;
   const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
   switch (flavor) {
@@ -111,8 +118,9 @@ function transform(flavor: Flavor, reply: Reply, body: Record<string, unknown>):
   if (reply.status >= 400) return reply;
   const model = String(body.model);
   if (!reply.sse) {
-    const j = reply.json as any;
-    j.usage = flavorUsage(flavor, j.usage, model);
+    const j = reply.json as { usage?: unknown };
+    j.usage = flavorUsage(flavor, j.usage as ChatUsage | undefined, model);
+
     return reply;
   }
   // Without stream_options the fake OpenAI sends no usage; these providers send it anyway.

@@ -1,8 +1,10 @@
 // Tests of the fake providers themselves: OpenAI through the official SDK, Anthropic and every
 // fault kind through raw undici, so the gateway tests can trust what the fakes do on the wire.
+import type Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorBody } from '../helpers/bodies.js';
 import { startFakeAnthropic } from './anthropic.js';
 import { startFakeOpenAI } from './openai.js';
 import type { FakeServer } from './server.js';
@@ -33,8 +35,6 @@ const ANT_HEADERS = {
   'content-type': 'application/json',
 };
 const OA_HEADERS = { authorization: 'Bearer sk-test-key', 'content-type': 'application/json' };
-const chatBody = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi there' }], ...extra });
 
 function post(
   url: string,
@@ -174,9 +174,9 @@ describe('fake OpenAI through the official SDK', () => {
       JSON.stringify({ model: 'text-embedding-3-small', input: ['alpha', 'beta'], dimensions: 8 }),
       OA_HEADERS,
     );
-    const floats = (await raw.body.json()) as any;
+    const floats = (await raw.body.json()) as OpenAI.CreateEmbeddingResponse;
     expect(floats.object).toBe('list');
-    expect(floats.data.map((d: any) => d.index)).toEqual([0, 1]);
+    expect(floats.data.map((d) => d.index)).toEqual([0, 1]);
     expect(floats.data[0].embedding).toHaveLength(8);
     expect(floats.usage).toEqual({ prompt_tokens: countTokens('alpha') + countTokens('beta'), total_tokens: 3 });
     // The SDK asks for base64 and decodes it: it must get the same vector back.
@@ -186,7 +186,7 @@ describe('fake OpenAI through the official SDK', () => {
       dimensions: 8,
     });
     expect(viaSdk.data[1].embedding).toEqual(floats.data[1].embedding);
-    expect(oa.requests[1].body.encoding_format).toBe('base64');
+    expect((oa.requests[1].body as OpenAI.EmbeddingCreateParams).encoding_format).toBe('base64');
     expect(Array.from(embed('alpha', 8))).toEqual(floats.data[0].embedding);
   });
 
@@ -231,16 +231,19 @@ describe('fake OpenAI through the official SDK', () => {
       },
     });
     const noModel = await post(`${oa.url}/v1/chat/completions`, JSON.stringify({ messages: [] }), OA_HEADERS);
-    expect(((await noModel.body.json()) as any).error.message).toBe('you must provide a model parameter');
+    expect(((await noModel.body.json()) as ErrorBody).error.message).toBe('you must provide a model parameter');
     const role = await post(
       `${oa.url}/v1/chat/completions`,
       JSON.stringify({ model: 'm', messages: [{ role: 'robot', content: 'x' }] }),
       OA_HEADERS,
     );
-    expect(((await role.body.json()) as any).error).toMatchObject({ param: 'messages[0].role', code: 'invalid_value' });
+    expect(((await role.body.json()) as ErrorBody).error).toMatchObject({
+      param: 'messages[0].role',
+      code: 'invalid_value',
+    });
     const notJson = await post(`${oa.url}/v1/chat/completions`, '{nope', OA_HEADERS);
     expect(notJson.statusCode).toBe(400);
-    expect(((await notJson.body.json()) as any).error.message).toMatch(/could not parse the JSON body/);
+    expect(((await notJson.body.json()) as ErrorBody).error.message).toMatch(/could not parse the JSON body/);
   });
 });
 
@@ -259,7 +262,7 @@ describe('fake Anthropic over raw HTTP', () => {
     expect(r.statusCode).toBe(200);
     expect(r.headers['request-id']).toMatch(/^req_/);
     expect(r.headers['anthropic-ratelimit-requests-remaining']).toBeDefined();
-    const b = (await r.body.json()) as any;
+    const b = (await r.body.json()) as Anthropic.Message;
     expect(b).toMatchObject({
       type: 'message',
       role: 'assistant',
@@ -285,7 +288,10 @@ describe('fake Anthropic over raw HTTP', () => {
     expect(names.slice(0, 3)).toEqual(['message_start', 'content_block_start', 'ping']);
     expect(names.slice(-4)).toEqual(['content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
     const datas = events.map((e) => JSON.parse(e.data));
-    datas.forEach((d, i) => expect(d.type).toBe(names[i])); // event: line and data.type agree
+    // event: line and data.type agree
+    datas.forEach((d, i) => {
+      expect(d.type).toBe(names[i]);
+    });
     expect(datas[0].message).toMatchObject({
       content: [],
       stop_reason: null,
@@ -326,13 +332,15 @@ describe('fake Anthropic over raw HTTP', () => {
   });
 
   it('honours stop_sequences and max_tokens', async () => {
-    const s = (await (await post(msgUrl(), msg({ stop_sequences: ['claude'] }), ANT_HEADERS)).body.json()) as any;
+    const s = (await (
+      await post(msgUrl(), msg({ stop_sequences: ['claude'] }), ANT_HEADERS)
+    ).body.json()) as Anthropic.Message;
     expect(s).toMatchObject({
       stop_reason: 'stop_sequence',
       stop_sequence: 'claude',
       content: [{ text: 'Hello from fake-anthropic: hello ' }],
     });
-    const m = (await (await post(msgUrl(), msg({ max_tokens: 1 }), ANT_HEADERS)).body.json()) as any;
+    const m = (await (await post(msgUrl(), msg({ max_tokens: 1 }), ANT_HEADERS)).body.json()) as Anthropic.Message;
     expect(m).toMatchObject({ stop_reason: 'max_tokens', content: [{ text: 'Hell' }], usage: { output_tokens: 1 } });
   });
 
@@ -341,13 +349,13 @@ describe('fake Anthropic over raw HTTP', () => {
       { type: 'text', text: 'A long shared system prompt. '.repeat(20), cache_control: { type: 'ephemeral' } },
     ];
     const prefix = countTokens(system[0].text);
-    const first = (await (await post(msgUrl(), msg({ system }), ANT_HEADERS)).body.json()) as any;
+    const first = (await (await post(msgUrl(), msg({ system }), ANT_HEADERS)).body.json()) as Anthropic.Message;
     expect(first.usage).toMatchObject({
       cache_creation_input_tokens: prefix,
       cache_read_input_tokens: 0,
       input_tokens: countTokens('hello claude'),
     });
-    const second = (await (await post(msgUrl(), msg({ system }), ANT_HEADERS)).body.json()) as any;
+    const second = (await (await post(msgUrl(), msg({ system }), ANT_HEADERS)).body.json()) as Anthropic.Message;
     expect(second.usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: prefix });
   });
 
@@ -362,13 +370,13 @@ describe('fake Anthropic over raw HTTP', () => {
       error: { type: 'authentication_error', message: 'x-api-key header is required' },
     });
     const badKey = await post(msgUrl(), msg(), { ...ANT_HEADERS, 'x-api-key': 'nope' });
-    expect(((await badKey.body.json()) as any).error).toEqual({
+    expect(((await badKey.body.json()) as ErrorBody).error).toEqual({
       type: 'authentication_error',
       message: 'invalid x-api-key',
     });
     const noVersion = await post(msgUrl(), msg(), { 'x-api-key': 'ant-test-key', 'content-type': 'application/json' });
     expect(noVersion.statusCode).toBe(400);
-    expect(((await noVersion.body.json()) as any).error.message).toBe('anthropic-version: header is required');
+    expect(((await noVersion.body.json()) as ErrorBody).error.message).toBe('anthropic-version: header is required');
     const sys = await post(
       msgUrl(),
       msg({
@@ -380,7 +388,7 @@ describe('fake Anthropic over raw HTTP', () => {
       ANT_HEADERS,
     );
     expect(sys.statusCode).toBe(400);
-    expect(((await sys.body.json()) as any).error).toMatchObject({
+    expect(((await sys.body.json()) as ErrorBody).error).toMatchObject({
       type: 'invalid_request_error',
       message: expect.stringMatching(/Unexpected role "system"/),
     });
@@ -389,9 +397,9 @@ describe('fake Anthropic over raw HTTP', () => {
       JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
       ANT_HEADERS,
     );
-    expect(((await noMax.body.json()) as any).error.message).toBe('max_tokens: Field required');
+    expect(((await noMax.body.json()) as ErrorBody).error.message).toBe('max_tokens: Field required');
     const empty = await post(msgUrl(), msg({ messages: [] }), ANT_HEADERS);
-    expect(((await empty.body.json()) as any).error.message).toBe('messages: at least one message is required');
+    expect(((await empty.body.json()) as ErrorBody).error.message).toBe('messages: at least one message is required');
   });
 
   it('answers injected 529 overloaded and in-stream error events', async () => {

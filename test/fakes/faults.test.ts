@@ -1,5 +1,7 @@
 // Every fault kind observed from a raw undici client, as the sidecar's HTTP client will see it.
+import type OpenAI from 'openai';
 import { Agent, request } from 'undici';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from './anthropic.js';
 import { startFakeOpenAI } from './openai.js';
@@ -150,7 +152,8 @@ describe('faults at the socket level', () => {
     const b = await post(chat());
     const headersAt = Date.now() - t0;
     expect(headersAt).toBeLessThan(100);
-    const body = (await b.body.json()) as any;
+    const body = (await b.body.json()) as OpenAI.ChatCompletion;
+
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
     expect(body.object).toBe('chat.completion');
   });

@@ -36,8 +36,9 @@ const Part = z
   })
   .refine(
     (p) =>
-      ['text', 'inlineData', 'fileData', 'functionCall', 'functionResponse'].filter((k) => (p as any)[k] !== undefined)
-        .length === 1,
+      ['text', 'inlineData', 'fileData', 'functionCall', 'functionResponse'].filter(
+        (k) => (p as Record<string, unknown>)[k] !== undefined,
+      ).length === 1,
     'a part must set exactly one of text, inlineData, fileData, functionCall, functionResponse',
   );
 const Content = z.strictObject({ role: z.enum(['user', 'model']).optional(), parts: z.array(Part).min(1) });
@@ -80,7 +81,7 @@ export const GenerateBody = z.strictObject({
   safetySettings: z.array(z.unknown()).optional(),
   cachedContent: z.string().optional(),
 });
-type GenerateBody = z.infer<typeof GenerateBody>;
+export type GenerateBody = z.infer<typeof GenerateBody>;
 
 /** Google's wording for a JSON field the API does not know, or a bad value. */
 export function invalidPayload(err: z.ZodError): Reply {

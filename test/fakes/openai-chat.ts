@@ -37,7 +37,7 @@ const ChatBody = z.looseObject({
     ])
     .nullish(),
 });
-type ChatBody = z.infer<typeof ChatBody>;
+export type ChatBody = z.infer<typeof ChatBody>;
 
 export const FINGERPRINT = 'fp_fake0001';
 /** A prompt containing this marker reports half its prompt tokens as cached (prompt caching). */
@@ -50,7 +50,8 @@ function textOf(content: unknown): string {
   if (!Array.isArray(content)) return '';
   let s = '';
   for (const p of content)
-    if (p && typeof p === 'object' && typeof (p as any).text === 'string') s += (s ? '\n' : '') + (p as any).text;
+    if (p && typeof p === 'object' && 'text' in p && typeof p.text === 'string') s += `${s ? '\n' : ''}${p.text}`;
+
   return s;
 }
 
@@ -85,7 +86,7 @@ function answer(b: ChatBody): Answer {
       break;
     }
   let promptText = '';
-  for (const m of msgs) promptText += textOf(m.content) + '\n';
+  for (const m of msgs) promptText += `${textOf(m.content)}\n`;
   let promptTokens = countTokens(promptText) + (b.tools ? countTokens(JSON.stringify(b.tools)) : 0);
   if (promptTokens === 0) promptTokens = 1;
   const cached = promptText.includes(OPENAI_CACHE_MARKER) ? Math.floor(promptTokens / 2) : 0;

@@ -1,6 +1,6 @@
 // OpenAI's error bodies and headers: auth failures, validation failures, injected fault statuses.
 import type { Reply } from './faults.js';
-import type { Fault, RecordedRequest } from './server.js';
+import { bodyField, type Fault, type RecordedRequest } from './server.js';
 import { nextId } from './text.js';
 import { typeName, type Problem } from './validate.js';
 
@@ -155,7 +155,9 @@ export const NOT_JSON = openaiError(
 /** The real error answer for an injected status. */
 export function openaiFault(fault: Fault, req: RecordedRequest): Reply {
   const status = fault.status ?? 500;
-  const model = typeof req.body?.model === 'string' ? req.body.model : 'gpt-4o';
+  const asked = bodyField(req.body, 'model');
+  const model = typeof asked === 'string' ? asked : 'gpt-4o';
+
   const t = fault.errorType;
   const msg = fault.message;
   switch (status) {

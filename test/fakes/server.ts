@@ -28,7 +28,7 @@ export interface RecordedRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
-  body: any;
+  body: unknown;
   at: number;
 }
 
@@ -84,7 +84,12 @@ function flattenHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
-function parseBody(buf: Buffer, contentType: string | undefined): any {
+/** A top-level field of a recorded body; undefined when the body is not a JSON object. */
+export function bodyField(body: unknown, key: string): unknown {
+  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[key] : undefined;
+}
+
+function parseBody(buf: Buffer, contentType: string | undefined): unknown {
   if (buf.length === 0) return undefined;
   const text = buf.toString('utf8');
   if (contentType !== undefined && !contentType.includes('json')) return text;

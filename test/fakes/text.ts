@@ -40,18 +40,26 @@ export function applyStop(text: string, stops: string[] | undefined): { text: st
 }
 
 /** JSON arguments that satisfy a (simple) JSON schema: first enum value, else a fixed value per type. */
-export function argsFromSchema(schema: any): Record<string, unknown> {
-  const props =
-    schema && typeof schema === 'object' && schema.properties && typeof schema.properties === 'object'
-      ? schema.properties
-      : {};
+/** The parts of a JSON schema that argsFromSchema reads. */
+interface SchemaNode {
+  properties?: unknown;
+  enum?: unknown;
+  type?: unknown;
+  items?: unknown;
+}
+
+export function argsFromSchema(schema: unknown): Record<string, unknown> {
+  const props = (schema && typeof schema === 'object' ? (schema as SchemaNode).properties : undefined) || {};
   const out: Record<string, unknown> = {};
-  for (const [k, p] of Object.entries<any>(props)) out[k] = valueFor(p, k);
+  if (typeof props !== 'object') return out;
+  for (const [k, p] of Object.entries(props)) out[k] = valueFor(p, k);
   return out;
 }
 
-function valueFor(p: any, name: string): unknown {
-  if (!p || typeof p !== 'object') return null;
+function valueFor(node: unknown, name: string): unknown {
+  if (!node || typeof node !== 'object') return null;
+  const p = node as SchemaNode;
+
   if (Array.isArray(p.enum) && p.enum.length > 0) return p.enum[0];
   const t = Array.isArray(p.type) ? p.type[0] : p.type;
   switch (t) {

@@ -13,10 +13,10 @@ export interface Problem {
 }
 
 function at(body: unknown, path: PropertyKey[]): unknown {
-  let v: any = body;
+  let v: unknown = body;
   for (const k of path) {
     if (v === null || typeof v !== 'object') return undefined;
-    v = v[k as any];
+    v = (v as Record<PropertyKey, unknown>)[k];
   }
   return v;
 }
@@ -28,8 +28,9 @@ export function check<T>(
 ): { ok: true; value: T } | { ok: false; problem: Problem } {
   const r = schema.safeParse(body);
   if (r.success) return { ok: true, value: r.data };
-  const iss: any = r.error.issues[0];
-  const path = iss.path.filter((p: PropertyKey) => typeof p !== 'symbol') as (string | number)[];
+  const iss = r.error.issues[0];
+  const path = iss.path.filter((p) => typeof p !== 'symbol');
+
   const input = at(body, path);
   const base = { path, input };
   switch (iss.code) {

@@ -42,8 +42,9 @@ function verifyAssertion(jwt: string, key: KeyObject, email: string, aud: string
   const parts = jwt.split('.');
   if (parts.length !== 3)
     return 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.';
-  let header: any;
-  let claims: any;
+  let header: { alg?: unknown };
+  let claims: { iss?: unknown; aud?: unknown; scope?: unknown; iat?: unknown; exp?: unknown };
+
   try {
     header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
     claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
@@ -83,7 +84,7 @@ export async function startFakeVertex(opts: FakeVertexOptions): Promise<FakeVert
   const tokenEndpoint = (req: RecordedRequest): Reply => {
     const form = new URLSearchParams(typeof req.body === 'string' ? req.body : '');
     if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
-      return oauthError('unsupported_grant_type', 'Invalid grant_type: ' + (form.get('grant_type') ?? ''));
+      return oauthError('unsupported_grant_type', `Invalid grant_type: ${form.get('grant_type') ?? ''}`);
     const problem = verifyAssertion(form.get('assertion') ?? '', key, opts.clientEmail, tokenUrl);
     if (problem) return oauthError('invalid_grant', problem);
     const token = `ya29.fake-${randomBytes(12).toString('hex')}`;

@@ -1,7 +1,7 @@
 // Bad input always gets a clear JSON error with the right status, and the process keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
-import { chat, post, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
+import { chat, post, type SidecarJson, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
 let oai: FakeServer;
 let sc: TestSidecar;
@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const url = () => `${sc.url}/v1/chat/completions`;
 
-function expectShape(r: { json: any }, status: number) {
+function expectShape(r: { json: SidecarJson }, status: number) {
   expect(r.json.error).toMatchObject({ status, type: expect.any(String), message: expect.any(String) });
   expect(Array.isArray(r.json.error.attempts)).toBe(true);
 }

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parseConfigText } from '../../src/config/load.js';
 import { ENDPOINT_FIELDS } from '../../src/config/inline-targets.js';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
+import type { ChatBody } from '../fakes/openai-chat.js';
 import { chat, post, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
 /** Every secret configured below (or set in the environment): none may reach the listener. */
@@ -380,7 +381,7 @@ describe('server.inline_configs', () => {
   it('ids_only: config ids and "@slug/model" work, inline JSON is refused before anything is sent', async () => {
     const byId = await post(`${idsOnly.url}/v1/chat/completions`, chat(), { 'x-switchyard-config': 'named' });
     expect(byId.status).toBe(200);
-    expect(up.requests[0].body.model).toBe('gpt-4o-mini');
+    expect((up.requests[0].body as ChatBody).model).toBe('gpt-4o-mini');
     const bySlug = await post(`${idsOnly.url}/v1/chat/completions`, chat('hi', { model: '@local-prod/gpt-4o' }));
     expect(bySlug.status).toBe(200);
     up.reset();

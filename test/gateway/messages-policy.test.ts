@@ -4,6 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeServer } from '../fakes/anthropic.js';
 import { startSidecar, type TestSidecar } from '../helpers/sidecar.js';
+import type { ErrorBody } from '../helpers/bodies.js';
 
 const VK = {
   ok: 'vk-anthropic-0123456789abcdef',
@@ -51,7 +52,7 @@ describe('virtual keys on /v1/messages', () => {
   it('an unknown key → 401 authentication_error', async () => {
     const e = await ask(sdk('vk-nope-0123456789abcdefgh')).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Anthropic.AuthenticationError);
-    expect(((e as InstanceType<typeof Anthropic.APIError>).error as any).error.type).toBe('authentication_error');
+    expect(((e as InstanceType<typeof Anthropic.APIError>).error as ErrorBody).error.type).toBe('authentication_error');
   });
 
   it('a model the key may not use → 403 permission_error', async () => {
@@ -59,7 +60,7 @@ describe('virtual keys on /v1/messages', () => {
     expect((await ask(c, 'claude-haiku-4-5')).model).toBe('claude-haiku-4-5');
     const e = await ask(c).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Anthropic.PermissionDeniedError);
-    expect(((e as InstanceType<typeof Anthropic.APIError>).error as any).error.type).toBe('permission_error');
+    expect(((e as InstanceType<typeof Anthropic.APIError>).error as ErrorBody).error.type).toBe('permission_error');
   });
 
   it('rate limited → 429 rate_limit_error with Retry-After', async () => {
@@ -68,7 +69,7 @@ describe('virtual keys on /v1/messages', () => {
     await ask(c);
     const e = (await ask(c).catch((x: unknown) => x)) as InstanceType<typeof Anthropic.RateLimitError>;
     expect(e).toBeInstanceOf(Anthropic.RateLimitError);
-    expect((e.error as any).error.type).toBe('rate_limit_error');
+    expect((e.error as ErrorBody).error.type).toBe('rate_limit_error');
     expect(Number(e.headers?.get('retry-after'))).toBeGreaterThan(0);
   });
 });
@@ -88,7 +89,7 @@ describe('guardrails on /v1/messages', () => {
       )
       .catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
     expect(e.status).toBe(446);
-    const body = e.error as any;
+    const body = e.error as ErrorBody;
     expect(body.type).toBe('error');
     expect(body.error).toMatchObject({ type: 'guardrail_error', message: 'no secrets please' });
     expect(body.hook_results).toBeDefined();

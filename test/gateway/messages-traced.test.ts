@@ -69,8 +69,8 @@ describe('traced multi-turn conversation through /v1/messages', () => {
 
     const q = (sql: string) => stack.store.query(sql, 'JSONEachRow').then(parseJsonEachRow);
     const deadline = Date.now() + 60_000;
-    let rows: Record<string, any>[] = [];
-    let feedback: Record<string, any>[] = [];
+    let rows: Record<string, unknown>[] = [];
+    let feedback: Record<string, unknown>[] = [];
     for (;;) {
       await stack.sidecar.telemetry.flush();
       rows = await q(

@@ -8,7 +8,11 @@ import { startFakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeBedrock } from '../fakes/bedrock.js';
 import { startFakeGemini } from '../fakes/gemini.js';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
+import type { MessagesBody } from '../fakes/anthropic-messages.js';
+import type { GenerateBody } from '../fakes/gemini-generate.js';
+import type { ChatBody } from '../fakes/openai-chat.js';
 import { startSidecar, type TestSidecar } from '../helpers/sidecar.js';
+import type { ErrorBody } from '../helpers/bodies.js';
 
 let oai: FakeServer;
 let ant: FakeServer;
@@ -131,13 +135,14 @@ describe('to an Anthropic target: passed through as is', () => {
     expect(r.stop_reason).toBe('end_turn');
     expect(r.usage.cache_creation_input_tokens).toBeGreaterThan(0);
     // The fake's own fields reach the client untouched (cache_creation detail, service_tier).
-    expect((r.usage as any).service_tier).toBe('standard');
+    expect(r.usage.service_tier).toBe('standard');
     expect(response.headers.get('x-switchyard-provider')).toBe('ant');
     const again = await client.messages.create(params);
     expect(again.usage.cache_read_input_tokens).toBe(r.usage.cache_creation_input_tokens);
     // The same call straight to the fake answers the same message (ids aside).
     const direct = await (await rawPost(`${ant.url}/v1/messages`, params)).json();
-    const strip = (m: any) => ({ ...m, id: undefined });
+    const strip = (m: object) => ({ ...m, id: undefined });
+
     expect(strip(again)).toEqual(strip(direct));
   });
 
@@ -189,7 +194,7 @@ describe('to an Anthropic target: passed through as is', () => {
       via('openai'),
     );
     expect(r.model).toBe('claude-haiku-4-5');
-    expect(ant.requests[0].body.model).toBe('claude-haiku-4-5');
+    expect((ant.requests[0].body as MessagesBody).model).toBe('claude-haiku-4-5');
   });
 });
 
@@ -211,7 +216,7 @@ describe('to an OpenAI target: translated both ways', () => {
       metadata: { user_id: 'u-1' },
     };
     const r = await client.messages.create(params, via('openai'));
-    const sent = oai.requests[0].body;
+    const sent = oai.requests[0].body as ChatBody;
     expect(sent.model).toBe('gpt-4o');
     expect(sent.messages).toEqual([
       { role: 'system', content: 'Be brief. [cache]' },
@@ -251,13 +256,13 @@ describe('to an OpenAI target: translated both ways', () => {
       },
       via('openai'),
     );
-    expect(oai.requests[0].body.tools).toEqual([
+    expect((oai.requests[0].body as ChatBody).tools).toEqual([
       {
         type: 'function',
         function: { name: 'get_weather', description: 'Weather for a city', parameters: weather.input_schema },
       },
     ]);
-    expect(oai.requests[0].body.tool_choice).toBe('required');
+    expect((oai.requests[0].body as ChatBody).tool_choice).toBe('required');
     expect(r.stop_reason).toBe('tool_use');
     const call = r.content.find((b) => b.type === 'tool_use') as Anthropic.ToolUseBlock;
     expect(call).toMatchObject({ name: 'get_weather', input: { city: expect.any(String) } });
@@ -282,7 +287,7 @@ describe('to an OpenAI target: translated both ways', () => {
       via('openai'),
     );
     expect(r2.content[0].type).toBe('text');
-    const msgs = oai.requests[1].body.messages;
+    const msgs = (oai.requests[1].body as ChatBody).messages;
     expect(msgs[1]).toMatchObject({
       role: 'assistant',
       tool_calls: [
@@ -340,7 +345,10 @@ describe('to an OpenAI target: translated both ways', () => {
         via('openai'),
       )
       .finalMessage();
-    expect(oai.requests[0].body.tool_choice).toEqual({ type: 'function', function: { name: 'get_weather' } });
+    expect((oai.requests[0].body as ChatBody).tool_choice).toEqual({
+      type: 'function',
+      function: { name: 'get_weather' },
+    });
     expect(m.stop_reason).toBe('tool_use');
     expect(m.content.find((b) => b.type === 'tool_use')).toMatchObject({
       name: 'get_weather',
@@ -386,7 +394,7 @@ describe('to Gemini: translated through the existing adapter', () => {
       name: 'get_weather',
       input: { city: expect.any(String) },
     });
-    expect(gem.requests[0].body.systemInstruction).toBeDefined();
+    expect((gem.requests[0].body as GenerateBody).systemInstruction).toBeDefined();
     const m = await client.messages
       .stream({ model: 'x', max_tokens: 200, messages: [{ role: 'user', content: 'stream me please' }] }, via('gemini'))
       .finalMessage();
@@ -428,7 +436,7 @@ describe('content blocks to an OpenAI target', () => {
       },
       via('openai'),
     );
-    const [user, assistant] = oai.requests[0].body.messages;
+    const [user, assistant] = (oai.requests[0].body as ChatBody).messages;
     expect(user.content).toEqual([
       { type: 'text', text: 'what are these?' },
       { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
@@ -467,13 +475,15 @@ describe('errors in Anthropic shape', () => {
       /non-empty content/,
     ],
   ])('%s → 400 invalid_request_error', async (_name, body, message) => {
-    const e = await client.messages.create(body as any).catch((x: unknown) => x);
+    const e = await client.messages
+      .create(body as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Anthropic.BadRequestError);
     const err = e as InstanceType<typeof Anthropic.BadRequestError>;
     expect(err.status).toBe(400);
-    expect((err.error as any).type).toBe('error');
-    expect((err.error as any).error.type).toBe('invalid_request_error');
-    expect((err.error as any).error.message).toMatch(message);
+    expect((err.error as ErrorBody).type).toBe('error');
+    expect((err.error as ErrorBody).error.type).toBe('invalid_request_error');
+    expect((err.error as ErrorBody).error.message).toMatch(message);
     expect(ant.requests).toHaveLength(0);
   });
 
@@ -493,7 +503,7 @@ describe('errors in Anthropic shape', () => {
       .create({ model: 'x', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
       .catch((x: unknown) => x)) as InstanceType<typeof Anthropic.RateLimitError>;
     expect(e).toBeInstanceOf(Anthropic.RateLimitError);
-    const body = e.error as any;
+    const body = e.error as ErrorBody;
     expect(body.type).toBe('error');
     expect(body.error.type).toBe('rate_limit_error');
     expect(body.error.attempts).toEqual([
@@ -507,7 +517,7 @@ describe('errors in Anthropic shape', () => {
       .create({ model: 'x', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, via('openai'))
       .catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
     expect(e.status).toBe(500);
-    expect((e.error as any).error.type).toBe('api_error');
+    expect((e.error as ErrorBody).error.type).toBe('api_error');
   });
 
   it('a server tool cannot go to an OpenAI target: 400 naming it', async () => {
@@ -517,13 +527,13 @@ describe('errors in Anthropic shape', () => {
           model: 'x',
           max_tokens: 10,
           messages: [{ role: 'user', content: 'hi' }],
-          tools: [{ type: 'web_search_20250305', name: 'web_search' } as any],
+          tools: [{ type: 'web_search_20250305', name: 'web_search' }],
         },
         via('openai'),
       )
       .catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
     expect(e.status).toBe(400);
-    expect((e.error as any).error.message).toMatch(/web_search_20250305/);
+    expect((e.error as ErrorBody).error.message).toMatch(/web_search_20250305/);
     expect(oai.requests).toHaveLength(0);
   });
 
@@ -689,17 +699,17 @@ describe('count_tokens', () => {
       .countTokens({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, via('openai'))
       .catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
     expect(e.status).toBe(400);
-    expect((e.error as any).error).toMatchObject({
+    expect((e.error as ErrorBody).error).toMatchObject({
       type: 'invalid_request_error',
       message: expect.stringMatching(/count_tokens/),
     });
   });
 
   it('validates like the API (messages required)', async () => {
-    const e = (await client.messages.countTokens({ model: 'x' } as any).catch((x: unknown) => x)) as InstanceType<
-      typeof Anthropic.APIError
-    >;
+    const e = (await client.messages
+      .countTokens({ model: 'x' } as unknown as Anthropic.MessageCountTokensParams)
+      .catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
     expect(e.status).toBe(400);
-    expect((e.error as any).error.message).toMatch(/messages: Field required/);
+    expect((e.error as ErrorBody).error.message).toMatch(/messages: Field required/);
   });
 });

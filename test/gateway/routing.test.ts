@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { startFakeAnthropic } from '../fakes/anthropic.js';
+import type { MessagesBody } from '../fakes/anthropic-messages.js';
+import type { ChatBody } from '../fakes/openai-chat.js';
 import { chat, post, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
 let a: FakeServer;
@@ -96,7 +98,7 @@ describe('fallback', () => {
     expect(r.headers.get('x-switchyard-target')).toBe('1');
     expect(r.headers.get('x-switchyard-attempts')).toBe('2');
     expect(r.json.model).toBe('gpt-4o-mini'); // override_params of the second target
-    expect(b.requests[0].body.model).toBe('gpt-4o-mini');
+    expect((b.requests[0].body as ChatBody).model).toBe('gpt-4o-mini');
     expect(b.requests[0].headers.authorization).toBe('[redacted]'); // the fake checked sk-b
   });
 
@@ -144,7 +146,7 @@ describe('fallback', () => {
     b.enqueue({ malformed: true });
     const r = await post(`${sc.url}/v1/chat/completions`, chat());
     expect(r.status).toBe(502);
-    expect(r.json.error.attempts.map((x: any) => x.error_type)).toEqual(['invalid_response', 'invalid_response']);
+    expect(r.json.error.attempts.map((x) => x.error_type)).toEqual(['invalid_response', 'invalid_response']);
   });
 });
 
@@ -271,7 +273,7 @@ describe('nesting and inheritance', () => {
     expect(r.headers.get('x-switchyard-attempts')).toBe('4');
     expect(r.headers.get('x-switchyard-retry-count')).toBe('1');
     expect(r.json.choices[0].message.content).toBe('Hello from fake-anthropic: hey');
-    expect(ant.requests[0].body.temperature).toBe(0.2);
+    expect((ant.requests[0].body as MessagesBody).temperature).toBe(0.2);
   });
 });
 
@@ -292,6 +294,6 @@ describe('per-request routing', () => {
     const r = await post(`${sc.url}/v1/chat/completions`, { ...chat('yo'), model: '@ant/claude-haiku-4-5' });
     expect(r.status).toBe(200);
     expect(r.json.choices[0].message.content).toBe('Hello from fake-anthropic: yo');
-    expect(ant.requests[0].body.model).toBe('claude-haiku-4-5');
+    expect((ant.requests[0].body as MessagesBody).model).toBe('claude-haiku-4-5');
   });
 });

@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { startFakeAnthropic } from '../fakes/anthropic.js';
+import type { MessagesBody } from '../fakes/anthropic-messages.js';
 import { startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
 let oai: FakeServer;
@@ -105,9 +106,9 @@ describe('openai SDK → sidecar → Anthropic', () => {
     expect(r.choices[0].message.content).toBe('Hello from fake-anthropic: second');
     expect(r.choices[0].finish_reason).toBe('stop');
     expect(r.model).toBe('claude-sonnet-4-6');
-    const sent = ant.requests[0].body;
+    const sent = ant.requests[0].body as MessagesBody;
     expect(sent.system).toBe('Be brief.');
-    expect(sent.messages.map((m: any) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(sent.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(sent.max_tokens).toBe(300);
     expect(sent.stop_sequences).toEqual(['NEVER']);
     expect(ant.requests[0].headers['anthropic-version']).toBe('2023-06-01');
@@ -129,10 +130,12 @@ describe('openai SDK → sidecar → Anthropic', () => {
     const call = r.choices[0].message.tool_calls![0];
     expect(r.choices[0].finish_reason).toBe('tool_calls');
     expect(call.type).toBe('function');
-    expect((call as any).function.name).toBe('get_weather');
-    expect(JSON.parse((call as any).function.arguments)).toEqual({ city: 'fake-city' });
-    expect(ant.requests[0].body.tool_choice).toEqual({ type: 'any' });
-    expect(ant.requests[0].body.tools[0]).toMatchObject({
+    expect((call as OpenAI.ChatCompletionMessageFunctionToolCall).function.name).toBe('get_weather');
+    expect(JSON.parse((call as OpenAI.ChatCompletionMessageFunctionToolCall).function.arguments)).toEqual({
+      city: 'fake-city',
+    });
+    expect((ant.requests[0].body as MessagesBody).tool_choice).toEqual({ type: 'any' });
+    expect((ant.requests[0].body as MessagesBody).tools![0]).toMatchObject({
       name: 'get_weather',
       input_schema: weatherTool.function.parameters,
     });
@@ -143,7 +146,7 @@ describe('openai SDK → sidecar → Anthropic', () => {
         model: 'x',
         messages: [
           { role: 'user', content: 'weather?' },
-          r.choices[0].message as any,
+          r.choices[0].message as OpenAI.ChatCompletionAssistantMessageParam,
           { role: 'tool', tool_call_id: call.id, content: '{"temp": 21}' },
         ],
         tools: [weatherTool],
@@ -151,7 +154,7 @@ describe('openai SDK → sidecar → Anthropic', () => {
       viaAnthropic,
     );
     expect(r2.choices[0].message.content).toContain('Hello from fake-anthropic');
-    const sent = ant.requests[1].body.messages;
+    const sent = (ant.requests[1].body as MessagesBody).messages;
     expect(sent[1].content[0]).toMatchObject({
       type: 'tool_use',
       id: call.id,
@@ -184,7 +187,7 @@ describe('openai SDK → sidecar → Anthropic', () => {
     expect(name).toBe('get_weather');
     expect(JSON.parse(args)).toEqual({ city: 'fake-city' });
     expect(finish).toBe('tool_calls');
-    expect(ant.requests[0].body.tool_choice).toEqual({ type: 'tool', name: 'get_weather' });
+    expect((ant.requests[0].body as MessagesBody).tool_choice).toEqual({ type: 'tool', name: 'get_weather' });
   });
 
   it('images by URL and base64', async () => {
@@ -204,7 +207,7 @@ describe('openai SDK → sidecar → Anthropic', () => {
       },
       viaAnthropic,
     );
-    const blocks = ant.requests[0].body.messages[0].content;
+    const blocks = (ant.requests[0].body as MessagesBody).messages[0].content;
     expect(blocks[1]).toEqual({ type: 'image', source: { type: 'url', url: 'https://example.com/cat.png' } });
     expect(blocks[2]).toEqual({
       type: 'image',
@@ -213,7 +216,7 @@ describe('openai SDK → sidecar → Anthropic', () => {
   });
 
   it('reports cache read/creation usage as OpenAI cached_tokens', async () => {
-    const messages: any = [
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
       { role: 'system', content: [{ type: 'text', text: 'long shared prefix '.repeat(20) }] },
       { role: 'user', content: 'q' },
     ];

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { startFakeAnthropic } from '../fakes/anthropic.js';
+import type { ChatBody } from '../fakes/openai-chat.js';
 import { chat, post, sseData, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 
 let a: FakeServer;
@@ -66,7 +67,7 @@ describe('streaming', () => {
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Hello from fake-openai: hello world');
     expect(chunks.some((c) => c.usage)).toBe(false);
     // the sidecar asked upstream for usage anyway (for spans)
-    expect(a.requests[0].body.stream_options).toEqual({ include_usage: true });
+    expect((a.requests[0].body as ChatBody).stream_options).toEqual({ include_usage: true });
   });
 
   it('sends the usage chunk when the client asks for it', async () => {

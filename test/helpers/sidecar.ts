@@ -43,12 +43,49 @@ export async function startSidecar(
   };
 }
 
+/** One upstream attempt in the gateway's error body. */
+export interface AttemptJson {
+  target: string;
+  provider: string;
+  model: string;
+  status: number;
+  error_type: string;
+  duration_ms: number;
+}
+
+/**
+ * The fields tests read from a sidecar answer, all declared present: an OpenAI-style chat or text
+ * completion, an Anthropic message (`type`, `content`), or the gateway's error body (`error`, and a
+ * guardrail's `hook_results`). A test asserts the status (or checks toBeUndefined) before it reads
+ * the part that answer has; a field the answer lacks reads as undefined and fails the assertion.
+ */
+export interface SidecarJson {
+  id: string;
+  object: string;
+  model: string;
+  type: string;
+  choices: {
+    index: number;
+    text: string;
+    finish_reason: string | null;
+    message: {
+      role: string;
+      content: string;
+      tool_calls: { id: string; type: string; function: { name: string; arguments: string } }[];
+    };
+  }[];
+  content: { type: string; text: string }[];
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  error: { message: string; type: string; code: string | null; status: number; attempts: AttemptJson[] };
+  hook_results: { before_request_hooks: Record<string, unknown>[]; after_request_hooks: Record<string, unknown>[] };
+}
+
 export async function post(
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
   signal?: AbortSignal,
-): Promise<{ status: number; headers: Headers; json: any; text: string }> {
+): Promise<{ status: number; headers: Headers; json: SidecarJson; text: string }> {
   const r = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -56,13 +93,14 @@ export async function post(
     signal,
   });
   const text = await r.text();
-  let json: any;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
-  return { status: r.status, headers: r.headers, json, text };
+  // Not JSON: json is undefined, so reading a field fails the test; such tests read `text`.
+  return { status: r.status, headers: r.headers, json: json as SidecarJson, text };
 }
 
 export const chat = (content = 'hi', extra: Record<string, unknown> = {}) => ({

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { parse as parseYaml } from 'yaml';
+import type { AdmissionResponseReview, JsonPatchOp } from '../../src/injector/admission.js';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -124,12 +126,11 @@ describe('switchyard injector', () => {
           },
         }),
       });
-      const body = (await res.body.json()) as any;
+      const body = (await res.body.json()) as AdmissionResponseReview;
       expect(res.statusCode).toBe(200);
-      const ops = JSON.parse(Buffer.from(body.response.patch, 'base64').toString());
-      expect(ops.find((o: any) => o.path === '/spec/initContainers').value[0].image).toBe(
-        'registry.local/sidecar:test',
-      );
+      const ops = JSON.parse(Buffer.from(body.response.patch!, 'base64').toString()) as JsonPatchOp[];
+      const initContainers = ops.find((o) => o.path === '/spec/initContainers')!.value as { image: string }[];
+      expect(initContainers[0].image).toBe('registry.local/sidecar:test');
     } finally {
       await agent.close();
     }

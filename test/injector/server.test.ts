@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdmissionResponseReview } from '../../src/injector/admission.js';
 import { setLogSink, type LogSink } from '../../src/logger.js';
 import { generateCerts, type GeneratedCerts } from '../../src/injector/certs.js';
 import { DEFAULT_OPTIONS } from '../../src/injector/options.js';
 import { startInjectorServer, type InjectorServer } from '../../src/injector/server.js';
 import { readKeyPair, watchKeyPair } from '../../src/injector/tls-reload.js';
+import type { ErrorBody } from '../helpers/bodies.js';
 import { applyPatch, decodePatch, deploymentPod, review } from './fixtures.js';
 
 const SERVICE = 'switchyard-injector';
@@ -50,7 +52,9 @@ async function post(
   headers: Record<string, string> = { 'content-type': 'application/json' },
 ) {
   const res = await request(`${base}${pathname}`, { method: 'POST', body, headers, dispatcher: agent });
-  return { status: res.statusCode, type: res.headers['content-type'], body: (await res.body.json()) as any };
+  // An admission review answer, or the server's error body for a request it refuses.
+  const json = (await res.body.json()) as AdmissionResponseReview & ErrorBody;
+  return { status: res.statusCode, type: res.headers['content-type'], body: json };
 }
 
 describe('certs', () => {
@@ -138,7 +142,7 @@ describe('webhook over TLS', () => {
 
     const get = await request(`${base}/mutate`, { dispatcher: agent });
     expect(get.statusCode).toBe(405);
-    expect(((await get.body.json()) as any).error.status).toBe(405);
+    expect(((await get.body.json()) as ErrorBody).error.status).toBe(405);
 
     const missing = await request(`${base}/validate`, { method: 'POST', body: '{}', dispatcher: agent });
     expect(missing.statusCode).toBe(404);

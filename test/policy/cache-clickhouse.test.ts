@@ -90,7 +90,7 @@ describe('llm_cache_1h', () => {
     expect(truth).toMatchObject({ hits: 7, misses: 4, refreshes: 1 });
 
     const deadline = Date.now() + 60_000;
-    let rows: Record<string, any>[] = [];
+    let rows: Record<string, unknown>[] = [];
     for (;;) {
       await stack.sidecar.telemetry.flush();
       rows = parseJsonEachRow(

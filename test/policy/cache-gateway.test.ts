@@ -44,9 +44,13 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
+/** What the openai SDK's stream helper takes (the tests' bodies are built as plain records). */
+type StreamParams = Parameters<OpenAI['chat']['completions']['stream']>[0];
+
 let seq = 0;
 /** A body no other test sends (the fake's answer echoes the last user message). */
-const fresh = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+const fresh
+ = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   model: 'gpt-4o',
   messages: [{ role: 'user', content: `question ${++seq} ${Math.random()}` }],
   ...extra,
@@ -334,7 +338,7 @@ describe('streams', () => {
     expect(j.json.choices[0].message.tool_calls).toHaveLength(1);
     // The openai SDK reassembles the stream on its own.
     const final = await client()
-      .chat.completions.stream({ ...(body as any), stream_options: { include_usage: true } })
+      .chat.completions.stream({ ...(body as unknown as StreamParams), stream_options: { include_usage: true } })
       .finalChatCompletion();
     const orig = j.json.choices[0];
     expect(final.choices[0].message.content ?? null).toEqual(orig.message.content);
@@ -399,10 +403,10 @@ describe('streams', () => {
       stream_options: { include_usage: true },
     });
     const first = await client()
-      .chat.completions.stream(body as any)
+      .chat.completions.stream(body as unknown as StreamParams)
       .finalChatCompletion();
     const again = await client()
-      .chat.completions.stream(body as any)
+      .chat.completions.stream(body as unknown as StreamParams)
       .finalChatCompletion();
     expect(again).toEqual(first);
     const { stream: _s, stream_options: _o, ...plain } = body;

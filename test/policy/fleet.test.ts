@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startRedisServer, type RedisServer } from '../helpers/redis.js';
-import { chat, post, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
+import { chat, post, startSidecar } from '../helpers/sidecar.js';
 
 if (!hasRedisServer) console.warn(NO_REDIS_MESSAGE);
 

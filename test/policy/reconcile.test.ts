@@ -102,7 +102,7 @@ describe('budget counter vs ClickHouse', () => {
     expect(settled).toBeGreaterThan(0);
 
     const deadline = Date.now() + 60_000;
-    let rows: Record<string, any>[] = [];
+    let rows: Record<string, unknown>[] = [];
     for (;;) {
       await stack.sidecar.telemetry.flush();
       rows = parseJsonEachRow(

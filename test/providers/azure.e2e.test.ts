@@ -68,13 +68,13 @@ describe('azure openai through the sidecar', () => {
       stream_options: { include_usage: true },
     });
     let text = '';
-    let usage: any;
+    let usage: OpenAI.CompletionUsage | undefined;
     for await (const c of s) {
       text += c.choices[0]?.delta?.content ?? '';
       if (c.usage) usage = c.usage;
     }
     expect(text).toBe('Hello from fake-openai: stream please');
-    expect(usage.completion_tokens).toBeGreaterThan(0);
+    expect(usage!.completion_tokens).toBeGreaterThan(0);
   });
 
   it('uses the v1 API without api-version', async () => {

@@ -9,6 +9,7 @@ import { startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { startFakeBedrock } from '../fakes/bedrock.js';
 import type { FakeServer } from '../fakes/server.js';
 import { countTokens } from '../fakes/text.js';
+import type { ConverseBody } from '../fakes/bedrock-converse.js';
 import { resetCredentialChains } from '../../src/providers/bedrock/credentials.js';
 
 const AK = 'AKIAFAKEFAKE00000001';
@@ -101,8 +102,13 @@ describe('bedrock through the sidecar', () => {
     expect(sent.path).toBe('/model/amazon.nova-pro-v1%3A0/converse');
     expect(sent.headers.authorization).toBe('[redacted]');
     expect(sent.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
-    expect(sent.body.system).toEqual([{ text: 'be brief' }]);
-    expect(sent.body.inferenceConfig).toEqual({ maxTokens: 50, temperature: 0.5, topP: 0.8, stopSequences: ['pong'] });
+    expect((sent.body as ConverseBody).system).toEqual([{ text: 'be brief' }]);
+    expect((sent.body as ConverseBody).inferenceConfig).toEqual({
+      maxTokens: 50,
+      temperature: 0.5,
+      topP: 0.8,
+      stopSequences: ['pong'],
+    });
     expect(r.usage?.prompt_tokens).toBe(
       countTokens('be brief') + countTokens('first') + countTokens('ok') + countTokens('ping pong'),
     );
@@ -154,7 +160,7 @@ describe('bedrock through the sidecar', () => {
     });
     let text = '';
     let finish: string | null = null;
-    let usage: any;
+    let usage: OpenAI.CompletionUsage | undefined;
     for await (const c of s) {
       text += c.choices[0]?.delta?.content ?? '';
       finish = c.choices[0]?.finish_reason ?? finish;
@@ -162,7 +168,7 @@ describe('bedrock through the sidecar', () => {
     }
     expect(text).toBe('Hello from fake-bedrock: stream me please');
     expect(finish).toBe('stop');
-    expect(usage.completion_tokens).toBe(countTokens(text));
+    expect(usage!.completion_tokens).toBe(countTokens(text));
     expect(fake.requests[0].path).toBe('/model/amazon.nova-pro-v1%3A0/converse-stream');
     expect(fake.requests[0].headers.accept).toBe('application/vnd.amazon.eventstream');
   });
@@ -176,11 +182,16 @@ describe('bedrock through the sidecar', () => {
     });
     const calls = r.choices[0].message.tool_calls!;
     expect(r.choices[0].finish_reason).toBe('tool_calls');
-    expect(calls.map((c: any) => [c.function.name, JSON.parse(c.function.arguments)])).toEqual([
+    expect(
+      calls.map((c) => [
+        (c as OpenAI.ChatCompletionMessageFunctionToolCall).function.name,
+        JSON.parse((c as OpenAI.ChatCompletionMessageFunctionToolCall).function.arguments),
+      ]),
+    ).toEqual([
       ['get_weather', { city: 'fake-city' }],
       ['get_time', { tz: 'UTC' }],
     ]);
-    expect(fake.requests[0].body.toolConfig.toolChoice).toEqual({ any: {} });
+    expect((fake.requests[0].body as ConverseBody).toolConfig!.toolChoice).toEqual({ any: {} });
 
     const s = await client.chat.completions.create({
       model: NOVA,
@@ -210,7 +221,7 @@ describe('bedrock through the sidecar', () => {
       tools: [weather, time],
     });
     expect(r2.choices[0].finish_reason).toBe('stop');
-    const last = fake.requests[2].body.messages[2];
+    const last = (fake.requests[2].body as ConverseBody).messages[2];
     expect(last.role).toBe('user');
     expect(last.content).toEqual([
       { toolResult: { toolUseId: calls[0].id, content: [{ json: { temp: 20 } }] } },
@@ -231,7 +242,7 @@ describe('bedrock through the sidecar', () => {
         },
       ],
     });
-    expect(fake.requests[0].body.messages[0].content[1]).toEqual({
+    expect((fake.requests[0].body as ConverseBody).messages[0].content[1]).toEqual({
       image: { format: 'jpeg', source: { bytes: '/9j/4AAQ' } },
     });
     const res = await post({
@@ -284,7 +295,7 @@ describe('bedrock through the sidecar', () => {
     const a = await (await post(body)).json();
     const b = await (await post(body)).json();
     const prefix = countTokens('long shared instructions here');
-    expect(fake.requests[0].body.system).toEqual([
+    expect((fake.requests[0].body as ConverseBody).system).toEqual([
       { text: 'long shared instructions here' },
       { cachePoint: { type: 'default' } },
     ]);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSidecar, type TestSidecar } from '../helpers/sidecar.js';
 import { GEMINI_THOUGHTS_TOKENS, startFakeGemini, type FakeServer } from '../fakes/gemini.js';
 import { countTokens } from '../fakes/text.js';
+import type { GenerateBody } from '../fakes/gemini-generate.js';
 
 const KEY = 'AIza-test-key-0123456789';
 let fake: FakeServer;
@@ -67,9 +68,9 @@ describe('gemini through the sidecar', () => {
     expect(r.choices[0].finish_reason).toBe('stop');
     const sent = fake.requests[0];
     expect(sent.path).toBe('/v1beta/models/gemini-2.0-flash:generateContent');
-    expect(sent.body.systemInstruction).toEqual({ parts: [{ text: 'be brief' }] });
-    expect(sent.body.contents.map((c: any) => c.role)).toEqual(['user', 'model', 'user']);
-    expect(sent.body.generationConfig).toEqual({
+    expect((sent.body as GenerateBody).systemInstruction).toEqual({ parts: [{ text: 'be brief' }] });
+    expect((sent.body as GenerateBody).contents.map((c) => c.role)).toEqual(['user', 'model', 'user']);
+    expect((sent.body as GenerateBody).generationConfig).toEqual({
       stopSequences: ['pong'],
       maxOutputTokens: 100,
       temperature: 0.3,
@@ -99,13 +100,20 @@ describe('gemini through the sidecar', () => {
     });
     const calls = r.choices[0].message.tool_calls!;
     expect(r.choices[0].finish_reason).toBe('tool_calls');
-    expect(calls.map((c) => (c as any).function.name)).toEqual(['get_weather', 'get_time']);
-    expect(JSON.parse((calls[0] as any).function.arguments)).toEqual({ city: 'fake-city', unit: 'c' });
+    expect(calls.map((c) => (c as OpenAI.ChatCompletionMessageFunctionToolCall).function.name)).toEqual([
+      'get_weather',
+      'get_time',
+    ]);
+    expect(JSON.parse((calls[0] as OpenAI.ChatCompletionMessageFunctionToolCall).function.arguments)).toEqual({
+      city: 'fake-city',
+      unit: 'c',
+    });
     expect(new Set(calls.map((c) => c.id)).size).toBe(2);
-    expect(fake.requests[0].body.toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY' } });
-    expect(fake.requests[0].body.tools[0].functionDeclarations[0].parametersJsonSchema.additionalProperties).toBe(
-      false,
-    );
+    expect((fake.requests[0].body as GenerateBody).toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY' } });
+    expect(
+      (fake.requests[0].body as GenerateBody).tools![0].functionDeclarations![0].parametersJsonSchema!
+        .additionalProperties,
+    ).toBe(false);
 
     const r2 = await client.chat.completions.create({
       model: 'gemini-2.0-flash',
@@ -118,7 +126,7 @@ describe('gemini through the sidecar', () => {
       tools: [weather, time],
     });
     expect(r2.choices[0].finish_reason).toBe('stop');
-    const turns = fake.requests[1].body.contents;
+    const turns = (fake.requests[1].body as GenerateBody).contents;
     expect(turns[2].parts).toEqual([
       { functionResponse: { name: 'get_weather', response: { temp: 21 } } },
       { functionResponse: { name: 'get_time', response: { content: 'noon' } } },
@@ -132,8 +140,10 @@ describe('gemini through the sidecar', () => {
       tools: [weather, time],
       tool_choice: { type: 'function', function: { name: 'get_time' } },
     });
-    expect((r.choices[0].message.tool_calls![0] as any).function.name).toBe('get_time');
-    expect(fake.requests[0].body.toolConfig.functionCallingConfig).toEqual({
+    expect((r.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall).function.name).toBe(
+      'get_time',
+    );
+    expect((fake.requests[0].body as GenerateBody).toolConfig!.functionCallingConfig).toEqual({
       mode: 'ANY',
       allowedFunctionNames: ['get_time'],
     });
@@ -153,7 +163,7 @@ describe('gemini through the sidecar', () => {
         },
       ],
     });
-    expect(fake.requests[0].body.contents[0].parts.slice(1)).toEqual([
+    expect((fake.requests[0].body as GenerateBody).contents[0].parts.slice(1)).toEqual([
       { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } },
       { fileData: { mimeType: 'image/webp', fileUri: 'https://example.com/cat.webp' } },
     ]);
@@ -172,7 +182,7 @@ describe('gemini through the sidecar', () => {
       },
     });
     expect(JSON.parse(r.choices[0].message.content!)).toEqual({ name: 'fake-name', legs: 42 });
-    expect(fake.requests[0].body.generationConfig.responseMimeType).toBe('application/json');
+    expect((fake.requests[0].body as GenerateBody).generationConfig!.responseMimeType).toBe('application/json');
   });
 
   it('streams text with a usage chunk when asked', async () => {
@@ -184,7 +194,7 @@ describe('gemini through the sidecar', () => {
     });
     let text = '';
     let finish: string | null = null;
-    let usage: any;
+    let usage: OpenAI.CompletionUsage | undefined;
     for await (const c of s) {
       if (c.choices[0]?.delta?.content) text += c.choices[0].delta.content;
       if (c.choices[0]?.finish_reason) finish = c.choices[0].finish_reason;
@@ -192,7 +202,7 @@ describe('gemini through the sidecar', () => {
     }
     expect(text).toBe('Hello from fake-gemini: stream me please');
     expect(finish).toBe('stop');
-    expect(usage.completion_tokens).toBe(countTokens(text));
+    expect(usage!.completion_tokens).toBe(countTokens(text));
     expect(fake.requests[0].path).toBe('/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse');
   });
 
@@ -203,15 +213,15 @@ describe('gemini through the sidecar', () => {
       tools: [weather],
       stream: true,
     });
-    const calls: any[] = [];
+    const calls: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
     let finish: string | null = null;
     for await (const c of s) {
       for (const t of c.choices[0]?.delta?.tool_calls ?? []) calls.push(t);
       if (c.choices[0]?.finish_reason) finish = c.choices[0].finish_reason;
     }
     expect(calls).toHaveLength(1);
-    expect(calls[0].function.name).toBe('get_weather');
-    expect(JSON.parse(calls[0].function.arguments)).toEqual({ city: 'fake-city', unit: 'c' });
+    expect(calls[0].function!.name).toBe('get_weather');
+    expect(JSON.parse(calls[0].function!.arguments!)).toEqual({ city: 'fake-city', unit: 'c' });
     expect(finish).toBe('tool_calls');
   });
 

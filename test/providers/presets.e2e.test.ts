@@ -7,6 +7,7 @@ import { startFakeCompatible, XAI_REASONING_TOKENS } from '../fakes/compatible.j
 import type { FakeServer } from '../fakes/server.js';
 import { OPENAI_CACHE_MARKER } from '../fakes/openai.js';
 import { countTokens } from '../fakes/text.js';
+import type { ChatBody } from '../fakes/openai-chat.js';
 
 const fakes: Record<string, FakeServer> = {};
 let sc: TestSidecar;
@@ -39,9 +40,10 @@ afterAll(async () => {
 
 const via = (config: string) => ({ headers: { 'x-switchyard-config': config } });
 
-async function drain(s: AsyncIterable<any>) {
+async function drain(s: AsyncIterable<OpenAI.ChatCompletionChunk>) {
   let text = '';
-  let usage: any;
+  let usage: OpenAI.CompletionUsage | undefined;
+
   for await (const c of s) {
     text += c.choices[0]?.delta?.content ?? '';
     if (c.usage) usage = c.usage;
@@ -65,7 +67,7 @@ describe('OpenAI-compatible presets', () => {
       via('mistral'),
     );
     expect(r.choices[0].message.content).toBe('Hello from fake-openai: hi');
-    const sent = fakes.mistral.requests.at(-1)!.body;
+    const sent = fakes.mistral.requests.at(-1)!.body as ChatBody;
     expect(sent).toMatchObject({
       max_tokens: 50,
       random_seed: 7,
@@ -86,8 +88,8 @@ describe('OpenAI-compatible presets', () => {
     );
     const { text, usage } = await drain(s);
     expect(text).toBe('Hello from fake-openai: go');
-    expect(usage.completion_tokens).toBe(countTokens(text));
-    expect(fakes.mistral.requests.at(-1)!.body.stream_options).toBeUndefined();
+    expect(usage!.completion_tokens).toBe(countTokens(text));
+    expect((fakes.mistral.requests.at(-1)!.body as ChatBody).stream_options).toBeUndefined();
   });
 
   it('mistral: a 422 validation error keeps its detail', async () => {
@@ -110,7 +112,7 @@ describe('OpenAI-compatible presets', () => {
       via('deepseek'),
     );
     expect(r.usage?.prompt_tokens_details?.cached_tokens).toBe(Math.floor(r.usage!.prompt_tokens / 2));
-    expect(fakes.deepseek.requests.at(-1)!.body.max_tokens).toBe(64);
+    expect((fakes.deepseek.requests.at(-1)!.body as ChatBody).max_tokens).toBe(64);
   });
 
   it('groq: stream usage from x_groq reaches the client and the span', async () => {
@@ -124,7 +126,7 @@ describe('OpenAI-compatible presets', () => {
       via('groq'),
     );
     const { usage } = await drain(s);
-    expect(usage.completion_tokens).toBe(countTokens('Hello from fake-openai: fast'));
+    expect(usage!.completion_tokens).toBe(countTokens('Hello from fake-openai: fast'));
   });
 
   it('xai: reasoning tokens counted apart are folded into completion_tokens', async () => {

@@ -1,5 +1,6 @@
 // Translation on fixtures of the providers' real shapes (from their API references): answers,
 // stream events, errors and the requests they cannot serve.
+import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { BedrockAdapter } from '../../src/providers/bedrock/adapter.js';
 import { AwsEventStreamDecoder, encodeEvent } from '../../src/providers/bedrock/eventstream.js';
@@ -41,12 +42,12 @@ describe('bedrock converse', () => {
     const { body, usage, finishReason } = fromConverse(fixture, 'anthropic.claude-sonnet-4-5-20250929-v1:0', undefined);
     expect(finishReason).toBe('tool_calls');
     expect(usage).toEqual({ input_tokens: 1120, output_tokens: 30, cache_read_tokens: 1000, cache_write_tokens: 100 });
-    const msg = (body.choices as any)[0].message;
+    const msg = (body.choices as OpenAI.ChatCompletion.Choice[])[0].message;
     expect(msg.content).toBe('Let me check.');
     expect(msg.tool_calls).toEqual([
       { id: 'tooluse_abc', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
     ]);
-    expect((body.usage as any).prompt_tokens).toBe(1120);
+    expect((body.usage as OpenAI.CompletionUsage).prompt_tokens).toBe(1120);
   });
 
   it('maps stop reasons', () => {
@@ -113,16 +114,19 @@ describe('bedrock converse', () => {
     const bytes = Buffer.concat(events.map(([t, p]) => Buffer.from(encodeEvent('event', t, p))));
     const dec = new AwsEventStreamDecoder();
     const tr = new BedrockStreamTranslator('amazon.nova-pro-v1:0', undefined, true);
-    const chunks: any[] = [];
+    // The translator builds chat.completion.chunk objects as plain records.
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
     for (let i = 0; i < bytes.length; i++)
-      for (const ev of dec.push(bytes.subarray(i, i + 1))) chunks.push(...tr.onEvent(ev));
+      for (const ev of dec.push(bytes.subarray(i, i + 1)))
+        chunks.push(...(tr.onEvent(ev) as unknown as OpenAI.ChatCompletionChunk[]));
     expect(tr.done).toBe(true);
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Hi');
     const toolDeltas = chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
     expect(toolDeltas[0]).toMatchObject({ index: 0, id: 't1', function: { name: 'f' } });
-    expect(toolDeltas.map((t: any) => t.function.arguments).join('')).toBe('{"a":1}');
+    expect(toolDeltas.map((t) => t.function!.arguments).join('')).toBe('{"a":1}');
+
     expect(tr.finishReasons).toEqual(['tool_calls']);
-    expect(chunks.at(-1).usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 7 });
+    expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 7 });
   });
 
   it('raises in-stream exceptions with standard statuses', () => {
@@ -227,10 +231,10 @@ describe('gemini', () => {
     const { body, usage, finishReasons } = fromGemini(fixture, 'gemini-2.5-flash');
     expect(usage).toEqual({ input_tokens: 1200, output_tokens: 340, cache_read_tokens: 1024, reasoning_tokens: 300 });
     expect(finishReasons).toEqual(['tool_calls']);
-    const msg = (body.choices as any)[0].message;
+    const msg = (body.choices as OpenAI.ChatCompletion.Choice[])[0].message;
     expect(msg.content).toBe('Sure.');
-    expect(msg.tool_calls[0].id).toMatch(/^call_/);
-    expect((body.usage as any).completion_tokens_details.reasoning_tokens).toBe(300);
+    expect(msg.tool_calls![0].id).toMatch(/^call_/);
+    expect((body.usage as OpenAI.CompletionUsage).completion_tokens_details!.reasoning_tokens).toBe(300);
   });
 
   it('answers a blocked prompt with content_filter, and maps safety finishes', () => {
@@ -342,12 +346,12 @@ describe('presets', () => {
     };
     const groq = new PresetAdapter('groq', PRESETS.groq).translate('chat', body);
     expect(groq).toMatchObject({ max_completion_tokens: 9, stream_options: { include_usage: true } });
-    expect((groq.messages as any)[0].role).toBe('system');
+    expect((groq.messages as OpenAI.ChatCompletionMessageParam[])[0].role).toBe('system');
     const tog = new PresetAdapter('together', PRESETS.together).translate('chat', body);
     expect(tog.stream_options).toBeUndefined();
     expect(tog.max_tokens).toBe(9);
     const xai = new PresetAdapter('xai', PRESETS.xai).translate('chat', body);
-    expect((xai.messages as any)[0].role).toBe('developer');
+    expect((xai.messages as OpenAI.ChatCompletionMessageParam[])[0].role).toBe('developer');
   });
 
   it('parses the family error shapes', () => {

@@ -11,6 +11,7 @@ import { startInjectorServer, type InjectorServer } from '../../src/injector/ser
 import { setLogSink } from '../../src/logger.js';
 import { MemoryStore, tempDir } from '../collector/helpers.js';
 import { post, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
+import type { ErrorBody } from '../helpers/bodies.js';
 
 /** Writes `data` on a fresh connection and returns everything the server sent until it closed. */
 function raw(connect: () => net.Socket, data: string): Promise<string> {
@@ -26,7 +27,7 @@ function raw(connect: () => net.Socket, data: string): Promise<string> {
   });
 }
 
-function parseRaw(response: string): { status: number; headers: string; body: any } {
+function parseRaw(response: string): { status: number; headers: string; body: ErrorBody } {
   const [head, body] = [
     response.slice(0, response.indexOf('\r\n\r\n')),
     response.slice(response.indexOf('\r\n\r\n') + 4),

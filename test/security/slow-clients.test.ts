@@ -11,6 +11,7 @@ import { encodeTraceRequestProto } from '../../src/collector/otlp-proto.js';
 import { MemoryStore, protoRequest, protoSpan, tempDir } from '../collector/helpers.js';
 import { startFakeOpenAI, type FakeServer } from '../fakes/openai.js';
 import { chat, sseData, startSidecar, type TestSidecar } from '../helpers/sidecar.js';
+import type { ErrorBody } from '../helpers/bodies.js';
 
 const TIMEOUT_MS = 2_000;
 // Node checks timeouts on a timer (here every 200 ms); the rest is slack for a busy 2-core machine.
@@ -66,7 +67,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 }
 
 /** The cut connection's answer: 408 and a JSON body with the request_timeout code. */
-function expectTimedOut(response: string): any {
+function expectTimedOut(response: string): ErrorBody {
   expect(response).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
   expect(response).toMatch(/\r\nConnection: close\r\n/i);
   const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4));

@@ -43,6 +43,11 @@ export type Next = (ctx: PipelineContext) => Promise<ExecResult>;
 
 export interface Stage {
   readonly name: string;
+  /**
+   * A stage that does not apply to a request returns `next(ctx)` from a plain (not async)
+   * function, so it adds no promise; it may then also throw synchronously, which callers that
+   * `await` the chain treat as a rejection.
+   */
   handle(ctx: PipelineContext, next: Next): Promise<ExecResult>;
 }
 

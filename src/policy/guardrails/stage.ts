@@ -5,7 +5,7 @@
 // redact; warn-only checks let chunks flow and report in a final frame.
 import { GuardrailBlockedError } from '../errors.js';
 import type { Answer, ExecResult, Verdict } from '../../routing/executor.js';
-import type { PipelineContext, Stage } from '../pipeline.js';
+import type { Next, PipelineContext, Stage } from '../pipeline.js';
 import { guardrailsOf } from './config.js';
 import { runPhase, type PhaseOutcome } from './run.js';
 import { HeldSink, WatchSink } from './stream.js';
@@ -44,62 +44,66 @@ export function createGuardrailStage(opts: GuardrailStageOptions = {}): Stage {
   const bufferBytes = opts.streamBufferBytes ?? DEFAULT_STREAM_BUFFER_BYTES;
   return {
     name: 'guardrails',
-    async handle(ctx, next) {
+    // Synchronous when the config has no guardrails: a pass-through costs no promise of its own.
+    handle(ctx, next) {
       const set = guardrailsOf(ctx.routing);
-      if (!set) return next(ctx);
-      const events = (ctx.events ??= []);
-      const rv = new RequestVerdicts();
-      const model = typeof ctx.body.model === 'string' ? ctx.body.model : '';
-      const verdict = (v: 'passed' | 'failed' | 'denied') => (ctx.attributes['switchyard.guardrails.verdict'] = v);
-
-      if (set.input.length) {
-        const o = await runPhase(
-          set.input,
-          inputSlots(ctx.body),
-          { model, metadata: ctx.metadata, body: ctx.body },
-          events,
-        );
-        rv.before = o;
-        rv.note(o);
-        if (o.denied) {
-          verdict('denied');
-          throw new GuardrailBlockedError(o.message!, rv.hookResults());
-        }
-        if (o.redacted && ctx.exec.request.adapt) {
-          // A route that swaps adapters (POST /v1/messages) may send the client's own body to the
-          // provider, not the redacted one: refuse rather than pass the text on unredacted.
-          verdict('denied');
-          throw new GuardrailBlockedError(
-            'input redaction is not supported on this route yet; the request was refused instead of sent unredacted',
-            rv.hookResults(),
-          );
-        }
-      }
-      // Embeddings answer vectors, not text: output checks have nothing to read there.
-      if (set.output.length && ctx.op !== 'embeddings') installOutput(ctx, set, rv, bufferBytes);
-      else if (rv.before?.warned && ctx.exec.request.stream && ctx.exec.request.sink) {
-        // A stream cannot answer 246: the input's warn verdict rides in a final frame.
-        ctx.exec.request.sink = new WatchSink(ctx.exec.request.sink, 0, () => ({ hook_results: rv.hookResults() }));
-      }
-
-      let result: ExecResult;
-      try {
-        result = await next(ctx);
-      } catch (e) {
-        verdict(rv.anyFailed ? 'failed' : 'passed');
-        throw e;
-      }
-      const deniedByUs =
-        result.status === 446 && !result.streamed && rv.after !== undefined && (rv.after.denied || rv.after.retry);
-      if (deniedByUs || (result.streamed && result.streamError === 'guardrail')) verdict('denied');
-      else verdict(rv.anyFailed ? 'failed' : 'passed');
-      if (result.streamed) return result;
-      if (deniedByUs) return { ...result, body: { ...result.body, hook_results: rv.hookResults() } };
-      if (result.status === 200 && rv.warned)
-        return { ...result, status: 246, body: { ...result.body, hook_results: rv.hookResults() } };
-      return result;
+      return set ? guarded(ctx, next, set) : next(ctx);
     },
   };
+
+  async function guarded(ctx: PipelineContext, next: Next, set: GuardrailSet): Promise<ExecResult> {
+    const events = (ctx.events ??= []);
+    const rv = new RequestVerdicts();
+    const model = typeof ctx.body.model === 'string' ? ctx.body.model : '';
+    const verdict = (v: 'passed' | 'failed' | 'denied') => (ctx.attributes['switchyard.guardrails.verdict'] = v);
+
+    if (set.input.length) {
+      const o = await runPhase(
+        set.input,
+        inputSlots(ctx.body),
+        { model, metadata: ctx.metadata, body: ctx.body },
+        events,
+      );
+      rv.before = o;
+      rv.note(o);
+      if (o.denied) {
+        verdict('denied');
+        throw new GuardrailBlockedError(o.message!, rv.hookResults());
+      }
+      if (o.redacted && ctx.exec.request.adapt) {
+        // A route that swaps adapters (POST /v1/messages) may send the client's own body to the
+        // provider, not the redacted one: refuse rather than pass the text on unredacted.
+        verdict('denied');
+        throw new GuardrailBlockedError(
+          'input redaction is not supported on this route yet; the request was refused instead of sent unredacted',
+          rv.hookResults(),
+        );
+      }
+    }
+    // Embeddings answer vectors, not text: output checks have nothing to read there.
+    if (set.output.length && ctx.op !== 'embeddings') installOutput(ctx, set, rv, bufferBytes);
+    else if (rv.before?.warned && ctx.exec.request.stream && ctx.exec.request.sink) {
+      // A stream cannot answer 246: the input's warn verdict rides in a final frame.
+      ctx.exec.request.sink = new WatchSink(ctx.exec.request.sink, 0, () => ({ hook_results: rv.hookResults() }));
+    }
+
+    let result: ExecResult;
+    try {
+      result = await next(ctx);
+    } catch (e) {
+      verdict(rv.anyFailed ? 'failed' : 'passed');
+      throw e;
+    }
+    const deniedByUs =
+      result.status === 446 && !result.streamed && rv.after !== undefined && (rv.after.denied || rv.after.retry);
+    if (deniedByUs || (result.streamed && result.streamError === 'guardrail')) verdict('denied');
+    else verdict(rv.anyFailed ? 'failed' : 'passed');
+    if (result.streamed) return result;
+    if (deniedByUs) return { ...result, body: { ...result.body, hook_results: rv.hookResults() } };
+    if (result.status === 200 && rv.warned)
+      return { ...result, status: 246, body: { ...result.body, hook_results: rv.hookResults() } };
+    return result;
+  }
 }
 
 function judged(o: PhaseOutcome): Verdict {

@@ -61,7 +61,8 @@ export function routingLeaves(routing: TargetSpec, requestModel: unknown): Array
 export function createIdentifyStage(registry: KeyRegistry, required: boolean, now: () => number = Date.now): Stage {
   return {
     name: 'identify',
-    async handle(ctx, next) {
+    // Not async: it only throws or passes on, so it adds no promise of its own to a request.
+    handle(ctx, next) {
       if (registry.size === 0) return next(ctx);
       const presented = presentedKey(ctx.headers);
       const key = presented ? registry.find(presented.secret) : undefined;

@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { ConfigBudgetSpec, MetadataBudgetSpec } from '../config.js';
 import { BudgetExceededError } from '../errors.js';
 import { estimate } from '../estimate.js';
-import type { PipelineContext, Stage } from '../pipeline.js';
+import type { Next, PipelineContext, Stage } from '../pipeline.js';
 import type { StateStore } from '../state/types.js';
 import { budgetWindow, type BudgetPeriod, type BudgetWindow } from './windows.js';
 import { admitWith, afterwards, type OnStoreError } from './store-errors.js';
@@ -29,34 +29,57 @@ export interface Budget {
   reserveOutputTokens: number;
 }
 
-/** Every budget this request falls under. */
-export function budgetsFor(ctx: PipelineContext): Budget[] {
-  const out: Budget[] = [];
-  const b = ctx.key?.spec.budget;
-  if (ctx.key && b) {
+// A key's and a routing config's budgets are the same objects for every request until the next
+// reload (keys and routing objects are rebuilt then): made once, not per request.
+const keyBudgets = new WeakMap<object, Budget>();
+
+function keyBudget(key: NonNullable<PipelineContext['key']>): Budget | undefined {
+  const b = key.spec.budget;
+  if (!b) return undefined;
+  let out = keyBudgets.get(key);
+  if (!out) {
     const usd = b.max_cost_usd !== undefined;
-    out.push({
-      key: `vk:${ctx.key.name}`,
-      owner: `virtual key "${ctx.key.name}"`,
+    out = {
+      key: `vk:${key.name}`,
+      owner: `virtual key "${key.name}"`,
       unit: usd ? 'usd' : 'tokens',
       limit: usd ? usdToNano(b.max_cost_usd!) : b.max_tokens!,
       period: b.period as BudgetPeriod,
       reserveOutputTokens: b.reserve_output_tokens,
-    });
+    };
+    keyBudgets.set(key, out);
   }
+  return out;
+}
+
+function configBudget(ctx: PipelineContext): Budget | undefined {
   const cfg = ctx.routing.budget as ConfigBudgetSpec | undefined;
-  if (cfg) {
+  if (!cfg) return undefined;
+  let out = keyBudgets.get(ctx.routing);
+  if (!out) {
     const usd = cfg.max_cost_per_day !== undefined;
-    out.push({
+    out = {
       key: `cfg:${ctx.configId}`,
       owner: `config "${ctx.configId}"`,
       unit: usd ? 'usd' : 'tokens',
       limit: usd ? usdToNano(cfg.max_cost_per_day!) : cfg.max_tokens_per_day!,
       period: '1d',
       reserveOutputTokens: cfg.reserve_output_tokens,
-    });
+    };
+    keyBudgets.set(ctx.routing, out);
   }
-  ((ctx.routing.budgets as MetadataBudgetSpec[] | undefined) ?? []).forEach((rule, i) => {
+  return out;
+}
+
+/** Every budget this request falls under. */
+export function budgetsFor(ctx: PipelineContext): Budget[] {
+  const out: Budget[] = [];
+  const kb = ctx.key && keyBudget(ctx.key);
+  if (kb) out.push(kb);
+  const cb = configBudget(ctx);
+  if (cb) out.push(cb);
+  const rules = ctx.routing.budgets as MetadataBudgetSpec[] | undefined;
+  rules?.forEach((rule, i) => {
     const values: string[] = [];
     for (const [path, want] of Object.entries(rule.match)) {
       const v = ctx.metadata[path.slice('metadata.'.length)];
@@ -90,81 +113,67 @@ export function createBudgetStage(store: StateStore, onStoreError: OnStoreError,
     windows.set(period, fresh);
     return fresh;
   };
+  const ops = store.local ?? store;
+  type Held = { b: Budget; windowId: string; windowEndsAt: number | null; id: string };
+  const settle = (what: string, h: Held, actual: number) =>
+    afterwards(what, () =>
+      ops.settle(h.b.key, { windowId: h.windowId, windowEndsAt: h.windowEndsAt, reservationId: h.id, actual }),
+    );
+
+  async function metered(ctx: PipelineContext, next: Next, budgets: Budget[]) {
+    const t = now();
+    const ttlMs = Math.max(1, ctx.deadlineAt - t) + ORPHAN_GRACE_MS;
+    const held: Held[] = [];
+    let reservedUsd = 0;
+    let worst = 0;
+    for (const b of budgets) {
+      const est = estimate(ctx.file, ctx.routing, ctx.body, b.reserveOutputTokens, ctx.price);
+      const amount =
+        b.unit === 'usd' ? Math.ceil((est.costUsd ?? 0) * NANO_PER_USD) : est.inputTokens + est.outputTokens;
+      const w = windowAt(b.period, t);
+      const id = randomUUID();
+      let d = admitWith(onStoreError, ctx, () =>
+        ops.reserve(b.key, {
+          windowId: w.id,
+          windowEndsAt: w.endsAt,
+          limit: b.limit,
+          amount,
+          reservationId: id,
+          ttlMs,
+        }),
+      );
+      if (d instanceof Promise) d = await d;
+      if (!d) continue; // failing open: unmetered
+      if (!d.ok) {
+        await Promise.all(held.map((h) => settle('budget release', h, 0)));
+        throw new BudgetExceededError(
+          `budget of ${b.owner} is exhausted: ${show(b, d.used)} used and ${show(b, d.reserved)} reserved of ${show(b, b.limit)} this ${b.period === 'never' ? 'lifetime' : `period (${b.period}, UTC)`}`,
+        );
+      }
+      held.push({ b, windowId: w.id, windowEndsAt: w.endsAt, id });
+      if (b.unit === 'usd') reservedUsd += amount / NANO_PER_USD;
+      worst = Math.max(worst, (d.used + d.reserved) / b.limit);
+    }
+    if (held.length > 0) {
+      ctx.attributes['switchyard.budget.reserved_usd'] = reservedUsd;
+      ctx.attributes['switchyard.budget.usage'] = Math.round(worst * 1e4) / 1e4;
+    }
+    try {
+      return await next(ctx);
+    } finally {
+      // What the attempts cost, failed ones the provider billed included; a cancelled client
+      // settles what its attempts reported. Not awaited: the answer does not wait for the
+      // store; until the settle lands, the budget holds the reservation in place of the cost.
+      const spentNano = usdToNano(ctx.usage.costUsd);
+      for (const h of held) void settle('budget settle', h, h.b.unit === 'usd' ? spentNano : ctx.usage.tokens);
+    }
+  }
+
   return {
     name: 'budget',
-    async handle(ctx, next) {
+    handle(ctx, next) {
       const budgets = budgetsFor(ctx);
-      if (budgets.length === 0) return next(ctx);
-      const t = now();
-      const ttlMs = Math.max(1, ctx.deadlineAt - t) + ORPHAN_GRACE_MS;
-      const held: Array<{ b: Budget; windowId: string; windowEndsAt: number | null; id: string }> = [];
-      const release = () =>
-        Promise.all(
-          held.map((h) =>
-            afterwards('budget release', () =>
-              store.settle(h.b.key, {
-                windowId: h.windowId,
-                windowEndsAt: h.windowEndsAt,
-                reservationId: h.id,
-                actual: 0,
-              }),
-            ),
-          ),
-        );
-      let reservedUsd = 0;
-      let worst = 0;
-      for (const b of budgets) {
-        const est = estimate(ctx.file, ctx.routing, ctx.body, b.reserveOutputTokens, ctx.price);
-        const amount =
-          b.unit === 'usd' ? Math.ceil((est.costUsd ?? 0) * NANO_PER_USD) : est.inputTokens + est.outputTokens;
-        const w = windowAt(b.period, t);
-        const id = randomUUID();
-        const d = await admitWith(onStoreError, ctx, () =>
-          store.reserve(b.key, {
-            windowId: w.id,
-            windowEndsAt: w.endsAt,
-            limit: b.limit,
-            amount,
-            reservationId: id,
-            ttlMs,
-          }),
-        );
-        if (!d) continue; // failing open: unmetered
-        if (!d.ok) {
-          await release();
-          throw new BudgetExceededError(
-            `budget of ${b.owner} is exhausted: ${show(b, d.used)} used and ${show(b, d.reserved)} reserved of ${show(b, b.limit)} this ${b.period === 'never' ? 'lifetime' : `period (${b.period}, UTC)`}`,
-          );
-        }
-        held.push({ b, windowId: w.id, windowEndsAt: w.endsAt, id });
-        if (b.unit === 'usd') reservedUsd += amount / NANO_PER_USD;
-        worst = Math.max(worst, (d.used + d.reserved) / b.limit);
-      }
-      if (held.length > 0) {
-        ctx.attributes['switchyard.budget.reserved_usd'] = reservedUsd;
-        ctx.attributes['switchyard.budget.usage'] = Math.round(worst * 1e4) / 1e4;
-      }
-      try {
-        return await next(ctx);
-      } finally {
-        // What the attempts cost, failed ones the provider billed included; a cancelled client
-        // settles what its attempts reported.
-        // Not awaited: the answer does not wait for the store; until the settle lands, the
-        // budget holds the reservation in place of the actual cost.
-        const spentNano = usdToNano(ctx.usage.costUsd);
-        void Promise.all(
-          held.map((h) =>
-            afterwards('budget settle', () =>
-              store.settle(h.b.key, {
-                windowId: h.windowId,
-                windowEndsAt: h.windowEndsAt,
-                reservationId: h.id,
-                actual: h.b.unit === 'usd' ? spentNano : ctx.usage.tokens,
-              }),
-            ),
-          ),
-        );
-      }
+      return budgets.length === 0 ? next(ctx) : metered(ctx, next, budgets);
     },
   };
 }

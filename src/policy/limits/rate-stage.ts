@@ -1,6 +1,7 @@
 // Rate limits per virtual key, exact across a fleet (GCRA in the shared store): requests per
 // minute, and tokens per minute charged with the request's input estimate up front and
 // corrected with its actual usage after.
+import type { VirtualKey } from '../keys/registry.js';
 import { RateLimitedError } from '../errors.js';
 import { estimateInputTokens } from '../estimate.js';
 import type { PipelineContext, Stage } from '../pipeline.js';
@@ -27,54 +28,77 @@ function refuse(what: string, d: RateDecision): RateLimitedError {
   return new RateLimitedError(message, h);
 }
 
+interface Limit {
+  key: string;
+  limit: number;
+}
+interface KeyLimits {
+  rpm?: Limit;
+  tpm?: Limit;
+}
+// Per key object: the registry's keys live until the next reload.
+const limitsOf = new WeakMap<VirtualKey, KeyLimits>();
+
+function keyLimits(key: VirtualKey): KeyLimits | undefined {
+  const rl = key.spec.rate_limit;
+  if (!rl) return undefined;
+  let l = limitsOf.get(key);
+  if (!l) {
+    l = {
+      rpm: rl.requests_per_minute ? { key: `vk:${key.name}:rpm`, limit: rl.requests_per_minute } : undefined,
+      tpm: rl.tokens_per_minute ? { key: `vk:${key.name}:tpm`, limit: rl.tokens_per_minute } : undefined,
+    };
+    limitsOf.set(key, l);
+  }
+  return l;
+}
+
 export function createRateLimitStage(store: StateStore, onStoreError: OnStoreError): Stage {
+  const ops = store.local ?? store;
+  const take = (ctx: PipelineContext, l: Limit | undefined, cost: number) =>
+    l
+      ? admitWith(onStoreError, ctx, () => ops.rateLimit(l.key, { limit: l.limit, periodMs: MINUTE, cost }))
+      : undefined;
+  const adjust = (what: string, l: Limit, delta: number) =>
+    afterwards(what, () => ops.rateAdjust(l.key, { limit: l.limit, periodMs: MINUTE, delta }));
+
+  async function limited(ctx: PipelineContext, next: Parameters<Stage['handle']>[1], lim: KeyLimits) {
+    const tpmCost = lim.tpm ? estimateInputTokens(ctx.body) : 0;
+    // Both limits in one wait (parallel round trips on a remote store; a local one answers at
+    // once); a limit that admitted while the other refused is refunded, so a refused request
+    // counts against neither.
+    const rp = take(ctx, lim.rpm, 1);
+    const tp = take(ctx, lim.tpm, tpmCost);
+    let r: RateDecision | undefined;
+    let t: RateDecision | undefined;
+    if (rp instanceof Promise || tp instanceof Promise) [r, t] = await Promise.all([rp, tp]);
+    else [r, t] = [rp, tp];
+    const refusedBy =
+      r && !r.allowed ? { what: 'requests', d: r } : t && !t.allowed ? { what: 'tokens', d: t } : undefined;
+    if (refusedBy) {
+      const refunds = [
+        r?.allowed && lim.rpm ? adjust('rate refund', lim.rpm, -1) : undefined,
+        t?.allowed && lim.tpm ? adjust('rate refund', lim.tpm, -tpmCost) : undefined,
+      ];
+      await Promise.all(refunds);
+      throw refuse(refusedBy.what, refusedBy.d);
+    }
+    const shown = r ?? t;
+    if (shown) Object.assign(ctx.responseHeaders, headers(shown));
+    try {
+      return await next(ctx);
+    } finally {
+      // After the answer is decided, without holding it: never fails the response.
+      const delta = lim.tpm && t ? ctx.usage.tokens - tpmCost : 0;
+      if (delta !== 0) void adjust('token usage correction', lim.tpm!, delta);
+    }
+  }
+
   return {
     name: 'rate-limit',
-    async handle(ctx: PipelineContext, next) {
-      const rl = ctx.key?.spec.rate_limit;
-      if (!ctx.key || !rl) return next(ctx);
-      const rpm = rl.requests_per_minute
-        ? { key: `vk:${ctx.key.name}:rpm`, limit: rl.requests_per_minute, cost: 1 }
-        : undefined;
-      const tpm = rl.tokens_per_minute
-        ? { key: `vk:${ctx.key.name}:tpm`, limit: rl.tokens_per_minute, cost: estimateInputTokens(ctx.body) }
-        : undefined;
-      // Both limits in one wait (parallel round trips); a limit that admitted while the other
-      // refused is refunded, so a refused request counts against neither.
-      const take = (l: typeof rpm) =>
-        l
-          ? admitWith(onStoreError, ctx, () =>
-              store.rateLimit(l.key, { limit: l.limit, periodMs: MINUTE, cost: l.cost }),
-            )
-          : Promise.resolve(undefined);
-      const [r, t] = await Promise.all([take(rpm), take(tpm)]);
-      const refusedBy =
-        r && !r.allowed ? { what: 'requests', d: r } : t && !t.allowed ? { what: 'tokens', d: t } : undefined;
-      if (refusedBy) {
-        const refunds = [r?.allowed && rpm ? rpm : undefined, t?.allowed && tpm ? tpm : undefined].filter(
-          (l) => l !== undefined,
-        );
-        await Promise.all(
-          refunds.map((l) =>
-            afterwards('rate refund', () =>
-              store.rateAdjust(l.key, { limit: l.limit, periodMs: MINUTE, delta: -l.cost }),
-            ),
-          ),
-        );
-        throw refuse(refusedBy.what, refusedBy.d);
-      }
-      const shown = r ?? t;
-      if (shown) Object.assign(ctx.responseHeaders, headers(shown));
-      try {
-        return await next(ctx);
-      } finally {
-        // After the answer is decided, without holding it: never fails the response.
-        const delta = tpm && t ? ctx.usage.tokens - tpm.cost : 0;
-        if (delta !== 0)
-          void afterwards('token usage correction', () =>
-            store.rateAdjust(tpm!.key, { limit: tpm!.limit, periodMs: MINUTE, delta }),
-          );
-      }
+    handle(ctx, next) {
+      const lim = ctx.key && keyLimits(ctx.key);
+      return lim ? limited(ctx, next, lim) : next(ctx);
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   type RateRequest,
   type ReserveRequest,
   type SettleRequest,
+  type LocalStateOps,
   type StateStore,
 } from './types.js';
 import { checkAdjust, checkKey, checkRate, checkReserve, checkSettle, checkTtl } from './validate.js';
@@ -28,13 +29,19 @@ export interface MemoryStateStoreOptions {
   sweepIntervalMs?: number;
 }
 
+/** A reservation: live until `until` (its expiry), or settled and remembered until `until`. One
+ *  map for both, so a settle updates the entry in place instead of moving it between maps. */
+interface Held {
+  amount: number;
+  until: number;
+  settled: boolean;
+}
+
 interface Window {
   used: number;
   reserved: number;
-  live: Map<string, { amount: number; expiresAt: number }>;
-  /** Settled ids and when to forget them. */
-  done: Map<string, number>;
-  /** Earliest expiresAt/forget time among live and done (Infinity when none): prune only scans from then on. */
+  ids: Map<string, Held>;
+  /** Earliest `until` among ids (Infinity when none): prune only scans from then on. */
   nextExpiry: number;
   /** When the whole window may be dropped (null = never). */
   dropAt: number | null;
@@ -49,6 +56,12 @@ export class MemoryStateStore implements StateStore {
   private readonly cache = new Map<string, { value: Buffer; expiresAt: number }>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  readonly local: LocalStateOps = {
+    rateLimit: (key, req) => this.rateLimitNow(key, req),
+    rateAdjust: (key, req) => this.rateAdjustNow(key, req),
+    reserve: (key, req) => this.reserveNow(key, req),
+    settle: (key, req) => this.settleNow(key, req),
+  };
 
   constructor(opts: MemoryStateStoreOptions = {}) {
     this.clock = opts.clock ?? Date.now;
@@ -69,6 +82,22 @@ export class MemoryStateStore implements StateStore {
   }
 
   async rateLimit(key: string, req: RateRequest): Promise<RateDecision> {
+    return this.rateLimitNow(key, req);
+  }
+
+  async rateAdjust(key: string, req: RateAdjustRequest): Promise<void> {
+    this.rateAdjustNow(key, req);
+  }
+
+  async reserve(key: string, req: ReserveRequest): Promise<BudgetDecision> {
+    return this.reserveNow(key, req);
+  }
+
+  async settle(key: string, req: SettleRequest): Promise<BudgetStatus> {
+    return this.settleNow(key, req);
+  }
+
+  private rateLimitNow(key: string, req: RateRequest): RateDecision {
     this.open();
     checkRate(key, req);
     const now = this.nowUs();
@@ -79,7 +108,7 @@ export class MemoryStateStore implements StateStore {
     return toRateDecision(req, d.allowed, d.remaining, d.resetUs, d.retryAfterUs);
   }
 
-  async rateAdjust(key: string, req: RateAdjustRequest): Promise<void> {
+  private rateAdjustNow(key: string, req: RateAdjustRequest): void {
     this.open();
     checkAdjust(key, req);
     const now = this.nowUs();
@@ -99,24 +128,24 @@ export class MemoryStateStore implements StateStore {
     }
     if (!w) {
       if (!create) return undefined;
-      w = { used: 0, reserved: 0, live: new Map(), done: new Map(), nextExpiry: Infinity, dropAt: null };
+      w = { used: 0, reserved: 0, ids: new Map(), nextExpiry: Infinity, dropAt: null };
       this.windows.set(id, w);
     }
     if (w.nextExpiry <= now) prune(w, now);
     return w;
   }
 
-  async reserve(key: string, req: ReserveRequest): Promise<BudgetDecision> {
+  private reserveNow(key: string, req: ReserveRequest): BudgetDecision {
     this.open();
     checkReserve(key, req);
     const now = this.clock();
     const w = this.window(key, req.windowId, now, true)!;
-    if (w.done.has(req.reservationId))
-      throw new RangeError(`reserve: reservation ${req.reservationId} was already settled`);
-    let ok = w.live.has(req.reservationId);
+    const held = w.ids.get(req.reservationId);
+    if (held?.settled) throw new RangeError(`reserve: reservation ${req.reservationId} was already settled`);
+    let ok = held !== undefined;
     if (!ok && w.used + w.reserved + req.amount <= req.limit) {
       const expiresAt = now + req.ttlMs;
-      w.live.set(req.reservationId, { amount: req.amount, expiresAt });
+      w.ids.set(req.reservationId, { amount: req.amount, until: expiresAt, settled: false });
       w.reserved += req.amount;
       w.nextExpiry = Math.min(w.nextExpiry, expiresAt);
       ok = true;
@@ -125,20 +154,20 @@ export class MemoryStateStore implements StateStore {
     return { ok, used: w.used, reserved: w.reserved, remaining: Math.max(0, req.limit - w.used - w.reserved) };
   }
 
-  async settle(key: string, req: SettleRequest): Promise<BudgetStatus> {
+  private settleNow(key: string, req: SettleRequest): BudgetStatus {
     this.open();
     checkSettle(key, req);
     const now = this.clock();
     const w = this.window(key, req.windowId, now, true)!;
-    if (!w.done.has(req.reservationId)) {
-      const r = w.live.get(req.reservationId);
-      if (r) {
-        w.live.delete(req.reservationId);
-        w.reserved -= r.amount;
-      }
+    const r = w.ids.get(req.reservationId);
+    if (!r?.settled) {
       w.used += req.actual;
-      const forgetAt = Math.max(now, r?.expiresAt ?? now) + SETTLED_ID_KEEP_MS;
-      w.done.set(req.reservationId, forgetAt);
+      const forgetAt = Math.max(now, r?.until ?? now) + SETTLED_ID_KEEP_MS;
+      if (r) {
+        w.reserved -= r.amount;
+        r.settled = true;
+        r.until = forgetAt;
+      } else w.ids.set(req.reservationId, { amount: 0, until: forgetAt, settled: true });
       w.nextExpiry = Math.min(w.nextExpiry, forgetAt);
       extendDrop(w, req.windowEndsAt, forgetAt);
     }
@@ -201,15 +230,13 @@ export class MemoryStateStore implements StateStore {
 
 function prune(w: Window, now: number): void {
   let next = Infinity;
-  for (const [id, r] of w.live) {
-    if (r.expiresAt <= now) {
-      w.live.delete(id);
-      w.reserved -= r.amount;
-    } else next = Math.min(next, r.expiresAt);
-  }
-  for (const [id, t] of w.done) {
-    if (t <= now) w.done.delete(id);
-    else next = Math.min(next, t);
+  for (const [id, r] of w.ids) {
+    if (r.until > now) next = Math.min(next, r.until);
+    else {
+      // An expired live reservation is released; a settled one is forgotten.
+      w.ids.delete(id);
+      if (!r.settled) w.reserved -= r.amount;
+    }
   }
   w.nextExpiry = next;
 }

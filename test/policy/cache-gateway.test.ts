@@ -49,8 +49,7 @@ type StreamParams = Parameters<OpenAI['chat']['completions']['stream']>[0];
 
 let seq = 0;
 /** A body no other test sends (the fake's answer echoes the last user message). */
-const fresh
- = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+const fresh = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   model: 'gpt-4o',
   messages: [{ role: 'user', content: `question ${++seq} ${Math.random()}` }],
   ...extra,

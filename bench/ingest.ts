@@ -327,7 +327,7 @@ function decodeOnlyRate(bodies: Uint8Array[]): number {
 async function main(): Promise<void> {
   // Keep benchmark output readable: only warnings and errors from the collector.
   setLogSink((line) => {
-    if (!line.includes('"level":"info"')) process.stderr.write(line + '\n');
+    if (!line.includes('"level":"info"')) process.stderr.write(`${line}\n`);
   });
   const bodies = Array.from({ length: DISTINCT_BODIES }, (_, i) => makeBody(i + 1));
   console.log(

@@ -35,7 +35,7 @@ async function start(store: MemoryStore, spoolDir: string, extra: Record<string,
 
 function send(c: RunningCollector, names: string[]) {
   const body = encodeTraceRequestProto(protoRequest(names.map((name) => protoSpan({ name }))));
-  return fetch(c.url + '/v1/traces', {
+  return fetch(`${c.url}/v1/traces`, {
     method: 'POST',
     body: new Uint8Array(body),
     headers: { 'content-type': 'application/x-protobuf' },

@@ -25,7 +25,7 @@ async function start(store: MemoryStore, feedbackToken?: string) {
 }
 
 function feedback(body: unknown, headers: Record<string, string> = {}) {
-  return fetch(collector!.url + '/v1/feedback', {
+  return fetch(`${collector!.url}/v1/feedback`, {
     method: 'POST',
     body: typeof body === 'string' ? body : JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...headers },

@@ -68,13 +68,14 @@ export class MemoryStore implements SpanStore {
 
   async insertTraces(rows: OtelTraceRow[]): Promise<void> {
     this.insertCalls++;
-    if (this.gate) await this.gate;
+    if (this.gate !== undefined) await this.gate;
     if (this.down) throw new Error('store down');
     this.traces.push(...rows);
     this.traceBatches.push(rows.length);
   }
   async insertFeedback(rows: FeedbackRow[]): Promise<void> {
-    if (this.gate) await this.gate;
+    if (this.gate !== undefined) await this.gate;
+
     if (this.down) throw new Error('store down');
     this.feedback.push(...rows);
   }
@@ -132,8 +133,8 @@ export function protoSpan(overrides: Record<string, unknown> = {}): Record<strin
   counter++;
   const n = counter.toString(16).padStart(8, '0');
   return {
-    traceId: hexBytes('0af7651916cd43dd8448eb21' + n),
-    spanId: hexBytes('b7ad6b71' + n),
+    traceId: hexBytes(`0af7651916cd43dd8448eb21${n}`),
+    spanId: hexBytes(`b7ad6b71${n}`),
     name: `span-${counter}`,
     kind: 2,
     startTimeUnixNano: '1700000000000000000',

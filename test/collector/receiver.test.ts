@@ -227,15 +227,15 @@ describe('OTLP/HTTP receiver', () => {
 
   it('serves /healthz, /metrics, 404 and 405', async () => {
     await start(new MemoryStore());
-    const h = await fetch(collector!.url + '/healthz');
+    const h = await fetch(`${collector!.url}/healthz`);
     expect(h.status).toBe(200);
     expect(await h.json()).toEqual({ status: 'ok' });
-    const m = await fetch(collector!.url + '/metrics');
+    const m = await fetch(`${collector!.url}/metrics`);
     expect(m.status).toBe(200);
     expect(await m.text()).toMatch(/switchyard_collector_spans_written_total/);
-    const nf = await fetch(collector!.url + '/nope');
+    const nf = await fetch(`${collector!.url}/nope`);
     expect(nf.status).toBe(404);
-    const get = await fetch(collector!.url + '/v1/traces');
+    const get = await fetch(`${collector!.url}/v1/traces`);
     expect(get.status).toBe(405);
   });
 });

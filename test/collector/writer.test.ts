@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 // These rows carry only a name: a plain JSON-lines codec stands in for the store encoding.
-const encode = (rs: OtelTraceRow[]) => Buffer.from(rs.map((r) => JSON.stringify(r) + '\n').join(''));
+const encode = (rs: OtelTraceRow[]) => Buffer.from(rs.map((r) => `${JSON.stringify(r)}\n`).join(''));
 const decode = (b: Buffer) =>
   b
     .toString('utf8')

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandQuery } from '../../src/dashboards/macros.js';
 import type { FeedbackRow, OtelTraceRow, SpanStore } from '../../src/store/types.js';
-import { frame, num, readYaml, spans, tempStore } from './helpers.js';
+import { type AlertRuleJson, type AlertRulesFile, frame, num, readYaml, spans, tempStore } from './helpers.js';
 
-const rules: any[] = readYaml('deploy/grafana/provisioning/alerting/rules.yaml').groups[0].rules;
+const rules = readYaml<AlertRulesFile>('deploy/grafana/provisioning/alerting/rules.yaml').groups[0].rules;
 const rule = (uid: string) => rules.find((r) => r.uid === uid)!;
 
 const MIN = 60_000;
@@ -24,7 +24,7 @@ interface Series {
 }
 
 /** One evaluation of a rule at `now`: one entry per label set, as Grafana's alert instances. */
-async function evaluate(r: any, now: number): Promise<Series[]> {
+async function evaluate(r: AlertRuleJson, now: number): Promise<Series[]> {
   const [a, , c] = r.data;
   const sql = expandQuery(a.model.rawSql, {
     from: new Date(now - a.relativeTimeRange.from * 1000),
@@ -109,15 +109,13 @@ function scenario(tag: string, end: number, degraded: boolean): { rows: OtelTrac
       }),
     );
   const negatives = degraded ? 10 : 2;
-  const feedback = okIds
-    .slice(-20)
-    .map((id, k) => ({
-      Timestamp: end - 20 * MIN + k * 1000,
-      TraceId: id,
-      Value: k < negatives ? -5 : 7,
-      Weight: 1,
-      Metadata: {},
-    }));
+  const feedback = okIds.slice(-20).map((id, k) => ({
+    Timestamp: end - 20 * MIN + k * 1000,
+    TraceId: id,
+    Value: k < negatives ? -5 : 7,
+    Weight: 1,
+    Metadata: {},
+  }));
   return { rows, feedback };
 }
 
@@ -244,7 +242,9 @@ describe('gray failure timing', () => {
 
   it('fires within 2 minutes whatever the alignment of the evaluation clock', async () => {
     const r = rule('switchyard-p95-latency');
-    const interval = seconds(readYaml('deploy/grafana/provisioning/alerting/rules.yaml').groups[0].interval) * 1000;
+    const interval =
+      seconds(readYaml<AlertRulesFile>('deploy/grafana/provisioning/alerting/rules.yaml').groups[0].interval) * 1000;
+
     const forMs = seconds(r.for) * 1000;
     const detections: number[] = [];
     for (const [k, offset] of [0, 7_000, 15_000, 22_000, 29_000].entries()) {

@@ -38,7 +38,9 @@ export function spans(seed: Seed): OtelTraceRow[] {
   if (seed.targets) {
     rows
       .filter((r) => r.SpanKind.toLowerCase().includes('client'))
-      .forEach((r, i) => (r.SpanAttributes['switchyard.target'] = seed.targets![i]));
+      .forEach((r, i) => {
+        r.SpanAttributes['switchyard.target'] = seed.targets![i];
+      });
   }
   return rows;
 }
@@ -59,21 +61,94 @@ export async function frame(store: SpanStore, sql: string): Promise<Frame> {
 
 export const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-export function readJson<T = any>(path: string): T {
+// The parts of the committed Grafana files that the tests read. A field that only some panels,
+// variables or rule queries have is declared present: the tests read it where it exists.
+
+/** A panel of a dashboard JSON file. */
+export interface PanelJson {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource: unknown;
+  targets: { rawSql: string; datasource: unknown; format: number; [k: string]: unknown }[];
+  fieldConfig: {
+    defaults: Record<string, unknown>;
+    overrides: { matcher: { id: string; options: unknown }; properties: { id: string; value: unknown }[] }[];
+  };
+  [k: string]: unknown;
+}
+
+/** A template variable of a dashboard JSON file. */
+export interface VariableJson {
+  name: string;
+  type: string;
+  query: { rawSql: string; [k: string]: unknown };
+  datasource: unknown;
+  [k: string]: unknown;
+}
+
+/** A dashboard JSON file (dashboards/*.json). */
+export interface DashboardJson {
+  uid: string;
+  schemaVersion: number;
+  panels: PanelJson[];
+  templating: { list: VariableJson[] };
+  [k: string]: unknown;
+}
+
+/** One query (A: ClickHouse SQL, B: reduce, C: threshold) of an alert rule. */
+export interface AlertQueryJson {
+  refId: string;
+  datasourceUid: string;
+  relativeTimeRange: { from: number; to: number };
+  model: {
+    rawSql: string;
+    intervalMs: number;
+    conditions: { evaluator: { type: string; params: number[] } }[];
+    [k: string]: unknown;
+  };
+}
+
+/** An alert rule of deploy/grafana/provisioning/alerting/rules.yaml. */
+export interface AlertRuleJson {
+  uid: string;
+  title: string;
+  condition: string;
+  for: string;
+  noDataState: string;
+  data: AlertQueryJson[];
+  labels: Record<string, string>;
+  annotations: { summary: string; description: string; runbook_url: string; [k: string]: string };
+  [k: string]: unknown;
+}
+
+/** deploy/grafana/provisioning/alerting/rules.yaml. */
+export interface AlertRulesFile {
+  apiVersion: number;
+  groups: { orgId: number; name: string; folder: string; interval: string; rules: AlertRuleJson[] }[];
+}
+
+export function readJson<T = DashboardJson>(path: string): T {
   return JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as T;
 }
 
-export function readYaml<T = any>(path: string): T {
+export function readYaml<T>(path: string): T {
   return parse(readFileSync(join(ROOT, path), 'utf8')) as T;
 }
 
 /** The first query of the dashboard panel with this title. */
-export function panelSql(dashboard: any, title: string): string {
-  const panel = (dashboard.panels as any[]).find((p) => p.title === title);
+export function panelSql(dashboard: DashboardJson, title: string): string {
+  const panel = dashboard.panels.find((p) => p.title === title);
   if (!panel) throw new Error(`no panel titled ${title}`);
-  return panel.targets[0].rawSql as string;
+  return panel.targets[0].rawSql;
 }
 
-export async function runPanel(store: SpanStore, dashboard: any, title: string, ctx: ExpandContext): Promise<Frame> {
+export async function runPanel(
+  store: SpanStore,
+  dashboard: DashboardJson,
+  title: string,
+  ctx: ExpandContext,
+): Promise<Frame> {
   return frame(store, expandQuery(panelSql(dashboard, title), ctx));
 }

@@ -6,18 +6,20 @@ import { describe, expect, it } from 'vitest';
 import { buildArtifacts } from '../../dashboards/build.js';
 import { referencedVariables } from '../../src/dashboards/macros.js';
 import { listQueries, loadQuery } from '../../src/dashboards/queries.js';
-import { ROOT, readJson, readYaml } from './helpers.js';
+import { type AlertRulesFile, ROOT, readJson, readYaml } from './helpers.js';
 
 const DASHBOARDS = ['dashboards/llm-overview.json', 'dashboards/llm-request-explorer.json'];
 const dashboards = DASHBOARDS.map((p) => ({ path: p, d: readJson(p) }));
-const rules = readYaml('deploy/grafana/provisioning/alerting/rules.yaml');
-const datasources = readYaml('deploy/grafana/provisioning/datasources/clickhouse.yaml');
+const rules = readYaml<AlertRulesFile>('deploy/grafana/provisioning/alerting/rules.yaml');
+const datasources = readYaml<{ datasources: { uid: string; [k: string]: unknown }[] }>(
+  'deploy/grafana/provisioning/datasources/clickhouse.yaml',
+);
 
 /** Every string in a JSON value, with its path (to find variable references in links too). */
 function strings(v: unknown, out: string[] = []): string[] {
   if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
-  else if (v && typeof v === 'object') Object.values(v).forEach((x) => strings(x, out));
+  else if (Array.isArray(v)) for (const x of v) strings(x, out);
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) strings(x, out);
   return out;
 }
 
@@ -40,7 +42,7 @@ describe('generated files', () => {
     const known = new Set([...listQueries('overview'), ...listQueries('explorer')].map((q) => loadQuery(q)));
     const used = new Set<string>();
     for (const { d } of dashboards)
-      for (const p of d.panels.filter((x: any) => x.type !== 'row'))
+      for (const p of d.panels.filter((x) => x.type !== 'row'))
         for (const t of p.targets) {
           expect(known.has(t.rawSql), `${p.title}: SQL not from a query file`).toBe(true);
           used.add(t.rawSql);
@@ -50,7 +52,7 @@ describe('generated files', () => {
 });
 
 describe.each(dashboards)('$path', ({ d }) => {
-  const panels: any[] = d.panels;
+  const panels = d.panels;
 
   it('has a current schema, a uid and unique panel ids', () => {
     expect(d.schemaVersion).toBeGreaterThanOrEqual(39);
@@ -76,7 +78,7 @@ describe.each(dashboards)('$path', ({ d }) => {
   });
 
   it('reaches ClickHouse only through the ${datasource} variable', () => {
-    const dsVar = d.templating.list.find((v: any) => v.name === 'datasource');
+    const dsVar = d.templating.list.find((v) => v.name === 'datasource');
     expect(dsVar).toMatchObject({ type: 'datasource', query: 'grafana-clickhouse-datasource' });
     for (const p of panels.filter((x) => x.type !== 'row')) {
       expect(p.datasource, p.title).toEqual({ type: 'grafana-clickhouse-datasource', uid: '${datasource}' });
@@ -86,12 +88,12 @@ describe.each(dashboards)('$path', ({ d }) => {
         expect([0, 1, 3]).toContain(t.format);
       }
     }
-    for (const v of d.templating.list.filter((x: any) => x.type === 'query'))
+    for (const v of d.templating.list.filter((x) => x.type === 'query'))
       expect(v.datasource, v.name).toEqual({ type: 'grafana-clickhouse-datasource', uid: '${datasource}' });
   });
 
   it('defines every template variable its queries and links use', () => {
-    const defined = new Set(d.templating.list.map((v: any) => v.name));
+    const defined = new Set(d.templating.list.map((v) => v.name));
     const used = new Set(strings(d).flatMap((s) => referencedVariables(s)));
     expect(used.size).toBeGreaterThan(0);
     for (const name of used) expect(defined.has(name), `$${name} is not defined`).toBe(true);
@@ -99,7 +101,7 @@ describe.each(dashboards)('$path', ({ d }) => {
 
   it('has service and model filters as multi-value variables with All', () => {
     for (const name of ['service', 'model']) {
-      const v = d.templating.list.find((x: any) => x.name === name);
+      const v = d.templating.list.find((x) => x.name === name);
       expect(v, name).toMatchObject({ type: 'query', multi: true, includeAll: true, refresh: 2 });
     }
   });
@@ -107,7 +109,7 @@ describe.each(dashboards)('$path', ({ d }) => {
 
 describe('alert rules file', () => {
   const group = rules.groups[0];
-  const byUid = Object.fromEntries(group.rules.map((r: any) => [r.uid, r]));
+  const byUid = Object.fromEntries(group.rules.map((r) => [r.uid, r]));
 
   it('is Grafana file provisioning (apiVersion 1) evaluated every 30 s to 1 min', () => {
     expect(rules.apiVersion).toBe(1);
@@ -189,7 +191,10 @@ describe('alert rules file', () => {
 
 describe('dashboards provider', () => {
   it('loads the JSON folder into a Switchyard folder', () => {
-    const p = readYaml('deploy/grafana/provisioning/dashboards/switchyard.yaml');
+    const p = readYaml<{ apiVersion: number; providers: Record<string, unknown>[] }>(
+      'deploy/grafana/provisioning/dashboards/switchyard.yaml',
+    );
+
     expect(p.apiVersion).toBe(1);
     expect(p.providers[0]).toMatchObject({ type: 'file', folder: 'Switchyard', options: { path: expect.any(String) } });
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL, expandQuery, type VariableState } from '../../src/dashboards/macros.js';
 import { renderPanelQuery } from '../../src/dashboards/queries.js';
 import type { SpanStore } from '../../src/store/types.js';
-import { frame, num, readJson, runPanel, spans, tempStore, type Frame } from './helpers.js';
+import { type DashboardJson, frame, num, readJson, runPanel, spans, tempStore, type Frame } from './helpers.js';
 
 const overview = readJson('dashboards/llm-overview.json');
 const explorer = readJson('dashboards/llm-request-explorer.json');
@@ -26,7 +26,7 @@ const all = (): Record<string, VariableState> => ({
   feature: { current: ALL },
   trace_id: { current: '' },
 });
-const run = (d: any, title: string, vars: Record<string, VariableState> = {}, intervalMs = MIN) =>
+const run = (d: DashboardJson, title: string, vars: Record<string, VariableState> = {}, intervalMs = MIN) =>
   runPanel(store, d, title, { from, to, intervalMs, variables: { ...all(), ...vars } });
 const col = (f: Frame, name: string) => f.rows.map((r) => r[name]);
 
@@ -298,7 +298,8 @@ describe('LLM overview', () => {
 
   it('variable queries list what the filters can select', async () => {
     const v = async (name: string, vars: Record<string, VariableState> = {}) => {
-      const q = overview.templating.list.find((x: any) => x.name === name).query.rawSql;
+      const q = overview.templating.list.find((x) => x.name === name)!.query.rawSql;
+
       const f = await frame(store, expandQuery(q, { from, to, variables: { ...all(), ...vars } }));
       return f.rows.map((r) => Object.values(r)[0]);
     };

@@ -233,9 +233,9 @@ describe('Spend by virtual key', () => {
   });
 
   it('shows requests without a key as "(no key)" and formats cost and budget usage', () => {
-    const panel = overview.panels.find((p: any) => p.title === TITLE);
-    const override = (name: string) =>
-      panel.fieldConfig.overrides.find((o: any) => o.matcher.options === name).properties;
+    const panel = overview.panels.find((p) => p.title === TITLE)!;
+    const override = (name: string) => panel.fieldConfig.overrides.find((o) => o.matcher.options === name)!.properties;
+
     expect(override('virtual_key')).toEqual([
       { id: 'mappings', value: [{ type: 'special', options: { match: 'empty', result: { text: '(no key)' } } }] },
     ]);

@@ -47,9 +47,22 @@ const docOpArb = jsonOpArb.map((op) =>
 /** Longest a single load may take before it counts as a hang (inputs here are a few KB). */
 const HANG_MS = 3000;
 
-/** Loads the text; throws unless it loads or fails with a ConfigError that names a path. */
+/** Loads the text; throws unless it loads or fails with a ConfigError that names a path, or if it hangs. */
 function load(text: string, source: string, env: NodeJS.ProcessEnv): void {
   const started = performance.now();
+  let failure: { error: unknown } | undefined;
+  try {
+    loadChecked(text, source, env);
+  } catch (error) {
+    failure = { error };
+  }
+  // A hang is reported even when the load failed as well (it wins over that failure).
+  const ms = performance.now() - started;
+  if (ms > HANG_MS) throw new Error(`loading took ${Math.round(ms)} ms (${text.length} chars)`);
+  if (failure) throw failure.error;
+}
+
+function loadChecked(text: string, source: string, env: NodeJS.ProcessEnv): void {
   try {
     const c = parseConfigText(text, source, env);
     if (!c.file || typeof c.file !== 'object') throw new Error('loaded without a file');
@@ -63,9 +76,6 @@ function load(text: string, source: string, env: NodeJS.ProcessEnv): void {
     if (!/^[^\n]+?: \S/.test(m)) throw new Error(`ConfigError without a path: ${JSON.stringify(m.slice(0, 300))}`);
     if (!err.issues.length || err.issues.some((i) => typeof i !== 'string' || i === ''))
       throw new Error(`ConfigError with empty issues: ${m.slice(0, 300)}`);
-  } finally {
-    const ms = performance.now() - started;
-    if (ms > HANG_MS) throw new Error(`loading took ${Math.round(ms)} ms (${text.length} chars)`);
   }
 }
 

@@ -621,7 +621,10 @@ interface JsonSlot {
 
 function walkJson(doc: Json, out: JsonSlot[] = [], parent?: JsonSlot['parent'], key?: string | number): JsonSlot[] {
   out.push({ parent, key, value: doc });
-  if (Array.isArray(doc)) doc.forEach((v, i) => walkJson(v, out, doc, i));
+  if (Array.isArray(doc))
+    doc.forEach((v, i) => {
+      walkJson(v, out, doc, i);
+    });
   else if (doc && typeof doc === 'object' && !(RAW in doc))
     for (const k of Object.keys(doc)) walkJson((doc as Record<string, Json>)[k], out, doc as Record<string, Json>, k);
   return out;
@@ -677,7 +680,7 @@ export function deepJsonAnyValue(depth: number, kvlist: boolean): RawJson {
   const [open, close] = kvlist
     ? ['{"kvlistValue":{"values":[{"key":"k","value":', '}]}}']
     : ['{"arrayValue":{"values":[', ']}}'];
-  return raw(open.repeat(depth) + '{"stringValue":"leaf"}' + close.repeat(depth));
+  return raw(`${open.repeat(depth)}{"stringValue":"leaf"}${close.repeat(depth)}`);
 }
 
 /** The same value as another JSON type: numbers ↔ strings, scalars ↔ containers. */

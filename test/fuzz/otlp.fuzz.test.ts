@@ -63,7 +63,7 @@ class SeededIds implements IdGenerator {
       s += Math.floor(this.next() * 256)
         .toString(16)
         .padStart(2, '0');
-    return s.startsWith('00') ? 'a' + s.slice(1) : s;
+    return s.startsWith('00') ? `a${s.slice(1)}` : s;
   }
   generateTraceId(): string {
     return this.hex(16);

@@ -160,9 +160,13 @@ const VALID_INLINE = {
 // Header values (what fetch can send: no CR/LF/NUL, Latin-1 bytes; JSON stays ASCII via \u escapes)
 
 function headerSafe(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, ' ')
-    .replace(/[^\u0000-\u00ff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (
+    s
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing the control characters fetch refuses in a header is the point
+      .replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, ' ')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the class is "outside Latin-1"; \u0000 is only its lower bound
+      .replace(/[^\u0000-\u00ff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  );
 }
 
 const asciiText = fc.string({
@@ -543,11 +547,11 @@ describe(`sidecar request fuzzing (FUZZ_SEED=${S.seed})`, () => {
     // Inline configs: garbage, deep nesting, unknown fields.
     await expectStatus(400, '/v1/chat/completions', JSON.stringify(chat()), {
       ...J,
-      'x-switchyard-config': '{"targets":'.repeat(700) + '1' + '}'.repeat(700),
+      'x-switchyard-config': `${'{"targets":'.repeat(700)}1${'}'.repeat(700)}`,
     });
     await expectStatus(400, '/v1/chat/completions', JSON.stringify(chat()), {
       ...J,
-      'x-switchyard-config': '{"targets":['.repeat(600) + '{"provider":"@oai"}' + ']}'.repeat(600),
+      'x-switchyard-config': `${'{"targets":['.repeat(600)}{"provider":"@oai"}${']}'.repeat(600)}`,
     });
     // Unknown fields pass through (Portkey's shape) or are refused where a policy is not implemented.
     for (const extra of [
@@ -585,7 +589,7 @@ describe(`sidecar request fuzzing (FUZZ_SEED=${S.seed})`, () => {
               `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`,
             ),
             ...extra.map((h) => Buffer.concat([h, Buffer.from('\r\n')])),
-            Buffer.from('\r\n' + body),
+            Buffer.from(`\r\n${body}`),
           ]),
         );
       });

@@ -73,7 +73,9 @@ describe('decide', () => {
   });
   it('conditional without a match and without a default is an error, not a hang', () => {
     const c: TargetSpec = {
+      // biome-ignore lint/suspicious/noThenProperty: Portkey's conditional routing names the target field `then`
       strategy: { mode: 'conditional', conditions: [{ query: { 'metadata.x': 'y' }, then: 'a' }] },
+
       targets: [{ name: 'a', provider: '@a' }],
     };
     expect(decide(c, ROOT, input())).toEqual({ error: expect.stringMatching(/no condition matched/) });

@@ -158,10 +158,10 @@ describe('RemoteStore against the writable interface', () => {
       const got = await remote.query(
         "SELECT RequestTraceId, Metadata['user'] AS user, CostUSD FROM llm_requests WHERE Provider = 'enc-p'",
       );
-      expect(got).toBe(JSON.stringify({ RequestTraceId: 'encoded "q"\n✓', user: 'a\tb', CostUSD: 0.25 }) + '\n');
-      expect(
-        await remote.query("SELECT count() FROM otel_traces WHERE TraceId = '" + spans[0].TraceId + "'", 'CSV'),
-      ).toBe(`${spans.length}\n`);
+      expect(got).toBe(`${JSON.stringify({ RequestTraceId: 'encoded "q"\n✓', user: 'a\tb', CostUSD: 0.25 })}\n`);
+      expect(await remote.query(`SELECT count() FROM otel_traces WHERE TraceId = '${spans[0].TraceId}'`, 'CSV')).toBe(
+        `${spans.length}\n`,
+      );
       expect(
         await remote.query("SELECT Count, WeightedScore FROM llm_feedback_scores WHERE Provider = 'enc-p'", 'CSV'),
       ).toBe('1,-4\n');

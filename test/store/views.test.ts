@@ -58,9 +58,10 @@ beforeAll(async () => {
     [fail503, fail503], // failed after two attempts
     [fail429], // failed, single attempt
   ];
-  plans.forEach((attempts, i) =>
-    batch.push(...requestSpans({ atMs: M3 + i * 1000, attempts, spelling: i % 2 ? 'enum' : 'short' })),
-  );
+  plans.forEach((attempts, i) => {
+    batch.push(...requestSpans({ atMs: M3 + i * 1000, attempts, spelling: i % 2 ? 'enum' : 'short' }));
+  });
+
   // Cost: known prices, one unknown price in a priced group, and a model with no price at all.
   const cost = (costUsd: number | null, user: string, model = 'cost-model', tokens = [100, 20]) =>
     requestSpans({

@@ -88,7 +88,7 @@ describe('content capture', () => {
 
   it('rejects an invalid redaction pattern at load time', () => {
     expect(() =>
-      parseConfigText(yaml() + '\ntelemetry: {capture_content: true, redact_patterns: ["("]}', 't.yaml', {}),
+      parseConfigText(`${yaml()}\ntelemetry: {capture_content: true, redact_patterns: ["("]}`, 't.yaml', {}),
     ).toThrow(/telemetry\.redact_patterns\[0\]: not a valid regular expression/);
   });
 });

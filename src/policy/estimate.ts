@@ -19,11 +19,23 @@ const inputEstimates = new WeakMap<object, number>();
 export function estimateInputTokens(body: Record<string, unknown>): number {
   const known = inputEstimates.get(body);
   if (known !== undefined) return known;
-  const text = body.messages ?? body.input ?? body.prompt ?? '';
-  const chars = typeof text === 'string' ? text.length : JSON.stringify(text).length;
-  const tokens = Math.ceil(chars / CHARS_PER_TOKEN);
+  const tokens = Math.ceil(textLength(body.messages ?? body.input ?? body.prompt ?? '') / CHARS_PER_TOKEN);
   inputEstimates.set(body, tokens);
   return tokens;
+}
+
+/** Characters of the strings and keys in a JSON value: what serialising it would count, less the
+ *  punctuation, without building the string (a 32 KB conversation would allocate 32 KB). */
+function textLength(v: unknown): number {
+  if (typeof v === 'string') return v.length;
+  if (typeof v !== 'object' || v === null) return v === undefined ? 0 : 4;
+  let n = 0;
+  if (Array.isArray(v)) for (const x of v) n += textLength(x);
+  else
+    for (const k in v) {
+      n += k.length + textLength((v as Record<string, unknown>)[k]);
+    }
+  return n;
 }
 
 /** The request's own output cap, if it sets one. */

@@ -2,7 +2,7 @@
 // SWITCHYARD_FEEDBACK_TOKEN or else the same token on feedback). A refused OTLP export is
 // answered as the OTLP/HTTP spec answers any failure: a google.rpc.Status (code 16,
 // UNAUTHENTICATED) in the request's encoding, so the exporter logs a readable reason.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mediaType } from './body.js';
 import { encodeStatusJson } from './otlp-json.js';
@@ -19,7 +19,7 @@ export function bearerAuthorized(expected: string | undefined, authorization: st
   if (!expected) return true;
   const m = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
   if (!m) return false;
-  const digest = (s: string) => createHash('sha256').update(s).digest();
+  const digest = (s: string) => hash('sha256', s, 'buffer');
   return timingSafeEqual(digest(m[1].trim()), digest(expected));
 }
 

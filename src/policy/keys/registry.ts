@@ -1,7 +1,7 @@
 // The virtual keys of the loaded config, found by the SHA-256 of the secret an app presents.
 // Only hashes are kept; the lookup is by digest and confirmed with a constant-time compare, so
 // neither the secret nor how much of it matched shows in timing.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { VirtualKeySpec } from '../config.js';
 
 export interface VirtualKey {
@@ -16,7 +16,8 @@ export interface VirtualKey {
 }
 
 export function sha256(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
+  // One-shot hash (Node 20.12+): a third of createHash's cost, which makes an object per call.
+  return hash('sha256', secret, 'buffer');
 }
 
 /** "gpt-4o*" → /^gpt-4o.*$/ ("*" any run, "?" one character, everything else literal). */

@@ -3,7 +3,7 @@
 // config's per-day budget, and per-metadata budgets such as one per user), so concurrent
 // requests cannot overspend together; a reservation a killed sidecar never settles expires
 // after the request deadline plus 60 s.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { ConfigBudgetSpec, MetadataBudgetSpec } from '../config.js';
 import { BudgetExceededError } from '../errors.js';
 import { estimate } from '../estimate.js';
@@ -86,7 +86,7 @@ export function budgetsFor(ctx: PipelineContext): Budget[] {
       if (v === undefined || (want !== '*' && want !== v)) return;
       values.push(v);
     }
-    const who = createHash('sha256').update(values.join('\u0000')).digest('hex').slice(0, 24);
+    const who = hash('sha256', values.join('\u0000'), 'hex').slice(0, 24);
     const usd = rule.max_cost_usd !== undefined;
     out.push({
       key: `md:${ctx.configId}:${i}:${who}`,

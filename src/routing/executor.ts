@@ -117,10 +117,9 @@ export class Execution {
     const run = (i: number, l: Lane) => this.runNode(children[i], [...path, i], inherit(settings, children[i]), l);
     if (node.hedge !== undefined) {
       const g = this.env.health.hedges.group(groupKey(node), node.hedge.budget_percent);
-      const window = this.req.stream ? g.stream : g.whole;
       if (hedge !== undefined && d.order.length > 1) {
         this.notes.hedged = true;
-        const delayMs = hedge.delay_ms === 'p95' ? window.p95() : hedge.delay_ms;
+        const delayMs = hedge.delay_ms === 'p95' ? g.p95(this.req.stream) : hedge.delay_ms;
         const race = new Race(lane.slot);
         const fallback = node.strategy?.mode === 'fallback';
         const sum = await runRace(
@@ -133,14 +132,14 @@ export class Execution {
           },
           race,
           lane.slot?.signal ?? this.req.clientSignal,
-          (i, slot) => run(i, { slot, window, group }),
+          (i, slot) => run(i, { slot, hedgeGroup: g, group }),
         );
         this.notes.hedges += sum.hedges;
         this.notes.throttled += sum.throttled;
         if (sum.result.ok && race.winner?.hedge) this.notes.hedgeWon = true;
         return sum.result;
       }
-      lane = { ...lane, window };
+      lane = { ...lane, hedgeGroup: g };
     }
     let last: Failed | undefined;
     for (const i of d.order) {
@@ -410,9 +409,9 @@ export class Execution {
     return { ok: true };
   }
 
-  /** Feeds an attempt's time to the balancer, ejection and the hedged group's p95; notes ejections. */
+  /** Feeds an attempt's time to the balancer, ejection and the hedged group's p95s; notes ejections. */
   private latency(key: string, ms: number, measured: boolean, lane: Lane): void {
-    if (measured) lane.window?.add(ms);
+    if (measured) lane.hedgeGroup?.add(key, this.req.stream, ms);
     for (const c of this.env.health.attemptEnded(key, ms, measured, lane.group))
       this.notes.ejections.push({ ...c, time: performance.timeOrigin + performance.now() });
   }

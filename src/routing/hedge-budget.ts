@@ -4,9 +4,9 @@
 // hedges are at most budget_percent of requests, and while failures or hedges outrun the
 // budget (a global slowdown, where every request would want a hedge) hedging stops instead of
 // doubling the load on an upstream that is already struggling.
-// Per group, too: the recent latencies behind `delay_ms: "p95"`.
+// Per group, too: its targets' recent latencies behind `delay_ms: "p95"`.
 
-export const BUCKET_TOKENS = 10;
+export const BUCKET_TOKENS = 20;
 
 export class TokenBucket {
   tokens: number;
@@ -66,11 +66,38 @@ export class LatencyWindow {
   }
 }
 
-export interface HedgeGroupState {
-  bucket: TokenBucket;
-  /** Time to first byte of streams, duration of the rest: they are different distributions. */
-  stream: LatencyWindow;
-  whole: LatencyWindow;
+/**
+ * A hedged group's budget and its targets' recent latencies. `delay_ms: "p95"` waits for the
+ * p95 of the group's fastest measured target: the p95 of every answer pooled would include the
+ * slow target's own answers, and hedge it only after it was already slow.
+ */
+export class HedgeGroupState {
+  readonly bucket: TokenBucket;
+  // Time to first byte of streams and duration of the rest are different distributions.
+  private readonly windows = new Map<string, LatencyWindow>();
+
+  constructor(budgetPercent: number) {
+    this.bucket = new TokenBucket(budgetPercent / 100);
+  }
+
+  add(key: string, stream: boolean, ms: number): void {
+    const k = `${stream ? 's' : 'j'}${key}`;
+    let w = this.windows.get(k);
+    if (!w) this.windows.set(k, (w = new LatencyWindow()));
+    w.add(ms);
+  }
+
+  /** The lowest p95 among the group's targets with enough samples; undefined when none has. */
+  p95(stream: boolean): number | undefined {
+    let best: number | undefined;
+    const kind = stream ? 's' : 'j';
+    for (const [k, w] of this.windows) {
+      if (k[0] !== kind) continue;
+      const v = w.p95();
+      if (v !== undefined && (best === undefined || v < best)) best = v;
+    }
+    return best;
+  }
 }
 
 /**
@@ -84,7 +111,7 @@ export class HedgeBudgets {
     let g = this.groups.get(key);
     if (!g || g.bucket.ratio !== budgetPercent / 100) {
       if (!g && this.groups.size >= 1000) this.groups.clear(); // inline configs make keys; bound them
-      g = { bucket: new TokenBucket(budgetPercent / 100), stream: new LatencyWindow(), whole: new LatencyWindow() };
+      g = new HedgeGroupState(budgetPercent);
       this.groups.set(key, g);
     }
     return g;

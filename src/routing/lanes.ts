@@ -1,16 +1,16 @@
 // The executor's bookkeeping around the tree walk: where a subtree runs (its race slot, its
-// hedged group's latency window, its leaf siblings for ejection), when a group goes on to its next
+// hedged group's latencies, its leaf siblings for ejection), when a group goes on to its next
 // child, and what routing tells the request span.
 import type { TargetSpec } from '../config/schema.js';
 import type { ExecResult, Failed } from './exec-types.js';
 import type { EjectionChange } from './health.js';
-import type { LatencyWindow } from './hedge-budget.js';
+import type { HedgeGroupState } from './hedge-budget.js';
 import type { Slot } from './hedge.js';
 
-/** Where a subtree runs: the race slot it belongs to, the hedged group's latency window, its leaf siblings. */
+/** Where a subtree runs: the race slot it belongs to, the hedged group's state (its targets' latencies), its leaf siblings. */
 export interface Lane {
   slot?: Slot;
-  window?: LatencyWindow;
+  hedgeGroup?: HedgeGroupState;
   group: readonly string[];
 }
 export const TOP: Lane = { group: [] };

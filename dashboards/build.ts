@@ -11,7 +11,7 @@ export interface Artifact {
   content: string;
 }
 
-const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
+const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 export function buildArtifacts(): Artifact[] {
   const header =

@@ -194,6 +194,7 @@ describe('mapTraceRequest (ClickHouse exporter column mapping)', () => {
     );
     const m = rows[0].SpanAttributes;
     expect(Object.keys(m)).toEqual(['__proto__']);
+    // biome-ignore lint/suspicious/noProto: the test is that an attribute named __proto__ is an own key
     expect(m.__proto__).toBe('x');
   });
 });

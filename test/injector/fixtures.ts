@@ -5,6 +5,7 @@ import fjp, { type Operation } from 'fast-json-patch';
 import { expect } from 'vitest';
 import type { AdmissionResponseReview, JsonPatchOp } from '../../src/injector/admission.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: manifests and patches the tests read at any depth; typing every read is open work
 export type Obj = Record<string, any>;
 
 const TOKEN_VOLUME = {

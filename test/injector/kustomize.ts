@@ -8,10 +8,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 
+// Rendered manifests are read at any depth by the tests (spec.template.spec.containers[0]...);
+// typing every read is open work.
 export type K8sObject = {
   apiVersion: string;
   kind: string;
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   metadata: { name: string; namespace?: string; [k: string]: any };
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   [k: string]: any;
 };
 

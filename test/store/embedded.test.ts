@@ -97,6 +97,7 @@ describe('embedded store', () => {
       Timestamp: '1700000000123456789',
       SpanName: nasty.slice(0, 50),
       StatusMessage: nasty,
+      // biome-ignore lint/complexity/useLiteralKeys: a key with both quotes and a newline reads best as a template
       SpanAttributes: { ...span.SpanAttributes, [`k'"\n`]: nasty },
       'Events.Timestamp': ['1700000000223456789'],
       'Events.Name': ['exception'],

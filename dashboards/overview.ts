@@ -173,6 +173,16 @@ export function buildOverview(): dashboard.Dashboard {
       ),
     )
     .withPanel(
+      series(
+        ids,
+        'Hedges and ejections',
+        'overview/hedges_ejections',
+        'short',
+        'Hedged attempts started (a second target asked after the group hedge delay) and those that answered; attempts cut off because another answered first (cancelled); ' +
+          'slow targets ejected (latency EWMA over 3x the best sibling) and returned after their probe. Ejections are filtered by service only.',
+      ).span(24),
+    )
+    .withPanel(
       rows(
         ids,
         'Retries and fallbacks per target',

@@ -171,7 +171,7 @@ describe('cluster render', () => {
 
   it('feeds materialized views from local tables into local tables, and reads views from Distributed ones', () => {
     const mvs = stmts.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(mvs).toHaveLength(11); // llm_requests_mv twice: 011 recreates it
+    expect(mvs).toHaveLength(12); // llm_requests_mv twice (011 recreates it), llm_attempts_mv twice (015)
     for (const s of mvs) {
       expect(s).toMatch(/\sTO sy\.\w+_local\b/);
       expect(s).toMatch(/FROM sy\.\w+_local\b/);

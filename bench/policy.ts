@@ -29,7 +29,7 @@ import { buildPolicy } from '../src/policy/build.js';
 import { compose, type Next, type PipelineContext } from '../src/policy/pipeline.js';
 import { MemoryStateStore } from '../src/policy/state/memory.js';
 import { RedisStateStore } from '../src/policy/state/redis.js';
-import type { StateStore } from '../src/policy/state/types.js';
+import type { LocalStateOps, StateStore } from '../src/policy/state/types.js';
 import { UsageTally } from '../src/policy/usage.js';
 import type { ExecResult } from '../src/routing/executor.js';
 import { noopObserver } from '../src/routing/observer.js';
@@ -72,7 +72,21 @@ type Method = (typeof METHODS)[number];
 /** Delegates to a store and counts the calls the stages make (each one Redis round trip). */
 class CountingStore implements StateStore {
   readonly calls: Record<Method, number> = { rateLimit: 0, rateAdjust: 0, reserve: 0, settle: 0 };
-  constructor(private readonly inner: StateStore) {}
+  /** The inner store's synchronous operations, counted the same way (the memory store has them). */
+  readonly local?: LocalStateOps;
+  constructor(private readonly inner: StateStore) {
+    const l = inner.local;
+    if (l)
+      this.local = {
+        rateLimit: (k, r) => (this.calls.rateLimit++, l.rateLimit(k, r)),
+        rateAdjust: (k, r) => {
+          if (r.delta !== 0) this.calls.rateAdjust++;
+          l.rateAdjust(k, r);
+        },
+        reserve: (k, r) => (this.calls.reserve++, l.reserve(k, r)),
+        settle: (k, r) => (this.calls.settle++, l.settle(k, r)),
+      };
+  }
   get kind() {
     return this.inner.kind;
   }

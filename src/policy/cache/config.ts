@@ -25,7 +25,10 @@ export const CacheSpec = z.strictObject({
   embedding_timeout_ms: z.number().int().positive().default(300),
   /** A namespace of this config's entries (a request's namespace header adds to it, never replaces it). */
   namespace: z.string().min(1).max(256).optional(),
-  /** Memory store only: this config's entries in one sidecar's memory, in bytes (LRU beyond it). */
+  /**
+   * Bytes of this config's answers in one sidecar's memory (memory store; LRU beyond it), and
+   * separately of its semantic vectors (any store; oldest out, vector-index.ts).
+   */
   max_bytes: z.number().int().positive().default(DEFAULT_MAX_BYTES),
 });
 export type CacheSpec = z.output<typeof CacheSpec>;

@@ -124,15 +124,17 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
             const found = await index.search(partition, vec, threshold);
             if (found) {
               let raw: Buffer | undefined;
+              let gone = false;
               try {
                 raw = await storage.get(found.key);
+                gone = raw === undefined;
               } catch (e) {
                 logger.error('policy: cache lookup failed; answering as a miss', { error: (e as Error).message });
               }
               const entry = raw && decode(raw, route);
               if (entry) return answerHit(ctx, entry, 'SEMANTIC HIT', found.similarity);
-              // Evicted or expired from the storage: not a candidate any more.
-              if (raw === undefined) index.delete(partition, found.key);
+              // Evicted or expired from the storage (not a store fault): not a candidate any more.
+              if (gone) index.delete(partition, found.key);
             }
             status = 'SEMANTIC MISS';
           }

@@ -2,8 +2,6 @@
 // default http://127.0.0.1:4318), the standard OTEL_* variables, Kubernetes resource attributes
 // from Downward-API env, and the Prometheus text for /metrics. It builds spans from request
 // records; it runs in the export worker in production and in-thread when tests inject exporters.
-import { propagation } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import {
@@ -24,7 +22,8 @@ import { QueuedSpanExporter, type QueueSettings } from './queued-exporter.js';
 import { samplerFromEnv } from './sampler.js';
 import { buildRequest, PresetIds, type BuilderDeps } from './span-builder.js';
 
-export const SHUTDOWN_FLUSH_MS = 2_000;
+export { SHUTDOWN_FLUSH_MS } from './worker-protocol.js';
+import { SHUTDOWN_FLUSH_MS } from './worker-protocol.js';
 /** Spans per OTLP export unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise (the spec's default
  *  is 512): spans wait for their batch in the worker's young generation, and every scavenge
  *  copies them, so smaller batches cost less GC than the extra HTTP requests (a 128-span export
@@ -173,11 +172,4 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       deps.price = priceLookup(mergePrices(builtinPrices, p));
     },
   };
-}
-
-/** W3C trace context and baggage for extracting the caller's context on the request path. */
-export function installPropagator(): void {
-  propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-  );
 }

@@ -2,11 +2,11 @@
 // records and hands each finished request to a sink. Building spans and metrics from them is
 // span-builder.ts's job, in the export worker, so the event loop pays only for the notes.
 import { propagation, ROOT_CONTEXT, trace, isSpanContextValid } from '@opentelemetry/api';
-import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Operation } from '../providers/types.js';
 import type { AttemptEnd, AttemptInfo, AttemptObserver, RequestObserver } from '../routing/observer.js';
 import type { ContentCapture } from './content.js';
+import { ids } from './ids.js';
 import { nowMs, type AttemptSpanRecord, type ParentRecord, type RequestRecord } from './records.js';
 import type { RequestSummary, RequestTelemetry } from './types.js';
 
@@ -18,8 +18,6 @@ function loggingDisabled(h: IncomingHttpHeaders): boolean {
 export interface RecordSink {
   submit(record: RequestRecord): void;
 }
-
-const ids = new RandomIdGenerator();
 
 export class RequestRecorder implements RequestTelemetry, RequestObserver {
   readonly traceId: string;

@@ -5,13 +5,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Operation } from '../providers/types.js';
 import { ContentCapture, patternRedactor, type Redactor } from './content.js';
-import { createPipeline, installPropagator, type PipelineOptions } from './pipeline.js';
+import type { PipelineOptions } from './pipeline.js';
 import type { PriceTable } from './pricing.js';
+import { installPropagator } from './propagator.js';
 import { RequestRecorder, type RecordSink } from './recorder.js';
 import type { Telemetry } from './types.js';
 import { WorkerSink } from './worker-sink.js';
 
-export { buildResource, SHUTDOWN_FLUSH_MS } from './pipeline.js';
+export { SHUTDOWN_FLUSH_MS } from './worker-protocol.js';
 
 /** Pipeline options (exporters, queue, pricing, env) plus content capture. Injecting an exporter,
  *  processor or metric reader (tests) runs the pipeline in-thread; `env` adds to process.env. */
@@ -40,6 +41,8 @@ export async function createTelemetry(opts: TelemetryOptions = {}): Promise<Tele
   let sink: RecordSink;
   let backend: Pick<Telemetry, 'metricsText' | 'flush' | 'shutdown'> & { setPricing(p: PriceTable | undefined): void };
   if (inThread) {
+    // Only in-thread pipelines (tests) load the SDK here; production loads it in the worker.
+    const { createPipeline } = await import('./pipeline.js');
     const pipeline = createPipeline({
       ...pipelineOpts,
       spanExporter: opts.spanExporter,

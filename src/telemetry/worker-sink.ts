@@ -6,12 +6,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { logger } from '../logger.js';
-import { SHUTDOWN_FLUSH_MS, type PipelineOptions } from './pipeline.js';
+import type { PipelineOptions } from './pipeline.js';
 import type { PriceTable } from './pricing.js';
 import type { RecordSink } from './recorder.js';
 import type { RequestRecord } from './records.js';
 import { RecordEncoder } from './record-codec.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { type FromWorker, SHUTDOWN_FLUSH_MS, type ToWorker } from './worker-protocol.js';
 
 /** Records wait at most this long before they cross to the worker (short: records held longer
  *  survive young-generation GCs and cost more to collect). */

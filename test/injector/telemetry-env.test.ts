@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS } from '../../src/injector/options.js';
 import { handleReview } from '../../src/injector/review.js';
-import { buildResource } from '../../src/telemetry/setup.js';
+import { buildResource } from '../../src/telemetry/pipeline.js';
 import { applyPatch, decodePatch, deploymentPod, review, type Obj } from './fixtures.js';
 
 /** What the container sees: fieldRefs resolved on the scheduled pod, $(VAR) expanded in order. */

@@ -1,6 +1,7 @@
 // application/vnd.amazon.eventstream → events for the translator. Each binary message carries
 // headers (:message-type event|exception|error, :event-type, :exception-type) and a JSON payload.
-import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { createRequire } from 'node:module';
+import type { EventStreamCodec } from '@smithy/eventstream-codec';
 import type { Message } from '@smithy/types';
 import type { SseEvent, StreamDecoder } from '../types.js';
 
@@ -29,9 +30,18 @@ export function toEvent(m: Message): SseEvent {
   return { event: header(m, ':event-type') ?? 'unknown', data: body || '{}' };
 }
 
+let Codec: typeof EventStreamCodec | undefined;
+/** The codec is loaded with the first Bedrock stream, not in every sidecar's memory (~10 MB);
+ *  synchronously, as a decoder is made synchronously. */
+function newCodec(): EventStreamCodec {
+  Codec ??= (createRequire(import.meta.url)('@smithy/eventstream-codec') as typeof import('@smithy/eventstream-codec'))
+    .EventStreamCodec;
+  return new Codec(toUtf8, fromUtf8);
+}
+
 /** Message framing: each message starts with its total length (big-endian uint32); the codec decodes whole messages. */
 export class AwsEventStreamDecoder implements StreamDecoder {
-  private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
+  private readonly codec = newCodec();
   private buf: Uint8Array = new Uint8Array(0);
 
   push(bytes: Uint8Array): SseEvent[] {
@@ -62,7 +72,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** Encodes one event-stream message (the fake Bedrock uses this, as the service would). */
 export function encodeEvent(kind: 'event' | 'exception', type: string, payload: unknown): Uint8Array {
-  const codec = new EventStreamCodec(toUtf8, fromUtf8);
+  const codec = newCodec();
   const headers: Message['headers'] = {
     ':message-type': { type: 'string', value: kind },
     [kind === 'event' ? ':event-type' : ':exception-type']: { type: 'string', value: type },

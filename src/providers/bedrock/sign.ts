@@ -1,6 +1,4 @@
 // SigV4 signing of an upstream request with Smithy's signer, the one the AWS SDK uses.
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { UpstreamRequest } from '../types.js';
 
@@ -13,6 +11,11 @@ export async function signRequest(
   signingDate?: Date,
 ): Promise<UpstreamRequest> {
   const url = new URL(req.url);
+  // The signer is loaded on the first Bedrock request, not in every sidecar's memory.
+  const [{ Sha256 }, { SignatureV4 }] = await Promise.all([
+    import('@aws-crypto/sha256-js'),
+    import('@smithy/signature-v4'),
+  ]);
   const signer = new SignatureV4({ service: BEDROCK_SIGNING_NAME, region, credentials, sha256: Sha256 });
   const query: Record<string, string> = {};
   url.searchParams.forEach((v, k) => {

@@ -128,6 +128,11 @@ export class Execution {
             maxAttempts: hedge.max_attempts,
             delayMs,
             budget: g.bucket,
+            overdue: (slots) => {
+              for (const s of slots)
+                if (s.current)
+                  this.env.health.latency.observeAtLeast(s.current.key, performance.now() - s.current.startedAt);
+            },
             fallback: (r) => fallback && goesOn(r as Failed, fallbackOn, this.streamed, this.req.deadlineAt),
           },
           race,
@@ -212,6 +217,7 @@ export class Execution {
       });
       const started = performance.now();
       this.env.health.attemptStarted(key);
+      if (lane.slot) lane.slot.current = { key, startedAt: started };
       let r;
       try {
         r = await runAttempt({
@@ -411,6 +417,7 @@ export class Execution {
 
   /** Feeds an attempt's time to the balancer, ejection and the hedged group's p95s; notes ejections. */
   private latency(key: string, ms: number, measured: boolean, lane: Lane): void {
+    if (lane.slot) lane.slot.current = undefined;
     if (measured) lane.hedgeGroup?.add(key, this.req.stream, ms);
     for (const c of this.env.health.attemptEnded(key, ms, measured, lane.group))
       this.notes.ejections.push({ ...c, time: performance.timeOrigin + performance.now() });

@@ -17,6 +17,8 @@ export interface Claimant {
 export class Slot implements Claimant {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
+  /** The attempt running in this slot now (its target's health key), for the overdue signal. */
+  current?: { key: string; startedAt: number };
   // Forwarding by hand: AbortSignal.any keeps signals alive on Node 20 (see attempt.ts).
   private readonly onParent = () => this.controller.abort(this.parent.reason);
 
@@ -71,6 +73,11 @@ export interface RacePlan {
   /** undefined: no hedge this time (no delay known yet, or hedging off for the request). */
   delayMs?: number;
   budget?: TokenBucket;
+  /**
+   * The delay passed without a first byte (hedge or not, budget or not): the running attempts'
+   * targets are at least that slow, which the balancer should know now rather than when they answer.
+   */
+  overdue?(running: readonly Slot[]): void;
   /** After every running attempt failed: go on with the next candidate (the group's fallback rule)? */
   fallback(failed: RaceRunResult): boolean;
 }
@@ -97,7 +104,7 @@ export async function runRace<R extends RaceRunResult>(
   run: (child: number, slot: Slot) => Promise<R>,
   now: () => number = Date.now,
 ): Promise<RaceSummary<R>> {
-  const running = new Set<Promise<Settled<R>>>();
+  const running = new Map<Promise<Settled<R>>, Slot>();
   let next = 0;
   let started = 0;
   let lastStart = 0;
@@ -110,7 +117,7 @@ export async function runRace<R extends RaceRunResult>(
     lastStart = now();
     const slot = race.slot(hedge, signal);
     const p: Promise<Settled<R>> = run(child, slot).then((r) => ({ kind: 'done', r, slot, p }));
-    running.add(p);
+    running.set(p, slot);
   };
   plan.budget?.request();
   start(false);
@@ -124,7 +131,7 @@ export async function runRace<R extends RaceRunResult>(
       started < plan.maxAttempts &&
       !signal.aborted;
     let timer: NodeJS.Timeout | undefined;
-    const waits: Promise<Settled<R>>[] = [...running];
+    const waits: Promise<Settled<R>>[] = [...running.keys()];
     if (hedgeable) {
       const ms = Math.max(0, lastStart + plan.delayMs! - now());
       waits.push(new Promise((resolve) => (timer = setTimeout(() => resolve({ kind: 'timer' }), ms))));
@@ -132,6 +139,7 @@ export async function runRace<R extends RaceRunResult>(
     const ev = await Promise.race(waits);
     clearTimeout(timer);
     if (ev.kind === 'timer') {
+      plan.overdue?.([...running.values()]);
       if (plan.budget!.tryHedge()) {
         hedges++;
         start(true);
@@ -142,7 +150,7 @@ export async function runRace<R extends RaceRunResult>(
     ev.slot.dispose();
     if (ev.r.ok) {
       // The losers were aborted when this one claimed; wait for them so their attempts are recorded.
-      await Promise.allSettled(running);
+      await Promise.allSettled(running.keys());
       return { result: ev.r, hedges, throttled };
     }
     if (last === undefined || ev.r.outcome !== 'cancelled') last = ev.r;

@@ -94,6 +94,32 @@ describe('runRace', () => {
     expect(sum).toEqual({ result: { ok: true }, hedges: 1, throttled: 0 });
   });
 
+  it('tells the caller which attempts are overdue when the delay passes, hedge or not', async () => {
+    const { calls, run } = scripted();
+    const overdue: string[][] = [];
+    const p = runRace(
+      {
+        candidates: [0, 1],
+        maxAttempts: 2,
+        delayMs: 1,
+        budget: new TokenBucket(0.05),
+        fallback: () => true,
+        overdue: (slots) => overdue.push(slots.map((s) => s.current?.key ?? '?')),
+      },
+      new Race(),
+      new AbortController().signal,
+      (child, slot) => {
+        slot.current = { key: `t${child}`, startedAt: 0 };
+        return run(child, slot);
+      },
+    );
+    await until(() => calls.length >= 2);
+    expect(overdue).toEqual([['t0']]);
+    calls[1].slot.claim();
+    calls[1].settle({ ok: true });
+    await p;
+  });
+
   it('no hedge when the budget refuses: counted as throttled, the primary still answers', async () => {
     const { calls, run } = scripted();
     const budget = new TokenBucket(0, 10);

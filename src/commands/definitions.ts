@@ -178,6 +178,14 @@ export const COMMANDS = {
       { name: 'requests', arg: 'N', default: '300', help: 'requests to send' },
       { name: 'data-dir', arg: 'DIR', default: 'a new temporary folder', help: 'embedded store folder' },
       { ...config, env: undefined, default: 'examples/demo.yaml' },
+      {
+        name: 'scenario',
+        arg: 'NAME',
+        default: 'fallback',
+        help: 'gray-failure: one provider goes from ~2 s to ~12 s; latency with and without the new routing',
+      },
+      { name: 'seconds', arg: 'N', default: '60', help: 'gray-failure: seconds of traffic' },
+      { name: 'rate', arg: 'N', default: '4', help: 'gray-failure: requests per second to each sidecar' },
     ],
   },
   report: {

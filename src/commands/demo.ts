@@ -1,5 +1,6 @@
 // `switchyard demo`: simulated providers with a primary that degrades, a few hundred requests
-// through a fallback config, then the report from the ClickHouse views.
+// through a fallback config, then the report from the ClickHouse views. `--scenario
+// gray-failure` runs the seed's slow-not-failing provider instead (demo-gray-failure.ts).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { parseArgs } from './options.js';
 import { parseJsonEachRow } from '../store/embedded.js';
 import { renderReport } from '../store/report.js';
 import { loadOrExit } from './common.js';
+import { runGrayFailure } from './demo-gray-failure.js';
 import { startDevStack, type DevStack } from './dev-stack.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo.yaml', import.meta.url));
@@ -76,6 +78,14 @@ async function waitForRows(stack: DevStack, want: number, ms: number): Promise<n
 
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(COMMANDS.demo, argv);
+  const scenario = flagString(flags, 'scenario') ?? 'fallback';
+  if (scenario === 'gray-failure')
+    return runGrayFailure({
+      seconds: Number(flagString(flags, 'seconds') ?? 60),
+      rate: Number(flagString(flags, 'rate') ?? 4),
+      config: flagString(flags, 'config'),
+    });
+  if (scenario !== 'fallback') throw new Error(`unknown scenario "${scenario}" (fallback or gray-failure)`);
   const total = Number(flagString(flags, 'requests') ?? 300);
   const dataDir = flagString(flags, 'data-dir') ?? mkdtempSync(path.join(tmpdir(), 'switchyard-demo-'));
   const config = await loadOrExit(flagString(flags, 'config') ?? DEMO_CONFIG);

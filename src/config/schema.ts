@@ -22,6 +22,8 @@ export const SimulatedSpec = z
     timeout_rate: z.number().min(0).max(1).default(0),
     /** Degrade after this many ms from process start (demo: a primary that slows down). */
     degrade_after_ms: z.number().nonnegative().optional(),
+    /** …for this long, then recover (the seed's gray failure lasts a few minutes); default: for good. */
+    degraded_for_ms: z.number().positive().optional(),
     degraded_latency_ms: LatencySpec.optional(),
     degraded_error_rate: z.number().min(0).max(1).optional(),
   })

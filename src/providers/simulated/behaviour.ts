@@ -1,5 +1,6 @@
 // What a simulated upstream does for one request: a latency drawn from a log-normal fitted to
-// p50/p95, and faults drawn from the configured rates (degrading after a delay, for game days).
+// p50/p95, and faults drawn from the configured rates (degrading after a delay, for a while or for
+// good: game days and the gray-failure demo).
 import type { SimulatedSpec } from '../../config/schema.js';
 
 export type Fault =
@@ -24,7 +25,10 @@ export function drawLatency(spec: Latency, rng: () => number = Math.random): num
 }
 
 export function decide(spec: SimulatedSpec, elapsedMs: number, rng: () => number = Math.random): Fault {
-  const degraded = spec.degrade_after_ms !== undefined && elapsedMs >= spec.degrade_after_ms;
+  const degraded =
+    spec.degrade_after_ms !== undefined &&
+    elapsedMs >= spec.degrade_after_ms &&
+    (spec.degraded_for_ms === undefined || elapsedMs < spec.degrade_after_ms + spec.degraded_for_ms);
   const latency = degraded && spec.degraded_latency_ms !== undefined ? spec.degraded_latency_ms : spec.latency_ms;
   const errorRate = degraded && spec.degraded_error_rate !== undefined ? spec.degraded_error_rate : spec.error_rate;
   if (rng() < spec.timeout_rate) return { kind: 'hang' };

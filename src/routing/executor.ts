@@ -216,7 +216,7 @@ export class Execution {
         body,
       });
       const started = performance.now();
-      this.env.health.attemptStarted(key);
+      const token = this.env.health.attemptStarted(key);
       if (lane.slot) lane.slot.current = { key, startedAt: started };
       let r;
       try {
@@ -237,7 +237,7 @@ export class Execution {
       } catch (e) {
         const fail = translationFailure(e);
         this.env.health.attemptSettled(key);
-        this.latency(key, performance.now() - started, false, lane);
+        this.latency(key, performance.now() - started, false, lane, token);
         this.record(target, provider.slug, model, fail, performance.now() - started);
         obs.end({
           outcome: 'http_error',
@@ -249,7 +249,7 @@ export class Execution {
       }
       if (r.ok) {
         this.env.health.success(key);
-        this.latency(key, r.kind === 'stream' ? r.ttftMs : performance.now() - started, true, lane);
+        this.latency(key, r.kind === 'stream' ? r.ttftMs : performance.now() - started, true, lane, token);
         // In a race, the first answer (or first byte) takes the request; a later one is cut off.
         if (lane.slot && !lane.slot.claim()) {
           if (r.kind === 'stream') r.release();
@@ -322,7 +322,7 @@ export class Execution {
         this.retries++;
         continue;
       }
-      this.latency(key, performance.now() - started, false, lane);
+      this.latency(key, performance.now() - started, false, lane, token);
       this.record(target, provider.slug, model, r, performance.now() - started);
       obs.end({
         outcome: r.outcome,
@@ -416,10 +416,10 @@ export class Execution {
   }
 
   /** Feeds an attempt's time to the balancer, ejection and the hedged group's p95s; notes ejections. */
-  private latency(key: string, ms: number, measured: boolean, lane: Lane): void {
+  private latency(key: string, ms: number, measured: boolean, lane: Lane, token: number): void {
     if (lane.slot) lane.slot.current = undefined;
     if (measured) lane.hedgeGroup?.add(key, this.req.stream, ms);
-    for (const c of this.env.health.attemptEnded(key, ms, measured, lane.group))
+    for (const c of this.env.health.attemptEnded(key, ms, measured, lane.group, token))
       this.notes.ejections.push({ ...c, time: performance.timeOrigin + performance.now() });
   }
 

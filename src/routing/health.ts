@@ -75,10 +75,11 @@ export class HealthRegistry {
   }
 
   /** An attempt starts on `key`; when the breaker is half-open, this attempt is its probe. */
-  attemptStarted(key: string): void {
+  /** Answers a token for attemptEnded (which in-flight request of `key` this is). */
+  attemptStarted(key: string): number {
     if (this.breakerState(key) === 'half_open') this.breakers.get(key)!.probeSince = this.now();
     this.ejections.attemptStarted(key);
-    this.latency.started(key);
+    return this.latency.started(key);
   }
 
   /**
@@ -86,8 +87,8 @@ export class HealthRegistry {
    * when `measured` (it answered), else how long it lasted before failing or being cancelled.
    * `group`: the health keys of the leaf targets it was chosen among, for ejection.
    */
-  attemptEnded(key: string, ms: number, measured: boolean, group: readonly string[]): EjectionChange[] {
-    this.latency.ended(key);
+  attemptEnded(key: string, ms: number, measured: boolean, group: readonly string[], token?: number): EjectionChange[] {
+    this.latency.ended(key, token);
     if (measured) this.latency.observe(key, ms);
     else this.latency.observeAtLeast(key, ms);
     if (!this.ejections.options.enabled || group.length < 2) return [];

@@ -6,6 +6,9 @@
 // Failed and cancelled attempts only tell us the target took at least that long: their time
 // is a censored sample and may raise the figures, never lower them (a target failing fast must
 // not look fast, and a hedge's loser, cut off, must not look as fast as the winner).
+// Likewise a request still outstanding: the balancer's cost is at least the age of a target's
+// oldest one, so a target that stopped answering in time gets expensive while its slow answers
+// are still on their way (12 s in the seed's incident), not only once they land.
 
 /** Score of a target never measured that already has requests in flight (Finagle's penalty). */
 export const UNMEASURED_PENALTY = Number.MAX_SAFE_INTEGER / 2;
@@ -58,7 +61,8 @@ export class Ewma {
 export interface TargetLatency {
   peak: PeakEwma;
   ewma: Ewma;
-  inFlight: number;
+  /** Start times of the requests in flight, oldest first. */
+  inFlight: number[];
 }
 
 /** Latency and load per health key (provider|host|model), shared by every config that uses it. */
@@ -80,19 +84,24 @@ export class LatencyBook {
     let e = this.byKey.get(key);
     if (!e) {
       if (this.byKey.size >= 10_000) this.byKey.clear(); // keys come from configs; bound them anyway
-      e = { peak: new PeakEwma(this.decayMs, this.now()), ewma: new Ewma(this.decayMs), inFlight: 0 };
+      e = { peak: new PeakEwma(this.decayMs, this.now()), ewma: new Ewma(this.decayMs), inFlight: [] };
       this.byKey.set(key, e);
     }
     return e;
   }
 
-  started(key: string): void {
-    this.entry(key).inFlight++;
+  /** A request starts on `key`; the answer is its token for ended(). */
+  started(key: string): number {
+    const t = this.now();
+    this.entry(key).inFlight.push(t);
+    return t;
   }
 
-  ended(key: string): void {
-    const e = this.entry(key);
-    e.inFlight = Math.max(0, e.inFlight - 1);
+  /** The request started at `token` ended (without a token: the oldest). */
+  ended(key: string, token?: number): void {
+    const list = this.entry(key).inFlight;
+    const i = token === undefined ? 0 : list.indexOf(token);
+    if (list.length > 0) list.splice(Math.max(i, 0), 1);
   }
 
   /** A measured time to first byte (or duration). */
@@ -113,9 +122,11 @@ export class LatencyBook {
   score(key: string): number {
     const e = this.byKey.get(key);
     if (!e) return 0;
-    const cost = e.peak.value(this.now());
-    if (cost === 0) return e.inFlight > 0 ? UNMEASURED_PENALTY + e.inFlight : 0;
-    return cost * (e.inFlight + 1);
+    const now = this.now();
+    const n = e.inFlight.length;
+    const cost = e.peak.value(now);
+    if (cost === 0) return n > 0 ? UNMEASURED_PENALTY + n : 0;
+    return Math.max(cost, n > 0 ? now - e.inFlight[0] : 0) * (n + 1);
   }
 
   ewma(key: string): { ms: number; samples: number } {

@@ -56,6 +56,20 @@ describe('LatencyBook', () => {
     expect(b.score('fast')).toBeLessThan(b.score('slow'));
   });
 
+  it('an outstanding request older than the estimate counts as its age', () => {
+    const c = clock();
+    const b = new LatencyBook(10_000, c.now);
+    b.observe('t', 2000);
+    const old = b.started('t');
+    c.advance(1000);
+    b.started('t');
+    expect(b.score('t')).toBeCloseTo(2000 * Math.exp(-0.1) * 3, 6); // younger than its cost: the cost
+    c.advance(7000); // the first has waited 8 s: the target costs at least that
+    expect(b.score('t')).toBe(8000 * 3);
+    b.ended('t', old);
+    expect(b.score('t')).toBe(7000 * 2); // the other one is 7 s old
+  });
+
   it('an unmeasured target is free until it has a request in flight, then heavily penalised', () => {
     const b = new LatencyBook(10_000, clock().now);
     expect(b.score('new')).toBe(0);

@@ -1,7 +1,7 @@
 // bench/overhead: what the sidecar costs beside what Node itself allows. Alternated in one run,
 // each round in a rotated order, on the fake OpenAI upstream (its own process, loopback):
 //   direct                      the upstream itself
-//   REFERENCE minimal proxy     bench/reference-proxy.ts, ~40 lines of node:http + undici
+//   REFERENCE minimal proxy     bench/reference-proxy.mjs, ~40 lines of node:http + undici
 //   sidecar, telemetry off
 //   sidecar, telemetry on       spans to a discarding OTLP receiver (a thread of this process)
 //   sidecar → collector         spans to the real `switchyard collector` (another process)
@@ -102,7 +102,7 @@ const add = async (label: string, p: Promise<Proc>) => {
   targets.push({ label, origin: `http://127.0.0.1:${proc.port}`, proc });
 };
 if (only.includes('ref'))
-  await add('REFERENCE minimal proxy', started(spawnWithPort(['bench/reference-proxy.ts', direct])));
+  await add('REFERENCE minimal proxy', started(spawnWithPort(['bench/reference-proxy.mjs', direct])));
 if (only.includes('off')) await add('sidecar, telemetry off', sidecar('off', false, `http://127.0.0.1:${sinkPort}`));
 if (only.includes('on')) await add('sidecar, telemetry on', sidecar('on', true, `http://127.0.0.1:${sinkPort}`));
 if (collector) await add('sidecar → collector', sidecar('col', true, `http://127.0.0.1:${collector.proc.port}`));
@@ -125,6 +125,14 @@ const p99 = series();
 const fb = series();
 const total = series();
 const colCpu: number[] = [];
+const colNet: number[] = [];
+let colIdleUsPerMs = 0;
+if (collector) {
+  const c0 = procCpuUs(collector.proc.pid);
+  const t0 = Date.now();
+  await sleep(3000);
+  colIdleUsPerMs = (procCpuUs(collector.proc.pid) - c0) / (Date.now() - t0);
+}
 const batchSize = Number(process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? DEFAULT_EXPORT_BATCH);
 
 /** Waits (bounded) until the collector has stored every span it received; returns the spans. */
@@ -148,12 +156,16 @@ for (let round = 0; round < ROUNDS; round++) {
   const order = targets.map((_, i) => targets[(i + round) % targets.length]);
   for (const t of order) {
     const isCol = t.label.includes('collector') && collector;
-    const col0 = isCol ? procCpuUs(collector!.proc.pid) : 0;
     const spans0 = isCol ? await collectorSettled() : 0;
+    const col0 = isCol ? procCpuUs(collector!.proc.pid) : 0;
+    const colT0 = Date.now();
     const l = await load(t.origin, 50, SECONDS, t.proc?.pid);
     if (isCol) {
       const spans = (await collectorSettled()) - spans0;
-      colCpu.push((procCpuUs(collector!.proc.pid) - col0) / spans);
+      const used = procCpuUs(collector!.proc.pid) - col0;
+      colCpu.push(used / spans);
+      // Net of what the collector burns idle (the embedded store's background threads).
+      colNet.push((used - colIdleUsPerMs * (Date.now() - colT0)) / spans);
     }
     rps.get(t)!.push(l.rps);
     cpu.get(t)!.push(l.cpuUsPerReq);
@@ -218,7 +230,7 @@ if (collector) {
   const stored = await chCount(collector.chPort, 'SELECT count() FROM otel_traces');
   const refused = await scrape(collector.metrics, 'switchyard_collector_spans_refused_total');
   console.log(
-    `collector: CPU per span ${span(colCpu, 1)} µs at the sidecar's export batch of ${batchSize} spans (2 spans a request), over each c=50 run until stored; spans acknowledged ${received}, stored ${stored}, refused (429) ${refused}; peak RSS ${peakRssMb(collector.proc.pid).toFixed(1)} MB`,
+    `collector: CPU per span ${span(colCpu, 1)} µs, net of its idle CPU (${(colIdleUsPerMs / 10).toFixed(1)} % of a core) ${span(colNet, 1)} µs, at the sidecar's export batch of ${batchSize} spans (2 spans a request), over each c=50 run until stored; spans acknowledged ${received}, stored ${stored}, refused (429) ${refused}; peak RSS ${peakRssMb(collector.proc.pid).toFixed(1)} MB`,
   );
 }
 

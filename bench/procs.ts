@@ -28,7 +28,7 @@ export interface Proc {
 }
 
 /**
- * Starts `args` (bin/… runs compiled, as in production; anything else through tsx) and waits
+ * Starts `args` (bin/… runs compiled, as in production, and .mjs as is; anything else through tsx) and waits
  * for the port it announces: a bare number on a line, or `portPattern` (first group).
  */
 export async function spawnWithPort(
@@ -37,7 +37,8 @@ export async function spawnWithPort(
   portPattern = /"url":"http:\/\/127\.0\.0\.1:(\d+)/,
   nodeFlags: string[] = [],
 ): Promise<Proc> {
-  const nodeArgs = args[0].startsWith('bin/') ? [...nodeFlags, ...args] : [...nodeFlags, '--import', 'tsx', ...args];
+  const plain = args[0].startsWith('bin/') || args[0].endsWith('.mjs');
+  const nodeArgs = plain ? [...nodeFlags, ...args] : [...nodeFlags, '--import', 'tsx', ...args];
   const child = spawn(process.execPath, nodeArgs, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,6 +20,14 @@ const telemetryEnv: EnvDef[] = [
   { name: 'OTEL_EXPORTER_OTLP_HEADERS', help: 'headers on every export, e.g. authorization=Bearer%20<token>' },
   { name: 'OTEL_SERVICE_NAME', help: 'service.name of the spans' },
   { name: 'OTEL_TRACES_SAMPLER', help: 'the SDK samplers (parentbased_always_on by default)' },
+  {
+    name: 'SWITCHYARD_TELEMETRY_SPOOL_DIR',
+    help: 'where spans wait on disk while the receiver is slower (replayed by the next run; default a per-process tmp dir, dev: <data-dir>/telemetry-spool)',
+  },
+  {
+    name: 'SWITCHYARD_TELEMETRY_SPOOL_BYTES',
+    help: 'disk budget of that queue; past it spans are dropped and counted (default 256 MiB)',
+  },
   { name: 'SWITCHYARD_LOG_LEVEL', help: 'debug | info | warn | error (default info)' },
 ];
 

@@ -1,17 +1,17 @@
 // REFERENCE ROW of bench/overhead, not part of Switchyard: about the least a Node JSON proxy
 // does (node:http + undici Pool: read and parse the body, set the model, forward, parse and
 // re-serialise the answer; a stream is piped). What Node itself allows on this path is the
-// yardstick for the sidecar. Usage: reference-proxy.ts <upstream origin>; prints its port.
+// yardstick for the sidecar. Plain JavaScript, run by node alone (no TypeScript loader in its
+// memory or CPU). Usage: reference-proxy.mjs <upstream origin>; prints its port.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 
 const pool = new Pool(process.argv[2], { connections: 128, pipelining: 1 });
 const server = http.createServer(async (req, res) => {
   try {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model?: string; stream?: boolean };
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     body.model = 'gpt-4o';
     const up = await pool.request({
       path: req.url ?? '/',
@@ -34,5 +34,5 @@ const server = http.createServer(async (req, res) => {
   }
 });
 server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
+server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

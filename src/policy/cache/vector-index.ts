@@ -18,10 +18,15 @@ import { logger } from '../../logger.js';
 
 /** Above this many entries a partition is searched through an HNSW graph (measured: bench/cache.ts). */
 export const EXACT_MAX = 32;
-/** Graph parameters: usearch's defaults for connectivity; expansions measured for recall@1 ≥ 0.99. */
+/**
+ * Graph parameters: usearch's default connectivity; search expansion 32 measured (30k x 1,536,
+ * near-duplicate queries) at recall@1 1.0 with p50 0.38 ms vs 0.62 ms at 64. f16 copies keep
+ * similarities within 1e-4 of exact there; i8 (with cosine) was faster but off by 0.013, too coarse
+ * beside a 0.95 threshold.
+ */
 const CONNECTIVITY = 16;
 const EXPANSION_ADD = 128;
-const EXPANSION_SEARCH = 64;
+const EXPANSION_SEARCH = 32;
 /** Candidates read per graph lookup, so that a few expired ones do not hide a live one. */
 const SEARCH_K = 8;
 /** Expired entries removed per add (the sweep is spread over adds, never a long pause). */

@@ -7,7 +7,8 @@ import { resolveProvider } from '../providers/registry.js';
 import { backoffMs, DEFAULT_RETRY_STATUS } from './backoff.js';
 import { decide } from './decide.js';
 import type { RequestObserver } from './observer.js';
-import { runAttempt, StreamFailure, type AttemptFailure, type StreamSuccess } from './attempt.js';
+import { runAttempt, type AttemptFailure, type StreamSuccess } from './attempt.js';
+import { relay, streamAttemptEnd } from './stream-relay.js';
 import type { AttemptRecord, ExecEnv, ExecRequest, ExecResult, Failed, Json, NodeResult } from './exec-types.js';
 import {
   clientStatus,
@@ -362,41 +363,18 @@ export class Execution {
     const end = (outcome: Outcome, status: number, err?: ProviderError) => {
       r.release();
       this.record(target, slug, model, { ok: outcome === 'ok', outcome, status }, performance.now() - started);
-      obs.end({
-        outcome,
-        status,
-        usage: r.translator.usage,
-        responseModel: r.translator.responseModel,
-        responseId: r.translator.responseId,
-        finishReasons: r.translator.finishReasons,
-        ttftMs: r.ttftMs,
-        errorType: err ? (outcome === 'http_error' ? String(status) : outcome) : undefined,
-        errorMessage: err?.message,
-      });
+      obs.end(streamAttemptEnd(r, outcome, status, err));
     };
-    try {
-      for (const c of r.first) await sink.write(c);
-      for await (const chunks of r.rest) {
-        if (sink.closed) break;
-        for (const c of chunks) await sink.write(c);
-      }
-    } catch (e) {
-      const f =
-        e instanceof StreamFailure
-          ? e.failure
-          : ({
-              ok: false,
-              outcome: 'stream_cut',
-              status: 502,
-              error: { message: (e as Error).message, type: 'stream_cut' },
-            } as AttemptFailure);
+    const relayed = await relay(r, sink);
+    if (relayed.kind === 'failed') {
+      const f = relayed.failure;
       this.streamError = f.outcome;
       end(f.outcome, f.status, f.error);
       // After the first byte there is no retry: an error frame, and never a clean [DONE].
       sink.fail(this.errorBody(clientStatus(f.status), f.error, f.outcome));
       return { ok: true };
     }
-    if (sink.closed) {
+    if (relayed.kind === 'client_gone') {
       this.streamError = 'cancelled';
       end('cancelled', 499, { message: 'client disconnected', type: 'cancelled' });
       return { ok: true };

@@ -122,6 +122,23 @@ describe('hedged requests', () => {
     expect(server[0].attributes['switchyard.hedges']).toBeUndefined();
   });
 
+  it('counts hedges started and won on /metrics', async () => {
+    slow.setDefault({ delayHeadersMs: 5_000 });
+    const r = await post(`${sc.url}/v1/chat/completions`, chat('metrics'));
+    expect(r.headers.get('x-switchyard-provider')).toBe('fast');
+    await spansOf(3);
+    let text = '';
+    const value = (name: string) =>
+      [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
+    // Counters are summed per export batch: poll briefly.
+    for (let i = 0; i < 50 && value('switchyard_hedges_won_total') === 0; i++) {
+      text = await (await fetch(`${sc.url}/metrics`)).text();
+      if (value('switchyard_hedges_won_total') === 0) await new Promise((r) => setTimeout(r, 40));
+    }
+    expect(value('switchyard_hedges_started_total')).toBeGreaterThanOrEqual(1);
+    expect(value('switchyard_hedges_won_total')).toBeGreaterThanOrEqual(1);
+  });
+
   it('a primary that fails before the delay falls back at once; the answer counts as rescued', async () => {
     slow.enqueue({ status: 503 });
     const r = await post(`${sc.url}/v1/chat/completions`, chat('rescue'));

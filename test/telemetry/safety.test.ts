@@ -166,7 +166,9 @@ describe('metrics over OTLP', () => {
     const port = await sc.listen();
     try {
       expect((await post(`http://127.0.0.1:${port}/v1/chat/completions`, chat())).status).toBe(200);
-      const end = Date.now() + 5000;
+      // Bounded wait for both pushes; it ends as soon as they arrive. The export worker boots through
+      // tsx here, which alone took most of 5 s beside other test files on the loaded 2-core machine.
+      const end = Date.now() + 20_000;
       while (!(posts.includes('/v1/metrics') && posts.includes('/v1/traces')) && Date.now() < end)
         await new Promise((r) => setTimeout(r, 50));
       expect(posts).toContain('/v1/metrics');

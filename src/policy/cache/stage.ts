@@ -11,10 +11,10 @@ import { logger } from '../../logger.js';
 import type { Operation } from '../../providers/types.js';
 import type { ExecResult } from '../../routing/executor.js';
 import { afterwards } from '../limits/store-errors.js';
-import type { PipelineContext, Stage } from '../pipeline.js';
+import type { Next, PipelineContext, Stage } from '../pipeline.js';
 import type { StateStore } from '../state/types.js';
 import type { FileConfig } from '../../config/schema.js';
-import { cacheOf } from './config.js';
+import { cacheOf, type CacheSpec } from './config.js';
 import { messagesNativeBody } from '../../providers/anthropic/messages-route.js';
 import { cacheKey, policyDigest } from './key.js';
 import { assembleMessage, replayMessage } from './messages-stream.js';
@@ -68,117 +68,124 @@ export function createCacheStage(store: StateStore, file?: FileConfig): Stage {
   if (file) checkSemanticEmbeddings(file, cacheOf);
   return {
     name: 'cache',
-    async handle(ctx, next) {
+    // Synchronous when the config has no cache: a pass-through costs no promise of its own.
+    handle(ctx, next) {
       const spec = cacheOf(ctx.routing);
-      const req = ctx.exec.request;
-      // An adapter swap is POST /v1/messages (cached on its own route) or count_tokens (not cached).
-      const native = req.adapt ? messagesNativeBody(ctx.body) : undefined;
-      if (!spec || (req.adapt && !native)) {
-        ctx.attributes['switchyard.cache_status'] = 'DISABLED';
-        return next(ctx);
-      }
-      const route: Operation | 'messages' = native ? 'messages' : ctx.op;
-      const body = native ?? ctx.body;
-      const keyParts = {
-        op: route,
-        configId: ctx.configId,
-        // Whatever decides the answers (targets, parameters, guardrails): a reload that changes
-        // them starts afresh instead of serving what the old policy let through.
-        routingDigest: policyDigest(ctx.routing, ctx.file),
-        virtualKey: ctx.key?.name ?? '',
-        configNamespace: spec.namespace ?? '',
-        requestNamespace: header(ctx.headers, 'cache-namespace') ?? '',
-      };
-      const key = cacheKey({ ...keyParts, body });
-      const storage = cacheStorage(store, ctx.configId, spec.max_bytes);
-      const force = header(ctx.headers, 'cache-force-refresh')?.trim().toLowerCase() === 'true';
-      const started = performance.now();
-      if (!force) {
-        let raw: Buffer | undefined;
-        try {
-          raw = await storage.get(key);
-        } catch (e) {
-          logger.error('policy: cache lookup failed; answering as a miss', { error: (e as Error).message });
-        }
-        const entry = raw && decode(raw, route);
-        if (entry) return answerHit(ctx, entry);
-      }
-
-      let status: CacheStatus = force ? 'REFRESH' : 'MISS';
-      // Semantic: the user text's embedding, searched in its partition (everything else equal).
-      let semantic: { partition: string; vec: Float32Array; index: SharedSemanticIndex } | undefined;
-      const parts = spec.mode === 'semantic' ? semanticParts(ctx.op, body) : undefined;
-      const index = parts && semanticIndex(store, ctx.configId, spec.max_bytes);
-      if (parts && index) {
-        const vec = await embed(spec, parts.text, ctx.exec.env, ctx.metadata);
-        if (vec) {
-          // Vectors of another embedding model are not comparable: it is part of the partition.
-          const partition = `semantic:${cacheKey({ ...keyParts, variant: spec.embedding, body: parts.rest })}`;
-          semantic = { partition, vec, index };
-          if (!force) {
-            const asked = Number(header(ctx.headers, 'cache-similarity-threshold'));
-            const threshold =
-              Number.isFinite(asked) && asked > spec.similarity_threshold
-                ? Math.min(asked, 1)
-                : spec.similarity_threshold;
-            const found = await index.search(partition, vec, threshold);
-            if (found) {
-              let raw: Buffer | undefined;
-              let gone = false;
-              try {
-                raw = await storage.get(found.key);
-                gone = raw === undefined;
-              } catch (e) {
-                logger.error('policy: cache lookup failed; answering as a miss', { error: (e as Error).message });
-              }
-              const entry = raw && decode(raw, route);
-              if (entry) return answerHit(ctx, entry, 'SEMANTIC HIT', found.similarity);
-              // Evicted or expired from the storage (not a store fault): not a candidate any more.
-              if (gone) index.delete(partition, found.key);
-            }
-            status = 'SEMANTIC MISS';
-          }
-        }
-      }
-      ctx.attributes['switchyard.cache_status'] = status;
-      let collect: CollectSink | undefined;
-      if (req.stream && req.sink) {
-        // The stored answer keeps its usage even when this client did not ask for it (Anthropic's
-        // events always carry it).
-        collect = new CollectSink(req.sink, status, !native && !req.includeUsage);
-        req.sink = collect;
-        if (!native) req.includeUsage = true;
-      }
-      const result = await next(ctx);
-      if (result.status === 200 && storable(body)) {
-        const answer = result.streamed
-          ? collect?.completed && !collect.failed && !collect.overflow && result.streamError === undefined
-            ? native
-              ? assembleMessage(collect.chunks)
-              : assemble(collect.chunks)
-            : undefined
-          : result.body;
-        if (answer) {
-          const entry: CacheEntry = {
-            v: 1,
-            op: route,
-            body: answer,
-            costUsd: ctx.usage.unpriced > 0 ? undefined : ctx.usage.costUsd,
-            ms: Math.round((performance.now() - started) * 10) / 10,
-            at: Date.now(),
-          };
-          await afterwards('cache store', () =>
-            storage.set(key, Buffer.from(JSON.stringify(entry)), spec.max_age * 1000),
-          );
-          if (semantic) {
-            const { partition, vec, index } = semantic;
-            await afterwards('semantic index store', () => index.add(partition, vec, key, spec.max_age * 1000));
-          }
-        }
-      }
-      return { ...result, headers: { ...result.headers, [CACHE_STATUS_HEADER]: status } };
+      if (spec) return cached(ctx, next, spec);
+      ctx.attributes['switchyard.cache_status'] = 'DISABLED';
+      return next(ctx);
     },
   };
+
+  async function cached(ctx: PipelineContext, next: Next, spec: CacheSpec): Promise<ExecResult> {
+    const req = ctx.exec.request;
+    // An adapter swap is POST /v1/messages (cached on its own route) or count_tokens (not cached).
+    const native = req.adapt ? messagesNativeBody(ctx.body) : undefined;
+    if (req.adapt && !native) {
+      ctx.attributes['switchyard.cache_status'] = 'DISABLED';
+      return next(ctx);
+    }
+    const route: Operation | 'messages' = native ? 'messages' : ctx.op;
+    const body = native ?? ctx.body;
+    const keyParts = {
+      op: route,
+      configId: ctx.configId,
+      // Whatever decides the answers (targets, parameters, guardrails): a reload that changes
+      // them starts afresh instead of serving what the old policy let through.
+      routingDigest: policyDigest(ctx.routing, ctx.file),
+      virtualKey: ctx.key?.name ?? '',
+      configNamespace: spec.namespace ?? '',
+      requestNamespace: header(ctx.headers, 'cache-namespace') ?? '',
+    };
+    const key = cacheKey({ ...keyParts, body });
+    const storage = cacheStorage(store, ctx.configId, spec.max_bytes);
+    const force = header(ctx.headers, 'cache-force-refresh')?.trim().toLowerCase() === 'true';
+    const started = performance.now();
+    if (!force) {
+      let raw: Buffer | undefined;
+      try {
+        raw = await storage.get(key);
+      } catch (e) {
+        logger.error('policy: cache lookup failed; answering as a miss', { error: (e as Error).message });
+      }
+      const entry = raw && decode(raw, route);
+      if (entry) return answerHit(ctx, entry);
+    }
+
+    let status: CacheStatus = force ? 'REFRESH' : 'MISS';
+    // Semantic: the user text's embedding, searched in its partition (everything else equal).
+    let semantic: { partition: string; vec: Float32Array; index: SharedSemanticIndex } | undefined;
+    const parts = spec.mode === 'semantic' ? semanticParts(ctx.op, body) : undefined;
+    const index = parts && semanticIndex(store, ctx.configId, spec.max_bytes);
+    if (parts && index) {
+      const vec = await embed(spec, parts.text, ctx.exec.env, ctx.metadata);
+      if (vec) {
+        // Vectors of another embedding model are not comparable: it is part of the partition.
+        const partition = `semantic:${cacheKey({ ...keyParts, variant: spec.embedding, body: parts.rest })}`;
+        semantic = { partition, vec, index };
+        if (!force) {
+          const asked = Number(header(ctx.headers, 'cache-similarity-threshold'));
+          const threshold =
+            Number.isFinite(asked) && asked > spec.similarity_threshold
+              ? Math.min(asked, 1)
+              : spec.similarity_threshold;
+          const found = await index.search(partition, vec, threshold);
+          if (found) {
+            let raw: Buffer | undefined;
+            let gone = false;
+            try {
+              raw = await storage.get(found.key);
+              gone = raw === undefined;
+            } catch (e) {
+              logger.error('policy: cache lookup failed; answering as a miss', { error: (e as Error).message });
+            }
+            const entry = raw && decode(raw, route);
+            if (entry) return answerHit(ctx, entry, 'SEMANTIC HIT', found.similarity);
+            // Evicted or expired from the storage (not a store fault): not a candidate any more.
+            if (gone) index.delete(partition, found.key);
+          }
+          status = 'SEMANTIC MISS';
+        }
+      }
+    }
+    ctx.attributes['switchyard.cache_status'] = status;
+    let collect: CollectSink | undefined;
+    if (req.stream && req.sink) {
+      // The stored answer keeps its usage even when this client did not ask for it (Anthropic's
+      // events always carry it).
+      collect = new CollectSink(req.sink, status, !native && !req.includeUsage);
+      req.sink = collect;
+      if (!native) req.includeUsage = true;
+    }
+    const result = await next(ctx);
+    if (result.status === 200 && storable(body)) {
+      const answer = result.streamed
+        ? collect?.completed && !collect.failed && !collect.overflow && result.streamError === undefined
+          ? native
+            ? assembleMessage(collect.chunks)
+            : assemble(collect.chunks)
+          : undefined
+        : result.body;
+      if (answer) {
+        const entry: CacheEntry = {
+          v: 1,
+          op: route,
+          body: answer,
+          costUsd: ctx.usage.unpriced > 0 ? undefined : ctx.usage.costUsd,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          at: Date.now(),
+        };
+        await afterwards('cache store', () =>
+          storage.set(key, Buffer.from(JSON.stringify(entry)), spec.max_age * 1000),
+        );
+        if (semantic) {
+          const { partition, vec, index } = semantic;
+          await afterwards('semantic index store', () => index.add(partition, vec, key, spec.max_age * 1000));
+        }
+      }
+    }
+    return { ...result, headers: { ...result.headers, [CACHE_STATUS_HEADER]: status } };
+  }
 }
 
 async function answerHit(

@@ -1,5 +1,6 @@
 // OpenAI chat request → Anthropic Messages API request.
 import { UnsupportedRequestError } from '../types.js';
+import { functionTools } from '../common/chat-input.js';
 
 type Json = Record<string, unknown>;
 type Block = Json;
@@ -128,20 +129,14 @@ export function toAnthropicRequest(body: Json): Json {
     out.stop_sequences = Array.isArray(body.stop) ? body.stop : [body.stop];
   if (body.stream === true) out.stream = true;
   if (typeof body.user === 'string') out.metadata = { user_id: body.user };
-  const tools = body.tools as
-    | Array<{ type?: string; function?: { name: string; description?: string; parameters?: unknown } }>
-    | undefined;
-  if (tools?.length) {
-    out.tools = tools.map((t) => {
-      if (t.type !== 'function' || !t.function)
-        throw new UnsupportedRequestError(`tool type "${String(t.type)}" is not supported by anthropic`);
-      return {
-        name: t.function.name,
-        ...(t.function.description ? { description: t.function.description } : {}),
-        input_schema: t.function.parameters ?? { type: 'object', properties: {} },
-      };
-    });
-  }
+  // The shared reader checks the shape (an array of function tools) and names what is wrong.
+  const tools = functionTools(body, 'anthropic');
+  if (tools.length)
+    out.tools = tools.map((t) => ({
+      name: t.name,
+      ...(t.description ? { description: t.description } : {}),
+      input_schema: t.parameters,
+    }));
   const tc = toolChoice(body.tool_choice, body.parallel_tool_calls);
   if (tc) out.tool_choice = tc;
   return out;

@@ -2,7 +2,6 @@
 // as the OpenAI routes. The request is validated as Anthropic's API does, translated once to the
 // OpenAI-shaped internal body (what policy stages and non-Anthropic adapters see) and kept as it
 // came for Anthropic targets (providers/anthropic/messages-route.ts).
-import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { messagesToChat } from '../providers/anthropic/inbound.js';
 import {
@@ -12,11 +11,10 @@ import {
   SSE_FRAMES,
   type MessagesRequest,
 } from '../providers/anthropic/messages-route.js';
-import type { StreamSink } from '../routing/executor.js';
 import { HttpError } from './errors.js';
 import { serveRequest, type RouteWire } from './handlers.js';
 import type { Sidecar } from './sidecar.js';
-import { writeFrames } from './sse-sink.js';
+import { SseSink, writeFrames } from './sse-sink.js';
 
 type Json = Record<string, unknown>;
 
@@ -181,39 +179,20 @@ export function toAnthropicError(status: number, body: Json | undefined): Json {
 
 // ---- the event stream ----
 
-/** Writes the chunks' Anthropic SSE frames as they are; a broken stream ends with Anthropic's error event. */
-export class MessagesSink implements StreamSink {
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly extraHeaders: () => Record<string, string>,
-  ) {}
-
-  get closed(): boolean {
-    return this.res.destroyed || this.res.writableEnded;
-  }
-
-  start(headers: Record<string, string>): void {
-    this.res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      ...this.extraHeaders(),
-      ...headers,
-    });
-    this.res.flushHeaders();
-  }
-
-  async write(chunk: Json): Promise<void> {
+/** Writes the chunks' Anthropic SSE frames as they are; a broken stream ends with Anthropic's error
+ *  event. The response head and the closed check are the OpenAI sink's. */
+export class MessagesSink extends SseSink {
+  override async write(chunk: Json): Promise<void> {
     const frames = chunk[SSE_FRAMES];
     if (this.closed || typeof frames !== 'string' || frames === '') return;
     await writeFrames(this.res, frames);
   }
 
-  end(): void {
+  override end(): void {
     if (!this.closed) this.res.end();
   }
 
-  fail(error: Json): void {
+  override fail(error: Json): void {
     if (this.closed) return;
     const status = Number((error.error as Json | undefined)?.status) || 500;
     const e = toAnthropicError(status, error);

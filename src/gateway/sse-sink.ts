@@ -18,7 +18,7 @@ export async function writeFrames(res: ServerResponse, text: string): Promise<vo
 
 export class SseSink implements StreamSink {
   constructor(
-    private readonly res: ServerResponse,
+    protected readonly res: ServerResponse,
     private readonly extraHeaders: () => Record<string, string>,
   ) {}
 

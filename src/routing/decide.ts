@@ -31,12 +31,14 @@ function score(node: TargetSpec, settings: Inherited, input: DecisionInput): num
 export function decide(node: TargetSpec, settings: Inherited, input: DecisionInput): Decision {
   const children = node.targets ?? [];
   const mode = node.strategy?.mode ?? 'single';
-  const isHealthy = children.map((c) => healthy(c, inherit(settings, c), input));
+  // Only fallback and loadbalance look at health: single and conditional do not walk the subtree.
+  const healthOf = () => children.map((c) => healthy(c, inherit(settings, c), input));
   switch (mode) {
     case 'single':
       return { order: [0] };
     case 'fallback': {
       // Healthy targets first in config order; open-breaker ones stay as a last resort.
+      const isHealthy = healthOf();
       const idx = children.map((_c, i) => i);
       return { order: [...idx.filter((i) => isHealthy[i]), ...idx.filter((i) => !isHealthy[i])] };
     }
@@ -44,6 +46,7 @@ export function decide(node: TargetSpec, settings: Inherited, input: DecisionInp
       const weights = children.map((c) => c.weight ?? 1);
       const positive = weights.map((_w, i) => i).filter((i) => weights[i] > 0);
       if (positive.length === 0) return { error: 'loadbalance has no target with weight > 0' };
+      const isHealthy = healthOf();
       const live = positive.filter((i) => isHealthy[i]);
       const pool = live.length ? live : positive;
       const pick =

@@ -92,13 +92,16 @@ export class HealthRegistry {
     if (measured) this.latency.observe(key, ms);
     else this.latency.observeAtLeast(key, ms);
     if (!this.ejections.options.enabled || group.length < 2) return [];
-    const members = group.map((k) => ({
-      key: k,
-      ewmaMs: this.latency.ewma(k).ms,
-      samples: this.latency.ewma(k).samples,
-      ejected: this.ejections.isEjected(k),
-      broken: this.breakerState(k) === 'open',
-    }));
+    const members = group.map((k) => {
+      const e = this.latency.ewma(k);
+      return {
+        key: k,
+        ewmaMs: e.ms,
+        samples: e.samples,
+        ejected: this.ejections.isEjected(k),
+        broken: this.breakerState(k) === 'open',
+      };
+    });
     const opts = this.ejections.options;
     const changes: EjectionChange[] = [];
     if (this.ejections.probing(key)) {

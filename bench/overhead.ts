@@ -41,7 +41,7 @@ const SECONDS = Number(flags.seconds ?? 4);
 const LAT_N = Number(flags['latency-requests'] ?? 1000);
 const STREAM_N = Number(flags['stream-requests'] ?? 300);
 const only = typeof flags.only === 'string' ? flags.only.split(',') : ['ref', 'off', 'on', 'col'];
-if (flags['no-collector'] !== undefined) only.splice(only.indexOf('col'), 1);
+if (flags['no-collector'] !== undefined && only.includes('col')) only.splice(only.indexOf('col'), 1);
 
 buildDist();
 const dir = mkdtempSync(join(tmpdir(), 'sy-overhead-'));

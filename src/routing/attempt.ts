@@ -16,7 +16,9 @@ import type {
 } from '../providers/types.js';
 import { StreamEventError } from '../providers/types.js';
 import { retryAfterMs } from './backoff.js';
-import { AbortReason, classifyTransportError, type Outcome } from './outcome.js';
+import { AttemptGate } from './attempt-gate.js';
+import { classifyTransportError, type Outcome } from './outcome.js';
+import { type BufferedResponse, callBuffered } from './upstream-call.js';
 import { upstreamDispatcher } from './upstream.js';
 
 type Json = Record<string, unknown>;
@@ -75,42 +77,6 @@ export class StreamFailure extends Error {
   }
 }
 
-class AttemptTimers {
-  private readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
-  private phase?: NodeJS.Timeout;
-  private readonly deadline: NodeJS.Timeout;
-  // Forwarding by hand: AbortSignal.any is slow and keeps signals alive on Node 20.
-  private readonly onClient = () => this.controller.abort(this.clientSignal.reason);
-
-  constructor(
-    deadlineAt: number,
-    private readonly clientSignal: AbortSignal,
-  ) {
-    if (clientSignal.aborted) this.controller.abort(clientSignal.reason);
-    else clientSignal.addEventListener('abort', this.onClient, { once: true });
-    this.deadline = setTimeout(
-      () => this.controller.abort(new AbortReason('deadline')),
-      Math.max(0, deadlineAt - Date.now()),
-    );
-  }
-
-  arm(ms: number | undefined): void {
-    clearTimeout(this.phase);
-    this.phase = ms === undefined ? undefined : setTimeout(() => this.controller.abort(new AbortReason('timeout')), ms);
-  }
-
-  touch(): void {
-    this.phase?.refresh();
-  }
-
-  clear(): void {
-    clearTimeout(this.phase);
-    clearTimeout(this.deadline);
-    this.clientSignal.removeEventListener('abort', this.onClient);
-  }
-}
-
 function failure(
   outcome: Outcome,
   status: number,
@@ -121,6 +87,56 @@ function failure(
   return { ok: false, outcome, status, error: { message, type, code: null }, retryAfterMs: retryAfter };
 }
 
+export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
+  const started = performance.now();
+  const gate = new AttemptGate(spec.deadlineAt, spec.clientSignal);
+  gate.arm(spec.stream ? (spec.firstChunkTimeoutMs ?? spec.requestTimeoutMs) : spec.requestTimeoutMs, spec.stream);
+  let up: UpstreamRequest;
+  try {
+    // Translation errors (UnsupportedRequestError: 400) and credential errors carry their status
+    // to the executor; only a timer firing during async auth is an attempt failure.
+    up = spec.adapter.buildRequest(spec.op, spec.body, spec.provider);
+    if (spec.adapter.authorize) up = await spec.adapter.authorize(up, spec.provider, gate.signal);
+  } catch (err) {
+    gate.clear();
+    if (!gate.aborted) throw err;
+    const c = classifyTransportError(err, gate);
+    return failure(c.outcome, c.status, c.message);
+  }
+  const dispatcher = spec.dispatcher ?? upstreamDispatcher();
+  if (spec.stream) return runStream(spec, up, dispatcher, gate, started);
+  let res: BufferedResponse;
+  try {
+    res = await callBuffered(dispatcher, up, gate, MAX_ERROR_BODY);
+  } catch (err) {
+    const c = classifyTransportError(err, gate);
+    return failure(c.outcome, c.status, c.message);
+  } finally {
+    gate.clear();
+  }
+  if (res.statusCode >= 400) {
+    const error = spec.adapter.parseError(res.statusCode, res.text, res.headers);
+    return {
+      ok: false,
+      outcome: 'http_error',
+      status: error.status ?? res.statusCode,
+      error,
+      retryAfterMs: retryAfterMs(res.headers),
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(res.text);
+  } catch {
+    return failure('invalid_response', 502, `upstream returned malformed JSON (${res.text.length} bytes)`);
+  }
+  try {
+    return { ok: true, kind: 'json', status: 200, parsed: spec.adapter.parseResponse(spec.op, json, spec.provider) };
+  } catch (e) {
+    return failure('invalid_response', 502, `upstream response has an unexpected shape: ${(e as Error).message}`);
+  }
+}
+
 async function readLimited(body: Dispatcher.ResponseData['body']): Promise<string> {
   let out = '';
   for await (const chunk of body) {
@@ -129,41 +145,32 @@ async function readLimited(body: Dispatcher.ResponseData['body']): Promise<strin
   return out.slice(0, MAX_ERROR_BODY);
 }
 
-export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
-  const started = performance.now();
-  const timers = new AttemptTimers(spec.deadlineAt, spec.clientSignal);
-  timers.arm(spec.stream ? (spec.firstChunkTimeoutMs ?? spec.requestTimeoutMs) : spec.requestTimeoutMs);
+/** A streamed attempt: undici's streaming body, pulled chunk by chunk until the first one to send. */
+async function runStream(
+  spec: AttemptSpec,
+  up: UpstreamRequest,
+  dispatcher: Dispatcher,
+  gate: AttemptGate,
+  started: number,
+): Promise<AttemptResult> {
   let res: Dispatcher.ResponseData;
-  let up: UpstreamRequest;
-  try {
-    // Translation errors (UnsupportedRequestError: 400) and credential errors carry their status
-    // to the executor; only a timer firing during async auth is an attempt failure.
-    up = spec.adapter.buildRequest(spec.op, spec.body, spec.provider);
-    if (spec.adapter.authorize) up = await spec.adapter.authorize(up, spec.provider, timers.signal);
-  } catch (err) {
-    timers.clear();
-    if (!timers.signal.aborted) throw err;
-    const c = classifyTransportError(err, timers.signal);
-    return failure(c.outcome, c.status, c.message);
-  }
   try {
     res = await request(up.url, {
       method: up.method,
       headers: up.headers,
       body: up.body,
-      signal: timers.signal,
-      dispatcher: spec.dispatcher ?? upstreamDispatcher(),
+      signal: gate.signal,
+      dispatcher,
     });
   } catch (err) {
-    timers.clear();
-    const c = classifyTransportError(err, timers.signal);
+    gate.clear();
+    const c = classifyTransportError(err, gate);
     return failure(c.outcome, c.status, c.message);
   }
-
   try {
     if (res.statusCode >= 400) {
       const text = await readLimited(res.body);
-      timers.clear();
+      gate.clear();
       const error = spec.adapter.parseError(res.statusCode, text, res.headers as IncomingHttpHeaders);
       return {
         ok: false,
@@ -173,31 +180,11 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
         retryAfterMs: retryAfterMs(res.headers as IncomingHttpHeaders),
       };
     }
-    if (!spec.stream) {
-      const text = await res.body.text();
-      timers.clear();
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return failure('invalid_response', 502, `upstream returned malformed JSON (${text.length} bytes)`);
-      }
-      try {
-        return {
-          ok: true,
-          kind: 'json',
-          status: 200,
-          parsed: spec.adapter.parseResponse(spec.op, json, spec.provider),
-        };
-      } catch (e) {
-        return failure('invalid_response', 502, `upstream response has an unexpected shape: ${(e as Error).message}`);
-      }
-    }
-    return await openStream(spec, res, timers, started);
+    return await openStream(spec, res, gate, started);
   } catch (err) {
-    timers.clear();
+    gate.clear();
     res.body.destroy();
-    const c = classifyTransportError(err, timers.signal);
+    const c = classifyTransportError(err, gate);
     return failure(c.outcome, c.status, c.message);
   }
 }
@@ -205,11 +192,11 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
 async function openStream(
   spec: AttemptSpec,
   res: Dispatcher.ResponseData,
-  timers: AttemptTimers,
+  gate: AttemptGate,
   started: number,
 ): Promise<AttemptResult> {
   const translator = spec.adapter.streamTranslator(spec.op, spec.body, spec.includeUsage);
-  const rest = streamChunks(res.body, translator, timers, spec);
+  const rest = streamChunks(res.body, translator, gate, spec);
   // Pull until the translator yields something to send: that is the commit point.
   const firstStep = await rest.next().catch((e: unknown) => e);
   if (firstStep instanceof StreamFailure) return firstStep.failure;
@@ -225,7 +212,7 @@ async function openStream(
     translator,
     rest,
     release: () => {
-      timers.clear();
+      gate.clear();
       if (!res.body.destroyed) res.body.destroy();
     },
   };
@@ -234,7 +221,7 @@ async function openStream(
 async function* streamChunks(
   body: Dispatcher.ResponseData['body'],
   translator: StreamTranslator,
-  timers: AttemptTimers,
+  gate: AttemptGate,
   spec: AttemptSpec,
 ): AsyncGenerator<Json[], void, void> {
   const pending: Json[] = [];
@@ -253,14 +240,14 @@ async function* streamChunks(
   let firstSeen = false;
   try {
     for await (const buf of body) {
-      if (firstSeen) timers.touch(); // pings before the first chunk must not extend its deadline
+      if (firstSeen) gate.touch(); // pings before the first chunk must not extend its deadline
       if (framing) for (const ev of framing.push(buf as Buffer)) onEvent(ev);
       else parser.feed(decoder.decode(buf as Buffer, { stream: true }));
       if (parseError) throw parseError;
       if (pending.length) {
         if (!firstSeen) {
           firstSeen = true;
-          timers.arm(spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+          gate.arm(spec.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, true);
         }
         yield pending.splice(0);
       }
@@ -274,10 +261,10 @@ async function* streamChunks(
       throw new StreamFailure(
         failure('invalid_response', 502, `upstream sent a malformed stream event: ${err.message}`),
       );
-    const c = classifyTransportError(err, timers.signal);
+    const c = classifyTransportError(err, gate);
     throw new StreamFailure(failure(c.outcome === 'connect_error' ? 'stream_cut' : c.outcome, c.status, c.message));
   } finally {
-    timers.clear();
+    gate.clear();
   }
   if (!translator.done)
     throw new StreamFailure(failure('stream_cut', 502, 'upstream stream ended without its terminating event'));

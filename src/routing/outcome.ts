@@ -40,7 +40,7 @@ const connectCodes = new Set([
 /** Maps an error thrown by undici (or our abort) to an outcome and HTTP status. */
 export function classifyTransportError(
   err: unknown,
-  signal: AbortSignal,
+  signal: { readonly aborted: boolean; readonly reason: unknown },
 ): { outcome: Outcome; status: number; message: string } {
   if (signal.aborted && signal.reason instanceof AbortReason) {
     const r = signal.reason;

@@ -7,8 +7,12 @@ export const MAX_METADATA_KEYS = 32;
 export const MAX_METADATA_KEY_LEN = 64;
 export const MAX_METADATA_VALUE_LEN = 512;
 
+const spellings = new Map<string, readonly [string, string]>();
+
 export function header(h: IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[`x-switchyard-${name}`] ?? h[`x-portkey-${name}`];
+  let n = spellings.get(name);
+  if (!n) spellings.set(name, (n = [`x-switchyard-${name}`, `x-portkey-${name}`]));
+  const v = h[n[0]] ?? h[n[1]];
   return Array.isArray(v) ? v[0] : v;
 }
 

@@ -9,6 +9,7 @@ import type { AttemptGate } from './attempt-gate.js';
 
 export interface BufferedResponse {
   statusCode: number;
+  /** Parsed for an error answer only (retry-after, the provider's error details); a success needs none. */
   headers: IncomingHttpHeaders;
   /** The body as text; an error body is cut at `errorLimit` bytes. */
   text: string;
@@ -77,7 +78,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
     const c = this.chunks;
     let text = c.length === 1 ? c[0].toString() : Buffer.concat(c).toString();
     if (this.status >= 400 && text.length > this.errorLimit) text = text.slice(0, this.errorLimit);
-    this.resolve({ statusCode: this.status, headers: parseHeaders(this.raw), text });
+    this.resolve({ statusCode: this.status, headers: this.status >= 400 ? parseHeaders(this.raw) : {}, text });
   }
 
   onError(err: Error): void {

@@ -3,8 +3,13 @@
 // more than EXACT_MAX entries. Exact search is linear (~1.5 µs per 1,536-dim vector in V8), HNSW
 // about logarithmic. Measured (bench/cache.ts, 1,536 dims): the graph is as fast or faster from 16
 // entries on (p50 17 vs 24 µs at 16, 21 vs 46 µs at 32, 61 vs 342 µs at 256), so exact search is
-// kept only where it costs under ~50 µs: there it gives exact similarities (the graph compares
-// f16 copies) and spares the many tiny partitions a native graph each.
+// kept only where it costs under ~50 µs, and spares the many tiny partitions a native graph each.
+//
+// The graph only finds candidates: it holds i8 copies (usearch scales each vector to norm 127),
+// half the bytes per distance of f16 and faster to compare, and the SEARCH_K candidates it returns
+// are re-ranked by exact cosine over the f32 vectors kept beside it. i8 similarities alone are
+// ~0.01 off (too coarse beside a 0.95 threshold); re-ranked, the similarity compared with the
+// threshold is exact, and a quantised score above it never makes a HIT on its own.
 //
 // It is an acceleration structure only: the answers live in the cache storage (memory or Redis),
 // and a key found here that the storage no longer has is a miss (and dropped from here). Entries
@@ -20,9 +25,7 @@ import { logger } from '../../logger.js';
 export const EXACT_MAX = 32;
 /**
  * Graph parameters: usearch's default connectivity; search expansion 32 measured (30k x 1,536,
- * near-duplicate queries) at recall@1 1.0 with p50 0.38 ms vs 0.62 ms at 64. f16 copies keep
- * similarities within 1e-4 of exact there; i8 (with cosine) was faster but off by 0.013, too coarse
- * beside a 0.95 threshold.
+ * near-duplicate queries) at recall@1 1.0 with p50 0.38 ms vs 0.62 ms at 64.
  */
 const CONNECTIVITY = 16;
 const EXPANSION_ADD = 128;
@@ -48,9 +51,9 @@ function loadUsearch(): Usearch | null {
   return usearch;
 }
 
-/** Bytes one entry holds here, roughly: its vector (f32 exact, f16 in the graph) and bookkeeping. */
+/** Bytes one entry holds here, roughly: its f32 vector, in a graph an i8 copy and links, bookkeeping. */
 export function entryBytes(dims: number, inGraph: boolean): number {
-  return (inGraph ? dims * 2 + CONNECTIVITY * 2 * 4 * 2 : dims * 4) + 192;
+  return dims * 4 + (inGraph ? dims + CONNECTIVITY * 2 * 4 * 2 : 0) + 192;
 }
 
 export interface VectorMatch {
@@ -62,8 +65,8 @@ interface Slot {
   key: string;
   expiresAt: number;
   bytes: number;
-  /** Kept while the partition is searched exactly; the graph holds it afterwards. */
-  vec?: Float32Array;
+  /** The normalised vector as added: exact search, and the graph's candidates' exact re-rank. */
+  vec: Float32Array;
 }
 
 class Partition {
@@ -146,9 +149,8 @@ export class VectorIndex {
     }
     if (!part) this.parts.set(partition, (part = new Partition(vec.length)));
     const label = part.next++;
-    const slot: Slot = { key, expiresAt: now + ttlMs, bytes: entryBytes(vec.length, part.graph !== undefined) };
+    const slot: Slot = { key, expiresAt: now + ttlMs, bytes: entryBytes(vec.length, part.graph !== undefined), vec };
     if (part.graph) part.graph.add(BigInt(label), vec);
-    else slot.vec = vec;
     part.slots.set(label, slot);
     part.byKey.set(key, label);
     this.order.push({ name: partition, part, label });
@@ -174,7 +176,7 @@ export class VectorIndex {
       let best: Slot | undefined;
       let bestSim = -Infinity;
       for (const s of part.slots.values()) {
-        if (s.expiresAt <= now || !s.vec) continue;
+        if (s.expiresAt <= now) continue;
         const sim = dotProduct(s.vec, vec);
         if (sim > bestSim) {
           bestSim = sim;
@@ -184,7 +186,9 @@ export class VectorIndex {
       return best && bestSim >= threshold ? { key: best.key, similarity: Math.min(1, bestSim) } : undefined;
     }
     const m = part.graph.search(vec, Math.min(SEARCH_K, part.slots.size), 1);
-    // Candidates come nearest first: the first live one is the answer.
+    // The best live candidate by exact cosine (the graph's order is by its i8 copies).
+    let best: Slot | undefined;
+    let bestSim = -Infinity;
     for (let i = 0; i < m.keys.length; i++) {
       const label = Number(m.keys[i]);
       const s = part.slots.get(label);
@@ -193,11 +197,13 @@ export class VectorIndex {
         this.remove(partition, part, label);
         continue;
       }
-      // usearch's inner-product distance is 1 - dot, over f16 copies (about 1e-3 off).
-      const sim = Math.min(1, 1 - m.distances[i]);
-      return sim >= threshold ? { key: s.key, similarity: sim } : undefined;
+      const sim = dotProduct(s.vec, vec);
+      if (sim > bestSim) {
+        bestSim = sim;
+        best = s;
+      }
     }
-    return undefined;
+    return best && bestSim >= threshold ? { key: best.key, similarity: Math.min(1, bestSim) } : undefined;
   }
 
   private toGraph(part: Partition): void {
@@ -205,8 +211,8 @@ export class VectorIndex {
     if (!lib) return;
     const graph = new lib.Index({
       dimensions: part.dims,
-      metric: lib.MetricKind.IP,
-      quantization: lib.ScalarKind.F16,
+      metric: lib.MetricKind.Cos,
+      quantization: lib.ScalarKind.I8,
       connectivity: CONNECTIVITY,
       expansion_add: EXPANSION_ADD,
       expansion_search: EXPANSION_SEARCH,
@@ -218,13 +224,12 @@ export class VectorIndex {
     let i = 0;
     for (const [label, s] of part.slots) {
       labels[i] = BigInt(label);
-      if (s.vec) matrix.set(s.vec, i * part.dims);
+      matrix.set(s.vec, i * part.dims);
       i++;
     }
     graph.add(labels, matrix, 1);
     part.graph = graph;
     for (const s of part.slots.values()) {
-      s.vec = undefined;
       const b = entryBytes(part.dims, true);
       this.bytes += b - s.bytes;
       s.bytes = b;

@@ -2,8 +2,7 @@
 // Non-stream: request_timeout bounds headers and body. Stream: time to first chunk, then the idle
 // gap between chunks; the request deadline bounds everything.
 import { createParser } from 'eventsource-parser';
-import { request, type Dispatcher } from 'undici';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type {
   Operation,
   ParsedResponse,
@@ -19,6 +18,7 @@ import { retryAfterMs } from './backoff.js';
 import { AttemptGate } from './attempt-gate.js';
 import { classifyTransportError, type Outcome } from './outcome.js';
 import { type BufferedResponse, callBuffered } from './upstream-call.js';
+import { UpstreamStream } from './upstream-stream.js';
 import { upstreamDispatcher } from './upstream.js';
 
 type Json = Record<string, unknown>;
@@ -137,15 +137,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   }
 }
 
-async function readLimited(body: Dispatcher.ResponseData['body']): Promise<string> {
-  let out = '';
-  for await (const chunk of body) {
-    if (out.length < MAX_ERROR_BODY) out += chunk.toString();
-  }
-  return out.slice(0, MAX_ERROR_BODY);
-}
-
-/** A streamed attempt: undici's streaming body, pulled chunk by chunk until the first one to send. */
+/** A streamed attempt: chunks pulled from the upstream until the first one to send (the commit point). */
 async function runStream(
   spec: AttemptSpec,
   up: UpstreamRequest,
@@ -153,73 +145,53 @@ async function runStream(
   gate: AttemptGate,
   started: number,
 ): Promise<AttemptResult> {
-  let res: Dispatcher.ResponseData;
+  const res = new UpstreamStream(gate, MAX_ERROR_BODY);
   try {
-    res = await request(up.url, {
-      method: up.method,
-      headers: up.headers,
-      body: up.body,
-      signal: gate.signal,
-      dispatcher,
-    });
+    await res.start(dispatcher, up);
   } catch (err) {
     gate.clear();
     const c = classifyTransportError(err, gate);
     return failure(c.outcome, c.status, c.message);
   }
-  try {
-    if (res.statusCode >= 400) {
-      const text = await readLimited(res.body);
-      gate.clear();
-      const error = spec.adapter.parseError(res.statusCode, text, res.headers as IncomingHttpHeaders);
-      return {
-        ok: false,
-        outcome: 'http_error',
-        status: error.status ?? res.statusCode,
-        error,
-        retryAfterMs: retryAfterMs(res.headers as IncomingHttpHeaders),
-      };
-    }
-    return await openStream(spec, res, gate, started);
-  } catch (err) {
+  if (res.statusCode >= 400) {
     gate.clear();
-    res.body.destroy();
-    const c = classifyTransportError(err, gate);
-    return failure(c.outcome, c.status, c.message);
+    const error = spec.adapter.parseError(res.statusCode, res.errorText, res.headers);
+    return {
+      ok: false,
+      outcome: 'http_error',
+      status: error.status ?? res.statusCode,
+      error,
+      retryAfterMs: retryAfterMs(res.headers),
+    };
   }
-}
-
-async function openStream(
-  spec: AttemptSpec,
-  res: Dispatcher.ResponseData,
-  gate: AttemptGate,
-  started: number,
-): Promise<AttemptResult> {
   const translator = spec.adapter.streamTranslator(spec.op, spec.body, spec.includeUsage);
-  const rest = streamChunks(res.body, translator, gate, spec);
-  // Pull until the translator yields something to send: that is the commit point.
+  const rest = streamChunks(res, translator, gate, spec);
+  const release = () => {
+    gate.clear();
+    res.release();
+  };
   const firstStep = await rest.next().catch((e: unknown) => e);
+  if (firstStep instanceof StreamFailure || firstStep instanceof Error) release();
   if (firstStep instanceof StreamFailure) return firstStep.failure;
   if (firstStep instanceof Error) return failure('connect_error', 502, firstStep.message);
   const step = firstStep as IteratorResult<Json[], void>;
-  if (step.done) return failure('invalid_response', 502, 'upstream stream ended before any chunk');
-  const ttftMs = performance.now() - started;
+  if (step.done) {
+    release();
+    return failure('invalid_response', 502, 'upstream stream ended before any chunk');
+  }
   return {
     ok: true,
     kind: 'stream',
     first: step.value,
-    ttftMs,
+    ttftMs: performance.now() - started,
     translator,
     rest,
-    release: () => {
-      gate.clear();
-      if (!res.body.destroyed) res.body.destroy();
-    },
+    release,
   };
 }
 
 async function* streamChunks(
-  body: Dispatcher.ResponseData['body'],
+  body: UpstreamStream,
   translator: StreamTranslator,
   gate: AttemptGate,
   spec: AttemptSpec,
@@ -239,10 +211,10 @@ async function* streamChunks(
   const decoder = new TextDecoder();
   let firstSeen = false;
   try {
-    for await (const buf of body) {
+    for (let buf = await body.next(); buf !== null; buf = await body.next()) {
       if (firstSeen) gate.touch(); // pings before the first chunk must not extend its deadline
-      if (framing) for (const ev of framing.push(buf as Buffer)) onEvent(ev);
-      else parser.feed(decoder.decode(buf as Buffer, { stream: true }));
+      if (framing) for (const ev of framing.push(buf)) onEvent(ev);
+      else parser.feed(decoder.decode(buf, { stream: true }));
       if (parseError) throw parseError;
       if (pending.length) {
         if (!firstSeen) {

@@ -18,7 +18,7 @@ export interface BufferedResponse {
 const target = new Map<string, { origin: string; path: string }>();
 
 /** origin + path of a URL, parsed once per distinct URL (a target's URL rarely changes). */
-function split(url: string): { origin: string; path: string } {
+export function splitUrl(url: string): { origin: string; path: string } {
   let t = target.get(url);
   if (!t) {
     const u = new URL(url);
@@ -30,7 +30,7 @@ function split(url: string): { origin: string; path: string } {
 }
 
 /** Raw header pairs to node's header object (names lower-cased, repeats joined as node does). */
-function parseHeaders(raw: Buffer[] | string[] | null): IncomingHttpHeaders {
+export function parseRawHeaders(raw: Buffer[] | string[] | null): IncomingHttpHeaders {
   const out: Record<string, string | string[]> = {};
   if (!raw) return out;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -78,7 +78,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
     const c = this.chunks;
     let text = c.length === 1 ? c[0].toString() : Buffer.concat(c).toString();
     if (this.status >= 400 && text.length > this.errorLimit) text = text.slice(0, this.errorLimit);
-    this.resolve({ statusCode: this.status, headers: this.status >= 400 ? parseHeaders(this.raw) : {}, text });
+    this.resolve({ statusCode: this.status, headers: this.status >= 400 ? parseRawHeaders(this.raw) : {}, text });
   }
 
   onError(err: Error): void {
@@ -92,7 +92,7 @@ export function callBuffered(
   gate: AttemptGate,
   errorLimit: number,
 ): Promise<BufferedResponse> {
-  const { origin, path } = split(up.url);
+  const { origin, path } = splitUrl(up.url);
   return new Promise((resolve, reject) => {
     dispatcher.dispatch(
       { origin, path, method: up.method as Dispatcher.HttpMethod, headers: up.headers, body: up.body },

@@ -7,7 +7,7 @@
 // lookup (bench/cache-vectors.ts): exact search vs the index at 1k/10k/100k vectors of 1,536 dims,
 // recall@1, and where exact search stops being faster. The 100k row builds its graph one add at a
 // time as the store path does (minutes on 2 cores).
-//   node --import tsx bench/cache.ts [--n 2000] [--rounds 5] [--semantic-only] [--semantic-sizes 1000,10000,100000]
+//   node --expose-gc --import tsx bench/cache.ts [--n 2000] [--rounds 5] [--semantic-only] [--semantic-sizes 1000,10000,100000]
 import { spawn } from 'node:child_process';
 import { Pool } from 'undici';
 import { parseFlags } from '../src/args.js';
@@ -180,4 +180,4 @@ async function httpBench(): Promise<void> {
 if (!SEMANTIC_ONLY) await httpBench();
 console.log(`bench/cache semantic lookup: loadavg ${loadavg()}, node ${process.version}`);
 benchCrossover([16, 32, 64, 128, 256, 1024]);
-for (const n of SEMANTIC_SIZES) printVectorRow(benchVectors(n));
+for (const n of SEMANTIC_SIZES) printVectorRow(await benchVectors(n));

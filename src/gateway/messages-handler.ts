@@ -14,7 +14,7 @@ import {
 import { HttpError } from './errors.js';
 import { serveRequest, type RouteWire } from './handlers.js';
 import type { Sidecar } from './sidecar.js';
-import { SseSink, writeFrames } from './sse-sink.js';
+import { SseSink } from './sse-sink.js';
 
 type Json = Record<string, unknown>;
 
@@ -182,21 +182,21 @@ export function toAnthropicError(status: number, body: Json | undefined): Json {
 /** Writes the chunks' Anthropic SSE frames as they are; a broken stream ends with Anthropic's error
  *  event. The response head and the closed check are the OpenAI sink's. */
 export class MessagesSink extends SseSink {
-  override async write(chunk: Json): Promise<void> {
+  override write(chunk: Json): Promise<void> {
     const frames = chunk[SSE_FRAMES];
-    if (this.closed || typeof frames !== 'string' || frames === '') return;
-    await writeFrames(this.res, frames);
+    if (typeof frames !== 'string' || frames === '') return Promise.resolve();
+    return this.enqueue(frames);
   }
 
   override end(): void {
-    if (!this.closed) this.res.end();
+    if (!this.closed) this.res.end(this.take());
   }
 
   override fail(error: Json): void {
     if (this.closed) return;
     const status = Number((error.error as Json | undefined)?.status) || 500;
     const e = toAnthropicError(status, error);
-    this.res.end(`event: error\ndata: ${JSON.stringify(e)}\n\n`);
+    this.res.end(`${this.take()}event: error\ndata: ${JSON.stringify(e)}\n\n`);
   }
 }
 

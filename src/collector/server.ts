@@ -100,9 +100,12 @@ export const COLLECTOR_DEFAULTS = {
   keepAliveTimeoutMs: DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs,
   maxHeaderBytes: DEFAULT_SERVER_LIMITS.maxHeaderBytes,
   // A segment of the write-ahead spool is one insert: large ones cost ClickHouse far less per
-  // row (bench/ingest.ts). The interval bounds the visibility delay at light load.
+  // row (bench/ingest.ts). The interval bounds the visibility delay at light load, where it
+  // also sets the insert size: each insert costs the engine a fixed ~100 ms of CPU (a part per
+  // table and materialized view, then their merges), so at 1,500 spans/s 500 ms made that most
+  // of the cost per span, 2 s a quarter of it (bench/collector-batch.ts).
   batchSize: 65_536,
-  flushIntervalMs: 500,
+  flushIntervalMs: 2_000,
   eagerFlushRows: 16_384,
   maxBufferedRows: 100_000,
   maxSpoolBytes: 1024 * 1024 * 1024,

@@ -65,7 +65,7 @@ export const COLLECTOR_FLAGS: readonly FlagDef[] = [
   c('spool-dir', 'SWITCHYARD_SPOOL_DIR', 'outage spool', '<data-dir>/spool', 'DIR'),
   c('max-body-bytes', 'SWITCHYARD_COLLECTOR_MAX_BODY_BYTES', 'request size limit', '20 MiB'),
   c('batch-size', 'SWITCHYARD_COLLECTOR_BATCH_SIZE', 'most rows per store insert', '65536'),
-  c('flush-interval-ms', 'SWITCHYARD_COLLECTOR_FLUSH_INTERVAL_MS', "longest wait before a row's insert starts", '500'),
+  c('flush-interval-ms', 'SWITCHYARD_COLLECTOR_FLUSH_INTERVAL_MS', "longest wait before a row's insert starts", '2000'),
   c('eager-flush-rows', 'SWITCHYARD_COLLECTOR_EAGER_FLUSH_ROWS', 'rows that start an insert without waiting', '16384'),
   c(
     'max-concurrent-writes',

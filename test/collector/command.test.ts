@@ -28,7 +28,7 @@ describe('resolveCollectorOptions', () => {
       dataDir: '/d',
       spoolDir: path.join('/d', 'spool'),
       batchSize: 65_536,
-      flushIntervalMs: 500,
+      flushIntervalMs: 2000,
       feedbackToken: 'tok',
       clickhouseHttpPort: 8123,
     });

@@ -198,13 +198,13 @@ describe('visibility delay with the default settings', () => {
       const acked = Date.now();
       await waitFor(
         async () => (await rows(`SELECT count() AS n FROM otel_traces WHERE ServiceName = 'e2e-visible'`))[0].n === '2',
-        3000,
+        5000,
         10,
       );
       const visibleAfter = Date.now() - acked;
-      // Default --flush-interval-ms is 500; the README promises ~1-2 s under load.
-      expect(visibleAfter).toBeLessThan(1500);
-      expect(Date.now() - t0).toBeLessThan(3000);
+      // Default --flush-interval-ms is 2000, plus one insert.
+      expect(visibleAfter).toBeLessThan(3000);
+      expect(Date.now() - t0).toBeLessThan(4500);
       await p.shutdown();
     } finally {
       await c.close();

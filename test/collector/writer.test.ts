@@ -195,7 +195,8 @@ describe('Spool: segments from before the write-ahead log', () => {
       healthCheckIntervalMs: 0,
     });
     await w.submit(rows(1, 'new'));
-    await waitFor(() => store.traces.length === 3);
+    // A segment's file goes once its insert answered: just after its rows reach the store.
+    await waitFor(() => store.traces.length === 3 && readdirSync(tmp.dir).length === 0);
     expect(names(store.traces)).toEqual(['old0', 'old1', 'new0']);
     expect(readdirSync(tmp.dir)).toEqual([]);
     await w.close(1000);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { parseFlags } from '../src/args.js';
-import { buildDist, CHAT, chCount, peakRssMb, type Proc, scrape, sleep, spawnWithPort, stop } from './procs.js';
+import { buildDist, CHAT, chCount, peakRssMb, type Proc, rssMb, scrape, sleep, spawnWithPort, stop } from './procs.js';
 import { loadavg } from './stats.js';
 
 const flags = parseFlags(process.argv.slice(2));
@@ -66,8 +66,11 @@ function spoolBytes(): number {
   return n;
 }
 
+// Idle RSS: after startup has settled (migrations, first merges), before any load.
+await sleep(3000);
+const idleRss = rssMb(sidecar.pid);
 console.log(
-  `bench/no-loss: ${SPLIT ? 'sidecar + separate collector' : 'switchyard dev'}, c=${C} for ${SECONDS} s; load ${loadavg()}`,
+  `bench/no-loss: ${SPLIT ? 'sidecar + separate collector' : 'switchyard dev'}, c=${C} for ${SECONDS} s; idle RSS ${idleRss.toFixed(0)} MB; load ${loadavg()}`,
 );
 const pool = new Pool(origin, { connections: C });
 let served = 0;

@@ -43,9 +43,13 @@ export async function startDevStack(o: DevStackOptions): Promise<DevStack> {
   if (otlpPort !== undefined) colFlags.port = String(otlpPort);
   const chPort = o.clickhouseHttpPort ?? flagString(flags, 'clickhouse-http-port');
   if (chPort !== undefined) colFlags['clickhouse-http-port'] = String(chPort);
+  // Spans in dev come from this process's own sidecar: the request thread decodes them. Each
+  // decode worker is a V8 isolate of its own (~22 MB resident idle, more under load).
+  if (!process.env.SWITCHYARD_COLLECTOR_DECODE_THREADS) colFlags['decode-threads'] = '0';
   const co = resolveCollectorOptions(colFlags, process.env);
 
-  const store = await openStore({ dataDir: path.resolve(co.dataDir) });
+  // The engine shares this process with the sidecar: small caches and pools (engine-config.ts).
+  const store = await openStore({ dataDir: path.resolve(co.dataDir), engineProfile: 'small' });
   const collector = await startCollector({ ...co, store });
   const ch =
     store instanceof EmbeddedStore

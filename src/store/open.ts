@@ -19,6 +19,8 @@ export const openStoreOptionsSchema = z.object({
   /** Remote only: apply migrations before returning. */
   migrate: z.boolean().optional(),
   ttlDays: z.number().int().nonnegative().optional(),
+  /** Embedded only: engine caches and pools (src/store/engine-config.ts). */
+  engineProfile: z.enum(['default', 'small']).optional(),
 });
 export type OpenStoreOptions = z.input<typeof openStoreOptionsSchema>;
 
@@ -41,5 +43,6 @@ export async function openStore(input: OpenStoreOptions = {}): Promise<SpanStore
     dataDir: o.dataDir ?? (env.SWITCHYARD_DATA_DIR || './.switchyard'),
     database,
     ttlDays: o.ttlDays,
+    engineProfile: o.engineProfile,
   });
 }

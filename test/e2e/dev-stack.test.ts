@@ -138,6 +138,21 @@ describe('sidecar → collector → ClickHouse', () => {
     }
   });
 
+  it('runs the embedded engine with small caches and pools (it shares the process with the sidecar)', async () => {
+    const settings = Object.fromEntries(
+      (
+        await rows(
+          "SELECT name, value FROM system.server_settings WHERE name IN ('mark_cache_size', 'compiled_expression_cache_size', 'background_pool_size')",
+        )
+      ).map((r) => [r.name, Number(r.value)]),
+    );
+    expect(settings).toEqual({
+      mark_cache_size: 16 * 1024 * 1024,
+      compiled_expression_cache_size: 8 * 1024 * 1024,
+      background_pool_size: 4,
+    });
+  });
+
   it('no provider key in any stored span or log line', async () => {
     const dump = await stack.store.query('SELECT * FROM otel_traces FORMAT JSONEachRow', 'JSONEachRow');
     expect(dump.length).toBeGreaterThan(0);

@@ -1,11 +1,19 @@
 // JSON checks: Portkey's default.jsonSchema (a real JSON Schema validator, Ajv, draft-07 and
 // 2019-09/2020-12 keywords it supports) and default.jsonKeys. The JSON is the whole text part, or
 // a fenced ```json block, or the outermost {...} in it; a part with no JSON fails the check.
-import { Ajv } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvType } from 'ajv';
 import type { Check, Subject } from './types.js';
 import { bool, fail, isObject, oneOf, only, strings, type Params, type Path } from './params.js';
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+// Loaded when a config first uses the check: Ajv and its vocabularies are ~10 MB of every
+// sidecar's memory otherwise. It is CommonJS, so a synchronous require keeps config building sync.
+const require = createRequire(import.meta.url);
+let ajvInstance: AjvType | undefined;
+function ajv(): AjvType {
+  ajvInstance ??= new (require('ajv') as typeof import('ajv')).Ajv({ allErrors: false, strict: false });
+  return ajvInstance;
+}
 
 /** Every JSON value found in the parts (at most one per part). */
 export function jsonValues(s: Subject): unknown[] {
@@ -43,7 +51,7 @@ export function jsonSchema(p: Params, path: Path): Check {
     fail([...path, 'schema'], 'is required (a JSON Schema object)');
   let validate;
   try {
-    validate = ajv.compile(p.schema as object);
+    validate = ajv().compile(p.schema as object);
   } catch (e) {
     fail([...path, 'schema'], `is not a valid JSON Schema: ${(e as Error).message}`);
   }

@@ -348,7 +348,7 @@ describe('semantic parts and index', () => {
     });
     expect(graph.usesGraph('p')).toBe(true);
     expect(exact.usesGraph('p')).toBe(false);
-    // Near-duplicates of stored vectors (the cache's hit case): the same entry, similarity ~f16-exact.
+    // Near-duplicates of stored vectors (the cache's hit case): the same entry, similarity exact (re-ranked).
     let same = 0;
     for (let i = 10; i < 110; i++) {
       const q = normalise(data[i].map((x) => x + rnd() * 0.02)) as Float32Array;

@@ -24,12 +24,13 @@ import { logger } from '../../logger.js';
 /** Above this many entries a partition is searched through an HNSW graph (measured: bench/cache.ts). */
 export const EXACT_MAX = 32;
 /**
- * Graph parameters: usearch's default connectivity; search expansion 32 measured (30k x 1,536,
- * near-duplicate queries) at recall@1 1.0 with p50 0.38 ms vs 0.62 ms at 64.
+ * Graph parameters: usearch's default connectivity (12 lost recall: 0.96 at 100k). Search
+ * expansion 24 (i8 graph, exact re-rank; bench/cache.ts, 1,536 dims): recall@1 1.000 at 10k and
+ * 100k like 32, p50 0.118 vs 0.168 ms at 10k, 0.41 vs 0.44-0.49 ms at 100k; 16 lost recall.
  */
 const CONNECTIVITY = 16;
 const EXPANSION_ADD = 128;
-const EXPANSION_SEARCH = 32;
+const EXPANSION_SEARCH = 24;
 /** Candidates read per graph lookup, so that a few expired ones do not hide a live one. */
 const SEARCH_K = 8;
 /** Expired entries removed per add (the sweep is spread over adds, never a long pause). */

@@ -54,19 +54,24 @@ export class Execution {
   async run(): Promise<ExecResult> {
     const root = this.req.routing;
     const r = await this.runNode(root, [], inherit(ROOT, root), TOP);
-    const base = {
+    const notes = routingNotes(this.notes, this.answered?.attempt);
+    // One literal, no spreads: this runs once per request.
+    const ok = r.ok;
+    const status = ok ? 200 : clientStatus(r.status);
+    return {
       attempts: this.attempts,
       retries: this.retries,
       // A hedge's cancelled loser is not a failure: rescued only when an attempt really failed.
-      rescued: r.ok && this.attempts.some((a) => a.error_type !== null && a.error_type !== 'cancelled'),
+      rescued: ok && this.attempts.some((a) => a.error_type !== null && a.error_type !== 'cancelled'),
       answered: this.answered,
       headers: this.headers(),
-      ...routingNotes(this.notes, this.answered?.attempt),
+      spanAttributes: notes.spanAttributes,
+      spanEvents: notes.spanEvents,
+      status,
+      body: ok ? this.okBody : this.errorBody(status, r.error, r.outcome),
+      streamed: ok && this.streamed,
+      streamError: ok ? this.streamError : undefined,
     };
-    if (r.ok)
-      return { ...base, status: 200, body: this.okBody, streamed: this.streamed, streamError: this.streamError };
-    const status = clientStatus(r.status);
-    return { ...base, status, streamed: false, body: this.errorBody(status, r.error, r.outcome) };
   }
 
   errorBody(status: number, error: ProviderError, outcome?: Outcome): Json {

@@ -3,8 +3,11 @@
 // run side by side: the SDK floor, the same two spans with the same attributes pre-built, through
 // the same tracer and batch processor and the OTLP protobuf serializer. "Ours" is the whole
 // path: the request thread's encoding, the structured clone postMessage makes, decoding, span and
-// metric building, protobuf serialisation.
-//   node --import tsx bench/export-worker.ts [--rounds 7] [--requests 20480]
+// metric building, protobuf serialisation. "Ours" serialises with the writer the sidecar uses
+// (otlp-proto-writer.ts); "ours, SDK serializer" is the same path with the SDK's
+// ProtobufTraceSerializer (what it used before), in the same rounds. Then the two serialisers
+// alone on the same spans (the pipeline's, 128 per export as DEFAULT_EXPORT_BATCH), alternated.
+//   node --import tsx bench/export-worker.ts [--rounds 7] [--requests 20480] [--serializer-rounds 15]
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -16,13 +19,15 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { parseFlags } from '../src/args.js';
-import { createPipeline } from '../src/telemetry/pipeline.js';
+import { encodeTraceRequest } from '../src/telemetry/otlp-proto-writer.js';
+import { createPipeline, DEFAULT_EXPORT_BATCH } from '../src/telemetry/pipeline.js';
 import { RecordDecoder, RecordEncoder } from '../src/telemetry/record-codec.js';
 import type { RequestRecord } from '../src/telemetry/records.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const ROUNDS = Number(flags.rounds ?? 7);
 const N = Number(flags.requests ?? 20480);
+const SER_ROUNDS = Number(flags['serializer-rounds'] ?? 15);
 const BATCH = 256; // the request thread's batch (worker-sink.ts)
 
 function median(xs: number[]): number {
@@ -30,16 +35,22 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-const bytes = { ours: 0, floor: 0 };
-const serializing = (side: keyof typeof bytes): SpanExporter => ({
+function range(xs: number[]): string {
+  return `${median(xs).toFixed(1)} µs (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
+}
+
+type Serialize = (spans: ReadableSpan[]) => Uint8Array | undefined;
+const sdkSerialize: Serialize = (spans) => ProtobufTraceSerializer.serializeRequest(spans);
+const bytes = { ours: 0, oursSdk: 0, floor: 0 };
+const serializing = (side: keyof typeof bytes, serialize: Serialize): SpanExporter => ({
   export(spans: ReadableSpan[], cb) {
-    bytes[side] += ProtobufTraceSerializer.serializeRequest(spans)!.length;
+    bytes[side] += serialize(spans)!.length;
     cb({ code: ExportResultCode.SUCCESS });
   },
   async shutdown() {},
 });
-const processor = (side: keyof typeof bytes) =>
-  new BatchSpanProcessor(serializing(side), {
+const processor = (side: keyof typeof bytes, serialize: Serialize = sdkSerialize) =>
+  new BatchSpanProcessor(serializing(side, serialize), {
     maxQueueSize: 1 << 20,
     maxExportBatchSize: 512,
     scheduledDelayMillis: 50,
@@ -97,10 +108,14 @@ function record(t: number): RequestRecord {
 }
 
 // Ours: the pipeline the export worker runs, fed as the worker is.
-const pipeline = createPipeline({ spanProcessor: processor('ours'), otlpMetrics: false });
+const pipelines = {
+  ours: createPipeline({ spanProcessor: processor('ours', encodeTraceRequest), otlpMetrics: false }),
+  oursSdk: createPipeline({ spanProcessor: processor('oursSdk'), otlpMetrics: false }),
+};
 const encoder = new RecordEncoder();
 const decoder = new RecordDecoder();
-async function ours(): Promise<number> {
+async function ours(which: keyof typeof pipelines): Promise<number> {
+  const pipeline = pipelines[which];
   const t = Date.now();
   const c0 = process.cpuUsage();
   for (let done = 0; done < N; done += BATCH) {
@@ -176,23 +191,76 @@ async function floor(): Promise<number> {
   return (c.user + c.system) / N;
 }
 
-const res = { ours: [] as number[], floor: [] as number[] };
+const res = { ours: [] as number[], oursSdk: [] as number[], floor: [] as number[] };
 console.log(
-  `bench/export-worker: ${ROUNDS} rounds × ${N} requests, alternating ours / SDK floor (first round is warm-up)`,
+  `bench/export-worker: ${ROUNDS} rounds × ${N} requests, alternating ours / ours with the SDK serializer / SDK floor (first round is warm-up)`,
 );
 for (let r = 0; r <= ROUNDS; r++) {
-  const o = await ours();
+  const o = await ours('ours');
+  const os = await ours('oursSdk');
   const f = await floor();
   if (r === 0) continue;
   res.ours.push(o);
+  res.oursSdk.push(os);
   res.floor.push(f);
-  console.log(`  round ${r}: ours ${o.toFixed(1)} µs/request, SDK floor ${f.toFixed(1)} µs/request`);
+  console.log(
+    `  round ${r}: ours ${o.toFixed(1)} µs/request, ours with the SDK serializer ${os.toFixed(1)}, SDK floor ${f.toFixed(1)}`,
+  );
 }
 const mo = median(res.ours);
 const mf = median(res.floor);
-console.log(
-  `\nmedian CPU per request: ours ${mo.toFixed(1)} µs, SDK floor ${mf.toFixed(1)} µs, ratio ${(mo / mf).toFixed(2)}`,
-);
+console.log(`\nCPU per request, median (min–max) of ${ROUNDS} rounds:`);
+console.log(`  ours (otlp-proto-writer)      ${range(res.ours)}`);
+console.log(`  ours with the SDK serializer  ${range(res.oursSdk)}`);
+console.log(`  SDK floor                     ${range(res.floor)}   ours / floor ${(mo / mf).toFixed(2)}`);
 const perReq = (b: number) => (b / N / (ROUNDS + 1)).toFixed(0);
-console.log(`OTLP protobuf bytes per request: ours ${perReq(bytes.ours)}, floor ${perReq(bytes.floor)}`);
+console.log(
+  `OTLP protobuf bytes per request: ours ${perReq(bytes.ours)}, ours with the SDK serializer ${perReq(bytes.oursSdk)}, floor ${perReq(bytes.floor)}`,
+);
+
+// The serialisers alone, on the same spans: the pipeline's, in exports of DEFAULT_EXPORT_BATCH.
+const built: ReadableSpan[] = [];
+const keep = createPipeline({
+  spanProcessor: {
+    onStart() {},
+    onEnd: (s) => void built.push(s),
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  },
+  otlpMetrics: false,
+});
+const t = Date.now();
+for (let done = 0; done < 4096; done += BATCH) {
+  for (let i = 0; i < BATCH; i++) encoder.add(record(t));
+  keep.build(decoder.decode(structuredClone(encoder.take())));
+}
+const exports: ReadableSpan[][] = [];
+for (let i = 0; i < built.length; i += DEFAULT_EXPORT_BATCH) exports.push(built.slice(i, i + DEFAULT_EXPORT_BATCH));
+const requests = built.length / 2;
+for (const e of exports)
+  if (!Buffer.from(encodeTraceRequest(e)).equals(Buffer.from(sdkSerialize(e)!)))
+    throw new Error('otlp-proto-writer and ProtobufTraceSerializer disagree');
+function serializeCpu(serialize: Serialize): number {
+  const c0 = process.cpuUsage();
+  for (let pass = 0; pass < 5; pass++) for (const e of exports) serialize(e);
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / (5 * requests);
+}
+const ser = { sdk: [] as number[], ours: [] as number[] };
+for (let r = 0; r <= SER_ROUNDS; r++) {
+  // Alternate which goes first, so neither always runs after the other's garbage.
+  const first = r % 2 ? 'sdk' : 'ours';
+  const a = serializeCpu(first === 'sdk' ? sdkSerialize : encodeTraceRequest);
+  const b = serializeCpu(first === 'sdk' ? encodeTraceRequest : sdkSerialize);
+  if (r === 0) continue;
+  ser[first].push(a);
+  ser[first === 'sdk' ? 'ours' : 'sdk'].push(b);
+}
+console.log(
+  `\nserialisation alone, ${exports.length} exports of ${DEFAULT_EXPORT_BATCH} spans (2 per request), ${SER_ROUNDS} alternated rounds, CPU per request median (min–max):`,
+);
+console.log(`  ProtobufTraceSerializer  ${range(ser.sdk)}`);
+console.log(
+  `  otlp-proto-writer        ${range(ser.ours)}   ratio ${(median(ser.ours) / median(ser.sdk)).toFixed(2)} (same bytes)`,
+);
 process.exit(0);

@@ -7,6 +7,7 @@ import { describeSelf } from '../policy/keys/self.js';
 import type { PipelineContext, SpanValue } from '../policy/pipeline.js';
 import { UsageTally } from '../policy/usage.js';
 import type { ExecRequest, StreamSink } from '../routing/executor.js';
+import { ClientLink } from '../routing/client-link.js';
 import { AbortReason } from '../routing/outcome.js';
 import { parseBody } from './bodies.js';
 import { readJsonBody } from './body.js';
@@ -92,7 +93,7 @@ export function serveRequest(sc: Sidecar, op: Operation, route: string, wire: Ro
         deadlineHeader ?? Infinity,
       );
       const stream = parsed.stream;
-      const client = new AbortController();
+      const client = new ClientLink();
       res.on('close', () => {
         if (!res.writableFinished) client.abort(new AbortReason('client'));
       });
@@ -117,7 +118,7 @@ export function serveRequest(sc: Sidecar, op: Operation, route: string, wire: Ro
             metadata,
             routing: sel.routing,
             deadlineAt,
-            clientSignal: client.signal,
+            clientSignal: client,
             sink: stream ? wire.sink(res, responseHeaders) : undefined,
             adapt: parsed.adapt,
             // x-switchyard-hedge: false opts this request out of hedging (e.g. a non-idempotent tool call).

@@ -2,6 +2,7 @@
 // hedge sibling winning, through the lane's signal). One object per attempt, cheap on the common
 // path: a buffered call gets one timer and undici's own abort function, and an AbortSignal is made
 // only when something asks for one (async auth, the streaming body).
+import { ClientLink, type ClientSignal } from './client-link.js';
 import { AbortReason } from './outcome.js';
 
 export class AttemptGate {
@@ -16,9 +17,10 @@ export class AttemptGate {
 
   constructor(
     private readonly deadlineAt: number,
-    private readonly client: AbortSignal,
+    private readonly client: ClientSignal,
   ) {
     if (client.aborted) this.abort(client.reason);
+    else if (client instanceof ClientLink) client.watch(this.onClient);
     else client.addEventListener('abort', this.onClient, { once: true });
   }
 
@@ -71,6 +73,7 @@ export class AttemptGate {
     clearTimeout(this.phase);
     clearTimeout(this.deadline);
     this.cancel = undefined;
-    this.client.removeEventListener('abort', this.onClient);
+    if (this.client instanceof ClientLink) this.client.unwatch(this.onClient);
+    else this.client.removeEventListener('abort', this.onClient);
   }
 }

@@ -16,6 +16,7 @@ import type {
 import { StreamEventError } from '../providers/types.js';
 import { retryAfterMs } from './backoff.js';
 import { AttemptGate } from './attempt-gate.js';
+import type { ClientSignal } from './client-link.js';
 import { classifyTransportError, type Outcome } from './outcome.js';
 import { type BufferedResponse, callBuffered } from './upstream-call.js';
 import { UpstreamStream } from './upstream-stream.js';
@@ -38,7 +39,7 @@ export interface AttemptSpec {
   firstChunkTimeoutMs?: number;
   idleTimeoutMs?: number;
   deadlineAt: number;
-  clientSignal: AbortSignal;
+  clientSignal: ClientSignal;
   dispatcher?: Dispatcher;
 }
 

@@ -5,6 +5,7 @@ import type { Operation, ProviderAdapter, ProviderError } from '../providers/typ
 import type { HealthRegistry } from './health.js';
 import type { RequestObserver } from './observer.js';
 import type { Outcome } from './outcome.js';
+import type { ClientSignal } from './client-link.js';
 
 export type Json = Record<string, unknown>;
 
@@ -30,7 +31,8 @@ export interface ExecRequest {
   metadata: Record<string, string>;
   routing: TargetSpec;
   deadlineAt: number;
-  clientSignal: AbortSignal;
+  /** The client leaving aborts the request (a ClientLink from the gateway; a plain signal from other callers). */
+  clientSignal: ClientSignal;
   sink?: StreamSink;
   /** Output guardrails: each answer is judged before it counts (src/policy/guardrails). */
   judge?(answer: Answer, attempt: number): Verdict | Promise<Verdict>;

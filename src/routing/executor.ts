@@ -5,6 +5,7 @@ import type { TargetSpec } from '../config/schema.js';
 import type { ProviderError } from '../providers/types.js';
 import { resolveProvider } from '../providers/registry.js';
 import { backoffMs, DEFAULT_RETRY_STATUS } from './backoff.js';
+import { abortSignalOf } from './client-link.js';
 import { decide } from './decide.js';
 import type { RequestObserver } from './observer.js';
 import { runAttempt, type AttemptFailure, type StreamSuccess } from './attempt.js';
@@ -142,7 +143,7 @@ export class Execution {
             fallback: (r) => fallback && goesOn(r as Failed, fallbackOn, this.streamed, this.req.deadlineAt),
           },
           race,
-          lane.slot?.signal ?? this.req.clientSignal,
+          lane.slot?.signal ?? abortSignalOf(this.req.clientSignal),
           (i, slot) => run(i, { slot, hedgeGroup: g, group }),
         );
         this.notes.hedges += sum.hedges;
@@ -347,7 +348,7 @@ export class Execution {
       // Never sleep past the deadline: a wait that does not fit ends this target's retries.
       if (Date.now() + wait >= this.req.deadlineAt) return r;
       this.env.observer.backoff(wait, this.attempts.length - 1, useHeader ? 'retry_after' : 'backoff');
-      await sleep(wait, signal);
+      await sleep(wait, abortSignalOf(signal));
       this.retries++;
     }
   }

@@ -94,21 +94,17 @@ function close(at: number): void {
 /** A string field's bytes (length + UTF-8) after its tag: short ASCII in JS, the rest natively. */
 function str(s: string): void {
   const n = s.length;
-  if (n < 0x80) {
-    need(n + 1);
-    const at = pos++;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f) {
-        pos = at;
-        return strNative(s);
-      }
-      buf[pos++] = c;
-    }
-    buf[at] = n;
-    return;
+  if (n >= 0x80) return strNative(s);
+  if (pos + n + 1 > buf.length) need(n + 1);
+  const b = buf;
+  let p = pos;
+  b[p++] = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return strNative(s);
+    b[p++] = c;
   }
-  strNative(s);
+  pos = p;
 }
 
 function strNative(s: string): void {
@@ -118,10 +114,12 @@ function strNative(s: string): void {
   pos += buf.write(s, pos, len, 'utf8');
 }
 
+/** Hex digit values by char code, as the SDK reads them (other characters as `code - 55`). */
+const HEX = new Int16Array(256);
+for (let c = 0; c < 256; c++) HEX[c] = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c - 55;
+
 function hexNibble(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return c - 55;
+  return c < 256 ? HEX[c] : c - 55;
 }
 
 /** A bytes field from a hex id (trace/span id), tag included. */
@@ -130,8 +128,10 @@ function hexField(tag: number, hex: string): void {
   need(n + 6);
   buf[pos++] = tag;
   varint(n);
-  for (let i = 0; i < n; i++)
-    buf[pos++] = (hexNibble(hex.charCodeAt(2 * i)) << 4) | hexNibble(hex.charCodeAt(2 * i + 1));
+  const b = buf;
+  let p = pos;
+  for (let i = 0; i < 2 * n; i += 2) b[p++] = (hexNibble(hex.charCodeAt(i)) << 4) | hexNibble(hex.charCodeAt(i + 1));
+  pos = p;
 }
 
 function fixed32(v: number): void {
@@ -211,18 +211,48 @@ function anyValue(value: unknown): void {
   }
 }
 
+/** KeyValue.key with its tag and length, then AnyValue's tag, encoded once per attribute name. */
+const keyPrefixes = new Map<string, Uint8Array>();
+const KEY_CACHE_MAX = 4096;
+
+function keyPrefix(key: string): Uint8Array | undefined {
+  const cached = keyPrefixes.get(key);
+  if (cached !== undefined || keyPrefixes.size >= KEY_CACHE_MAX) return cached;
+  const utf8 = Buffer.from(key, 'utf8');
+  if (utf8.length >= 0x80) return undefined;
+  const prefix = new Uint8Array(utf8.length + 3);
+  prefix[0] = 0x0a;
+  prefix[1] = utf8.length;
+  prefix.set(utf8, 2);
+  prefix[utf8.length + 2] = 0x12;
+  keyPrefixes.set(key, prefix);
+  return prefix;
+}
+
 /** Repeated KeyValue under `tag`: own enumerable keys in order. */
 function attributes(tag: number, attrs: Attributes): void {
   for (const key in attrs) {
     if (!Object.hasOwn(attrs, key)) continue;
-    need(1);
-    buf[pos++] = tag;
-    const kv = open();
-    need(1);
-    buf[pos++] = 0x0a;
-    str(key);
-    need(1);
-    buf[pos++] = 0x12;
+    const prefix = keyPrefix(key);
+    let kv: number;
+    if (prefix !== undefined) {
+      const n = prefix.length;
+      if (pos + n + 3 > buf.length) need(n + 3);
+      const b = buf;
+      let p = pos;
+      b[p++] = tag;
+      kv = p++;
+      b.set(prefix, p);
+      pos = p + n;
+    } else {
+      need(3);
+      buf[pos++] = tag;
+      kv = pos++;
+      buf[pos++] = 0x0a;
+      str(key);
+      need(1);
+      buf[pos++] = 0x12;
+    }
     const v = open();
     anyValue(attrs[key] as AttributeValue | undefined);
     close(v);

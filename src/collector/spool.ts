@@ -262,6 +262,7 @@ export class Spool {
           const waiters = this.sealWaiters.splice(0);
           await this.sealOpen().catch(() => this.abandonOpen());
           for (const w of waiters) w();
+          continue; // a seal() made while this one closed the file is waiting too
         }
         if (this.queue.length === 0) break;
         const batch = this.queue;

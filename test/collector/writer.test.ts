@@ -277,3 +277,21 @@ describe('DurableWriter concurrent inserts', () => {
     await w.close(1000);
   });
 });
+
+describe('spool seal', () => {
+  it('answers a seal() made while an earlier seal() is closing the segment (close() hung on it)', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const spool = await Spool.open(tmp.dir, 1e9);
+    const appended = spool.append(Buffer.from('row'), 1, () => false);
+    const first = spool.seal(); // a write+sync is running: waits for it
+    await appended; // the flush loop is now closing the segment for `first`
+    const second = spool.seal();
+    const outcome = await Promise.race([
+      Promise.all([first, second]).then(() => 'sealed'),
+      new Promise((r) => setTimeout(r, 2000, 'still waiting')),
+    ]);
+    expect(outcome).toBe('sealed');
+    await spool.close();
+  });
+});

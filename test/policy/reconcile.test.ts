@@ -103,6 +103,9 @@ describe('budget counter vs ClickHouse', () => {
 
     const deadline = Date.now() + 60_000;
     let rows: Record<string, unknown>[] = [];
+    let spend: Record<string, unknown>[] = [];
+    // llm_spend_1d is fed from llm_requests by a chained view: its part lands a moment after
+    // llm_requests' within the same insert, so wait for both.
     for (;;) {
       await stack.sidecar.telemetry.flush();
       rows = parseJsonEachRow(
@@ -111,15 +114,15 @@ describe('budget counter vs ClickHouse', () => {
           'JSONEachRow',
         ),
       );
-      if (Number(rows[0].n) >= 19 || Date.now() > deadline) break;
+      spend = parseJsonEachRow(
+        await stack.store.query("SELECT Requests, CostUSD FROM llm_spend_1d WHERE VirtualKey = 'team'", 'JSONEachRow'),
+      );
+      if ((Number(rows[0].n) >= 19 && Number(spend[0]?.Requests) >= 19) || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(Number(rows[0].n)).toBe(19); // the 400 (unknown config) is refused before a key is identified
     const stored = Number(rows[0].cost);
     expect(Math.abs(settled - stored) / stored).toBeLessThan(0.001);
-    const spend = parseJsonEachRow(
-      await stack.store.query("SELECT Requests, CostUSD FROM llm_spend_1d WHERE VirtualKey = 'team'", 'JSONEachRow'),
-    );
     expect(Number(spend[0].Requests)).toBe(19);
     expect(Number(spend[0].CostUSD)).toBeCloseTo(stored, 9);
   });

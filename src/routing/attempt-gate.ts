@@ -2,13 +2,10 @@
 // hedge sibling winning, through the lane's signal). One object per attempt, cheap on the common
 // path: a buffered call gets one timer and undici's own abort function, and an AbortSignal is made
 // only when something asks for one (async auth, the streaming body).
-import { ClientLink, type ClientSignal } from './client-link.js';
+import { ClientLink, type ClientSignal, LazyAbort } from './client-link.js';
 import { AbortReason } from './outcome.js';
 
-export class AttemptGate {
-  aborted = false;
-  reason: unknown;
-  private controller?: AbortController;
+export class AttemptGate extends LazyAbort {
   private cancel?: (reason: Error) => void;
   private phase?: NodeJS.Timeout;
   private deadline?: NodeJS.Timeout;
@@ -19,25 +16,13 @@ export class AttemptGate {
     private readonly deadlineAt: number,
     private readonly client: ClientSignal,
   ) {
+    super();
     if (client.aborted) this.abort(client.reason);
     else if (client instanceof ClientLink) client.watch(this.onClient);
     else client.addEventListener('abort', this.onClient, { once: true });
   }
 
-  /** An AbortSignal that follows this gate, for APIs that take one. */
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
+  protected onAborted(reason: unknown): void {
     this.cancel?.(reason as Error);
   }
 

@@ -2,6 +2,7 @@
 // Non-stream: request_timeout bounds headers and body. Stream: time to first chunk, then the idle
 // gap between chunks; the request deadline bounds everything.
 import { createParser } from 'eventsource-parser';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type {
   Operation,
@@ -115,16 +116,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   } finally {
     gate.clear();
   }
-  if (res.statusCode >= 400) {
-    const error = spec.adapter.parseError(res.statusCode, res.text, res.headers);
-    return {
-      ok: false,
-      outcome: 'http_error',
-      status: error.status ?? res.statusCode,
-      error,
-      retryAfterMs: retryAfterMs(res.headers),
-    };
-  }
+  if (res.statusCode >= 400) return httpFailure(spec, res.statusCode, res.text, res.headers);
   let json: unknown;
   try {
     json = JSON.parse(res.text);
@@ -136,6 +128,18 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   } catch (e) {
     return failure('invalid_response', 502, `upstream response has an unexpected shape: ${(e as Error).message}`);
   }
+}
+
+/** An error answer, as the provider's adapter reads it (its status may differ from HTTP's). */
+function httpFailure(spec: AttemptSpec, status: number, text: string, headers: IncomingHttpHeaders): AttemptFailure {
+  const error = spec.adapter.parseError(status, text, headers);
+  return {
+    ok: false,
+    outcome: 'http_error',
+    status: error.status ?? status,
+    error,
+    retryAfterMs: retryAfterMs(headers),
+  };
 }
 
 /** A streamed attempt: chunks pulled from the upstream until the first one to send (the commit point). */
@@ -156,14 +160,7 @@ async function runStream(
   }
   if (res.statusCode >= 400) {
     gate.clear();
-    const error = spec.adapter.parseError(res.statusCode, res.errorText, res.headers);
-    return {
-      ok: false,
-      outcome: 'http_error',
-      status: error.status ?? res.statusCode,
-      error,
-      retryAfterMs: retryAfterMs(res.headers),
-    };
+    return httpFailure(spec, res.statusCode, res.errorText, res.headers);
   }
   const translator = spec.adapter.streamTranslator(spec.op, spec.body, spec.includeUsage);
   const rest = streamChunks(res, translator, gate, spec);

@@ -3,11 +3,11 @@
 // and per attempt; most requests never need one. So attempts watch this with a plain callback, and
 // an AbortSignal is made only when something asks for it (a hedged race, a backoff sleep).
 
-export class ClientLink {
+/** aborted/reason as an AbortSignal has them, and an AbortSignal made only when asked for. */
+export abstract class LazyAbort {
   aborted = false;
   reason: unknown;
   private controller?: AbortController;
-  private readonly watchers: Array<(reason: unknown) => void> = [];
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -22,6 +22,17 @@ export class ClientLink {
     this.aborted = true;
     this.reason = reason;
     this.controller?.abort(reason);
+    this.onAborted(reason);
+  }
+
+  /** What else aborting does (after `signal` has fired). */
+  protected abstract onAborted(reason: unknown): void;
+}
+
+export class ClientLink extends LazyAbort {
+  private readonly watchers: Array<(reason: unknown) => void> = [];
+
+  protected onAborted(reason: unknown): void {
     for (const w of this.watchers.splice(0)) w(reason);
   }
 

@@ -87,9 +87,10 @@ export class Execution {
     };
   }
 
-  private headers(): Record<string, string> {
+  /** `inFlight`: attempts not recorded yet (a stream commits before its attempt ends). */
+  private headers(inFlight = 0): Record<string, string> {
     const h: Record<string, string> = {
-      'x-switchyard-attempts': String(this.attempts.length),
+      'x-switchyard-attempts': String(this.attempts.length + inFlight),
       'x-switchyard-retry-count': String(this.retries),
       'x-switchyard-cache-status': 'DISABLED',
     };
@@ -365,7 +366,7 @@ export class Execution {
     obs.firstChunk(r.ttftMs);
     this.streamed = true;
     this.answered!.responseModel = r.translator.responseModel;
-    sink.start(this.headers());
+    sink.start(this.headers(1));
     const end = (outcome: Outcome, status: number, err?: ProviderError) => {
       r.release();
       this.record(target, slug, model, { ok: outcome === 'ok', outcome, status }, performance.now() - started);

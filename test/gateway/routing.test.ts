@@ -91,6 +91,16 @@ describe('fallback', () => {
     expect(b.requests).toHaveLength(0);
   });
 
+  it('counts the attempt that streams in the headers of a streamed answer', async () => {
+    const one = await fetch(`${sc.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('s', { stream: true })),
+    });
+    expect(one.headers.get('x-switchyard-attempts')).toBe('1');
+    await one.text();
+  });
+
   it('falls back on a 500 and reports both attempts', async () => {
     a.enqueue({ status: 500 });
     const r = await post(`${sc.url}/v1/chat/completions`, chat('x'));

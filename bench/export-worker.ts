@@ -5,7 +5,8 @@
 // path: the request thread's encoding, the structured clone postMessage makes, decoding, span and
 // metric building, protobuf serialisation. "Ours" serialises with the writer the sidecar uses
 // (otlp-proto-writer.ts); "ours, SDK serializer" is the same path with the SDK's
-// ProtobufTraceSerializer (what it used before), in the same rounds. Then the two serialisers
+// ProtobufTraceSerializer (what it used before), in the same rounds; "ours, SDK spans" is the
+// path with spans made by the SDK's Tracer and Span instead of plain-spans.ts (before). Then the two serialisers
 // alone on the same spans (the pipeline's, 128 per export as DEFAULT_EXPORT_BATCH), alternated.
 //   node --import tsx bench/export-worker.ts [--rounds 7] [--requests 20480] [--serializer-rounds 15]
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
@@ -41,7 +42,7 @@ function range(xs: number[]): string {
 
 type Serialize = (spans: ReadableSpan[]) => Uint8Array | undefined;
 const sdkSerialize: Serialize = (spans) => ProtobufTraceSerializer.serializeRequest(spans);
-const bytes = { ours: 0, oursSdk: 0, floor: 0 };
+const bytes = { ours: 0, oursSdkSpans: 0, oursSdk: 0, floor: 0 };
 const serializing = (side: keyof typeof bytes, serialize: Serialize): SpanExporter => ({
   export(spans: ReadableSpan[], cb) {
     bytes[side] += serialize(spans)!.length;
@@ -110,7 +111,12 @@ function record(t: number): RequestRecord {
 // Ours: the pipeline the export worker runs, fed as the worker is.
 const pipelines = {
   ours: createPipeline({ spanProcessor: processor('ours', encodeTraceRequest), otlpMetrics: false }),
-  oursSdk: createPipeline({ spanProcessor: processor('oursSdk'), otlpMetrics: false }),
+  oursSdkSpans: createPipeline({
+    spanProcessor: processor('oursSdkSpans', encodeTraceRequest),
+    otlpMetrics: false,
+    spans: 'sdk',
+  }),
+  oursSdk: createPipeline({ spanProcessor: processor('oursSdk'), otlpMetrics: false, spans: 'sdk' }),
 };
 const encoder = new RecordEncoder();
 const decoder = new RecordDecoder();
@@ -191,31 +197,42 @@ async function floor(): Promise<number> {
   return (c.user + c.system) / N;
 }
 
-const res = { ours: [] as number[], oursSdk: [] as number[], floor: [] as number[] };
+const res = { ours: [] as number[], oursSdkSpans: [] as number[], oursSdk: [] as number[], floor: [] as number[] };
 console.log(
-  `bench/export-worker: ${ROUNDS} rounds × ${N} requests, alternating ours / ours with the SDK serializer / SDK floor (first round is warm-up)`,
+  `bench/export-worker: ${ROUNDS} rounds × ${N} requests, alternating ours / ours with SDK spans / with SDK spans and serializer / SDK floor (first round is warm-up)`,
 );
 for (let r = 0; r <= ROUNDS; r++) {
-  const o = await ours('ours');
+  // Plain and SDK spans alternate which goes first, so neither always follows the other's garbage.
+  let o: number;
+  let oss: number;
+  if (r % 2) {
+    o = await ours('ours');
+    oss = await ours('oursSdkSpans');
+  } else {
+    oss = await ours('oursSdkSpans');
+    o = await ours('ours');
+  }
   const os = await ours('oursSdk');
   const f = await floor();
   if (r === 0) continue;
   res.ours.push(o);
+  res.oursSdkSpans.push(oss);
   res.oursSdk.push(os);
   res.floor.push(f);
   console.log(
-    `  round ${r}: ours ${o.toFixed(1)} µs/request, ours with the SDK serializer ${os.toFixed(1)}, SDK floor ${f.toFixed(1)}`,
+    `  round ${r}: ours ${o.toFixed(1)} µs/request, with SDK spans ${oss.toFixed(1)}, with SDK spans and serializer ${os.toFixed(1)}, SDK floor ${f.toFixed(1)}`,
   );
 }
 const mo = median(res.ours);
 const mf = median(res.floor);
 console.log(`\nCPU per request, median (min–max) of ${ROUNDS} rounds:`);
-console.log(`  ours (otlp-proto-writer)      ${range(res.ours)}`);
-console.log(`  ours with the SDK serializer  ${range(res.oursSdk)}`);
-console.log(`  SDK floor                     ${range(res.floor)}   ours / floor ${(mo / mf).toFixed(2)}`);
+console.log(`  ours (plain spans, otlp-proto-writer)  ${range(res.ours)}`);
+console.log(`  ours with SDK spans (before)          ${range(res.oursSdkSpans)}`);
+console.log(`  ours with SDK spans and serializer    ${range(res.oursSdk)}`);
+console.log(`  SDK floor                             ${range(res.floor)}   ours / floor ${(mo / mf).toFixed(2)}`);
 const perReq = (b: number) => (b / N / (ROUNDS + 1)).toFixed(0);
 console.log(
-  `OTLP protobuf bytes per request: ours ${perReq(bytes.ours)}, ours with the SDK serializer ${perReq(bytes.oursSdk)}, floor ${perReq(bytes.floor)}`,
+  `OTLP protobuf bytes per request: ours ${perReq(bytes.ours)}, with SDK spans ${perReq(bytes.oursSdkSpans)}, with SDK spans and serializer ${perReq(bytes.oursSdk)}, floor ${perReq(bytes.floor)}`,
 );
 
 // The serialisers alone, on the same spans: the pipeline's, in exports of DEFAULT_EXPORT_BATCH.

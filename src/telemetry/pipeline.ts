@@ -12,12 +12,13 @@ import {
   type Resource,
 } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { BoundedBatchProcessor } from './bounded-processor.js';
 import { CounterBatch, createMetrics, MetricAttributeSets } from './metrics.js';
 import { builtinPrices, mergePrices, priceLookup, type PriceTable } from './pricing.js';
 import type { RequestRecord } from './records.js';
+import { machineryOf, PlainTracer } from './plain-spans.js';
 import { QueuedSpanExporter, type QueueSettings } from './queued-exporter.js';
 import { samplerFromEnv } from './sampler.js';
 import { buildRequest, PresetIds, type BuilderDeps } from './span-builder.js';
@@ -43,6 +44,11 @@ export interface PipelineOptions {
   /** Where spans wait while the receiver is slower than the sidecar (queued-exporter.ts). */
   spool?: QueueSettings;
   env?: NodeJS.ProcessEnv;
+  /** 'sdk' builds spans through the SDK's Tracer and Span (tests and the bench compare the two);
+   *  'plain' (plain-spans.ts) makes the same ReadableSpans without them. */
+  spans?: 'plain' | 'sdk';
+  /** Tests; otherwise OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG. */
+  sampler?: Sampler;
 }
 
 export interface Pipeline {
@@ -130,12 +136,14 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const tracerProvider = new NodeTracerProvider({
     resource,
     spanProcessors: [processor],
-    sampler: samplerFromEnv(env),
+    sampler: opts.sampler ?? samplerFromEnv(env),
     idGenerator: ids,
   });
   const counters = new CounterBatch();
+  // The SDK tracer stays: plain spans take its sampler, limits, resource, scope and processors.
+  const sdkTracer = tracerProvider.getTracer('switchyard', '0.1.0');
   const deps: BuilderDeps = {
-    tracer: tracerProvider.getTracer('switchyard', '0.1.0'),
+    tracer: opts.spans === 'sdk' ? sdkTracer : new PlainTracer(machineryOf(sdkTracer), ids),
     ids,
     metrics,
     price: priceLookup(mergePrices(builtinPrices, opts.pricing)),

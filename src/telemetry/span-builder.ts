@@ -1,5 +1,6 @@
 // Turns one request's record into OTel spans (one SERVER span per request, one CLIENT span per
-// attempt, GenAI v1.41 attribute names) and metric points, through the real SDK.
+// attempt, GenAI v1.41 attribute names) and metric points. The tracer is plain-spans.ts's (the
+// SDK's span machinery without its Span class) or the SDK's own; both export the same bytes.
 import {
   createTraceState,
   ROOT_CONTEXT,

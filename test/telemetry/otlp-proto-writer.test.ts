@@ -15,7 +15,7 @@ import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { encodeTraceRequest } from '../../src/telemetry/otlp-proto-writer.js';
 import { createPipeline } from '../../src/telemetry/pipeline.js';
-import type { AttemptSpanRecord, RequestRecord } from '../../src/telemetry/records.js';
+import { hex, records } from './record-fixtures.js';
 
 const protoDir = path.join(import.meta.dirname, '../../src/collector/proto');
 const root = new protobuf.Root();
@@ -47,124 +47,6 @@ function capture(): { processor: SpanProcessor; spans: ReadableSpan[] } {
   };
   return { processor, spans };
 }
-
-const T0 = 1_767_000_000_123.456; // epoch ms with a fraction, as the request path records
-const hex = (n: number, seed: number) =>
-  Array.from({ length: n }, (_, i) => ((seed * 7 + i * 13) % 16).toString(16)).join('');
-
-function attempt(i: number, over: Partial<AttemptSpanRecord> = {}): AttemptSpanRecord {
-  return {
-    spanId: hex(16, 100 + i),
-    info: {
-      op: 'chat',
-      attempt: i,
-      target: String(i),
-      providerSlug: 'up',
-      providerName: 'openai',
-      model: 'gpt-4o',
-      stream: false,
-      serverAddress: '127.0.0.1',
-      serverPort: 40000,
-      resendCount: 0,
-    },
-    start: T0 + 0.1 + i,
-    end: T0 + 1.1 + i,
-    result: {
-      outcome: 'ok',
-      status: 200,
-      usage: { input_tokens: 12, output_tokens: 30 },
-      responseModel: 'gpt-4o-2024-08-06',
-      responseId: 'chatcmpl-abc123',
-      finishReasons: ['stop'],
-    },
-    ...over,
-  };
-}
-
-function request(n: number, over: Partial<RequestRecord> = {}): RequestRecord {
-  const traceId = hex(32, n);
-  return {
-    op: 'chat',
-    route: '/v1/chat/completions',
-    traceId,
-    spanId: hex(16, n + 50),
-    start: T0,
-    end: T0 + 1.2,
-    switchyardTraceId: traceId,
-    metadata: {},
-    configId: 'd',
-    strategy: 'single',
-    status: 200,
-    retries: 0,
-    rescued: false,
-    attemptCount: 1,
-    answered: { providerName: 'openai', model: 'gpt-4o', target: '0', responseModel: 'gpt-4o-2024-08-06' },
-    attempts: [attempt(0)],
-    backoffs: [],
-    ...over,
-  };
-}
-
-const longText = `[{"role":"user","content":"${'Grüße, 世界 🌍 '.repeat(1500)}"}]`; // > 16 KiB: 3-byte lengths
-
-const records: RequestRecord[] = [
-  request(1),
-  // Retry then fallback, both failed attempts in error with messages, backoff events, hedge
-  // attributes and metadata (non-ASCII), a remote parent with tracestate.
-  request(2, {
-    status: 503,
-    errorType: 'upstream_5xx',
-    retries: 1,
-    rescued: false,
-    attemptCount: 3,
-    strategy: 'fallback',
-    parent: { spanId: hex(16, 9), traceFlags: 1, traceState: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE' },
-    metadata: { user: 'ü-1', feature: '', team: '検索' },
-    attributes: {
-      'switchyard.hedge.won': true,
-      'switchyard.hedge.throttled': 2,
-      'switchyard.cache_status': 'MISS',
-      'x.big': 2 ** 60,
-      'x.max_safe': Number.MAX_SAFE_INTEGER,
-      'x.negative': -12345678901,
-      'x.min_int64': -(2 ** 63),
-      'x.too_big': 2 ** 64,
-      'x.double': 0.1,
-      'x.nan': Number.NaN,
-      'x.inf': Number.NEGATIVE_INFINITY,
-      'x.empty': '',
-      'x.bool': false,
-    },
-    events: [
-      { name: 'switchyard.guardrail', time: T0 + 0.05, attributes: { 'switchyard.guardrail.verdict': 'pass', n: 3 } },
-      { name: 'switchyard.ejection', time: T0 + 0.5, attributes: { 'switchyard.ejection.action': 'eject' } },
-    ],
-    backoffs: [{ time: T0 + 0.4, waitMs: 5, afterAttempt: 0, reason: 'backoff' }],
-    attempts: [
-      attempt(0, {
-        result: { outcome: 'http_error', status: 503, errorType: 'upstream_5xx', errorMessage: 'überlastet: 503 ✗' },
-      }),
-      attempt(1, {
-        info: { ...attempt(1).info, resendCount: 1, hedge: true, stream: true },
-        firstChunk: { time: T0 + 1.3, ttftMs: 201.25 },
-        result: {
-          outcome: 'stream_cut',
-          status: 200,
-          usage: { input_tokens: 2 ** 40, output_tokens: 0, cache_read_tokens: 7, reasoning_tokens: 1 },
-          finishReasons: ['stop', 'length', ''],
-          ttftMs: 201.25,
-          errorType: 'stream_cut',
-          errorMessage: '',
-        },
-        input: longText,
-        output: '[]',
-      }),
-      attempt(2, { result: undefined }),
-    ],
-  }),
-  // Never reached a provider.
-  request(3, { status: 429, attemptCount: 0, attempts: [], answered: undefined, streamError: 'rate_limited' }),
-];
 
 describe('otlp-proto-writer', () => {
   it('encodes the pipeline spans of several kinds of request as the official serializer does', () => {

@@ -84,6 +84,13 @@ function addHrTimes(a: HrTime, b: HrTime): HrTime {
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
+// Shared until written: most spans have no links or events, and nothing reads the end time or
+// duration before end() sets them (fewer young-generation objects per span).
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[];
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
+const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
 
 export class PlainTracer implements Tracer {
   constructor(
@@ -134,12 +141,12 @@ export class PlainTracer implements Tracer {
 /** SpanImpl's recording behaviour, as a ReadableSpan the processors and serialisers take. */
 class PlainSpan implements ReadableSpan, Span {
   attributes: Attributes = {};
-  links: Link[] = [];
-  events: TimedEvent[] = [];
+  links: Link[] = NO_LINKS;
+  events: TimedEvent[] = NO_EVENTS;
   startTime: HrTime;
-  endTime: HrTime = [0, 0];
-  duration: HrTime = [-1, -1];
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  endTime: HrTime = NOT_ENDED;
+  duration: HrTime = NO_DURATION;
+  status: SpanStatus = UNSET;
   ended = false;
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
@@ -193,7 +200,8 @@ class PlainSpan implements ReadableSpan, Span {
       return this;
     }
     const limit = this.m.limits.attributeCountLimit;
-    const isNew = !hasOwn.call(this.attributes, key);
+    // Stored values are never undefined, so only a defined one needs the own-property check.
+    const isNew = this.attributes[key] === undefined || !hasOwn.call(this.attributes, key);
     if (limit !== undefined && this.attributesCount >= limit && isNew) {
       this.droppedAttributesCount++;
       return this;
@@ -210,6 +218,7 @@ class PlainSpan implements ReadableSpan, Span {
 
   addEvent(name: string, attributesOrStartTime?: Attributes | TimeInput, timeStamp?: TimeInput): this {
     if (this.ended) return this;
+    if (this.events === NO_EVENTS) this.events = [];
     const { eventCountLimit, attributePerEventCountLimit } = this.m.limits;
     if (eventCountLimit === 0) {
       diag.warn('No events allowed.');
@@ -244,6 +253,7 @@ class PlainSpan implements ReadableSpan, Span {
 
   addLink(link: Link): this {
     if (this.ended) return this;
+    if (this.links === NO_LINKS) this.links = [];
     const { linkCountLimit, attributePerLinkCountLimit } = this.m.limits;
     if (linkCountLimit === 0) {
       this.droppedLinksCount++;

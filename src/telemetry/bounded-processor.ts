@@ -1,6 +1,6 @@
 // A BatchSpanProcessor whose queue bound is visible: spans beyond it are dropped and counted
 // (the SDK's own processor drops silently), so telemetry never blocks or grows without bound.
-import type { Context } from '@opentelemetry/api';
+import { TraceFlags, type Context } from '@opentelemetry/api';
 import {
   BatchSpanProcessor,
   type ReadableSpan,
@@ -54,6 +54,9 @@ export class BoundedBatchProcessor implements SpanProcessor {
   }
 
   onEnd(span: ReadableSpan): void {
+    // Recorded but unsampled spans (a sampler's RECORD): the batch processor drops them unexported,
+    // so counting them as pending would never be undone and would end in dropping every span.
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     if (this.pending >= this.maxQueueSize) {
       this.onDrop(1);
       return;

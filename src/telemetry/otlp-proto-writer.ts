@@ -278,11 +278,8 @@ function event(e: TimedEvent): void {
   close(at);
 }
 
-function link(l: Link): void {
-  need(1);
-  buf[pos++] = 0x6a;
-  const at = open();
-  const ctx: SpanContext = l.context;
+/** trace_id, span_id and trace_state: fields 1-3 of both Span and Span.Link. */
+function ids(ctx: SpanContext): void {
   hexField(0x0a, ctx.traceId);
   hexField(0x12, ctx.spanId);
   const ts = ctx.traceState?.serialize();
@@ -291,6 +288,14 @@ function link(l: Link): void {
     buf[pos++] = 0x1a;
     str(ts);
   }
+}
+
+function link(l: Link): void {
+  need(1);
+  buf[pos++] = 0x6a;
+  const at = open();
+  const ctx: SpanContext = l.context;
+  ids(ctx);
   if (l.attributes) attributes(0x22, l.attributes);
   countField(0x28, l.droppedAttributesCount || 0);
   need(5);
@@ -304,14 +309,7 @@ function span(s: ReadableSpan): void {
   buf[pos++] = 0x12; // ScopeSpans.spans
   const at = open();
   const ctx = s.spanContext();
-  hexField(0x0a, ctx.traceId);
-  hexField(0x12, ctx.spanId);
-  const ts = ctx.traceState?.serialize();
-  if (ts) {
-    need(1);
-    buf[pos++] = 0x1a;
-    str(ts);
-  }
+  ids(ctx);
   const parent = s.parentSpanContext;
   if (parent?.spanId) hexField(0x22, parent.spanId);
   need(1);

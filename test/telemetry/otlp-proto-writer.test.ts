@@ -6,29 +6,17 @@
 // kinds of request), from the SDK tracer directly (links, arrays, remote parents), and from a
 // seeded generator of attribute values the SDK's types allow and some they do not (kvlist,
 // bytes, nested arrays, null), with several resources and scopes in one batch.
-import path from 'node:path';
 import { ROOT_CONTEXT, SpanStatusCode, createTraceState, trace, type Attributes } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { encodeTraceRequest } from '../../src/telemetry/otlp-proto-writer.js';
 import { createPipeline } from '../../src/telemetry/pipeline.js';
 import { hex, records } from './record-fixtures.js';
+import { decodeTraceRequest } from './otlp-decode.js';
 
-const protoDir = path.join(import.meta.dirname, '../../src/collector/proto');
-const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => path.join(protoDir, target);
-root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto');
-root.resolveAll();
-const Request = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
-
-function decode(body: Uint8Array): unknown {
-  const msg = Request.decode(body);
-  // Longs as decimal strings (exact past 2^53), bytes as hex, every field present.
-  return Request.toObject(msg, { longs: String, bytes: String, defaults: true, arrays: true });
-}
+const decode = decodeTraceRequest;
 
 function expectSame(spans: ReadableSpan[]): void {
   const theirs = ProtobufTraceSerializer.serializeRequest(spans)!;

@@ -5,25 +5,17 @@
 // equal the official serialiser's for the SDK spans. Also with samplers (ratio 0, an unsampled
 // parent, a ratio that keeps some, a sampler returning RECORD_ONLY, attributes and tracestate)
 // and with the OTEL_SPAN_* limits low enough to drop and truncate.
-import path from 'node:path';
 import { createTraceState, SamplingDecision, type Attributes, type Context, type SpanKind } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, Sampler, SamplingResult, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeTraceRequest } from '../../src/telemetry/otlp-proto-writer.js';
 import { createPipeline, type PipelineOptions } from '../../src/telemetry/pipeline.js';
 import type { RequestRecord } from '../../src/telemetry/records.js';
 import { full, hex, minimal, okAttempt, records, request, T0 } from './record-fixtures.js';
+import { decodeTraceRequest } from './otlp-decode.js';
 
-const protoDir = path.join(import.meta.dirname, '../../src/collector/proto');
-const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => path.join(protoDir, target);
-root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto');
-root.resolveAll();
-const Request = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
-const decode = (body: Uint8Array) =>
-  Request.toObject(Request.decode(body), { longs: String, bytes: String, defaults: true, arrays: true });
+const decode = decodeTraceRequest;
 
 /** The spans a pipeline hands its processor for these records (recording ones, sampled or not). */
 function spansOf(spans: 'plain' | 'sdk', recs: RequestRecord[], opts: PipelineOptions = {}): ReadableSpan[] {

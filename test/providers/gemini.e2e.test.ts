@@ -284,4 +284,26 @@ describe('gemini through the sidecar', () => {
     expect((await lb.json()).error.message).toContain('logit_bias');
     expect(fake.requests.length).toBe(n);
   });
+
+  it('keeps a model name inside its path segment: encoded, never a new path or query', async () => {
+    const chat = (model: string) =>
+      fetch(`${sc.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+      });
+    const n = fake.requests.length;
+    const odd = await chat('gemini-2.0-flash:streamGenerateContent?alt=sse&x=/../../models');
+    expect(odd.status).toBe(404);
+    expect((await odd.json()).error.message).toContain(
+      'gemini-2.0-flash:streamGenerateContent?alt=sse&x=/../../models',
+    );
+    expect(fake.requests.at(-1)?.path).toBe(
+      '/v1beta/models/gemini-2.0-flash%3AstreamGenerateContent%3Falt%3Dsse%26x%3D%2F..%2F..%2Fmodels:generateContent',
+    );
+    const dots = await chat('..');
+    expect(dots.status).toBe(400);
+    expect((await dots.json()).error.message).toContain('not a valid model name');
+    expect(fake.requests.length).toBe(n + 1);
+  });
 });

@@ -13,6 +13,7 @@ import type {
 import { UnsupportedRequestError } from '../types.js';
 import { joinUrl } from '../openai/adapter.js';
 import { recall, remember } from '../common/request-context.js';
+import { modelSegment } from '../common/model-path.js';
 import { toGeminiRequest } from './request.js';
 import { parseGoogleError, toOpenAIChat } from './response.js';
 import { GeminiStreamTranslator } from './stream.js';
@@ -52,15 +53,15 @@ export class GeminiAdapter implements ProviderAdapter {
     remember(p, { model, encodingFormat: body.encoding_format });
     if (op === 'embeddings') {
       return {
-        url: joinUrl(p.baseUrl, `/models/${model}:batchEmbedContents`),
+        url: joinUrl(p.baseUrl, `/models/${modelSegment(model)}:batchEmbedContents`),
         method: 'POST',
         headers: this.headers(p),
         body: JSON.stringify(toGeminiEmbedRequest(body, model)),
       };
     }
     if (op !== 'chat') throw new UnsupportedRequestError(`${this.name} does not support ${op}`);
-    const path =
-      body.stream === true ? `/models/${model}:streamGenerateContent?alt=sse` : `/models/${model}:generateContent`;
+    const m = modelSegment(model);
+    const path = body.stream === true ? `/models/${m}:streamGenerateContent?alt=sse` : `/models/${m}:generateContent`;
     return {
       url: joinUrl(p.baseUrl, path),
       method: 'POST',

@@ -7,6 +7,7 @@ import { UnsupportedRequestError } from '../types.js';
 import { joinUrl } from '../openai/adapter.js';
 import { providerOptions, required } from '../common/spec.js';
 import { recall, remember } from '../common/request-context.js';
+import { modelPath, modelSegment } from '../common/model-path.js';
 import { embeddingInputs, num } from '../common/chat-input.js';
 import { embeddingList } from '../common/openai-shapes.js';
 import { bareModel, GeminiAdapter } from '../gemini/adapter.js';
@@ -53,7 +54,7 @@ export class VertexAdapter extends GeminiAdapter {
       'or GOOGLE_CLOUD_PROJECT',
     );
     // A bare name is a Google model; "publishers/x/models/y" is passed as given.
-    const path = model.startsWith('publishers/') ? model : `publishers/google/models/${model}`;
+    const path = model.startsWith('publishers/') ? modelPath(model) : `publishers/google/models/${modelSegment(model)}`;
     return joinUrl(this.base(p, o.location), `/projects/${project}/locations/${o.location}/${path}:${method}`);
   }
 

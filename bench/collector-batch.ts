@@ -1,5 +1,5 @@
-// bench/collector-batch: the collector's CPU per span at the sidecar's export batch size (128
-// spans per OTLP/protobuf request) and a moderate, fixed rate, where per-request and per-insert
+// bench/collector-batch: the collector's CPU per span at the sidecar's export batch size
+// (DEFAULT_EXPORT_BATCH spans per OTLP/protobuf request) and a moderate, fixed rate, where per-request and per-insert
 // fixed costs dominate (bench/ingest.ts measures saturation instead). Each measurement starts a
 // fresh `switchyard collector` child (embedded store), measures its idle CPU, sends at the rate
 // for --seconds, waits until every acknowledged span is stored, and reports the child's CPU
@@ -7,7 +7,7 @@
 // --roots alternates builds (e.g. a git worktree of an older commit) in the same run.
 //
 //   node --import tsx bench/collector-batch.ts [--rates 1500,5000] [--seconds 10] [--rounds 3]
-//     [--roots .,/tmp/wt-old] [--spans 128] [--senders 4] [--threads] [--prof DIR] [-- extra collector flags]
+//     [--roots .,/tmp/wt-old] [--spans 512] [--senders 4] [--threads] [--prof DIR] [-- extra collector flags]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
 import { flagString, parseFlags } from '../src/args.js';
 import { encodeTraceRequestProto } from '../src/collector/otlp-proto.js';
+import { DEFAULT_EXPORT_BATCH } from '../src/telemetry/pipeline.js';
 import { buildDist, chCount, peakRssMb, scrape, sleep } from './procs.js';
 import { loadavg, median, procCpuUs } from './stats.js';
 
@@ -25,7 +26,7 @@ const extra = dash >= 0 ? argv.slice(dash + 1) : [];
 const RATES = (flagString(flags, 'rates') ?? '1500,5000').split(',').map(Number);
 const SECONDS = Number(flagString(flags, 'seconds') ?? 10);
 const ROUNDS = Number(flagString(flags, 'rounds') ?? 3);
-const SPANS = Number(flagString(flags, 'spans') ?? 128);
+const SPANS = Number(flagString(flags, 'spans') ?? DEFAULT_EXPORT_BATCH);
 const SENDERS = Number(flagString(flags, 'senders') ?? 4);
 const IDLE_S = Number(flagString(flags, 'idle-seconds') ?? 4);
 const ROOTS = (flagString(flags, 'roots') ?? '.').split(',').map((r) => resolve(r));

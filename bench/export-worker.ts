@@ -7,7 +7,7 @@
 // (otlp-proto-writer.ts); "ours, SDK serializer" is the same path with the SDK's
 // ProtobufTraceSerializer (what it used before), in the same rounds; "ours, SDK spans" is the
 // path with spans made by the SDK's Tracer and Span instead of plain-spans.ts (before). Then the two serialisers
-// alone on the same spans (the pipeline's, 128 per export as DEFAULT_EXPORT_BATCH), alternated.
+// alone on the same spans (the pipeline's, DEFAULT_EXPORT_BATCH per export), alternated.
 //   node --import tsx bench/export-worker.ts [--rounds 7] [--requests 20480] [--serializer-rounds 15]
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';

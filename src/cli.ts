@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { COMMANDS, isCommand, type CommandName } from './commands/definitions.js';
 import { helpText, UsageError } from './commands/options.js';
+import { holdYoungGeneration, releaseYoungGeneration } from './heap-settings.js';
 import { logger } from './logger.js';
 
 type CommandModule = { run(argv: string[]): Promise<void> };
@@ -57,8 +58,13 @@ async function main(argv: string[]): Promise<void> {
     console.log(helpText(COMMANDS[name]));
     return;
   }
-  const mod = await modules[name]();
-  await mod.run(rest);
+  holdYoungGeneration();
+  try {
+    const mod = await modules[name]();
+    await mod.run(rest);
+  } finally {
+    releaseYoungGeneration();
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

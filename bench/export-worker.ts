@@ -12,18 +12,13 @@
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import {
-  BatchSpanProcessor,
-  RandomIdGenerator,
-  type ReadableSpan,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { parseFlags } from '../src/args.js';
 import { encodeTraceRequest } from '../src/telemetry/otlp-proto-writer.js';
 import { createPipeline, DEFAULT_EXPORT_BATCH } from '../src/telemetry/pipeline.js';
 import { RecordDecoder, RecordEncoder } from '../src/telemetry/record-codec.js';
-import type { RequestRecord } from '../src/telemetry/records.js';
+import { sampleRecord as record } from './sample-record.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const ROUNDS = Number(flags.rounds ?? 7);
@@ -56,57 +51,6 @@ const processor = (side: keyof typeof bytes, serialize: Serialize = sdkSerialize
     maxExportBatchSize: 512,
     scheduledDelayMillis: 50,
   });
-
-// What one benchmark request through the sidecar records (bench/overhead's request).
-const ids = new RandomIdGenerator();
-function record(t: number): RequestRecord {
-  const traceId = ids.generateTraceId();
-  return {
-    op: 'chat',
-    route: '/v1/chat/completions',
-    traceId,
-    spanId: ids.generateSpanId(),
-    start: t,
-    end: t + 1.2,
-    switchyardTraceId: traceId,
-    metadata: {},
-    configId: 'd',
-    strategy: 'single',
-    status: 200,
-    retries: 0,
-    rescued: false,
-    attemptCount: 1,
-    answered: { providerName: 'openai', model: 'gpt-4o', target: '0', responseModel: 'gpt-4o-2024-08-06' },
-    attempts: [
-      {
-        spanId: ids.generateSpanId(),
-        info: {
-          op: 'chat',
-          attempt: 0,
-          target: '0',
-          providerSlug: 'up',
-          providerName: 'openai',
-          model: 'gpt-4o',
-          stream: false,
-          serverAddress: '127.0.0.1',
-          serverPort: 40000,
-          resendCount: 0,
-        },
-        start: t + 0.1,
-        end: t + 1.1,
-        result: {
-          outcome: 'ok',
-          status: 200,
-          usage: { input_tokens: 12, output_tokens: 30 },
-          responseModel: 'gpt-4o-2024-08-06',
-          responseId: 'chatcmpl-abc123',
-          finishReasons: ['stop'],
-        },
-      },
-    ],
-    backoffs: [],
-  };
-}
 
 // Ours: the pipeline the export worker runs, fed as the worker is.
 const pipelines = {

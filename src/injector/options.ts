@@ -1,5 +1,6 @@
 // Injector settings: the names of the annotations it reads and the knobs of the sidecar it
 // injects. Every knob comes from a flag or an env var of the injector Deployment, checked by zod.
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 
 export const ANNOTATION = {
@@ -47,8 +48,11 @@ export const DEFAULT_SECRET_KEYS = [
   'AWS_SESSION_TOKEN',
 ];
 
+/** This release's version: the injector injects the sidecar of its own release unless told otherwise. */
+const RELEASE = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
 export const DEFAULT_OPTIONS: InjectorOptions = {
-  image: 'ghcr.io/switchyard/switchyard-sidecar:0.1.0',
+  image: `ghcr.io/switchyard/switchyard-sidecar:${RELEASE}`,
   imagePullPolicy: 'IfNotPresent',
   port: 8790,
   collectorEndpoint: 'http://switchyard-collector.switchyard-system.svc:4318',

@@ -144,6 +144,20 @@ describe.each(TARGETS)('deploy/kubernetes/%s', (target) => {
     }
   });
 
+  it("runs this release's images, and injects this release's sidecar", () => {
+    const release = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+    const ours: string[] = [];
+    for (const w of workloads(get(target)))
+      for (const c of containersOf(w.spec.template.spec)) {
+        if (c.image.startsWith('ghcr.io/switchyard/')) ours.push(c.image);
+        for (const e of c.env ?? []) if (e.name === 'SWITCHYARD_SIDECAR_IMAGE') ours.push(e.value);
+      }
+    const runsOurs = workloads(get(target)).some((w) => w.metadata.name.startsWith('switchyard-'));
+    expect(ours.length > 0).toBe(runsOurs);
+    for (const image of ours) expect(image.split(':').at(-1), image).toBe(release);
+    expect(loadInjectorOptions({}, {}).image).toBe(`ghcr.io/switchyard/switchyard-sidecar:${release}`);
+  });
+
   it("runs Switchyard's own containers locked down (restricted Pod Security)", () => {
     for (const w of workloads(get(target)).filter(
       (o) => o.metadata.name.startsWith('switchyard-') && o.metadata.name !== 'switchyard-clickhouse',

@@ -6,8 +6,8 @@
 //   sidecar, telemetry on       spans to a discarding OTLP receiver (a thread of this process)
 //   sidecar → collector         spans to the real `switchyard collector` (another process)
 // Every figure is printed as a ratio to the reference and to direct: req/s at c=50, CPU µs per
-// request (the whole process, all threads, /proc/<pid>/stat), added p50/p99 at c=1, stream first
-// byte and total (c=1), idle and peak RSS; then the collector's CPU per span at the sidecar's
+// request (the whole process, all threads, /proc/<pid>/stat; also split by thread), added
+// p50/p99 at c=1, stream first byte and total (c=1), idle and peak RSS; then the collector's CPU per span at the sidecar's
 // export batch size, spans dropped by the sidecar, and spans acknowledged vs stored.
 //   node --import tsx bench/overhead.ts [--rounds 3] [--seconds 4] [--latency-requests 1000]
 //     [--stream-requests 300] [--no-collector] [--only ref,off,on,col]
@@ -33,7 +33,7 @@ import {
   spawnWithPort,
   stop,
 } from './procs.js';
-import { loadavg, median, pct, procCpuUs } from './stats.js';
+import { loadavg, median, pct, procCpuUs, threadCpuUs, threadShares } from './stats.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const ROUNDS = Number(flags.rounds ?? 3);
@@ -126,6 +126,8 @@ const fb = series();
 const total = series();
 const colCpu: number[] = [];
 const colNet: number[] = [];
+/** CPU µs per request at c=50 by thread (threadShares of the whole process's figure). */
+const byThread = new Map<Target, { main: number; busiest: number; rest: number }[]>(targets.map((t) => [t, []]));
 let colIdleUsPerMs = 0;
 if (collector) {
   const c0 = procCpuUs(collector.proc.pid);
@@ -159,7 +161,14 @@ for (let round = 0; round < ROUNDS; round++) {
     const spans0 = isCol ? await collectorSettled() : 0;
     const col0 = isCol ? procCpuUs(collector!.proc.pid) : 0;
     const colT0 = Date.now();
+    const threads0 = t.proc ? threadCpuUs(t.proc.pid) : undefined;
     const l = await load(t.origin, 50, SECONDS, t.proc?.pid);
+    if (t.proc && threads0) {
+      const s = threadShares(t.proc.pid, threads0, threadCpuUs(t.proc.pid));
+      byThread
+        .get(t)!
+        .push({ main: s.main * l.cpuUsPerReq, busiest: s.busiest * l.cpuUsPerReq, rest: s.rest * l.cpuUsPerReq });
+    }
     if (isCol) {
       const spans = (await collectorSettled()) - spans0;
       const used = procCpuUs(collector!.proc.pid) - col0;
@@ -208,6 +217,15 @@ block('added p50 ms at c=1 (over direct, paired per round)', (t) => (t === dT ? 
 block('added p99 ms at c=1', (t) => (t === dT ? [] : added(p99, t)), 3, false, true);
 block('stream first byte, added p50 ms at c=1', (t) => (t === dT ? [] : added(fb, t)), 3, false, true);
 block('stream total, added p50 ms at c=1', (t) => (t === dT ? [] : added(total, t)), 3, false, true);
+console.log(
+  '\nCPU µs per request at c=50 by thread: the event loop / the busiest other thread (the export worker when telemetry is on) / the rest (V8 GC helpers, libuv pool); medians',
+);
+for (const t of targets) {
+  const xs = byThread.get(t)!;
+  if (xs.length === 0) continue;
+  const m = (k: 'main' | 'busiest' | 'rest') => fmt(median(xs.map((x) => x[k])), 0).padStart(5);
+  console.log(`  ${t.label.padEnd(26)} ${m('main')} / ${m('busiest')} / ${m('rest')}`);
+}
 console.log('\nRSS MB (one process each; idle after start + 140 requests, peak = VmHWM over the run)');
 const refIdle = ref ? idle.get(ref) : undefined;
 const refPeak = ref?.proc ? peakRssMb(ref.proc.pid) : undefined;

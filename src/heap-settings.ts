@@ -5,9 +5,9 @@
 // again once the command is up, where the load decides. Measured on `switchyard sidecar` against
 // the commit before, alternated (c=50): idle RSS 85-95 -> 76-87 MB and peak 131-132 -> 120-121 MB
 // with telemetry off, 108-119 -> 100-110 and 165-173 -> 160-164 MB on; CPU per request the same
-// within the noise of 4 + 7 rounds. The flag is read at every scavenge, so it
-// can be set after V8 started, unlike --max-semi-space-size. A growth factor the user gave node is
-// left alone.
+// within the noise of 4 + 7 rounds. V8 reads the flag at every scavenge, so it can be set after
+// V8 started, unlike --max-semi-space-size (and at start V8 raises a factor below 2 to 2). A
+// growth factor the user gave node is left alone.
 import { setFlagsFromString } from 'node:v8';
 
 /** V8's default --semi-space-growth-factor. */
